@@ -1,0 +1,15 @@
+// Each `xdpdk` subcommand registers its options on the CLI11 app and, when
+// chosen, runs and stores its exit code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace xdpdk::cli {
+
+void add_exec_command(CLI::App& app, int& exit_code);
+void add_replay_command(CLI::App& app, int& exit_code);
+
+// Prints "xdpdk: <message>" on stderr and returns the failure exit code.
+int fail(const std::string& message);
+
+}  // namespace xdpdk::cli

@@ -1,0 +1,24 @@
+#include <cstdio>
+
+#include "commands.h"
+
+namespace xdpdk::cli {
+int fail(const std::string& message) {
+    std::fprintf(stderr, "xdpdk: %s\n", message.c_str());
+    return 1;
+}
+}  // namespace xdpdk::cli
+
+int main(int argc, char** argv) {
+    CLI::App app{"xdpdk: run unmodified XDP programs in userspace"};
+    app.require_subcommand(1);
+    int exit_code = 0;
+    xdpdk::cli::add_exec_command(app, exit_code);
+    xdpdk::cli::add_replay_command(app, exit_code);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    return exit_code;
+}

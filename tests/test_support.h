@@ -1,0 +1,30 @@
+// Shared by the test binaries: where the sources, built programs and the
+// xdpdk binary are (meson passes them through the environment), and a way to
+// run the xdpdk command and capture what it prints.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace xdpdk::test {
+
+std::string source_dir();               // repository root
+std::string source_path(const std::string& rel);
+std::string prog_path(const std::string& name);  // built sample: progs/<name>.o
+std::string test_prog_path(const std::string& name);  // built test object: tests/progs/<name>.o
+std::string xdpdk_binary();
+std::string temp_dir();                 // fresh directory per call, under /tmp
+
+struct CommandResult {
+    int exit_code = -1;
+    std::string out;
+    std::string err;
+};
+
+// Runs `args` (argv[0] is the program) with `stdin_data` on standard input.
+CommandResult run_command(const std::vector<std::string>& args, const std::string& stdin_data = "");
+
+std::string read_file(const std::string& path);
+void write_file(const std::string& path, const std::string& data);
+
+}  // namespace xdpdk::test

@@ -1,0 +1,46 @@
+// Per-run state that helpers reach through their hidden sixth argument: the
+// worker's CPU slot, where bpf_printk lines go, the redirect a program asked
+// for, and the tail-call budget.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace xdpdk::vm {
+
+class Map;
+struct Program;
+
+class TraceSink {
+public:
+    virtual ~TraceSink() = default;
+    // One formatted bpf_printk line, without the trailing newline.
+    virtual void write(std::string_view line) = 0;
+};
+
+struct RedirectTarget {
+    enum class Kind : uint8_t { None, Ifindex, Map } kind = Kind::None;
+    uint32_t ifindex = 0;      // target ifindex (also resolved for devmap entries)
+    const Map* map = nullptr;  // for bpf_redirect_map
+    uint32_t key = 0;
+    uint64_t flags = 0;
+};
+
+struct ExecContext {
+    uint32_t cpu = 0;               // per-CPU map slot; bpf_get_smp_processor_id()
+    TraceSink* trace = nullptr;     // nullptr: bpf_printk output is discarded
+    RedirectTarget redirect;
+    uint32_t tail_calls = 0;        // taken in this run, at most bpf::kMaxTailCalls
+    const char* fault = nullptr;    // set when a run stops on a runtime fault
+
+    void reset_run() {
+        redirect = RedirectTarget{};
+        tail_calls = 0;
+        fault = nullptr;
+    }
+};
+
+// Helpers get r1-r5 and the context; they return r0.
+using HelperFn = uint64_t (*)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, ExecContext*);
+
+}  // namespace xdpdk::vm

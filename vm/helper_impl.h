@@ -1,0 +1,27 @@
+// Implementations behind the helper registry; internal to vm/.
+#pragma once
+
+#include <cstdint>
+
+#include "exec_context.h"
+
+namespace xdpdk::vm {
+
+#define XDPDK_HELPER(name) \
+    uint64_t name(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, ExecContext* ex)
+
+XDPDK_HELPER(helper_map_lookup_elem);
+XDPDK_HELPER(helper_map_update_elem);
+XDPDK_HELPER(helper_map_delete_elem);
+XDPDK_HELPER(helper_ktime_get_ns);
+XDPDK_HELPER(helper_trace_printk);
+XDPDK_HELPER(helper_get_prandom_u32);
+XDPDK_HELPER(helper_get_smp_processor_id);
+XDPDK_HELPER(helper_redirect);
+XDPDK_HELPER(helper_redirect_map);
+XDPDK_HELPER(helper_xdp_adjust_head);
+XDPDK_HELPER(helper_xdp_adjust_tail);
+XDPDK_HELPER(helper_xdp_adjust_meta);
+XDPDK_HELPER(helper_csum_diff);
+
+}  // namespace xdpdk::vm

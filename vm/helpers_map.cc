@@ -1,0 +1,59 @@
+// Map helpers and redirects: thin adapters from registers to the Map interface.
+#include <cerrno>
+
+#include "helper_impl.h"
+#include "map.h"
+#include "xdp.h"
+
+namespace xdpdk::vm {
+namespace {
+Map* as_map(uint64_t r) { return reinterpret_cast<Map*>(r); }
+const void* as_ptr(uint64_t r) { return reinterpret_cast<const void*>(r); }
+uint64_t ret(long v) { return static_cast<uint64_t>(static_cast<int64_t>(v)); }
+
+constexpr uint64_t kActionMask = 3;  // XDP_ABORTED|XDP_DROP|XDP_PASS|XDP_TX
+constexpr uint64_t kBroadcast = 1u << 3, kExcludeIngress = 1u << 4;
+}  // namespace
+
+XDPDK_HELPER(helper_map_lookup_elem) {
+    (void)r3, (void)r4, (void)r5;
+    return reinterpret_cast<uint64_t>(as_map(r1)->lookup(as_ptr(r2), ex->cpu));
+}
+
+XDPDK_HELPER(helper_map_update_elem) {
+    (void)r5;
+    return ret(as_map(r1)->update(as_ptr(r2), as_ptr(r3), r4, ex->cpu));
+}
+
+XDPDK_HELPER(helper_map_delete_elem) {
+    (void)r3, (void)r4, (void)r5, (void)ex;
+    return ret(as_map(r1)->remove(as_ptr(r2)));
+}
+
+// bpf_redirect(ifindex, flags): XDP accepts no flags.
+XDPDK_HELPER(helper_redirect) {
+    (void)r3, (void)r4, (void)r5;
+    if (r2 != 0) return XDP_ABORTED;
+    ex->redirect = RedirectTarget{RedirectTarget::Kind::Ifindex, static_cast<uint32_t>(r1), nullptr, 0, 0};
+    return XDP_REDIRECT;
+}
+
+// bpf_redirect_map(map, key, flags): the low two flag bits are the action to
+// return when the key has no entry, as in the kernel.
+XDPDK_HELPER(helper_redirect_map) {
+    (void)r4, (void)r5;
+    Map* map = as_map(r1);
+    const uint64_t flags = r3;
+    if (flags & ~(kActionMask | kBroadcast | kExcludeIngress)) return XDP_ABORTED;
+    if (flags & kBroadcast) return XDP_ABORTED;  // broadcast redirects are not supported yet
+    const uint32_t key = static_cast<uint32_t>(r2);
+    if (map->type() != MapType::Devmap && map->type() != MapType::DevmapHash) return flags & kActionMask;
+    const void* value = map->lookup(&key, ex->cpu);
+    if (value == nullptr) return flags & kActionMask;
+    uint32_t ifindex;
+    __builtin_memcpy(&ifindex, value, sizeof ifindex);
+    ex->redirect = RedirectTarget{RedirectTarget::Kind::Map, ifindex, map, key, flags};
+    return XDP_REDIRECT;
+}
+
+}  // namespace xdpdk::vm

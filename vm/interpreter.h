@@ -1,0 +1,15 @@
+#pragma once
+
+#include <cstdint>
+
+#include "exec_context.h"
+#include "program.h"
+
+namespace xdpdk::vm {
+
+// Runs `prog` from instruction 0 with r1, r2 as given and r10 at the top of a
+// fresh 512-byte frame. Trusts that the program was decoded (and, once the
+// verifier exists, verified): no per-instruction safety checks.
+uint64_t interpret(const Program& prog, uint64_t r1, uint64_t r2, ExecContext& ex);
+
+}  // namespace xdpdk::vm

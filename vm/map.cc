@@ -1,0 +1,31 @@
+#include "map.h"
+
+namespace xdpdk::vm {
+
+const char* map_type_name(uint32_t type) {
+    switch (static_cast<MapType>(type)) {
+        case MapType::Hash: return "hash";
+        case MapType::Array: return "array";
+        case MapType::ProgArray: return "prog_array";
+        case MapType::PerfEventArray: return "perf_event_array";
+        case MapType::PercpuHash: return "percpu_hash";
+        case MapType::PercpuArray: return "percpu_array";
+        case MapType::LruHash: return "lru_hash";
+        case MapType::LruPercpuHash: return "lru_percpu_hash";
+        case MapType::LpmTrie: return "lpm_trie";
+        case MapType::Devmap: return "devmap";
+        case MapType::DevmapHash: return "devmap_hash";
+    }
+    return "unknown";
+}
+
+bool Map::percpu() const {
+    return type() == MapType::PercpuArray || type() == MapType::PercpuHash || type() == MapType::LruPercpuHash;
+}
+
+uint32_t Map::user_value_size() const {
+    if (!percpu()) return spec_.value_size;
+    return ncpus_ * ((spec_.value_size + 7) & ~7u);
+}
+
+}  // namespace xdpdk::vm

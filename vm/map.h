@@ -1,0 +1,88 @@
+// Map interface with the kernel's semantics. Program-side calls (from helpers
+// and inlined JIT code) act on the running worker's CPU slot; user-side calls
+// (replay's --maps-in/--maps-out, inspection) see every slot of a per-CPU map,
+// laid out as the kernel's syscall does: ncpus values, each rounded up to 8
+// bytes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "error.h"
+
+namespace xdpdk::vm {
+
+struct Program;
+
+// Kernel map type numbers (enum bpf_map_type).
+enum class MapType : uint32_t {
+    Hash = 1, Array = 2, ProgArray = 3, PerfEventArray = 4, PercpuHash = 5, PercpuArray = 6,
+    LruHash = 9, LruPercpuHash = 10, LpmTrie = 11, Devmap = 14, DevmapHash = 25,
+};
+
+const char* map_type_name(uint32_t type);
+
+struct MapSpec {
+    std::string name;
+    uint32_t type = 0;
+    uint32_t key_size = 0;
+    uint32_t value_size = 0;
+    uint32_t max_entries = 0;
+    uint32_t flags = 0;
+};
+
+// Update flags (BPF_ANY, BPF_NOEXIST, BPF_EXIST) and the LPM key header.
+constexpr uint64_t kAny = 0, kNoExist = 1, kExist = 2;
+
+class Map {
+public:
+    Map(MapSpec spec, uint32_t ncpus) : spec_(std::move(spec)), ncpus_(ncpus) {}
+    virtual ~Map() = default;
+    Map(const Map&) = delete;
+    Map& operator=(const Map&) = delete;
+
+    const MapSpec& spec() const { return spec_; }
+    const std::string& name() const { return spec_.name; }
+    MapType type() const { return static_cast<MapType>(spec_.type); }
+    uint32_t ncpus() const { return ncpus_; }
+    bool percpu() const;
+    // Bytes of one user-side value: value_size, or ncpus * round_up(value_size, 8).
+    uint32_t user_value_size() const;
+
+    // ---- program side; return kernel-style 0 / -errno ----
+    virtual void* lookup(const void* key, uint32_t cpu) = 0;
+    virtual long update(const void* key, const void* value, uint64_t flags, uint32_t cpu) = 0;
+    virtual long remove(const void* key) = 0;
+
+    // ---- user side ----
+    virtual long user_lookup(const void* key, void* value_out) const = 0;
+    virtual long user_update(const void* key, const void* value, uint64_t flags) = 0;
+    virtual long user_delete(const void* key) { return remove(key); }
+    // First key when `key` is nullptr; -ENOENT after the last.
+    virtual long next_key(const void* key, void* next_out) const = 0;
+
+    // Array-backed maps (array, global data): the value memory, for lddw of
+    // PSEUDO_MAP_VALUE and for inlined lookups; nullptr otherwise.
+    virtual uint8_t* value_base() { return nullptr; }
+
+    // Prog arrays: the program at `index` (nullptr if empty / not a prog array).
+    virtual const Program* program_at(uint32_t /*index*/) const { return nullptr; }
+    virtual long set_program(uint32_t /*index*/, const Program* /*prog*/) { return -22; }
+
+    // Read-only maps (.rodata, frozen): program writes are refused by the
+    // verifier; userspace writes fail after freezing.
+    void freeze() { frozen_ = true; }
+    bool frozen() const { return frozen_; }
+
+protected:
+    MapSpec spec_;
+    uint32_t ncpus_;
+    bool frozen_ = false;
+};
+
+// Validates the spec (sizes, flags, type) and builds the map. Per-CPU maps get
+// `ncpus` slots.
+Result<std::unique_ptr<Map>> create_map(const MapSpec& spec, uint32_t ncpus);
+
+}  // namespace xdpdk::vm

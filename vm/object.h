@@ -1,0 +1,69 @@
+// An opened BPF ELF object: its maps (including global-data maps named the way
+// the kernel names them, "<obj>.bss"), its programs, and its BTF-described
+// global variables. Opening is a pipeline of phases (ELF → sections → maps →
+// programs → relocations), each returning an Error naming its subject;
+// load() then relocates, rewrites and decodes the XDP programs.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "error.h"
+#include "map.h"
+#include "program.h"
+
+namespace xdpdk::vm {
+
+struct GlobalVar {
+    std::string name;     // BTF name of the variable
+    std::string section;  // ".rodata", ".data", ".bss", ".data.foo", ...
+    Map* map;             // the global-data array map holding it
+    uint32_t offset;      // byte offset in the map's single value
+    uint32_t size;
+};
+
+struct ObjectOptions {
+    uint32_t ncpus = 1;  // slots of every per-CPU map
+};
+
+class Object {
+public:
+    static Result<std::unique_ptr<Object>> open(const std::string& path, const ObjectOptions& opts = {});
+    static Result<std::unique_ptr<Object>> open_memory(std::span<const uint8_t> elf, const std::string& name,
+                                                       const ObjectOptions& opts = {});
+    ~Object();
+
+    // Object name as the kernel derives it (file name without ".o"/".bpf.o"),
+    // truncated the same way for global-data map names.
+    const std::string& name() const;
+    const std::string& license() const;
+
+    // Before load(): global variables can be set (libbpf-skeleton style).
+    const std::vector<GlobalVar>& globals() const;
+    Status set_global(std::string_view name, std::span<const uint8_t> bytes);
+
+    // Relocates, rewrites (xdp_md accesses) and decodes every XDP program;
+    // freezes .rodata maps. Non-XDP programs stay listed but not loaded.
+    Status load();
+    bool loaded() const;
+
+    const std::vector<std::unique_ptr<Program>>& programs() const;
+    // By function name or section name; the error lists the programs there are.
+    Result<Program*> find_program(std::string_view name_or_section) const;
+    // The first XDP program in section order.
+    Result<Program*> default_xdp_program() const;
+
+    const std::vector<std::unique_ptr<Map>>& maps() const;
+    Map* find_map(std::string_view name) const;
+
+    struct Impl;
+
+private:
+    explicit Object(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace xdpdk::vm

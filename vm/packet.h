@@ -1,0 +1,30 @@
+// A packet frame laid out like the kernel's XDP buffers (and BPF_PROG_TEST_RUN):
+// 256 bytes of headroom, the packet, and tailroom up to the frame size less
+// the skb_shared_info reserve, so adjust_head/meta/tail behave as in the
+// kernel.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "xdp.h"
+
+namespace xdpdk::vm {
+
+class PacketFrame {
+public:
+    // Frame of max(4096, headroom + len + tail reserve) bytes.
+    explicit PacketFrame(std::span<const uint8_t> bytes, uint32_t ingress_ifindex = 1, uint32_t rx_queue = 0);
+
+    XdpBuff& xdp() { return xdp_; }
+    // The packet bytes as the program left them (data .. data_end).
+    std::span<const uint8_t> data() const { return {xdp_.data, static_cast<size_t>(xdp_.data_end - xdp_.data)}; }
+    std::span<const uint8_t> meta() const { return {xdp_.data_meta, static_cast<size_t>(xdp_.data - xdp_.data_meta)}; }
+
+private:
+    std::vector<uint8_t> frame_;
+    XdpBuff xdp_{};
+};
+
+}  // namespace xdpdk::vm

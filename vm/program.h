@@ -1,0 +1,64 @@
+// The single program representation shared by every engine: decoded
+// instructions (dense Op), plus the raw form after load-time relocation and
+// rewriting (what `prog dump xlated` prints).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "error.h"
+#include "opcodes.h"
+
+namespace xdpdk::vm {
+
+struct ExecContext;
+class Map;
+
+// The decoded, executable form of one instruction: same layout as RawInsn but
+// with the dense Op instead of the opcode byte.
+struct Insn {
+    Op op;
+    uint8_t dst : 4;
+    uint8_t src : 4;
+    int16_t off;
+    int32_t imm;
+};
+static_assert(sizeof(Insn) == 8);
+
+// Program types by ELF section convention; only XDP runs in this runtime.
+enum class ProgType : uint8_t { Xdp, Raw, Other };
+
+// What an lddw slot referred to before relocation, kept for dumps.
+struct LddwOrigin {
+    uint32_t insn;
+    const Map* map;      // map or global-data map
+    uint32_t offset;     // for map values (PSEUDO_MAP_VALUE)
+    bool value;          // true: pointer into the map's value, false: the map itself
+};
+
+struct Program {
+    std::string name;     // function name (or "raw" for exec)
+    std::string section;  // ELF section name
+    ProgType type = ProgType::Raw;
+    bool frags = false;   // xdp.frags
+
+    std::vector<RawInsn> xlated;  // after relocation and rewriting
+    std::vector<Insn> insns;      // decoded from xlated
+    std::vector<LddwOrigin> lddw_origins;
+    uint32_t frame_stack_size = 512;
+};
+
+// Decode and syntax-check `raw` into an executable Program. Checks opcodes,
+// reserved fields, registers, writes to r10, jump and call targets, lddw
+// pairing, the final instruction, and that every helper exists in this
+// runtime. `subject` names the program in errors.
+Result<std::unique_ptr<Program>> make_program(std::string subject, std::vector<RawInsn> raw,
+                                              ProgType type = ProgType::Raw);
+
+// Decoder proper: raw -> Insn, with the checks above.
+Result<std::vector<Insn>> decode_program(const std::string& subject, std::span<const RawInsn> raw);
+
+}  // namespace xdpdk::vm
