@@ -62,9 +62,16 @@ public:
     // First key when `key` is nullptr; -ENOENT after the last.
     virtual long next_key(const void* key, void* next_out) const = 0;
 
-    // Array-backed maps (array, global data): the value memory, for lddw of
-    // PSEUDO_MAP_VALUE and for inlined lookups; nullptr otherwise.
+    // Array-backed maps (array, per-CPU array, global data): the value memory,
+    // for lddw of PSEUDO_MAP_VALUE and for inlined lookups; nullptr otherwise.
+    // Preallocated and zeroed; value i is at value_base() + i * round_up(value_size, 8),
+    // as in the kernel's array map, so a global-data map (max_entries 1) is one
+    // value at value_base(). A per-CPU array holds one such block per CPU:
+    // CPU c's values start at value_base() + c * value_cpu_stride() (a multiple
+    // of 64, so CPUs never share a cache line). 8-byte aligned at least.
     virtual uint8_t* value_base() { return nullptr; }
+    // Bytes between CPU blocks of a per-CPU array; 0 for every other map.
+    virtual uint64_t value_cpu_stride() const { return 0; }
 
     // Prog arrays: the program at `index` (nullptr if empty / not a prog array).
     virtual const Program* program_at(uint32_t /*index*/) const { return nullptr; }

@@ -1,0 +1,57 @@
+// The files a replay writes: pass/tx/redirect pcaps under --out, the --jsonl
+// records and the --maps-out dump. All are staged under temporary names and
+// appear only when commit() succeeds; otherwise they are removed, and an --out
+// directory this run created is removed again if it stays empty.
+#pragma once
+
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "pcap_io.h"
+#include "replay_staged_file.h"
+#include "vm/error.h"
+#include "vm/exec_context.h"
+#include "vm/object.h"
+
+namespace xdpdk::cli {
+
+struct ReplayOutputPaths {
+    std::string out_dir;    // empty: no pcaps
+    std::string jsonl;      // empty: no records
+    std::string maps_out;   // empty: no dump
+};
+
+class ReplayOutputs {
+public:
+    // Creates every staged file (and the --out directory if missing).
+    static Result<std::unique_ptr<ReplayOutputs>> open(const ReplayOutputPaths& paths, int linktype);
+    ~ReplayOutputs();
+    ReplayOutputs(const ReplayOutputs&) = delete;
+    ReplayOutputs& operator=(const ReplayOutputs&) = delete;
+
+    // One input packet after the program ran. `orig_len` is the new length on
+    // the wire (what the capture did not hold is kept beyond the bytes).
+    void packet(uint64_t index, const PcapPacket& in, uint64_t retval, std::span<const uint8_t> data,
+                const vm::ExecContext& ex);
+
+    // Writes the maps dump, closes everything and renames it into place.
+    Status commit(const vm::Object& obj);
+
+private:
+    ReplayOutputs() = default;
+    struct Pcap {
+        StagedFile file;
+        std::unique_ptr<PcapWriter> writer;
+    };
+    ReplayOutputPaths paths_;
+    bool created_dir_ = false;
+    bool committed_ = false;
+    std::optional<Pcap> pass_, tx_, redirect_;
+    std::optional<StagedFile> jsonl_file_;
+    FILE* jsonl_ = nullptr;
+    std::optional<StagedFile> maps_file_;
+};
+
+}  // namespace xdpdk::cli

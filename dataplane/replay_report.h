@@ -1,0 +1,41 @@
+// What replay reports: per-action packet and byte counts with the summary
+// table, and the per-packet JSON line of --jsonl.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "vm/exec_context.h"
+
+namespace xdpdk::cli {
+
+class ActionCounts {
+public:
+    // Counts a run by its verdict; return values that are not an XDP action
+    // count as XDP_ABORTED, as the kernel treats them.
+    void add(uint64_t retval, uint64_t bytes);
+    uint64_t packets(uint32_t action) const { return packets_.at(action); }
+    uint64_t bytes(uint32_t action) const { return bytes_.at(action); }
+    uint64_t total_packets() const;
+    uint64_t total_bytes() const;
+
+    // "action        packets      bytes" and one row per action, then total.
+    std::string table() const;
+
+private:
+    static constexpr size_t kActions = 5;  // XDP_ABORTED .. XDP_REDIRECT
+    std::array<uint64_t, kActions> packets_{};
+    std::array<uint64_t, kActions> bytes_{};
+};
+
+// The action counted for a return value.
+uint32_t counted_action(uint64_t retval);
+
+// {"index":0,"action":"XDP_TX","retval":3,"len":60,"data":"<hex>"} plus
+// "redirect" ({"ifindex":N}, or {"map":"name","key":K,"ifindex":N}) when the
+// program redirected, and "fault" when the run stopped on a runtime fault.
+std::string jsonl_record(uint64_t index, uint64_t retval, std::span<const uint8_t> data, const vm::ExecContext& ex);
+
+}  // namespace xdpdk::cli

@@ -1,0 +1,285 @@
+#include "kernel_oracle.h"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdarg>
+#include <cstring>
+#include <mutex>
+
+namespace xdpdk::test {
+namespace {
+
+std::string errno_text(int err) {
+    if (err < 0) err = -err;
+    return std::string(std::strerror(err)) + " (errno " + std::to_string(err) + ")";
+}
+
+// libbpf reports verifier logs and load failures through its print callback;
+// keep the last few kilobytes so a failed load can say why.
+std::mutex g_log_mutex;
+std::string g_libbpf_log;
+constexpr size_t kLogKeep = 4096;
+
+int capture_libbpf_print(enum libbpf_print_level level, const char* fmt, va_list args) {
+    if (level == LIBBPF_DEBUG) return 0;
+    char buf[2048];
+    const int n = vsnprintf(buf, sizeof buf, fmt, args);
+    if (n <= 0) return n;
+    std::lock_guard lock(g_log_mutex);
+    g_libbpf_log.append(buf, std::min<size_t>(static_cast<size_t>(n), sizeof buf - 1));
+    if (g_libbpf_log.size() > 4 * kLogKeep) g_libbpf_log.erase(0, g_libbpf_log.size() - kLogKeep);
+    return n;
+}
+
+void start_log_capture() {
+    static std::once_flag once;
+    std::call_once(once, [] { libbpf_set_print(capture_libbpf_print); });
+    std::lock_guard lock(g_log_mutex);
+    g_libbpf_log.clear();
+}
+
+std::string captured_log_tail() {
+    std::lock_guard lock(g_log_mutex);
+    if (g_libbpf_log.size() <= kLogKeep) return g_libbpf_log;
+    return "..." + g_libbpf_log.substr(g_libbpf_log.size() - kLogKeep);
+}
+
+std::string probe_kernel() {
+    // r0 = XDP_PASS; exit
+    const bpf_insn insns[] = {
+        {BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 2},
+        {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
+    };
+    const int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "xdpdk_probe", "GPL", insns, 2, nullptr);
+    if (fd < 0) {
+        const int err = errno;
+        if (err == EPERM || err == EACCES)
+            return "the kernel refused bpf(BPF_PROG_LOAD): " + errno_text(err) + "; needs root or CAP_BPF";
+        if (err == ENOSYS) return "this kernel has no bpf() syscall: " + errno_text(err);
+        return "bpf(BPF_PROG_LOAD) of a trivial XDP program failed: " + errno_text(err);
+    }
+    uint8_t packet[64] = {};
+    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = packet, .data_size_in = sizeof packet, .repeat = 1);
+    const int rc = bpf_prog_test_run_opts(fd, &opts);
+    close(fd);
+    if (rc != 0) return "bpf(BPF_PROG_TEST_RUN) failed: " + errno_text(rc);
+    if (opts.retval != 2) return "BPF_PROG_TEST_RUN returned " + std::to_string(opts.retval) + " for XDP_PASS";
+    return "";
+}
+
+bool is_prog_array(const bpf_map* map) { return bpf_map__type(map) == BPF_MAP_TYPE_PROG_ARRAY; }
+
+bool is_percpu(uint32_t type) {
+    return type == BPF_MAP_TYPE_PERCPU_ARRAY || type == BPF_MAP_TYPE_PERCPU_HASH ||
+           type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+}
+
+size_t user_value_size(const bpf_map* map) {
+    const size_t size = bpf_map__value_size(map);
+    if (!is_percpu(bpf_map__type(map))) return size;
+    return kernel_possible_cpus() * ((size + 7) & ~size_t{7});
+}
+
+}  // namespace
+
+const std::string& kernel_unavailable_reason() {
+    static const std::string reason = probe_kernel();
+    return reason;
+}
+
+uint32_t kernel_possible_cpus() {
+    static const uint32_t n = [] {
+        const int r = libbpf_num_possible_cpus();
+        return r > 0 ? static_cast<uint32_t>(r) : 1u;
+    }();
+    return n;
+}
+
+CpuPin::CpuPin(uint32_t cpu) : cpu_(cpu) {
+    cpu_set_t old_set;
+    CPU_ZERO(&old_set);
+    if (sched_getaffinity(0, sizeof old_set, &old_set) != 0) return;
+    previous_.assign(reinterpret_cast<uint8_t*>(&old_set), reinterpret_cast<uint8_t*>(&old_set) + sizeof old_set);
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    pinned_ = sched_setaffinity(0, sizeof one, &one) == 0;
+}
+
+CpuPin::~CpuPin() {
+    if (!pinned_) return;
+    cpu_set_t old_set;
+    std::memcpy(&old_set, previous_.data(), sizeof old_set);
+    sched_setaffinity(0, sizeof old_set, &old_set);
+}
+
+Result<std::unique_ptr<KernelObject>> KernelObject::open(const std::string& path) {
+    start_log_capture();
+    bpf_object* obj = bpf_object__open_file(path.c_str(), nullptr);
+    if (obj == nullptr) {
+        const int err = errno;
+        return make_error("kernel object '" + path + "'",
+                          "bpf_object__open_file failed: " + errno_text(err) + "\n" + captured_log_tail());
+    }
+    return std::unique_ptr<KernelObject>(new KernelObject(obj, path));
+}
+
+KernelObject::~KernelObject() { bpf_object__close(obj_); }
+
+Status KernelObject::set_global(std::string_view name, std::span<const uint8_t> bytes) {
+    const std::string subject = "kernel object '" + path_ + "'";
+    const btf* btf = bpf_object__btf(obj_);
+    if (btf == nullptr) return make_error(subject, "no BTF, so globals cannot be found by name");
+    const uint32_t ntypes = btf__type_cnt(btf);
+    for (uint32_t id = 1; id < ntypes; ++id) {
+        const btf_type* sec = btf__type_by_id(btf, id);
+        if (!btf_is_datasec(sec)) continue;
+        const std::string sec_name = btf__name_by_offset(btf, sec->name_off);
+        const btf_var_secinfo* vars = btf_var_secinfos(sec);
+        for (uint16_t i = 0; i < btf_vlen(sec); ++i) {
+            const btf_type* var = btf__type_by_id(btf, vars[i].type);
+            if (name != btf__name_by_offset(btf, var->name_off)) continue;
+            if (bytes.size() != vars[i].size)
+                return make_error(subject, "global '" + std::string(name) + "' has " + std::to_string(vars[i].size) +
+                                               " bytes, given " + std::to_string(bytes.size()));
+            // libbpf names the section's map "<obj prefix><section>".
+            bpf_map* map;
+            bpf_object__for_each_map(map, obj_) {
+                const std::string map_name = bpf_map__name(map);
+                if (!bpf_map__is_internal(map) || map_name.size() < sec_name.size() ||
+                    map_name.compare(map_name.size() - sec_name.size(), sec_name.size(), sec_name) != 0)
+                    continue;
+                size_t size = 0;
+                const void* init = bpf_map__initial_value(map, &size);
+                if (init == nullptr || vars[i].offset + vars[i].size > size)
+                    return make_error(subject, "map '" + map_name + "' has no room for '" + std::string(name) + "'");
+                std::vector<uint8_t> value(static_cast<const uint8_t*>(init), static_cast<const uint8_t*>(init) + size);
+                std::memcpy(value.data() + vars[i].offset, bytes.data(), bytes.size());
+                const int rc = bpf_map__set_initial_value(map, value.data(), value.size());
+                if (rc != 0) return make_error(subject, "bpf_map__set_initial_value: " + errno_text(rc));
+                return {};
+            }
+            return make_error(subject, "no map holds section '" + sec_name + "'");
+        }
+    }
+    return make_error(subject, "no global variable '" + std::string(name) + "'");
+}
+
+Status KernelObject::load() {
+    start_log_capture();
+    const int rc = bpf_object__load(obj_);
+    if (rc != 0)
+        return make_error("kernel object '" + path_ + "'",
+                          "bpf_object__load failed: " + errno_text(rc) + "\n" + captured_log_tail());
+    return {};
+}
+
+std::vector<std::string> KernelObject::map_names() const {
+    std::vector<std::string> names;
+    bpf_map* map;
+    bpf_object__for_each_map(map, obj_) names.emplace_back(bpf_map__name(map));
+    return names;
+}
+
+Result<bpf_map*> KernelObject::find_map(std::string_view name) const {
+    bpf_map* map;
+    bpf_object__for_each_map(map, obj_) {
+        if (name == bpf_map__name(map)) return map;
+    }
+    std::string known;
+    for (const auto& n : map_names()) known += (known.empty() ? "" : ", ") + n;
+    return make_error("kernel map '" + std::string(name) + "'", "no such map (maps: " + known + ")");
+}
+
+Result<int> KernelObject::find_prog_fd(std::string_view name) const {
+    bpf_program* prog;
+    bpf_object__for_each_program(prog, obj_) {
+        if (name == bpf_program__name(prog) || name == bpf_program__section_name(prog)) {
+            const int fd = bpf_program__fd(prog);
+            if (fd < 0) return make_error("kernel prog '" + std::string(name) + "'", "not loaded");
+            return fd;
+        }
+    }
+    return make_error("kernel prog '" + std::string(name) + "'", "no such program in '" + path_ + "'");
+}
+
+Status KernelObject::map_update(std::string_view name, std::span<const uint8_t> key, std::span<const uint8_t> value,
+                                uint64_t flags) {
+    XDPDK_ASSIGN_OR_RETURN(bpf_map * map, find_map(name));
+    const int rc = bpf_map__update_elem(map, key.data(), key.size(), value.data(), value.size(), flags);
+    if (rc != 0) return make_error("kernel map '" + std::string(name) + "'", "update failed: " + errno_text(rc));
+    return {};
+}
+
+Status KernelObject::set_prog_array_slot(std::string_view map_name, uint32_t index, std::string_view prog) {
+    XDPDK_ASSIGN_OR_RETURN(int fd, find_prog_fd(prog));
+    const uint32_t value = static_cast<uint32_t>(fd);
+    return map_update(map_name, {reinterpret_cast<const uint8_t*>(&index), 4},
+                      {reinterpret_cast<const uint8_t*>(&value), 4});
+}
+
+Result<XdpRun> KernelObject::run_xdp(std::string_view prog, std::span<const uint8_t> packet,
+                                     const XdpRunOptions& opts) {
+    XDPDK_ASSIGN_OR_RETURN(int fd, find_prog_fd(prog));
+    // The kernel's frame is one page; the output can grow up to that.
+    std::vector<uint8_t> out(4096);
+    xdp_md ctx_in{};
+    ctx_in.data_end = static_cast<uint32_t>(packet.size());
+    ctx_in.ingress_ifindex = opts.ingress_ifindex;
+    ctx_in.rx_queue_index = opts.rx_queue;
+    xdp_md ctx_out{};
+    LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = packet.data(), .data_out = out.data(),
+                .data_size_in = static_cast<uint32_t>(packet.size()), .data_size_out = static_cast<uint32_t>(out.size()),
+                .ctx_in = &ctx_in, .ctx_out = &ctx_out, .ctx_size_in = sizeof ctx_in, .ctx_size_out = sizeof ctx_out,
+                .repeat = static_cast<int>(opts.repeat));
+    const int rc = bpf_prog_test_run_opts(fd, &run);
+    if (rc != 0) return make_error("kernel prog '" + std::string(prog) + "'", "BPF_PROG_TEST_RUN: " + errno_text(rc));
+    // data_out holds data_meta .. data_end; ctx_out.data is the metadata length.
+    const size_t total = std::min<size_t>(run.data_size_out, out.size());
+    const size_t metalen = std::min<size_t>(ctx_out.data, total);
+    XdpRun result;
+    result.action = run.retval;
+    result.meta.assign(out.begin(), out.begin() + static_cast<ptrdiff_t>(metalen));
+    result.data.assign(out.begin() + static_cast<ptrdiff_t>(metalen), out.begin() + static_cast<ptrdiff_t>(total));
+    result.duration_ns = run.duration;
+    return result;
+}
+
+Result<std::vector<MapDump>> KernelObject::dump_maps() const {
+    std::vector<MapDump> dumps;
+    bpf_map* map;
+    bpf_object__for_each_map(map, obj_) {
+        if (is_prog_array(map)) continue;
+        MapDump dump;
+        dump.name = bpf_map__name(map);
+        dump.type = bpf_map__type(map);
+        dump.key_size = bpf_map__key_size(map);
+        dump.value_size = bpf_map__value_size(map);
+        dump.percpu = is_percpu(dump.type);
+        Bytes key(dump.key_size), next(dump.key_size), value(user_value_size(map));
+        const void* prev = nullptr;
+        for (;;) {
+            int rc = bpf_map__get_next_key(map, prev, next.data(), next.size());
+            if (rc == -ENOENT) break;
+            if (rc != 0)
+                return make_error("kernel map '" + dump.name + "'", "get_next_key failed: " + errno_text(rc));
+            key = next;
+            prev = key.data();
+            rc = bpf_map__lookup_elem(map, key.data(), key.size(), value.data(), value.size(), 0);
+            if (rc == -ENOENT) continue;  // deleted meanwhile (an LRU eviction)
+            if (rc != 0) return make_error("kernel map '" + dump.name + "'", "lookup failed: " + errno_text(rc));
+            dump.entries[key] = value;
+        }
+        dumps.push_back(std::move(dump));
+    }
+    return dumps;
+}
+
+}  // namespace xdpdk::test

@@ -1,0 +1,111 @@
+// The Linux kernel as the oracle: loads a BPF object through libbpf, lets a
+// test fill its maps and globals, runs packets with BPF_PROG_TEST_RUN and
+// reads back the verdict, the packet and every map, so the same run can be
+// compared with xdpdk's VM.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vm/error.h"
+
+struct bpf_object;
+struct bpf_map;
+
+namespace xdpdk::test {
+
+using Bytes = std::vector<uint8_t>;
+
+// A map as userspace sees it. Per-CPU values hold every CPU's slot, each
+// rounded up to 8 bytes, as the bpf() syscall returns them.
+struct MapDump {
+    std::string name;
+    uint32_t type = 0;
+    uint32_t key_size = 0;
+    uint32_t value_size = 0;  // of one element, as declared
+    bool percpu = false;
+    std::map<Bytes, Bytes> entries;
+};
+
+struct XdpRun {
+    uint32_t action = 0;     // the program's return value
+    Bytes data;              // data .. data_end after the run
+    Bytes meta;              // data_meta .. data after the run
+    uint32_t duration_ns = 0;  // kernel's average per repetition
+};
+
+struct XdpRunOptions {
+    uint32_t ingress_ifindex = 1;  // must name a real device; 1 is loopback
+    uint32_t rx_queue = 0;
+    uint32_t repeat = 1;
+};
+
+// Empty when this process may load and test-run XDP programs; otherwise the
+// reason why not (for GTEST_SKIP). Probed once.
+const std::string& kernel_unavailable_reason();
+
+// Possible CPUs, i.e. slots of a per-CPU map (libbpf_num_possible_cpus).
+uint32_t kernel_possible_cpus();
+
+// Pins the calling thread to one CPU for its lifetime, so the per-CPU slot a
+// BPF_PROG_TEST_RUN touches is known; restores the previous affinity.
+class CpuPin {
+public:
+    explicit CpuPin(uint32_t cpu);
+    ~CpuPin();
+    CpuPin(const CpuPin&) = delete;
+    CpuPin& operator=(const CpuPin&) = delete;
+    bool pinned() const { return pinned_; }
+    uint32_t cpu() const { return cpu_; }
+
+private:
+    uint32_t cpu_;
+    bool pinned_ = false;
+    std::vector<uint8_t> previous_;  // cpu_set_t bytes
+};
+
+class KernelObject {
+public:
+    // Opens (does not load) an object file; names are libbpf's.
+    static Result<std::unique_ptr<KernelObject>> open(const std::string& path);
+    ~KernelObject();
+    KernelObject(const KernelObject&) = delete;
+    KernelObject& operator=(const KernelObject&) = delete;
+
+    // Before load(): sets a global variable of .rodata/.data/.bss by BTF name.
+    Status set_global(std::string_view name, std::span<const uint8_t> bytes);
+
+    // Loads every program and map; a verifier refusal carries the log's tail.
+    Status load();
+
+    // Map names as bpf_map__name reports them ("hello.bss" for global data).
+    std::vector<std::string> map_names() const;
+    Status map_update(std::string_view map, std::span<const uint8_t> key, std::span<const uint8_t> value,
+                      uint64_t flags = 0);
+    // Puts program `prog` (function or section name) into a prog array slot.
+    Status set_prog_array_slot(std::string_view map, uint32_t index, std::string_view prog);
+
+    // Runs an XDP program (function or section name) on one packet.
+    Result<XdpRun> run_xdp(std::string_view prog, std::span<const uint8_t> packet,
+                           const XdpRunOptions& opts = {});
+
+    // Every map except prog arrays (their values are program ids).
+    Result<std::vector<MapDump>> dump_maps() const;
+
+    bpf_object* raw() const { return obj_; }
+
+private:
+    explicit KernelObject(bpf_object* obj, std::string path) : obj_(obj), path_(std::move(path)) {}
+    Result<bpf_map*> find_map(std::string_view name) const;
+    Result<int> find_prog_fd(std::string_view name) const;
+
+    bpf_object* obj_;
+    std::string path_;
+};
+
+}  // namespace xdpdk::test

@@ -1,0 +1,175 @@
+#include "btf_info.h"
+
+#include <bpf/btf.h>
+#include <linux/btf.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace xdpdk::vm {
+namespace {
+
+constexpr uint16_t kBtfMagic = 0xeB9F;
+
+// Follows typedefs and qualifiers; bounded so a malformed cycle cannot hang.
+const btf_type* skip_mods_and_typedefs(const struct btf* btf, uint32_t id, uint32_t* res_id = nullptr) {
+    const btf_type* t = btf__type_by_id(btf, id);
+    for (int depth = 0; t && depth < 64; ++depth) {
+        switch (btf_kind(t)) {
+            case BTF_KIND_TYPEDEF: case BTF_KIND_VOLATILE: case BTF_KIND_CONST:
+            case BTF_KIND_RESTRICT: case BTF_KIND_TYPE_TAG:
+                id = t->type;
+                t = btf__type_by_id(btf, id);
+                continue;
+            default:
+                if (res_id) *res_id = id;
+                return t;
+        }
+    }
+    return nullptr;
+}
+
+std::string name_of(const struct btf* btf, uint32_t name_off) {
+    const char* s = btf__name_by_offset(btf, name_off);
+    return s ? s : "";
+}
+
+// libbpf's __uint(name, val) is `int (*name)[val]`: the value is the array length.
+Result<uint32_t> map_int_field(const struct btf* btf, const btf_member& m, const std::string& subject,
+                               const std::string& field) {
+    const btf_type* ptr = skip_mods_and_typedefs(btf, m.type);
+    if (!ptr || !btf_is_ptr(ptr))
+        return make_error(subject, "field '" + field + "' is not a pointer (use __uint(" + field + ", N))");
+    const btf_type* arr = skip_mods_and_typedefs(btf, ptr->type);
+    if (!arr || !btf_is_array(arr))
+        return make_error(subject, "field '" + field + "' is not a pointer to an array (use __uint(" + field + ", N))");
+    return btf_array(arr)->nelems;
+}
+
+// libbpf's __type(name, T) is `typeof(T) *name`: the size is sizeof(T).
+Result<uint32_t> map_type_size_field(const struct btf* btf, const btf_member& m, const std::string& subject,
+                                     const std::string& field) {
+    const btf_type* ptr = skip_mods_and_typedefs(btf, m.type);
+    if (!ptr || !btf_is_ptr(ptr))
+        return make_error(subject, "field '" + field + "' is not a pointer (use __type(" + field + ", T))");
+    const int64_t size = btf__resolve_size(btf, ptr->type);
+    if (size < 0)
+        return make_error(subject, "cannot determine the size of the " + field + " type: " + std::strerror(int(-size)));
+    if (size == 0 || size > UINT32_MAX) return make_error(subject, field + " type has invalid size " + std::to_string(size));
+    return static_cast<uint32_t>(size);
+}
+
+Status set_size(uint32_t& slot, uint32_t size, const std::string& subject, const char* what) {
+    if (slot && slot != size)
+        return make_error(subject, std::string("conflicting ") + what + " size " + std::to_string(slot) + " and " +
+                                       std::to_string(size));
+    slot = size;
+    return {};
+}
+
+Result<BtfMapDef> parse_one_map(const struct btf* btf, const btf_var_secinfo& vi) {
+    const btf_type* var = btf__type_by_id(btf, vi.type);
+    if (!var || !btf_is_var(var)) return make_error("map", "'.maps' entry is not a variable");
+    BtfMapDef def;
+    def.spec.name = name_of(btf, var->name_off);
+    const std::string subject = "map '" + def.spec.name + "'";
+    const btf_type* st = skip_mods_and_typedefs(btf, var->type);
+    if (!st || !btf_is_struct(st)) return make_error(subject, "definition is not a struct");
+
+    const btf_member* members = btf_members(st);
+    const uint16_t n = btf_vlen(st);
+    for (uint16_t i = 0; i < n; ++i) {
+        const btf_member& m = members[i];
+        const std::string field = name_of(btf, m.name_off);
+        if (field == "type" || field == "max_entries" || field == "map_flags" || field == "key_size" ||
+            field == "value_size" || field == "numa_node" || field == "pinning" || field == "map_extra") {
+            XDPDK_ASSIGN_OR_RETURN(uint32_t v, map_int_field(btf, m, subject, field));
+            if (field == "type") def.spec.type = v;
+            else if (field == "max_entries") def.spec.max_entries = v;
+            else if (field == "map_flags") def.spec.flags = v;
+            else if (field == "key_size") XDPDK_RETURN_IF_ERROR(set_size(def.spec.key_size, v, subject, "key"));
+            else if (field == "value_size") XDPDK_RETURN_IF_ERROR(set_size(def.spec.value_size, v, subject, "value"));
+            // numa_node, pinning and map_extra do not change behavior in this runtime.
+        } else if (field == "key" || field == "value") {
+            XDPDK_ASSIGN_OR_RETURN(uint32_t size, map_type_size_field(btf, m, subject, field));
+            uint32_t& slot = field == "key" ? def.spec.key_size : def.spec.value_size;
+            XDPDK_RETURN_IF_ERROR(set_size(slot, size, subject, field.c_str()));
+        } else if (field == "values") {
+            if (i != n - 1) return make_error(subject, "'values' must be the last field");
+            if (def.spec.type != static_cast<uint32_t>(MapType::ProgArray))
+                return make_error(subject, "'values' is only supported for prog arrays (map-in-map is not supported)");
+            const btf_type* arr = btf__type_by_id(btf, m.type);
+            const btf_type* elem = arr && btf_is_array(arr) ? skip_mods_and_typedefs(btf, btf_array(arr)->type) : nullptr;
+            if (!elem || !btf_is_ptr(elem) || btf_array(arr)->nelems != 0)
+                return make_error(subject, "'values' must be an array of pointers (use __array(values, ...))");
+            const btf_type* fn = skip_mods_and_typedefs(btf, elem->type);
+            if (!fn || !btf_is_func_proto(fn)) return make_error(subject, "prog array 'values' must point to functions");
+            XDPDK_RETURN_IF_ERROR(set_size(def.spec.value_size, 4, subject, "value"));
+            def.has_values = true;
+            def.values_offset = btf_member_bit_offset(st, i) / 8;
+        } else {
+            return make_error(subject, "unknown field '" + field + "' in the map definition");
+        }
+    }
+    if (def.spec.type == 0) return make_error(subject, "map type is not set (use __uint(type, BPF_MAP_TYPE_...))");
+    return def;
+}
+
+}  // namespace
+
+void BtfInfo::Deleter::operator()(struct btf* b) const { btf__free(b); }
+
+Result<BtfInfo> BtfInfo::parse(std::span<const uint8_t> data, const std::string& subject) {
+    auto fail = [&](std::string reason) { return make_error(subject, "invalid BTF: " + std::move(reason)); };
+    btf_header hdr{};
+    if (data.size() < sizeof hdr) return fail("section is " + std::to_string(data.size()) + " bytes");
+    std::memcpy(&hdr, data.data(), sizeof hdr);
+    if (hdr.magic != kBtfMagic) return fail("bad magic");
+    if (hdr.hdr_len < sizeof hdr || hdr.hdr_len > data.size()) return fail("bad header length " + std::to_string(hdr.hdr_len));
+    const uint64_t body = data.size() - hdr.hdr_len;
+    if (uint64_t{hdr.type_off} + hdr.type_len > body || uint64_t{hdr.str_off} + hdr.str_len > body)
+        return fail("type or string section lies outside the BTF data");
+
+    errno = 0;
+    struct btf* b = btf__new(data.data(), static_cast<uint32_t>(data.size()));
+    // libbpf 1.x returns NULL and sets errno on failure.
+    if (!b) return fail(std::strerror(errno ? errno : EINVAL));
+    BtfInfo info;
+    info.btf_.reset(b);
+    return info;
+}
+
+uint32_t BtfInfo::find_datasec(std::string_view name) const {
+    const int32_t id = btf__find_by_name_kind(btf_.get(), std::string(name).c_str(), BTF_KIND_DATASEC);
+    return id > 0 ? static_cast<uint32_t>(id) : 0;
+}
+
+Result<std::vector<BtfMapDef>> parse_btf_map_defs(const BtfInfo& info) {
+    std::vector<BtfMapDef> defs;
+    const uint32_t sec_id = info.find_datasec(".maps");
+    if (!sec_id) return defs;
+    const btf_type* sec = btf__type_by_id(info.get(), sec_id);
+    const btf_var_secinfo* vars = btf_var_secinfos(sec);
+    for (uint16_t i = 0; i < btf_vlen(sec); ++i) {
+        XDPDK_ASSIGN_OR_RETURN(BtfMapDef def, parse_one_map(info.get(), vars[i]));
+        defs.push_back(std::move(def));
+    }
+    return defs;
+}
+
+std::vector<BtfDataVar> datasec_vars(const BtfInfo& info, std::string_view section) {
+    std::vector<BtfDataVar> out;
+    const uint32_t sec_id = info.find_datasec(section);
+    if (!sec_id) return out;
+    const btf_type* sec = btf__type_by_id(info.get(), sec_id);
+    const btf_var_secinfo* vars = btf_var_secinfos(sec);
+    for (uint16_t i = 0; i < btf_vlen(sec); ++i) {
+        const btf_type* var = btf__type_by_id(info.get(), vars[i].type);
+        if (!var || !btf_is_var(var)) continue;
+        out.push_back(BtfDataVar{name_of(info.get(), var->name_off), vars[i].offset, vars[i].size,
+                                 btf_var(var)->linkage == BTF_VAR_STATIC});
+    }
+    return out;
+}
+
+}  // namespace xdpdk::vm

@@ -1,0 +1,40 @@
+// create_map(): the checks every map type shares, then the type's own
+// create(), which validates the rest of the spec the way the kernel's
+// map_alloc_check does.
+#include <string>
+
+#include "array_map.h"
+#include "devmap.h"
+#include "devmap_hash.h"
+#include "hash_map.h"
+#include "lpm_trie.h"
+#include "lru_hash_map.h"
+#include "map_util.h"
+#include "prog_array.h"
+
+namespace xdpdk::vm {
+
+Result<std::unique_ptr<Map>> create_map(const MapSpec& spec, uint32_t ncpus) {
+    using namespace maps;
+    if (ncpus == 0) return map_error(spec, "needs at least one CPU slot");
+    const std::string type = std::string(map_type_name(spec.type)) + " (" + std::to_string(spec.type) + ")";
+    if (spec.max_entries == 0) return map_error(spec, "max_entries must be at least 1");
+    switch (static_cast<MapType>(spec.type)) {
+        case MapType::Array:
+        case MapType::PercpuArray: return ArrayMap::create(spec, ncpus);
+        case MapType::Hash:
+        case MapType::PercpuHash: return HashMap::create(spec, ncpus);
+        case MapType::LruHash:
+        case MapType::LruPercpuHash: return LruHashMap::create(spec, ncpus);
+        case MapType::LpmTrie: return LpmTrie::create(spec, ncpus);
+        case MapType::ProgArray: return ProgArray::create(spec, ncpus);
+        case MapType::Devmap: return Devmap::create(spec, ncpus);
+        case MapType::DevmapHash: return DevmapHash::create(spec, ncpus);
+        case MapType::PerfEventArray: break;
+    }
+    return map_error(spec, "map type " + type +
+                               " is not supported by this runtime (supported: hash, array, prog_array, percpu_hash, "
+                               "percpu_array, lru_hash, lru_percpu_hash, lpm_trie, devmap, devmap_hash)");
+}
+
+}  // namespace xdpdk::vm

@@ -1,0 +1,163 @@
+#include "hash_map.h"
+
+#include <cstring>
+
+#include "map_util.h"
+#include "vm/reclaim.h"
+
+namespace xdpdk::vm::maps {
+namespace {
+// The kernel refuses values that would not fit one kmalloc with the element
+// header and the key.
+constexpr uint64_t kMaxHashValue = kKmallocMax - kMaxKeyOnStack - 64;
+}  // namespace
+
+Status HashMap::check_spec(const MapSpec& spec, bool lru) {
+    const bool percpu = spec.type == static_cast<uint32_t>(MapType::PercpuHash) ||
+                        spec.type == static_cast<uint32_t>(MapType::LruPercpuHash);
+    XDPDK_RETURN_IF_ERROR(check_flags(spec, kFlagNoPrealloc | kFlagNumaNode | kFlagAccessMask | kFlagZeroSeed |
+                                                (lru ? kFlagNoCommonLru : 0)));
+    if (lru && (spec.flags & kFlagNoPrealloc))
+        return map_error(spec, "LRU maps are always preallocated: BPF_F_NO_PREALLOC is not supported");
+    if (spec.key_size == 0) return map_error(spec, "key_size must be at least 1");
+    if (spec.key_size > kMaxKeyOnStack)
+        return map_error(spec, "key_size " + std::to_string(spec.key_size) + " exceeds " +
+                                   std::to_string(kMaxKeyOnStack) + ", the BPF stack that keys are built on");
+    if (spec.value_size == 0) return map_error(spec, "value_size must be at least 1");
+    if (spec.value_size >= kMaxHashValue)
+        return map_error(spec, "value_size " + std::to_string(spec.value_size) + " exceeds the kernel's limit of " +
+                                   std::to_string(kMaxHashValue - 1));
+    if (percpu && round_up8(spec.value_size) > kPercpuValueMax)
+        return map_error(spec, "per-CPU value_size " + std::to_string(spec.value_size) +
+                                   " exceeds the kernel's limit of " + std::to_string(kPercpuValueMax));
+    return {};
+}
+
+Result<std::unique_ptr<Map>> HashMap::create(const MapSpec& spec, uint32_t ncpus) {
+    XDPDK_RETURN_IF_ERROR(check_spec(spec, false));
+    return std::unique_ptr<Map>(new HashMap(spec, ncpus));
+}
+
+HashMap::HashMap(const MapSpec& spec, uint32_t ncpus)
+    : Map(spec, ncpus),
+      table_(spec.key_size,
+             percpu() ? ncpus * round_up8(spec.value_size) : spec.value_size,
+             spec.max_entries, (spec.flags & kFlagZeroSeed) != 0),
+      percpu_(percpu()),
+      cpu_stride_(percpu() ? round_up8(spec.value_size) : 0) {}
+
+void* HashMap::lookup(const void* key, uint32_t cpu) {
+    if (percpu_ && cpu >= ncpus_) [[unlikely]]
+        return nullptr;
+    HashNode* node = table_.find(key, table_.hash(key));
+    return node != nullptr ? value_for(node, cpu) : nullptr;
+}
+
+void HashMap::write_value(HashNode* node, const void* value, uint32_t cpu) const {
+    if (!percpu_) {
+        std::memcpy(table_.value_of(node), value, spec_.value_size);
+    } else if (cpu == kAllCpus) {
+        std::memcpy(table_.value_of(node), value, size_t{ncpus_} * cpu_stride_);
+    } else {
+        std::memcpy(value_for(node, cpu), value, spec_.value_size);
+    }
+}
+
+long HashMap::update_impl(const void* key, const void* value, uint64_t flags, uint32_t cpu) {
+    if (!valid_update_flags(flags)) return -EINVAL;
+    if (percpu_ && cpu != kAllCpus && cpu >= ncpus_) return -EINVAL;
+    const uint32_t hash = table_.hash(key);
+    // A plain hash always needs a fresh node; allocate it before locking.
+    HashNode* fresh = nullptr;
+    if (!percpu_) {
+        fresh = table_.new_node(key, hash);
+        if (fresh == nullptr) return -ENOMEM;
+        write_value(fresh, value, cpu);
+    }
+    HashNode* old = nullptr;
+    long rc = 0;
+    {
+        std::lock_guard<std::mutex> lock(table_.writer_lock());
+        const HashTable::Slot slot = table_.find_slot(key, hash);
+        if (slot.node != nullptr && flags == kNoExist) {
+            rc = -EEXIST;
+        } else if (slot.node == nullptr && flags == kExist) {
+            rc = -ENOENT;
+        } else if (slot.node != nullptr && percpu_) {
+            write_value(slot.node, value, cpu);
+            // An update is a use (the LRU hashes read the bit; the kernel sets it too).
+            slot.node->referenced.store(1, std::memory_order_relaxed);
+        } else if (slot.node == nullptr && table_.count() >= spec_.max_entries && !evict_one()) {
+            rc = -E2BIG;
+        } else {
+            if (fresh == nullptr) {
+                // Per-CPU: the other CPUs' slots start zeroed, as in the kernel.
+                fresh = table_.new_node(key, hash);
+                if (fresh == nullptr) return -ENOMEM;
+                write_value(fresh, value, cpu);
+            }
+            if (slot.node != nullptr) {
+                table_.replace(slot, fresh);
+                untrack(slot.node);
+                old = slot.node;
+            } else {
+                table_.link(fresh);
+            }
+            track(fresh);
+            fresh = nullptr;
+        }
+    }
+    if (fresh != nullptr) HashTable::free_node(fresh);
+    if (old != nullptr) HashTable::retire(old);
+    return rc;
+}
+
+long HashMap::update(const void* key, const void* value, uint64_t flags, uint32_t cpu) {
+    return update_impl(key, value, flags, cpu);
+}
+
+long HashMap::remove(const void* key) {
+    const uint32_t hash = table_.hash(key);
+    HashNode* node;
+    {
+        std::lock_guard<std::mutex> lock(table_.writer_lock());
+        const HashTable::Slot slot = table_.find_slot(key, hash);
+        if (slot.node == nullptr) return -ENOENT;
+        table_.unlink(slot);
+        untrack(slot.node);
+        node = slot.node;
+    }
+    HashTable::retire(node);
+    return 0;
+}
+
+long HashMap::user_lookup(const void* key, void* value_out) const {
+    if (long rc = user_read_denied(*this)) return rc;
+    std::lock_guard<std::mutex> lock(table_.writer_lock());
+    HashNode* node = table_.find(key, table_.hash(key));
+    if (node == nullptr) return -ENOENT;
+    std::memcpy(value_out, table_.value_of(node), user_value_size());
+    return 0;
+}
+
+long HashMap::user_update(const void* key, const void* value, uint64_t flags) {
+    if (long rc = user_write_denied(*this)) return rc;
+    const long rc = update_impl(key, value, flags, kAllCpus);
+    ReclaimDomain::global().try_collect();
+    return rc;
+}
+
+long HashMap::user_delete(const void* key) {
+    if (long rc = user_write_denied(*this)) return rc;
+    const long rc = remove(key);
+    ReclaimDomain::global().try_collect();
+    return rc;
+}
+
+long HashMap::next_key(const void* key, void* next_out) const {
+    if (long rc = user_read_denied(*this)) return rc;
+    std::lock_guard<std::mutex> lock(table_.writer_lock());
+    return table_.next_key(key, next_out);
+}
+
+}  // namespace xdpdk::vm::maps

@@ -1,0 +1,75 @@
+// Constants and small checks shared by the map implementations: the kernel's
+// map_flags bits, its size limits, and the user-side permission checks of the
+// bpf() syscall (frozen and BPF_F_RDONLY maps refuse writes with -EPERM,
+// BPF_F_WRONLY maps refuse reads).
+#pragma once
+
+#include <cerrno>
+#include <cstdint>
+#include <string>
+
+#include "vm/error.h"
+#include "vm/map.h"
+
+namespace xdpdk::vm::maps {
+
+// map_flags (BPF_F_*), as in <linux/bpf.h>.
+constexpr uint32_t kFlagNoPrealloc = 1u << 0;
+constexpr uint32_t kFlagNoCommonLru = 1u << 1;
+constexpr uint32_t kFlagNumaNode = 1u << 2;
+constexpr uint32_t kFlagRdonly = 1u << 3;
+constexpr uint32_t kFlagWronly = 1u << 4;
+constexpr uint32_t kFlagZeroSeed = 1u << 6;
+constexpr uint32_t kFlagRdonlyProg = 1u << 7;
+constexpr uint32_t kFlagWronlyProg = 1u << 8;
+constexpr uint32_t kFlagMmapable = 1u << 10;
+constexpr uint32_t kFlagInnerMap = 1u << 12;
+constexpr uint32_t kFlagAccessMask = kFlagRdonly | kFlagWronly | kFlagRdonlyProg | kFlagWronlyProg;
+
+// BPF_F_LOCK, an update flag: only valid on values holding a bpf_spin_lock,
+// which maps without BTF never do.
+constexpr uint64_t kUpdateLock = 4;
+
+// Kernel limits: KMALLOC_MAX_SIZE on x86-64, PCPU_MIN_UNIT_SIZE, MAX_BPF_STACK.
+constexpr uint64_t kKmallocMax = 4u << 20;
+constexpr uint32_t kPercpuValueMax = 32u << 10;
+constexpr uint32_t kMaxKeyOnStack = 512;
+
+constexpr uint32_t round_up8(uint32_t n) { return (n + 7) & ~7u; }
+
+inline Error map_error(const MapSpec& spec, std::string reason) {
+    return make_error("map '" + spec.name + "'", std::move(reason));
+}
+
+// Map flags outside `allowed`, named for an error; empty when none.
+std::string unsupported_flags(uint32_t flags, uint32_t allowed);
+
+// The update-flag check common to every map type: BPF_ANY, BPF_NOEXIST or
+// BPF_EXIST; BPF_F_LOCK is refused as no value has a spin lock.
+inline bool valid_update_flags(uint64_t flags) { return flags <= kExist; }
+
+inline long user_write_denied(const Map& map) {
+    return (map.frozen() || (map.spec().flags & kFlagRdonly)) ? -EPERM : 0;
+}
+inline long user_read_denied(const Map& map) { return (map.spec().flags & kFlagWronly) ? -EPERM : 0; }
+
+// get_next_key of every array-like map: a missing or out-of-range key restarts
+// at 0, the last index ends the walk.
+inline long array_next_key(uint32_t max_entries, const void* key, void* next_out) {
+    uint32_t index = UINT32_MAX;
+    if (key != nullptr) __builtin_memcpy(&index, key, sizeof index);
+    uint32_t next = 0;
+    if (index < max_entries) {
+        if (index == max_entries - 1) return -ENOENT;
+        next = index + 1;
+    }
+    __builtin_memcpy(next_out, &next, sizeof next);
+    return 0;
+}
+
+// The common create-time checks: access flags that contradict each other.
+// `allowed` lists the flags the map type accepts.
+Status check_flags(const MapSpec& spec, uint32_t allowed);
+Status check_key_size(const MapSpec& spec, uint32_t size);
+
+}  // namespace xdpdk::vm::maps

@@ -1,0 +1,477 @@
+// Object assembly, as a chain of phases in libbpf's order: ELF → license and
+// BTF → maps (legacy "maps", BTF ".maps", global data) → global variables →
+// programs → code relocations → prog-array initial contents. load() links,
+// rewrites and decodes each XDP program.
+#include "object.h"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <optional>
+
+#include "btf_info.h"
+#include "elf_file.h"
+#include "reloc.h"
+#include "xdp_ctx_rewrite.h"
+
+namespace xdpdk::vm {
+namespace {
+
+constexpr size_t kObjNameLen = 16;  // BPF_OBJ_NAME_LEN, including the NUL
+constexpr uint32_t kMapFlagRdonlyProg = 1u << 7, kMapFlagMmapable = 1u << 10;
+
+std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+// libbpf: the file's basename, cut to 15 characters, then at the first '.'.
+std::string object_name_from(const std::string& path) {
+    std::string base = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
+    base = base.substr(0, kObjNameLen - 1);
+    return base.substr(0, base.find('.'));
+}
+
+// libbpf's internal_map_name(): the section name whole (at least 7
+// characters are reserved for it), prefixed by as much of the object name as
+// fits in 15 characters; sections with a second dot (".rodata.str1.1",
+// ".data.custom") get no prefix.
+std::string internal_map_name(const std::string& obj_name, const std::string& section) {
+    const size_t max_len = kObjNameLen - 1;
+    const size_t sfx_len = std::min(std::max<size_t>(7, section.size()), max_len);
+    const size_t pfx_len =
+        section.find('.', 1) != std::string::npos ? 0 : std::min(max_len - sfx_len, obj_name.size());
+    std::string name = (obj_name.substr(0, pfx_len) + section.substr(0, sfx_len)).substr(0, max_len);
+    for (char& c : name)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.') c = '_';
+    return name;
+}
+
+bool is_rodata_section(std::string_view name) { return name == ".rodata" || starts_with(name, ".rodata."); }
+
+bool is_global_data_section(const ElfSection& s) {
+    if (s.size == 0) return false;
+    if (s.type == SHT_NOBITS) return s.name == ".bss";
+    return s.type == SHT_PROGBITS && !(s.flags & SHF_EXECINSTR) &&
+           (s.name == ".data" || starts_with(s.name, ".data.") || is_rodata_section(s.name));
+}
+
+// "xdp", "xdp/...", "xdp.frags", "xdp.frags/..."; nullopt for other types.
+std::optional<bool> xdp_section_frags(std::string_view sec) {
+    for (const bool frags : {false, true}) {
+        const std::string_view base = frags ? "xdp.frags" : "xdp";
+        if (sec == base || (starts_with(sec, base) && sec.size() > base.size() && sec[base.size()] == '/'))
+            return frags;
+    }
+    return std::nullopt;
+}
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<size_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= b.size(); ++j) {
+            const size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
+            diag = up;
+        }
+    }
+    return row[b.size()];
+}
+
+Result<std::vector<uint8_t>> read_whole_file(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return make_error("cannot open " + quoted(path), std::strerror(errno));
+    std::vector<uint8_t> bytes;
+    uint8_t buf[65536];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n == 0) break;
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            const int err = errno;
+            ::close(fd);
+            return make_error("cannot read " + quoted(path), std::strerror(err));
+        }
+        bytes.insert(bytes.end(), buf, buf + n);
+    }
+    ::close(fd);
+    return bytes;
+}
+
+struct ProgArrayValues {
+    Map* map;
+    uint64_t start;  // offset of `values` in ".maps"
+};
+
+struct ProgArrayInit {
+    Map* map;
+    uint32_t slot;
+    size_t program;  // index in Impl::programs
+};
+
+}  // namespace
+
+struct Object::Impl {
+    std::string subject;  // "elf '<path>'"
+    std::string name;
+    std::string license;
+    ObjectOptions opts;
+    std::optional<ElfFile> elf;
+    std::optional<BtfInfo> btf;
+
+    std::vector<std::unique_ptr<Map>> maps;
+    std::vector<Map*> rodata_maps;  // frozen by load()
+    RelocTargets targets;
+    std::vector<ProgArrayValues> prog_array_values;
+    std::vector<GlobalVar> globals;
+
+    std::vector<ElfFunc> funcs;
+    CodeRelocs relocs;
+    std::vector<std::unique_ptr<Program>> programs;
+    std::vector<size_t> program_funcs;  // index in `funcs` for each program
+    std::vector<ProgArrayInit> prog_array_inits;
+    bool loaded = false;
+
+    Error fail(std::string reason) const { return make_error(subject, std::move(reason)); }
+
+    Status open(std::vector<uint8_t> bytes);
+    Status collect_license();
+    Status collect_btf();
+    Status collect_legacy_maps();
+    Status collect_btf_maps();
+    Status collect_data_maps();
+    Status collect_globals();
+    Status collect_programs();
+    Status collect_prog_array_inits();
+    Result<Map*> add_map(const MapSpec& spec);
+    const ElfSymbol* find_symbol(uint32_t section, std::string_view name) const;
+    std::string program_list() const;
+    Error not_xdp(const Program& p) const;
+
+    Status load();
+};
+
+Status Object::Impl::open(std::vector<uint8_t> bytes) {
+    XDPDK_ASSIGN_OR_RETURN(elf, ElfFile::parse(std::move(bytes), subject));
+    XDPDK_RETURN_IF_ERROR(collect_license());
+    XDPDK_RETURN_IF_ERROR(collect_btf());
+    XDPDK_RETURN_IF_ERROR(collect_legacy_maps());
+    XDPDK_RETURN_IF_ERROR(collect_btf_maps());
+    XDPDK_RETURN_IF_ERROR(collect_data_maps());
+    XDPDK_RETURN_IF_ERROR(collect_globals());
+    XDPDK_RETURN_IF_ERROR(collect_programs());
+    XDPDK_ASSIGN_OR_RETURN(relocs, collect_code_relocs(*elf, funcs, targets));
+    return collect_prog_array_inits();
+}
+
+Status Object::Impl::collect_license() {
+    const ElfSection* sec = elf->find_section("license");
+    if (!sec) return {};
+    const auto data = elf->data(*sec);
+    const auto nul = std::find(data.begin(), data.end(), uint8_t{0});
+    license.assign(data.begin(), nul);
+    return {};
+}
+
+Status Object::Impl::collect_btf() {
+    const ElfSection* sec = elf->find_section(".BTF");
+    if (!sec) return {};
+    XDPDK_ASSIGN_OR_RETURN(btf, BtfInfo::parse(elf->data(*sec), subject));
+    return {};
+}
+
+Result<Map*> Object::Impl::add_map(const MapSpec& spec) {
+    for (const auto& m : maps)
+        if (m->name() == spec.name) return fail("two maps are named " + quoted(spec.name));
+    XDPDK_ASSIGN_OR_RETURN(auto map, create_map(spec, opts.ncpus));
+    maps.push_back(std::move(map));
+    return maps.back().get();
+}
+
+const ElfSymbol* Object::Impl::find_symbol(uint32_t section, std::string_view sym_name) const {
+    for (const ElfSymbol& s : elf->symbols())
+        if (s.shndx == section && s.type != STT_SECTION && s.name == sym_name) return &s;
+    return nullptr;
+}
+
+// struct bpf_map_def { type, key_size, value_size, max_entries, map_flags },
+// one per symbol; shorter definitions leave the rest zero, longer ones
+// (iproute2's bpf_elf_map) carry fields this runtime does not use.
+Status Object::Impl::collect_legacy_maps() {
+    const ElfSection* sec = elf->find_section("maps");
+    if (!sec) return {};
+    const auto data = elf->data(*sec);
+    std::vector<const ElfSymbol*> syms;
+    for (const ElfSymbol& s : elf->symbols())
+        if (s.shndx == sec->index && (s.type == STT_OBJECT || s.type == STT_NOTYPE) && !s.name.empty())
+            syms.push_back(&s);
+    std::stable_sort(syms.begin(), syms.end(), [](auto* a, auto* b) { return a->value < b->value; });
+
+    for (const ElfSymbol* s : syms) {
+        const std::string map_subject = "map " + quoted(s->name);
+        if (s->value > sec->size || s->size > sec->size - s->value)
+            return make_error(map_subject, "definition (offset " + std::to_string(s->value) + ", size " +
+                                               std::to_string(s->size) + ") lies outside the 'maps' section");
+        uint32_t fields[5] = {};
+        const size_t n = std::min<uint64_t>(s->size, sizeof fields);
+        if (!data.empty()) std::memcpy(fields, data.data() + s->value, n);
+        MapSpec spec{s->name, fields[0], fields[1], fields[2], fields[3], fields[4]};
+        XDPDK_ASSIGN_OR_RETURN(Map * map, add_map(spec));
+        targets.map_defs[{sec->index, s->value}] = map;
+    }
+    return {};
+}
+
+Status Object::Impl::collect_btf_maps() {
+    const ElfSection* sec = elf->find_section(".maps");
+    if (!sec) return {};
+    if (!btf) return fail("the '.maps' section needs BTF to describe its maps (build with -g)");
+    XDPDK_ASSIGN_OR_RETURN(auto defs, parse_btf_map_defs(*btf));
+    for (const BtfMapDef& def : defs) {
+        const ElfSymbol* sym = find_symbol(sec->index, def.spec.name);
+        if (!sym) return make_error("map " + quoted(def.spec.name), "no symbol for it in the '.maps' section");
+        XDPDK_ASSIGN_OR_RETURN(Map * map, add_map(def.spec));
+        targets.map_defs[{sec->index, sym->value}] = map;
+        if (def.has_values) prog_array_values.push_back({map, sym->value + def.values_offset});
+    }
+    return {};
+}
+
+Status Object::Impl::collect_data_maps() {
+    for (const ElfSection& s : elf->sections()) {
+        if (!is_global_data_section(s)) continue;
+        if (s.size > UINT32_MAX) return fail("section " + quoted(s.name) + " is too large for a map value");
+        MapSpec spec{internal_map_name(name, s.name), static_cast<uint32_t>(MapType::Array), 4,
+                     static_cast<uint32_t>(s.size), 1, 0};
+        // libbpf's flags: read-only for programs, mmapable when a variable is
+        // visible outside the object.
+        if (is_rodata_section(s.name)) spec.flags |= kMapFlagRdonlyProg;
+        if (btf)
+            for (const BtfDataVar& v : datasec_vars(*btf, s.name))
+                if (!v.is_static) spec.flags |= kMapFlagMmapable;
+        XDPDK_ASSIGN_OR_RETURN(Map * map, add_map(spec));
+        if (s.type == SHT_PROGBITS) {
+            const uint32_t key = 0;
+            if (long err = map->user_update(&key, elf->data(s).data(), kAny); err != 0)
+                return make_error("map " + quoted(map->name()), "cannot store the initial contents of " +
+                                                                    quoted(s.name) + ": " + std::strerror(int(-err)));
+        }
+        targets.data_maps[s.index] = map;
+        if (is_rodata_section(s.name)) rodata_maps.push_back(map);
+    }
+    return {};
+}
+
+Status Object::Impl::collect_globals() {
+    if (!btf) return {};
+    for (const auto& [index, map] : targets.data_maps) {
+        const ElfSection& s = elf->sections()[index];
+        for (const BtfDataVar& v : datasec_vars(*btf, s.name)) {
+            // Objects leave DATASEC offsets for the linker; the symbol has the real one.
+            const ElfSymbol* sym = find_symbol(index, v.name);
+            const uint64_t offset = sym ? sym->value : v.offset;
+            if (offset > s.size || v.size > s.size - offset)
+                return fail("global " + quoted(v.name) + " (offset " + std::to_string(offset) + ", size " +
+                            std::to_string(v.size) + ") lies outside section " + quoted(s.name));
+            globals.push_back(GlobalVar{v.name, s.name, map, static_cast<uint32_t>(offset), v.size});
+        }
+    }
+    return {};
+}
+
+Status Object::Impl::collect_programs() {
+    XDPDK_ASSIGN_OR_RETURN(funcs, collect_functions(*elf));
+    for (size_t i = 0; i < funcs.size(); ++i) {
+        const ElfFunc& f = funcs[i];
+        const std::string& section = elf->sections()[f.section].name;
+        if (section == ".text" || !f.global) continue;
+        auto prog = std::make_unique<Program>();
+        prog->name = f.name;
+        prog->section = section;
+        const auto frags = xdp_section_frags(section);
+        prog->type = frags ? ProgType::Xdp : ProgType::Other;
+        prog->frags = frags.value_or(false);
+        for (const auto& p : programs)
+            if (p->name == prog->name) return fail("two programs are named " + quoted(prog->name));
+        programs.push_back(std::move(prog));
+        program_funcs.push_back(i);
+    }
+    return {};
+}
+
+// A prog array's `values` are filled by R_BPF_64_ABS64 relocations in
+// ".rel.maps", one per initialized slot, naming the program.
+Status Object::Impl::collect_prog_array_inits() {
+    const auto& sections = elf->sections();
+    for (const ElfRelSection& rs : elf->rel_sections()) {
+        if (sections[rs.target].name != ".maps") continue;
+        const std::string& rel_name = sections[rs.section].name;
+        for (size_t i = 0; i < rs.rels.size(); ++i) {
+            const ElfRel& rel = rs.rels[i];
+            auto rel_fail = [&](const std::string& reason) {
+                return fail("relocation " + std::to_string(i) + " in " + quoted(rel_name) + ": " + reason);
+            };
+            if (rel.type == elf_bpf::kRelNone) continue;
+            if (rel.type != elf_bpf::kRelAbs64)
+                return rel_fail("unexpected relocation type " + std::to_string(rel.type) + " in '.maps'");
+            const ProgArrayValues* owner = nullptr;
+            for (const ProgArrayValues& v : prog_array_values)
+                if (v.start <= rel.offset && (!owner || v.start > owner->start)) owner = &v;
+            if (!owner) return rel_fail("offset " + std::to_string(rel.offset) + " is not in a prog array's 'values'");
+            const uint64_t delta = rel.offset - owner->start;
+            if (delta % 8) return rel_fail("offset " + std::to_string(rel.offset) + " is not a 'values' slot");
+            const uint64_t slot = delta / 8;
+            if (slot >= owner->map->spec().max_entries)
+                return rel_fail("slot " + std::to_string(slot) + " is beyond max_entries of map " +
+                                quoted(owner->map->name()));
+            const ElfSymbol& sym = elf->symbols()[rel.sym];
+            size_t prog = programs.size();
+            for (size_t p = 0; p < programs.size(); ++p) {
+                const ElfFunc& f = funcs[program_funcs[p]];
+                if (f.section == sym.shndx && uint64_t{f.start} * sizeof(RawInsn) == sym.value && f.name == sym.name)
+                    prog = p;
+            }
+            if (prog == programs.size())
+                return rel_fail("map " + quoted(owner->map->name()) + " slot " + std::to_string(slot) + ": symbol " +
+                                quoted(sym.name) + " is not a program");
+            prog_array_inits.push_back({owner->map, static_cast<uint32_t>(slot), prog});
+        }
+    }
+    return {};
+}
+
+std::string Object::Impl::program_list() const {
+    if (programs.empty()) return "the object has no programs";
+    std::string s = "programs:";
+    for (const auto& p : programs) s += " " + p->name + " (" + p->section + ")";
+    return s;
+}
+
+Error Object::Impl::not_xdp(const Program& p) const {
+    return make_error("prog " + quoted(p.name), "(section " + quoted(p.section) +
+                                                    ") is not an XDP program; only XDP programs run in xdpdk");
+}
+
+Status Object::Impl::load() {
+    if (loaded) return fail("already loaded");
+    std::vector<std::unique_ptr<Program>> built(programs.size());
+    for (size_t i = 0; i < programs.size(); ++i) {
+        const Program& p = *programs[i];
+        if (p.type != ProgType::Xdp) continue;
+        const std::string prog_subject = "prog " + quoted(p.name);
+        XDPDK_ASSIGN_OR_RETURN(LinkedProgram linked,
+                               link_program(*elf, funcs, relocs, funcs[program_funcs[i]], prog_subject));
+        XDPDK_RETURN_IF_ERROR(rewrite_xdp_ctx(prog_subject, linked.insns));
+        XDPDK_ASSIGN_OR_RETURN(built[i], make_program(prog_subject, std::move(linked.insns), ProgType::Xdp));
+        built[i]->name = p.name;
+        built[i]->section = p.section;
+        built[i]->frags = p.frags;
+        built[i]->lddw_origins = std::move(linked.lddw_origins);
+    }
+    for (const ProgArrayInit& init : prog_array_inits) {
+        const Program& p = *programs[init.program];
+        if (p.type != ProgType::Xdp)
+            return make_error("map " + quoted(init.map->name()),
+                              "slot " + std::to_string(init.slot) + ": " + not_xdp(p).str());
+    }
+    // Nothing can fail from here on: commit, keeping Program addresses stable.
+    for (size_t i = 0; i < programs.size(); ++i)
+        if (built[i]) *programs[i] = std::move(*built[i]);
+    for (const ProgArrayInit& init : prog_array_inits)
+        if (long err = init.map->set_program(init.slot, programs[init.program].get()); err != 0)
+            return make_error("map " + quoted(init.map->name()), "cannot set slot " + std::to_string(init.slot) +
+                                                                     ": " + std::strerror(int(-err)));
+    for (Map* m : rodata_maps) m->freeze();
+    loaded = true;
+    return {};
+}
+
+// ---- Object ----
+
+Object::Object(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Object::~Object() = default;
+
+Result<std::unique_ptr<Object>> Object::open(const std::string& path, const ObjectOptions& opts) {
+    XDPDK_ASSIGN_OR_RETURN(auto bytes, read_whole_file(path));
+    auto impl = std::make_unique<Impl>();
+    impl->subject = "elf " + quoted(path);
+    impl->name = object_name_from(path);
+    impl->opts = opts;
+    XDPDK_RETURN_IF_ERROR(impl->open(std::move(bytes)));
+    return std::unique_ptr<Object>(new Object(std::move(impl)));
+}
+
+Result<std::unique_ptr<Object>> Object::open_memory(std::span<const uint8_t> elf, const std::string& name,
+                                                    const ObjectOptions& opts) {
+    auto impl = std::make_unique<Impl>();
+    impl->subject = "elf " + quoted(name);
+    impl->name = object_name_from(name);
+    impl->opts = opts;
+    XDPDK_RETURN_IF_ERROR(impl->open(std::vector<uint8_t>(elf.begin(), elf.end())));
+    return std::unique_ptr<Object>(new Object(std::move(impl)));
+}
+
+const std::string& Object::name() const { return impl_->name; }
+const std::string& Object::license() const { return impl_->license; }
+const std::vector<GlobalVar>& Object::globals() const { return impl_->globals; }
+
+Status Object::set_global(std::string_view name, std::span<const uint8_t> bytes) {
+    const Impl& im = *impl_;
+    if (im.loaded) return im.fail("global " + quoted(name) + " cannot be set after load()");
+    for (const GlobalVar& g : im.globals) {
+        if (g.name != name) continue;
+        if (bytes.size() != g.size)
+            return im.fail("global " + quoted(name) + " is " + std::to_string(g.size) + " bytes, got " +
+                           std::to_string(bytes.size()));
+        uint8_t* values = g.map->value_base();
+        if (!values) return im.fail("global " + quoted(name) + ": map " + quoted(g.map->name()) + " has no value memory");
+        std::memcpy(values + g.offset, bytes.data(), bytes.size());
+        return {};
+    }
+    std::string similar;
+    for (const GlobalVar& g : im.globals)
+        if (g.name.find(name) != std::string::npos || name.find(g.name) != std::string_view::npos ||
+            edit_distance(g.name, name) <= 2)
+            similar += (similar.empty() ? "" : ", ") + g.name;
+    std::string reason = "no global variable " + quoted(name);
+    if (!similar.empty()) reason += "; did you mean: " + similar;
+    else if (im.globals.empty()) reason += "; the object has no global variables";
+    return im.fail(reason);
+}
+
+Status Object::load() { return impl_->load(); }
+bool Object::loaded() const { return impl_->loaded; }
+
+const std::vector<std::unique_ptr<Program>>& Object::programs() const { return impl_->programs; }
+
+Result<Program*> Object::find_program(std::string_view name_or_section) const {
+    for (const auto& p : impl_->programs)
+        if (p->name == name_or_section) return p->type == ProgType::Xdp ? Result<Program*>(p.get()) : impl_->not_xdp(*p);
+    for (const auto& p : impl_->programs)
+        if (p->section == name_or_section) return p->type == ProgType::Xdp ? Result<Program*>(p.get()) : impl_->not_xdp(*p);
+    return impl_->fail("no program or section " + quoted(name_or_section) + "; " + impl_->program_list());
+}
+
+Result<Program*> Object::default_xdp_program() const {
+    for (const auto& p : impl_->programs)
+        if (p->type == ProgType::Xdp) return p.get();
+    if (!impl_->programs.empty()) return impl_->not_xdp(*impl_->programs.front());
+    return impl_->fail("no XDP program; the object has no programs");
+}
+
+const std::vector<std::unique_ptr<Map>>& Object::maps() const { return impl_->maps; }
+
+Map* Object::find_map(std::string_view name) const {
+    for (const auto& m : impl_->maps)
+        if (m->name() == name) return m.get();
+    return nullptr;
+}
+
+}  // namespace xdpdk::vm

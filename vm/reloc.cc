@@ -1,0 +1,227 @@
+#include "reloc.h"
+
+#include <elf.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <tuple>
+
+#include "map.h"
+
+namespace xdpdk::vm {
+namespace {
+
+constexpr uint8_t kLddwCode = bpf::LD | bpf::IMM | bpf::SZ_DW;  // 0x18
+constexpr uint8_t kCallCode = bpf::JMP | 0x80;                   // 0x85
+
+RawInsn insn_at(std::span<const uint8_t> code, uint64_t index) {
+    RawInsn in;
+    std::memcpy(&in, code.data() + index * sizeof(RawInsn), sizeof in);
+    return in;
+}
+
+std::string quoted(const std::string& s) { return "'" + s + "'"; }
+
+std::string hex_code(uint8_t code) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "0x%02x", code);
+    return buf;
+}
+
+std::string reserved_section_name(uint16_t shndx) {
+    if (shndx == SHN_ABS) return "SHN_ABS";
+    if (shndx == SHN_COMMON) return "SHN_COMMON";
+    return "section " + std::to_string(shndx);
+}
+
+// The function whose instructions include `insn` of `section`.
+const ElfFunc* find_function(const std::vector<ElfFunc>& funcs, uint32_t section, int64_t insn) {
+    auto it = std::upper_bound(funcs.begin(), funcs.end(), std::make_pair(section, insn),
+                               [](const std::pair<uint32_t, int64_t>& key, const ElfFunc& f) {
+                                   return key < std::make_pair(f.section, int64_t{f.start});
+                               });
+    if (it == funcs.begin()) return nullptr;
+    --it;
+    if (it->section != section || insn < it->start || insn >= int64_t{it->start} + it->count) return nullptr;
+    return &*it;
+}
+
+bool is_map_def_section(const std::string& name) { return name == ".maps" || name == "maps"; }
+
+}  // namespace
+
+Result<std::vector<ElfFunc>> collect_functions(const ElfFile& elf) {
+    const auto& sections = elf.sections();
+    for (const ElfSection& s : sections)
+        if (s.executable() && s.size % sizeof(RawInsn) != 0)
+            return make_error(elf.subject(), "section " + quoted(s.name) + ": size " + std::to_string(s.size) +
+                                                 " is not a multiple of 8 (the instruction size)");
+
+    std::vector<ElfFunc> funcs;
+    for (const ElfSymbol& sym : elf.symbols()) {
+        if (sym.type != STT_FUNC || sym.shndx >= sections.size() || !sections[sym.shndx].executable()) continue;
+        const ElfSection& sec = sections[sym.shndx];
+        const std::string where = "function " + quoted(sym.name) + " in section " + quoted(sec.name);
+        if (sym.value % sizeof(RawInsn) || sym.size % sizeof(RawInsn))
+            return make_error(elf.subject(), where + ": offset " + std::to_string(sym.value) + " or size " +
+                                                 std::to_string(sym.size) + " is not a multiple of 8");
+        if (sym.size == 0) return make_error(elf.subject(), where + " has no instructions");
+        if (sym.value > sec.size || sym.size > sec.size - sym.value)
+            return make_error(elf.subject(), where + ": bytes " + std::to_string(sym.value) + ".." +
+                                                 std::to_string(sym.value + sym.size) + " lie outside the section (" +
+                                                 std::to_string(sec.size) + " bytes)");
+        funcs.push_back(ElfFunc{sym.name, sym.shndx, static_cast<uint32_t>(sym.value / sizeof(RawInsn)),
+                                static_cast<uint32_t>(sym.size / sizeof(RawInsn)), sym.bind == STB_GLOBAL});
+    }
+    std::sort(funcs.begin(), funcs.end(), [](const ElfFunc& a, const ElfFunc& b) {
+        return std::tie(a.section, a.start) < std::tie(b.section, b.start);
+    });
+    return funcs;
+}
+
+Result<CodeRelocs> collect_code_relocs(const ElfFile& elf, const std::vector<ElfFunc>& funcs,
+                                       const RelocTargets& targets) {
+    CodeRelocs out;
+    const auto& sections = elf.sections();
+    for (const ElfRelSection& rs : elf.rel_sections()) {
+        const ElfSection& target = sections[rs.target];
+        if (!target.executable()) continue;
+        const auto code = elf.data(target);
+        const std::string& rel_name = sections[rs.section].name;
+
+        for (size_t i = 0; i < rs.rels.size(); ++i) {
+            const ElfRel& rel = rs.rels[i];
+            auto fail = [&](const std::string& reason) {
+                return make_error(elf.subject(), "relocation " + std::to_string(i) + " in " + quoted(rel_name) + ": " +
+                                                     reason);
+            };
+            if (rel.type == elf_bpf::kRelNone) continue;
+            const uint64_t index = rel.offset / sizeof(RawInsn);
+            if (rel.offset % sizeof(RawInsn) || rel.offset >= target.size)
+                return fail("offset " + std::to_string(rel.offset) + " is not an instruction of section " +
+                            quoted(target.name) + " (" + std::to_string(target.size) + " bytes)");
+            const std::string at = "insn " + std::to_string(index) + " of " + quoted(target.name);
+            const RawInsn insn = insn_at(code, index);
+            const ElfSymbol& sym = elf.symbols()[rel.sym];
+            const std::string sym_desc = "symbol " + quoted(sym.name);
+            const bool in_section = sym.shndx != SHN_UNDEF && sym.shndx < sections.size();
+            const std::string sym_section = in_section ? sections[sym.shndx].name : reserved_section_name(sym.shndx);
+
+            CodeReloc r{};
+            if (rel.type == elf_bpf::kRel64_64) {
+                if (insn.code != kLddwCode)
+                    return fail("R_BPF_64_64 on " + at + ", which is not lddw (opcode " + hex_code(insn.code) + ")");
+                if (rel.offset + 2 * sizeof(RawInsn) > target.size) return fail("lddw at " + at + " is truncated");
+                if (sym.shndx == SHN_UNDEF)
+                    return fail(sym_desc + " is an unresolved extern (__kconfig/__ksym externs are not supported)");
+                if (!in_section) return fail(sym_desc + " in " + sym_section + " is not a map or global data");
+                auto def = targets.map_defs.find({sym.shndx, sym.value});
+                auto data = targets.data_maps.find(sym.shndx);
+                if (def != targets.map_defs.end()) {
+                    r.kind = CodeReloc::Kind::Map;
+                    r.map = def->second;
+                } else if (is_map_def_section(sym_section)) {
+                    return fail(sym_desc + " at offset " + std::to_string(sym.value) + " of " + quoted(sym_section) +
+                                " is not a map definition");
+                } else if (data != targets.data_maps.end()) {
+                    const int64_t off = static_cast<int64_t>(sym.value) + insn.imm;
+                    const uint32_t size = data->second->spec().value_size;
+                    if (off < 0 || off > int64_t{size})
+                        return fail(sym_desc + " + " + std::to_string(insn.imm) + " points outside " +
+                                    quoted(sym_section) + " (" + std::to_string(size) + " bytes)");
+                    r.kind = CodeReloc::Kind::MapValue;
+                    r.map = data->second;
+                    r.value_offset = static_cast<uint32_t>(off);
+                } else if (sections[sym.shndx].executable()) {
+                    return fail(sym_desc + " is a function: function pointers (callbacks) are not supported");
+                } else {
+                    return fail(sym_desc + " in section " + quoted(sym_section) + " is not a map or global data");
+                }
+            } else if (rel.type == elf_bpf::kRel64_32) {
+                if (insn.code != kCallCode || insn.src != bpf::PSEUDO_CALL)
+                    return fail("R_BPF_64_32 on " + at + ", which is not a local call (opcode " + hex_code(insn.code) +
+                                ", src " + std::to_string(insn.src) + ")");
+                if (sym.shndx == SHN_UNDEF)
+                    return fail("call to " + sym_desc + ", an unresolved extern (kfuncs are not supported)");
+                if (!in_section || !sections[sym.shndx].executable())
+                    return fail("call to " + sym_desc + " in section " + quoted(sym_section) + ", which is not code");
+                if (sym.value % sizeof(RawInsn)) return fail("call to " + sym_desc + " at a misaligned offset");
+                const int64_t callee = static_cast<int64_t>(sym.value / sizeof(RawInsn)) + insn.imm + 1;
+                if (!find_function(funcs, sym.shndx, callee))
+                    return fail("call target insn " + std::to_string(callee) + " of " + quoted(sym_section) +
+                                " is not inside a function");
+                r.kind = CodeReloc::Kind::Call;
+                r.callee_section = sym.shndx;
+                r.callee_insn = static_cast<uint32_t>(callee);
+            } else if (rel.type == elf_bpf::kRelAbs64 || rel.type == elf_bpf::kRelAbs32 ||
+                       rel.type == elf_bpf::kRelNoDyld32) {
+                return fail("data relocation type " + std::to_string(rel.type) + " on " + at);
+            } else {
+                return fail("unknown relocation type " + std::to_string(rel.type));
+            }
+            if (!out.emplace(std::make_pair(rs.target, static_cast<uint32_t>(index)), r).second)
+                return fail("second relocation for " + at);
+        }
+    }
+    return out;
+}
+
+Result<LinkedProgram> link_program(const ElfFile& elf, const std::vector<ElfFunc>& funcs, const CodeRelocs& relocs,
+                                   const ElfFunc& main, const std::string& subject) {
+    LinkedProgram out;
+    std::vector<std::pair<const ElfFunc*, uint32_t>> placed;  // function, its first insn in `out`
+
+    auto place = [&](const ElfFunc& f) -> uint32_t {
+        for (const auto& [func, base] : placed)
+            if (func == &f) return base;
+        const uint32_t base = static_cast<uint32_t>(out.insns.size());
+        const auto code = elf.data(elf.sections()[f.section]);
+        for (uint32_t i = 0; i < f.count; ++i) out.insns.push_back(insn_at(code, uint64_t{f.start} + i));
+        placed.emplace_back(&f, base);
+        return base;
+    };
+
+    place(main);
+    // `placed` grows while we walk it: each appended subprogram is relocated in turn.
+    for (size_t k = 0; k < placed.size(); ++k) {
+        const ElfFunc& f = *placed[k].first;
+        const uint32_t base = placed[k].second;
+        for (uint32_t i = 0; i < f.count; ++i) {
+            const uint32_t pc = base + i;
+            auto rel = relocs.find({f.section, f.start + i});
+            if (rel != relocs.end() && rel->second.kind != CodeReloc::Kind::Call) {
+                const CodeReloc& r = rel->second;
+                uint64_t ptr = reinterpret_cast<uint64_t>(r.map);
+                if (r.kind == CodeReloc::Kind::MapValue) {
+                    uint8_t* values = r.map->value_base();
+                    if (!values) return make_insn_error(subject, pc, "map '" + r.map->name() + "' has no value memory");
+                    ptr = reinterpret_cast<uint64_t>(values + r.value_offset);
+                }
+                if (i + 1 >= f.count) return make_insn_error(subject, pc, "lddw is cut off by the end of function '" + f.name + "'");
+                out.insns[pc].src = 0;
+                out.insns[pc].imm = static_cast<int32_t>(static_cast<uint32_t>(ptr));
+                out.insns[pc + 1].imm = static_cast<int32_t>(static_cast<uint32_t>(ptr >> 32));
+                out.lddw_origins.push_back(LddwOrigin{pc, r.map, r.value_offset, r.kind == CodeReloc::Kind::MapValue});
+                continue;
+            }
+            const RawInsn insn = out.insns[pc];
+            if (insn.code != kCallCode || insn.src != bpf::PSEUDO_CALL) continue;
+
+            // Unrelocated local calls are relative to their own section.
+            const uint32_t section = rel != relocs.end() ? rel->second.callee_section : f.section;
+            const int64_t target = rel != relocs.end() ? int64_t{rel->second.callee_insn}
+                                                       : int64_t{f.start} + i + insn.imm + 1;
+            const ElfFunc* callee = find_function(funcs, section, target);
+            if (!callee)
+                return make_insn_error(subject, pc, "call to insn " + std::to_string(target) + " of section '" +
+                                                        elf.section_name(section) + "', which is not inside a function");
+            const uint32_t callee_base = place(*callee);
+            const int64_t dest = int64_t{callee_base} + (target - callee->start);
+            out.insns[pc].imm = static_cast<int32_t>(dest - pc - 1);
+        }
+    }
+    return out;
+}
+
+}  // namespace xdpdk::vm

@@ -1,0 +1,69 @@
+// Relocation of program code, in two steps as libbpf does it. At open,
+// every relocation aimed at an executable section is checked and resolved to
+// a callee, a map or a global-data location (collect_code_relocs). At load,
+// each program is linked: the subprograms it reaches are appended after its
+// own instructions (once each, transitively), every local call is re-aimed so
+// that target = pc + imm + 1, and every lddw gets its host pointer
+// (link_program).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "elf_file.h"
+#include "error.h"
+#include "program.h"
+
+namespace xdpdk::vm {
+
+class Map;
+
+// A function symbol in an executable section: a program or a subprogram.
+struct ElfFunc {
+    std::string name;
+    uint32_t section;
+    uint32_t start;  // first instruction, counted from the section start
+    uint32_t count;  // instructions
+    bool global;     // STB_GLOBAL: outside .text, a program
+};
+
+struct CodeReloc {
+    enum class Kind : uint8_t { Call, Map, MapValue } kind;
+    uint32_t callee_section = 0;  // Call: where the callee lives
+    uint32_t callee_insn = 0;     // Call: its instruction index in that section
+    Map* map = nullptr;           // Map / MapValue
+    uint32_t value_offset = 0;    // MapValue: byte offset in the map's value
+};
+
+// Relocations by (section index, instruction index within the section).
+using CodeRelocs = std::map<std::pair<uint32_t, uint32_t>, CodeReloc>;
+
+// Where lddw relocations may point besides code.
+struct RelocTargets {
+    // Map definitions by (section index, offset of the symbol): ".maps", "maps".
+    std::map<std::pair<uint32_t, uint64_t>, Map*> map_defs;
+    // Global-data maps by section index.
+    std::map<uint32_t, Map*> data_maps;
+};
+
+// Every function symbol of every executable section, checked to lie on
+// instruction boundaries inside its section, sorted by (section, start).
+Result<std::vector<ElfFunc>> collect_functions(const ElfFile& elf);
+
+Result<CodeRelocs> collect_code_relocs(const ElfFile& elf, const std::vector<ElfFunc>& funcs,
+                                       const RelocTargets& targets);
+
+struct LinkedProgram {
+    std::vector<RawInsn> insns;
+    std::vector<LddwOrigin> lddw_origins;
+};
+
+// `subject` is "prog '<name>'"; instruction indexes in errors are in the
+// linked program.
+Result<LinkedProgram> link_program(const ElfFile& elf, const std::vector<ElfFunc>& funcs, const CodeRelocs& relocs,
+                                   const ElfFunc& main, const std::string& subject);
+
+}  // namespace xdpdk::vm
