@@ -89,6 +89,11 @@ size_t user_value_size(const bpf_map* map) {
 
 }  // namespace
 
+bool BytesLess::operator()(const Bytes& a, const Bytes& b) const {
+    if (a.size() != b.size()) return a.size() < b.size();
+    return !a.empty() && std::memcmp(a.data(), b.data(), a.size()) < 0;
+}
+
 const std::string& kernel_unavailable_reason() {
     static const std::string reason = probe_kernel();
     return reason;

@@ -21,6 +21,12 @@ namespace xdpdk::test {
 
 using Bytes = std::vector<uint8_t>;
 
+// Orders keys by length, then bytes (std::less<vector> trips a GCC 12
+// -Wstringop-overread false positive).
+struct BytesLess {
+    bool operator()(const Bytes& a, const Bytes& b) const;
+};
+
 // A map as userspace sees it. Per-CPU values hold every CPU's slot, each
 // rounded up to 8 bytes, as the bpf() syscall returns them.
 struct MapDump {
@@ -29,7 +35,7 @@ struct MapDump {
     uint32_t key_size = 0;
     uint32_t value_size = 0;  // of one element, as declared
     bool percpu = false;
-    std::map<Bytes, Bytes> entries;
+    std::map<Bytes, Bytes, BytesLess> entries;
 };
 
 struct XdpRun {

@@ -27,6 +27,7 @@
 #include "vm/map.h"
 #include "vm/object.h"
 #include "vm/packet.h"
+#include "vm/xdp.h"
 
 namespace xdpdk::test {
 namespace {
@@ -107,9 +108,9 @@ std::vector<Bytes> read_pcap(const std::string& rel) {
 // A device other than loopback, for runs whose ingress must differ (0: none).
 uint32_t other_ifindex() {
     uint32_t found = 0;
-    if_nameindex* names = if_nameindex();
+    struct if_nameindex* names = if_nameindex();
     if (names == nullptr) return 0;
-    for (if_nameindex* n = names; n->if_index != 0; ++n) {
+    for (struct if_nameindex* n = names; n->if_index != 0; ++n) {
         if (n->if_index != 1) {
             found = n->if_index;
             break;
@@ -267,6 +268,12 @@ public:
 
 class SampleDiff : public ::testing::TestWithParam<SampleScenario> {};
 
+}  // namespace
+
+void PrintTo(const SampleScenario& s, std::ostream* os) { *os << s.name; }
+
+namespace {
+
 TEST_P(SampleDiff, SameVerdictPacketAndMapsAsKernel) {
     SKIP_WITHOUT_KERNEL();
     const SampleScenario& s = GetParam();
@@ -280,13 +287,19 @@ TEST_P(SampleDiff, SameVerdictPacketAndMapsAsKernel) {
         const std::vector<Bytes> frames = read_pcap(pcap);
         ASSERT_FALSE(frames.empty()) << pcap;
         int mismatches = 0;
+        std::map<uint32_t, int> actions;  // kernel verdicts, to show which paths ran
         for (size_t i = 0; i < frames.size(); ++i) {
-            const std::string diff = rt.run_and_compare(frames[i], opts, pin.cpu());
+            DualRuntime::Outcome outcome;
+            const std::string diff = rt.run_and_compare(frames[i], opts, pin.cpu(), &outcome);
+            ++actions[outcome.kernel.action];
             if (!diff.empty() && mismatches++ < kMaxReportedMismatches)
                 ADD_FAILURE() << pcap << " packet " << i << " (" << frames[i].size() << " bytes " << hex(frames[i], 0, 24)
                               << "): " << diff;
         }
         EXPECT_EQ(mismatches, 0) << pcap << ": packets whose runs differ";
+        std::printf("  %s: %zu packets, kernel verdicts:", pcap.c_str(), frames.size());
+        for (const auto& [action, n] : actions) std::printf(" %s=%d", vm::xdp_action_name(action), n);
+        std::printf("\n");
         rt.expect_same_maps(pin.pinned(), "after " + pcap);
     }
 }
@@ -299,7 +312,7 @@ INSTANTIATE_TEST_SUITE_P(Samples, SampleDiff, ::testing::ValuesIn(sample_scenari
 TEST(SampleScenarios, MainPathPacketsTakeTheMainPath) {
     SKIP_WITHOUT_KERNEL();
     const std::map<std::string, uint32_t> expected = {
-        {"xdp_pass", 2},    {"xdp_drop", 1},        {"mac_swap", 3},   {"pkt_counter", 2},
+        {"hello", 2},       {"xdp_pass", 2},    {"xdp_drop", 1},        {"mac_swap", 3},   {"pkt_counter", 2},
         {"firewall", 2},    {"load_balancer", 3},   {"redirect_paired", 4}, {"tail_calls", 2},
         {"meta_tail", 2},   {"global_config_defaults", 2}, {"global_config_set", 2},
     };
@@ -324,7 +337,9 @@ struct CsumArgs {
     uint32_t from_size;
     uint32_t to_size;
     uint32_t seed;
-    uint32_t pad;
+    uint8_t from_offset;
+    uint8_t to_offset;
+    uint8_t pad[2];
     uint8_t from[304];
     uint8_t to[304];
 };
@@ -344,14 +359,18 @@ TEST_F(HelperDiff, CsumDiffMatchesKernel) {
     ASSERT_EQ(rt.select_program("csum_diff_probe"), "");
     struct Case {
         uint32_t from_size, to_size, seed;
+        uint8_t from_offset = 0, to_offset = 0;
     };
+    // Sizes: none, one word, IPv4/IPv6 headers, odd lengths, more than the
+    // 512 bytes older kernels allowed; seeds that carry; unaligned buffers.
     const std::vector<Case> cases = {
         {0, 0, 0},          {0, 0, 0x12345678},   {0, 0, 0xffffffff},  {4, 0, 0},         {0, 4, 0},
         {4, 4, 0},          {4, 4, 0xffff},       {8, 4, 0xabcdef01},  {20, 0, 0},        {0, 20, 0},
         {20, 20, 0},        {40, 40, 0xdeadbeef}, {0, 300, 0},         {300, 0, 0xffffffff},
         {256, 256, 1},      {300, 212, 7},        {300, 216, 0},       {300, 300, 0},     {2, 0, 0},
         {0, 6, 0},          {5, 4, 0},            {4, 3, 9},           {16, 16, 0x80000000},
-        {64, 128, 0x0000ffff},
+        {64, 128, 0x0000ffff}, {1, 1, 0},         {7, 0, 0xfffffffe},  {0, 13, 3},        {81, 79, 0x10000},
+        {20, 20, 0, 1, 2},  {0, 40, 0, 0, 3},     {33, 0, 5, 3, 0},    {297, 299, 0xffff0000, 2, 1},
     };
     // Buffers where every 16-bit sum carries: all 0xff, a pattern, and zeros.
     for (int fill = 0; fill < 3; ++fill) {
@@ -360,6 +379,8 @@ TEST_F(HelperDiff, CsumDiffMatchesKernel) {
             args.from_size = c.from_size;
             args.to_size = c.to_size;
             args.seed = c.seed;
+            args.from_offset = c.from_offset;
+            args.to_offset = c.to_offset;
             for (size_t i = 0; i < sizeof args.from; ++i) {
                 args.from[i] = fill == 0 ? 0xff : fill == 1 ? static_cast<uint8_t>(i * 37 + 11) : 0;
                 args.to[i] = fill == 0 ? 0xff : fill == 1 ? static_cast<uint8_t>(i * 91 + 3) : 0;
@@ -367,8 +388,9 @@ TEST_F(HelperDiff, CsumDiffMatchesKernel) {
             const Bytes key = bytes_of(uint32_t{0});
             ASSERT_TRUE(rt.kernel->map_update("csum_args", key, bytes_of(args)).ok());
             ASSERT_EQ(rt.vm_obj->find_map("csum_args")->user_update(key.data(), &args, vm::kAny), 0);
-            const std::string when = "fill " + std::to_string(fill) + " from " + std::to_string(c.from_size) + " to " +
-                                     std::to_string(c.to_size) + " seed " + std::to_string(c.seed);
+            const std::string when = "fill " + std::to_string(fill) + " from " + std::to_string(c.from_size) + "@+" +
+                                     std::to_string(c.from_offset) + " to " + std::to_string(c.to_size) + "@+" +
+                                     std::to_string(c.to_offset) + " seed " + std::to_string(c.seed);
             EXPECT_EQ(rt.run_and_compare(packet_, {}, 0), "") << when;
             int64_t kernel_ret = 0, vm_ret = 0;
             auto dumps = rt.kernel->dump_maps();
@@ -413,6 +435,10 @@ TEST_F(HelperDiff, AdjustHeadMetaTailLimitsMatchKernel) {
             {{{kMeta, -32}}},
             {{{kMeta, -36}}},
             {{{kMeta, -3}}},
+            {{{kMeta, -64}}},
+            {{{kMeta, -216}}},  // all the headroom above the xdp_frame
+            {{{kMeta, -220}}},
+            {{{kMeta, -252}}},
             {{{kMeta, 4}}},
             {{{kMeta, -8}, {kMeta, 4}, {kMeta, 4}, {kMeta, 4}}},
             {{{kMeta, -8}, {kHead, -208}}},
@@ -440,10 +466,13 @@ TEST_F(HelperDiff, AdjustHeadMetaTailLimitsMatchKernel) {
         for (const AdjustScript& script : scripts_for(static_cast<int32_t>(len))) {
             ASSERT_TRUE(rt.kernel->map_update("adjust_script", key, bytes_of(script)).ok());
             ASSERT_EQ(rt.vm_obj->find_map("adjust_script")->user_update(key.data(), &script, vm::kAny), 0);
-            std::string when = "len " + std::to_string(len) + " script";
+            std::ostringstream describe;
+            describe << "len " << len << " script";
             for (const auto& op : script.ops)
-                if (op.kind) when += " " + std::string(op.kind == kHead ? "head" : op.kind == kMeta ? "meta" : "tail") +
-                                     "(" + std::to_string(op.delta) + ")";
+                if (op.kind)
+                    describe << " " << (op.kind == kHead ? "head" : op.kind == kMeta ? "meta" : "tail") << "(" << op.delta
+                             << ")";
+            const std::string when = describe.str();
             EXPECT_EQ(rt.run_and_compare(packet, {}, 0), "") << when;
             rt.expect_same_maps(true, when);
         }

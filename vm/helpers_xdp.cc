@@ -1,6 +1,6 @@
 // Packet-shaping helpers with the kernel's limits (net/core/filter.c):
 // headroom down to the reserved xdp_frame, at least an Ethernet header of
-// data, metadata in 4-byte units up to 32 bytes, tail up to the frame end less
+// data, metadata in 4-byte units up to 252 bytes, tail up to the frame end less
 // the skb_shared_info reserve.
 #include <cerrno>
 #include <cstring>

@@ -355,8 +355,8 @@ std::string Object::Impl::program_list() const {
 }
 
 Error Object::Impl::not_xdp(const Program& p) const {
-    return make_error("prog " + quoted(p.name), "(section " + quoted(p.section) +
-                                                    ") is not an XDP program; only XDP programs run in xdpdk");
+    return make_error("prog " + quoted(p.name) + " (section " + quoted(p.section) + ")",
+                      "not an XDP program; only XDP programs run in xdpdk");
 }
 
 Status Object::Impl::load() {

@@ -24,7 +24,7 @@ struct XdpBuff {
 constexpr uint32_t kXdpHeadroom = 256;          // XDP_PACKET_HEADROOM
 constexpr uint32_t kXdpFrameReserve = 40;       // sizeof(struct xdp_frame), kept at the frame start
 constexpr uint32_t kXdpTailReserve = 320;       // SKB_DATA_ALIGN(sizeof(struct skb_shared_info))
-constexpr uint32_t kXdpMaxMetaLen = 32;
+constexpr uint32_t kXdpMaxMetaLen = 255;        // type_max(skb_shared_info.meta_len) in 6.18; older kernels: 32
 constexpr uint32_t kEthHeaderLen = 14;
 
 // XDP actions.

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 // Calls bpf_csum_diff with buffers, sizes and seed taken from a map and
 // stores what it returned, so userspace can compare the helper across
-// runtimes. Sizes up to CSUM_BUF each, so from + to can exceed 512 bytes.
+// runtimes. Sizes up to CSUM_BUF - 3 each (so from + to can exceed 512
+// bytes), buffers starting 0-3 bytes in (unaligned sums).
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -11,7 +12,9 @@ struct csum_args {
 	__u32 from_size;
 	__u32 to_size;
 	__u32 seed;
-	__u32 pad;
+	__u8 from_offset;
+	__u8 to_offset;
+	__u8 pad[2];
 	__u8 from[CSUM_BUF];
 	__u8 to[CSUM_BUF];
 };
@@ -43,9 +46,10 @@ int csum_diff_probe(struct xdp_md *ctx)
 		return XDP_ABORTED;
 	from_size = a->from_size;
 	to_size = a->to_size;
-	if (from_size > CSUM_BUF || to_size > CSUM_BUF)
+	if (from_size > CSUM_BUF - 3 || to_size > CSUM_BUF - 3)
 		return XDP_DROP;
-	*result = bpf_csum_diff((__be32 *)a->from, from_size, (__be32 *)a->to, to_size, a->seed);
+	*result = bpf_csum_diff((__be32 *)(a->from + (a->from_offset & 3)), from_size,
+				(__be32 *)(a->to + (a->to_offset & 3)), to_size, a->seed);
 	return XDP_PASS;
 }
 

@@ -2,8 +2,9 @@
 // Replay test object: a verdict for each kind of frame in pcaps/sample.pcap,
 // so one replay exercises every action, a rewritten packet, a shortened
 // packet, redirects by ifindex and through a devmap, a return value that is
-// no XDP action, and per-CPU, devmap, prog-array and global-data maps. Also a
-// tail-call entry and a non-XDP program.
+// no XDP action, and per-CPU, hash, devmap, prog-array and global-data maps.
+// Also a tail-call entry, a program that shows its context, and a non-XDP
+// program.
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
@@ -144,6 +145,23 @@ int xdp_jump(struct xdp_md *ctx)
 {
 	bpf_tail_call(ctx, &jump, 0);
 	return XDP_DROP;
+}
+
+/* Writes what it sees of its context over the destination MAC: the ingress
+ * ifindex (4 bytes) and the low 16 bits of the rx queue, in host order. */
+SEC("xdp")
+int xdp_ctx_echo(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 ifindex = ctx->ingress_ifindex;
+	__u16 queue = ctx->rx_queue_index;
+
+	if (data + 6 > data_end)
+		return XDP_ABORTED;
+	__builtin_memcpy(data, &ifindex, 4);
+	__builtin_memcpy(data + 4, &queue, 2);
+	return XDP_PASS;
 }
 
 SEC("tc")

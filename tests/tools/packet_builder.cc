@@ -46,16 +46,6 @@ uint16_t fold(uint32_t sum) {
     return static_cast<uint16_t>(~sum);
 }
 
-size_t l4_header_len(uint8_t proto) {
-    switch (proto) {
-        case kTcp: return 20;
-        case kUdp: return 8;
-        case kIcmp:
-        case kIcmpv6: return 8;
-        default: return 0;
-    }
-}
-
 void write_l4_header(Writer& w, const PacketSpec& s) {
     switch (s.l4) {
         case kTcp:

@@ -128,7 +128,7 @@ PacketSpec udp4(size_t len) {
     s.src4 = ipv4("172.20.0.10");
     s.dst4 = ipv4("172.20.0.20");
     s.l4 = kUdp;
-    s.sport = 5353;
+    s.sport = 40001;
     s.dport = 4789;
     s.frame_len = len;
     return s;
@@ -295,7 +295,7 @@ std::vector<Bytes> edge_case_traffic() {
     Bytes bad_ihl = build_packet(udp4(64));
     bad_ihl[14] = 0x44;
     out.push_back(bad_ihl);
-    PacketSpec opts = tcp4(80);
+    PacketSpec opts = tcp4(120);
     opts.ipv4_option_words = 10;  // the largest header (60 bytes)
     out.push_back(build_packet(opts));
     PacketSpec frag = udp4(200);
@@ -336,11 +336,14 @@ std::vector<Bytes> edge_case_traffic() {
 }
 
 std::vector<SampleScenario> sample_scenarios(uint32_t other_ifindex) {
+    // sample.pcap comes with the replay command (tests/tools/pcapgen.cc).
     const std::vector<std::string> generic_pcaps = {"pcaps/edge_cases.pcap", "pcaps/fw_traffic.pcap",
-                                                    "pcaps/lb_traffic.pcap"};
+                                                    "pcaps/lb_traffic.pcap", "pcaps/sample.pcap"};
     auto plain_udp = [](size_t len) { return build_packet(udp4(len)); };
     auto plain_tcp = [](size_t len) { return build_packet(tcp4(len)); };
     std::vector<SampleScenario> out;
+    // hello.bpf.c prints with bpf_printk per packet: one capture is plenty.
+    out.push_back({"hello", "hello", "hello", {}, {}, {"pcaps/sample.pcap"}, 1, plain_udp});
     out.push_back({"xdp_pass", "xdp_pass", "xdp_pass_all", {}, {}, generic_pcaps, 1, plain_udp});
     out.push_back({"xdp_drop", "xdp_drop", "xdp_drop_all", {}, {}, generic_pcaps, 1, plain_udp});
     out.push_back({"mac_swap", "mac_swap", "xdp_mac_swap", {}, {}, generic_pcaps, 1, plain_udp});
@@ -365,7 +368,7 @@ std::vector<SampleScenario> sample_scenarios(uint32_t other_ifindex) {
                    plain_udp});
     if (other_ifindex != 0)
         out.push_back({"redirect_unpaired", "redirect", "xdp_redirect_ports", {}, redirect_entries,
-                       {"pcaps/edge_cases.pcap"}, other_ifindex, plain_udp});
+                       {"pcaps/edge_cases.pcap", "pcaps/sample.pcap"}, other_ifindex, plain_udp});
     out.push_back({"tail_calls", "tail_calls", "xdp_pipeline_entry", {}, {}, generic_pcaps, 1, plain_tcp});
     out.push_back({"meta_tail", "meta_tail", "xdp_tap", {}, {}, generic_pcaps, 1, plain_udp});
     out.push_back({"global_config_defaults", "global_config", "xdp_configured", {}, {}, generic_pcaps, 1, plain_udp});

@@ -24,9 +24,9 @@ Result<std::unique_ptr<Map>> ArrayMap::create(const MapSpec& spec, uint32_t ncpu
                                                 (percpu ? 0 : kFlagMmapable | kFlagInnerMap)));
     XDPDK_RETURN_IF_ERROR(check_key_size(spec, 4));
     if (spec.value_size == 0) return map_error(spec, "value_size must be at least 1");
-    if (spec.value_size > kKmallocMax)
+    if (spec.value_size > INT32_MAX)
         return map_error(spec, "value_size " + std::to_string(spec.value_size) + " exceeds the kernel's limit of " +
-                                   std::to_string(kKmallocMax));
+                                   std::to_string(INT32_MAX));
     if (percpu && round_up8(spec.value_size) > kPercpuValueMax)
         return map_error(spec, "per-CPU value_size " + std::to_string(spec.value_size) +
                                    " exceeds the kernel's limit of " + std::to_string(kPercpuValueMax));

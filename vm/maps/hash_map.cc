@@ -7,9 +7,9 @@
 
 namespace xdpdk::vm::maps {
 namespace {
-// The kernel refuses values that would not fit one kmalloc with the element
-// header and the key.
-constexpr uint64_t kMaxHashValue = kKmallocMax - kMaxKeyOnStack - 64;
+// The kernel refuses keys and values that would not fit one kmalloc with its
+// element header (48 bytes).
+constexpr uint64_t kMaxKeyAndValue = kKmallocMax - 48;
 }  // namespace
 
 Status HashMap::check_spec(const MapSpec& spec, bool lru) {
@@ -20,13 +20,10 @@ Status HashMap::check_spec(const MapSpec& spec, bool lru) {
     if (lru && (spec.flags & kFlagNoPrealloc))
         return map_error(spec, "LRU maps are always preallocated: BPF_F_NO_PREALLOC is not supported");
     if (spec.key_size == 0) return map_error(spec, "key_size must be at least 1");
-    if (spec.key_size > kMaxKeyOnStack)
-        return map_error(spec, "key_size " + std::to_string(spec.key_size) + " exceeds " +
-                                   std::to_string(kMaxKeyOnStack) + ", the BPF stack that keys are built on");
     if (spec.value_size == 0) return map_error(spec, "value_size must be at least 1");
-    if (spec.value_size >= kMaxHashValue)
-        return map_error(spec, "value_size " + std::to_string(spec.value_size) + " exceeds the kernel's limit of " +
-                                   std::to_string(kMaxHashValue - 1));
+    if (uint64_t{spec.key_size} + spec.value_size >= kMaxKeyAndValue)
+        return map_error(spec, "key_size + value_size (" + std::to_string(uint64_t{spec.key_size} + spec.value_size) +
+                                   ") must stay below the kernel's limit of " + std::to_string(kMaxKeyAndValue));
     if (percpu && round_up8(spec.value_size) > kPercpuValueMax)
         return map_error(spec, "per-CPU value_size " + std::to_string(spec.value_size) +
                                    " exceeds the kernel's limit of " + std::to_string(kPercpuValueMax));

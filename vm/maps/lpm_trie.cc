@@ -25,8 +25,8 @@ struct LpmTrie::Node {
 namespace {
 constexpr uint32_t kHeader = sizeof(uint32_t);  // prefixlen before the data
 constexpr uint32_t kMaxDataSize = 256;
-// LPM_VAL_SIZE_MAX: one kmalloc holding the kernel's node, data and value.
-constexpr uint64_t kMaxValue = kKmallocMax - kMaxDataSize - 40;
+// LPM_VAL_SIZE_MAX: one kmalloc holding the kernel's node (24 bytes), data and value.
+constexpr uint64_t kMaxValue = kKmallocMax - kMaxDataSize - 24;
 
 using Node = LpmTrie::Node;
 
@@ -128,6 +128,8 @@ LpmTrie::Node* LpmTrie::longest_match(const void* key) const {
     const uint8_t* data = key_data(key);
     const uint32_t prefixlen = key_prefixlen(key);
     Node* found = nullptr;
+    // The kernel matches nothing for an impossible prefix length.
+    if (prefixlen > max_prefixlen_) return nullptr;
     for (Node* node = load(root_); node != nullptr;) {
         const uint32_t matched = match_len(node, data, prefixlen);
         if (matched == max_prefixlen_) return node;

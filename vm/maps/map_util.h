@@ -30,10 +30,9 @@ constexpr uint32_t kFlagAccessMask = kFlagRdonly | kFlagWronly | kFlagRdonlyProg
 // which maps without BTF never do.
 constexpr uint64_t kUpdateLock = 4;
 
-// Kernel limits: KMALLOC_MAX_SIZE on x86-64, PCPU_MIN_UNIT_SIZE, MAX_BPF_STACK.
+// Kernel limits: KMALLOC_MAX_SIZE on x86-64, PCPU_MIN_UNIT_SIZE.
 constexpr uint64_t kKmallocMax = 4u << 20;
 constexpr uint32_t kPercpuValueMax = 32u << 10;
-constexpr uint32_t kMaxKeyOnStack = 512;
 
 constexpr uint32_t round_up8(uint32_t n) { return (n + 7) & ~7u; }
 
