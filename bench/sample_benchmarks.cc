@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "test_support.h"
+#include "tests/test_support.h"
 #include "tests/kernel_oracle.h"
 #include "vm/engine.h"
 #include "vm/object.h"

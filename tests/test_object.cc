@@ -729,6 +729,27 @@ TEST_F(ObjectRefusals, RelocationTypeAndPlacement) {
     EXPECT_NE(open_error(misaligned.bytes).find("is not an instruction of section 'xdp'"), std::string::npos);
 }
 
+// loader_sections' kprobe calls kfuncs: harmless while it is not XDP, a
+// refusal at open once its section is renamed to an XDP one.
+TEST(ObjectRelocations, UnsupportedFeaturesMatterOnlyInXdpCode) {
+    auto obj = open_test_prog("loader_sections");
+    ASSERT_TRUE(obj);
+    EXPECT_TRUE(obj->load().ok());
+
+    ElfEditor e{file_bytes(test_prog_path("loader_sections"))};
+    const uint32_t kprobe = e.find("kprobe/sys_nanosleep");
+    const Elf64_Shdr names = e.shdr(e.ehdr().e_shstrndx);
+    const char renamed[] = "xdp/sys_nanosleep";
+    std::memcpy(e.bytes.data() + names.sh_offset + e.shdr(kprobe).sh_name, renamed, sizeof renamed);
+    uint32_t rel = 0;
+    for (uint32_t i = 0; i < e.ehdr().e_shnum; ++i)
+        if (e.shdr(i).sh_type == SHT_REL && e.shdr(i).sh_info == kprobe) rel = i;
+    ASSERT_NE(rel, 0u);
+    EXPECT_EQ(open_error(e.bytes), "elf 'bad.o': relocation 0 in '" + e.name(rel) +
+                                       "': call to symbol 'bpf_rcu_read_lock', an unresolved extern (kfuncs are not "
+                                       "supported)");
+}
+
 TEST_F(ObjectRefusals, BadBtf) {
     const uint32_t btf = elf.find(".BTF");
     const uint64_t off = elf.shdr(btf).sh_offset;

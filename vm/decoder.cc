@@ -1,6 +1,7 @@
 // Syntax layer: one pass over the raw instructions, driven by the opcode
 // table. Flow-sensitive checks belong to the verifier.
 #include <cstdio>
+#include <optional>
 
 #include "helpers.h"
 #include "program.h"
@@ -101,19 +102,20 @@ Result<std::vector<Insn>> decode_program(const std::string& subject, std::span<c
     for (int64_t pc = 0; pc < n; ++pc) {
         const Insn& in = out[pc];
         const Kind k = op_info(in.op).kind;
-        int64_t target = -1;
+        // No sentinel value: -1 is itself a (bad) target of a backward jump.
+        std::optional<int64_t> target;
         if (k == Kind::JmpImm || k == Kind::JmpReg || in.op == Op::Ja) target = pc + in.off + 1;
         else if (in.op == Op::Ja32 || in.op == Op::CallLocal) target = pc + int64_t{in.imm} + 1;
         else if (in.op == Op::Call && !find_helper(in.imm))
             return make_insn_error(subject, pc, "unknown helper " + helper_name(in.imm) + "#" +
                                                     std::to_string(in.imm) + " (not provided by this runtime)");
-        if (target == -1) continue;
+        if (!target) continue;
         const char* what = in.op == Op::CallLocal ? "call" : "jump";
-        if (target < 0 || target >= n)
-            return make_insn_error(subject, pc, std::string(what) + " out of range to insn " + std::to_string(target));
-        if (is_tail[target])
+        if (*target < 0 || *target >= n)
+            return make_insn_error(subject, pc, std::string(what) + " out of range to insn " + std::to_string(*target));
+        if (is_tail[*target])
             return make_insn_error(subject, pc, std::string(what) + " into the middle of lddw at insn " +
-                                                    std::to_string(target - 1));
+                                                    std::to_string(*target - 1));
     }
 
     const Op last = out[n - 1].op;

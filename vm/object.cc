@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
+#include <set>
 
 #include "btf_info.h"
 #include "elf_file.h"
@@ -167,7 +168,10 @@ Status Object::Impl::open(std::vector<uint8_t> bytes) {
     XDPDK_RETURN_IF_ERROR(collect_data_maps());
     XDPDK_RETURN_IF_ERROR(collect_globals());
     XDPDK_RETURN_IF_ERROR(collect_programs());
-    XDPDK_ASSIGN_OR_RETURN(relocs, collect_code_relocs(*elf, funcs, targets));
+    std::set<uint32_t> xdp_sections;
+    for (size_t i = 0; i < programs.size(); ++i)
+        if (programs[i]->type == ProgType::Xdp) xdp_sections.insert(funcs[program_funcs[i]].section);
+    XDPDK_ASSIGN_OR_RETURN(relocs, collect_code_relocs(*elf, funcs, targets, xdp_sections));
     return collect_prog_array_inits();
 }
 

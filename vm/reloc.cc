@@ -49,6 +49,79 @@ const ElfFunc* find_function(const std::vector<ElfFunc>& funcs, uint32_t section
 
 bool is_map_def_section(const std::string& name) { return name == ".maps" || name == "maps"; }
 
+// Resolves one relocation of program code; the error names the relocation.
+Result<CodeReloc> resolve_code_reloc(const ElfFile& elf, const std::vector<ElfFunc>& funcs, const RelocTargets& targets,
+                                     const ElfSection& target, const std::string& rel_name, size_t i, const ElfRel& rel) {
+    const auto& sections = elf.sections();
+    const auto code = elf.data(target);
+    auto fail = [&](const std::string& reason) {
+        return make_error(elf.subject(), "relocation " + std::to_string(i) + " in " + quoted(rel_name) + ": " + reason);
+    };
+    const uint64_t index = rel.offset / sizeof(RawInsn);
+    if (rel.offset % sizeof(RawInsn) || rel.offset >= target.size)
+        return fail("offset " + std::to_string(rel.offset) + " is not an instruction of section " +
+                    quoted(target.name) + " (" + std::to_string(target.size) + " bytes)");
+    const std::string at = "insn " + std::to_string(index) + " of " + quoted(target.name);
+    const RawInsn insn = insn_at(code, index);
+    const ElfSymbol& sym = elf.symbols()[rel.sym];
+    const std::string sym_desc = "symbol " + quoted(sym.name);
+    const bool in_section = sym.shndx != SHN_UNDEF && sym.shndx < sections.size();
+    const std::string sym_section = in_section ? sections[sym.shndx].name : reserved_section_name(sym.shndx);
+
+    CodeReloc r{};
+    if (rel.type == elf_bpf::kRel64_64) {
+        if (insn.code != kLddwCode)
+            return fail("R_BPF_64_64 on " + at + ", which is not lddw (opcode " + hex_code(insn.code) + ")");
+        if (rel.offset + 2 * sizeof(RawInsn) > target.size) return fail("lddw at " + at + " is truncated");
+        if (sym.shndx == SHN_UNDEF)
+            return fail(sym_desc + " is an unresolved extern (__kconfig/__ksym externs are not supported)");
+        if (!in_section) return fail(sym_desc + " in " + sym_section + " is not a map or global data");
+        auto def = targets.map_defs.find({sym.shndx, sym.value});
+        auto data = targets.data_maps.find(sym.shndx);
+        if (def != targets.map_defs.end()) {
+            r.kind = CodeReloc::Kind::Map;
+            r.map = def->second;
+        } else if (is_map_def_section(sym_section)) {
+            return fail(sym_desc + " at offset " + std::to_string(sym.value) + " of " + quoted(sym_section) +
+                        " is not a map definition");
+        } else if (data != targets.data_maps.end()) {
+            const int64_t off = static_cast<int64_t>(sym.value) + insn.imm;
+            const uint32_t size = data->second->spec().value_size;
+            if (off < 0 || off > int64_t{size})
+                return fail(sym_desc + " + " + std::to_string(insn.imm) + " points outside " + quoted(sym_section) +
+                            " (" + std::to_string(size) + " bytes)");
+            r.kind = CodeReloc::Kind::MapValue;
+            r.map = data->second;
+            r.value_offset = static_cast<uint32_t>(off);
+        } else if (sections[sym.shndx].executable()) {
+            return fail(sym_desc + " is a function: function pointers (callbacks) are not supported");
+        } else {
+            return fail(sym_desc + " in section " + quoted(sym_section) + " is not a map or global data");
+        }
+    } else if (rel.type == elf_bpf::kRel64_32) {
+        if (insn.code != kCallCode || insn.src != bpf::PSEUDO_CALL)
+            return fail("R_BPF_64_32 on " + at + ", which is not a local call (opcode " + hex_code(insn.code) +
+                        ", src " + std::to_string(insn.src) + ")");
+        if (sym.shndx == SHN_UNDEF) return fail("call to " + sym_desc + ", an unresolved extern (kfuncs are not supported)");
+        if (!in_section || !sections[sym.shndx].executable())
+            return fail("call to " + sym_desc + " in section " + quoted(sym_section) + ", which is not code");
+        if (sym.value % sizeof(RawInsn)) return fail("call to " + sym_desc + " at a misaligned offset");
+        const int64_t callee = static_cast<int64_t>(sym.value / sizeof(RawInsn)) + insn.imm + 1;
+        if (!find_function(funcs, sym.shndx, callee))
+            return fail("call target insn " + std::to_string(callee) + " of " + quoted(sym_section) +
+                        " is not inside a function");
+        r.kind = CodeReloc::Kind::Call;
+        r.callee_section = sym.shndx;
+        r.callee_insn = static_cast<uint32_t>(callee);
+    } else if (rel.type == elf_bpf::kRelAbs64 || rel.type == elf_bpf::kRelAbs32 || rel.type == elf_bpf::kRelNoDyld32) {
+        return fail("data relocation type " + std::to_string(rel.type) + " on " + at);
+    } else {
+        return fail("unknown relocation type " + std::to_string(rel.type));
+    }
+    return r;
+}
+
+
 }  // namespace
 
 Result<std::vector<ElfFunc>> collect_functions(const ElfFile& elf) {
@@ -81,87 +154,28 @@ Result<std::vector<ElfFunc>> collect_functions(const ElfFile& elf) {
 }
 
 Result<CodeRelocs> collect_code_relocs(const ElfFile& elf, const std::vector<ElfFunc>& funcs,
-                                       const RelocTargets& targets) {
+                                       const RelocTargets& targets, const std::set<uint32_t>& strict_sections) {
     CodeRelocs out;
     const auto& sections = elf.sections();
     for (const ElfRelSection& rs : elf.rel_sections()) {
         const ElfSection& target = sections[rs.target];
         if (!target.executable()) continue;
-        const auto code = elf.data(target);
         const std::string& rel_name = sections[rs.section].name;
-
+        const bool strict = strict_sections.count(rs.target) != 0;
         for (size_t i = 0; i < rs.rels.size(); ++i) {
             const ElfRel& rel = rs.rels[i];
-            auto fail = [&](const std::string& reason) {
-                return make_error(elf.subject(), "relocation " + std::to_string(i) + " in " + quoted(rel_name) + ": " +
-                                                     reason);
-            };
             if (rel.type == elf_bpf::kRelNone) continue;
-            const uint64_t index = rel.offset / sizeof(RawInsn);
-            if (rel.offset % sizeof(RawInsn) || rel.offset >= target.size)
-                return fail("offset " + std::to_string(rel.offset) + " is not an instruction of section " +
-                            quoted(target.name) + " (" + std::to_string(target.size) + " bytes)");
-            const std::string at = "insn " + std::to_string(index) + " of " + quoted(target.name);
-            const RawInsn insn = insn_at(code, index);
-            const ElfSymbol& sym = elf.symbols()[rel.sym];
-            const std::string sym_desc = "symbol " + quoted(sym.name);
-            const bool in_section = sym.shndx != SHN_UNDEF && sym.shndx < sections.size();
-            const std::string sym_section = in_section ? sections[sym.shndx].name : reserved_section_name(sym.shndx);
-
-            CodeReloc r{};
-            if (rel.type == elf_bpf::kRel64_64) {
-                if (insn.code != kLddwCode)
-                    return fail("R_BPF_64_64 on " + at + ", which is not lddw (opcode " + hex_code(insn.code) + ")");
-                if (rel.offset + 2 * sizeof(RawInsn) > target.size) return fail("lddw at " + at + " is truncated");
-                if (sym.shndx == SHN_UNDEF)
-                    return fail(sym_desc + " is an unresolved extern (__kconfig/__ksym externs are not supported)");
-                if (!in_section) return fail(sym_desc + " in " + sym_section + " is not a map or global data");
-                auto def = targets.map_defs.find({sym.shndx, sym.value});
-                auto data = targets.data_maps.find(sym.shndx);
-                if (def != targets.map_defs.end()) {
-                    r.kind = CodeReloc::Kind::Map;
-                    r.map = def->second;
-                } else if (is_map_def_section(sym_section)) {
-                    return fail(sym_desc + " at offset " + std::to_string(sym.value) + " of " + quoted(sym_section) +
-                                " is not a map definition");
-                } else if (data != targets.data_maps.end()) {
-                    const int64_t off = static_cast<int64_t>(sym.value) + insn.imm;
-                    const uint32_t size = data->second->spec().value_size;
-                    if (off < 0 || off > int64_t{size})
-                        return fail(sym_desc + " + " + std::to_string(insn.imm) + " points outside " +
-                                    quoted(sym_section) + " (" + std::to_string(size) + " bytes)");
-                    r.kind = CodeReloc::Kind::MapValue;
-                    r.map = data->second;
-                    r.value_offset = static_cast<uint32_t>(off);
-                } else if (sections[sym.shndx].executable()) {
-                    return fail(sym_desc + " is a function: function pointers (callbacks) are not supported");
-                } else {
-                    return fail(sym_desc + " in section " + quoted(sym_section) + " is not a map or global data");
-                }
-            } else if (rel.type == elf_bpf::kRel64_32) {
-                if (insn.code != kCallCode || insn.src != bpf::PSEUDO_CALL)
-                    return fail("R_BPF_64_32 on " + at + ", which is not a local call (opcode " + hex_code(insn.code) +
-                                ", src " + std::to_string(insn.src) + ")");
-                if (sym.shndx == SHN_UNDEF)
-                    return fail("call to " + sym_desc + ", an unresolved extern (kfuncs are not supported)");
-                if (!in_section || !sections[sym.shndx].executable())
-                    return fail("call to " + sym_desc + " in section " + quoted(sym_section) + ", which is not code");
-                if (sym.value % sizeof(RawInsn)) return fail("call to " + sym_desc + " at a misaligned offset");
-                const int64_t callee = static_cast<int64_t>(sym.value / sizeof(RawInsn)) + insn.imm + 1;
-                if (!find_function(funcs, sym.shndx, callee))
-                    return fail("call target insn " + std::to_string(callee) + " of " + quoted(sym_section) +
-                                " is not inside a function");
-                r.kind = CodeReloc::Kind::Call;
-                r.callee_section = sym.shndx;
-                r.callee_insn = static_cast<uint32_t>(callee);
-            } else if (rel.type == elf_bpf::kRelAbs64 || rel.type == elf_bpf::kRelAbs32 ||
-                       rel.type == elf_bpf::kRelNoDyld32) {
-                return fail("data relocation type " + std::to_string(rel.type) + " on " + at);
-            } else {
-                return fail("unknown relocation type " + std::to_string(rel.type));
+            auto r = resolve_code_reloc(elf, funcs, targets, target, rel_name, i, rel);
+            if (!r.ok() && strict) return r.error();
+            CodeReloc entry = r.ok() ? r.value() : CodeReloc{CodeReloc::Kind::Invalid, 0, 0, nullptr, 0, r.error()};
+            const auto key = std::make_pair(rs.target, static_cast<uint32_t>(rel.offset / sizeof(RawInsn)));
+            if (!out.emplace(key, std::move(entry)).second) {
+                Error dup = make_error(elf.subject(), "relocation " + std::to_string(i) + " in " + quoted(rel_name) +
+                                                          ": second relocation for insn " + std::to_string(key.second) +
+                                                          " of " + quoted(target.name));
+                if (strict) return dup;
+                out[key] = CodeReloc{CodeReloc::Kind::Invalid, 0, 0, nullptr, 0, dup};
             }
-            if (!out.emplace(std::make_pair(rs.target, static_cast<uint32_t>(index)), r).second)
-                return fail("second relocation for " + at);
         }
     }
     return out;
@@ -190,6 +204,7 @@ Result<LinkedProgram> link_program(const ElfFile& elf, const std::vector<ElfFunc
         for (uint32_t i = 0; i < f.count; ++i) {
             const uint32_t pc = base + i;
             auto rel = relocs.find({f.section, f.start + i});
+            if (rel != relocs.end() && rel->second.kind == CodeReloc::Kind::Invalid) return *rel->second.error;
             if (rel != relocs.end() && rel->second.kind != CodeReloc::Kind::Call) {
                 const CodeReloc& r = rel->second;
                 uint64_t ptr = reinterpret_cast<uint64_t>(r.map);

@@ -9,6 +9,8 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,11 +33,14 @@ struct ElfFunc {
 };
 
 struct CodeReloc {
-    enum class Kind : uint8_t { Call, Map, MapValue } kind;
+    // Invalid: refused, but in code only non-XDP programs use; the error is
+    // reported if an XDP program ever reaches the instruction.
+    enum class Kind : uint8_t { Call, Map, MapValue, Invalid } kind;
     uint32_t callee_section = 0;  // Call: where the callee lives
     uint32_t callee_insn = 0;     // Call: its instruction index in that section
     Map* map = nullptr;           // Map / MapValue
     uint32_t value_offset = 0;    // MapValue: byte offset in the map's value
+    std::optional<Error> error;   // Invalid
 };
 
 // Relocations by (section index, instruction index within the section).
@@ -53,8 +58,11 @@ struct RelocTargets {
 // instruction boundaries inside its section, sorted by (section, start).
 Result<std::vector<ElfFunc>> collect_functions(const ElfFile& elf);
 
+// Refusals in `strict_sections` (those holding XDP programs) fail at once;
+// elsewhere (.text, other program types) they are kept as Kind::Invalid, so
+// objects whose tracing programs use features this runtime lacks still open.
 Result<CodeRelocs> collect_code_relocs(const ElfFile& elf, const std::vector<ElfFunc>& funcs,
-                                       const RelocTargets& targets);
+                                       const RelocTargets& targets, const std::set<uint32_t>& strict_sections);
 
 struct LinkedProgram {
     std::vector<RawInsn> insns;

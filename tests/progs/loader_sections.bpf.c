@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 // Program section kinds: a tracing program first (so the first XDP program is
 // not the first program), two XDP programs sharing one section, xdp.frags
-// variants, and tc / socket programs that stay listed but are not loaded.
+// variants, and tc / socket programs that stay listed but are not loaded --
+// one of them calls a kfunc, which this runtime cannot resolve.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
+
+extern void bpf_rcu_read_lock(void) __ksym;
+extern void bpf_rcu_read_unlock(void) __ksym;
 
 SEC("kprobe/sys_nanosleep")
 int kprobe_nanosleep(void *ctx)
 {
+	bpf_rcu_read_lock();
+	bpf_rcu_read_unlock();
 	return bpf_get_current_pid_tgid() & 1;
 }
 

@@ -8,7 +8,8 @@
 // never sees it change under it. Per-CPU values are updated in place: each CPU
 // writes only its own slot (program side) and user-side updates write all of
 // them, as in the kernel. Per-CPU values sit in the node at a stride of
-// round_up(value_size, 8), the syscall layout.
+// round_up(value_size, 8), the syscall layout: compact, but CPUs updating the
+// same key share its cache lines (per-CPU arrays keep CPUs apart).
 #pragma once
 
 #include <memory>
