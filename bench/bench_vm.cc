@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 
 #include "replay_benchmarks.h"
@@ -31,6 +32,14 @@ bool needs_fresh_packets(const std::string& scenario) {
     return scenario == "load_balancer" || scenario == "meta_tail" || scenario == "xdp_pass";
 }
 
+// The kernel rows mean "JIT" only when the kernel JIT is on.
+void warn_if_kernel_jit_off() {
+    std::ifstream f("/proc/sys/net/core/bpf_jit_enable");
+    int enabled = 1;
+    if (f >> enabled && enabled == 0)
+        std::fprintf(stderr, "bench_vm: net.core.bpf_jit_enable is 0: kernel_jit rows time the kernel's interpreter\n");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -45,6 +54,8 @@ int main(int argc, char** argv) {
     const std::string& kernel_refusal = xdpdk::test::kernel_unavailable_reason();
     if (!kernel_refusal.empty())
         std::fprintf(stderr, "bench_vm: kernel_jit benchmarks skipped: %s\n", kernel_refusal.c_str());
+    else
+        warn_if_kernel_jit_off();
 
     for (const auto& s : xdpdk::test::sample_scenarios(0)) {
         if (s.name == "hello") continue;  // a bpf_printk per packet: a demo, not a workload

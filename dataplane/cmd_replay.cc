@@ -75,8 +75,8 @@ Result<std::unique_ptr<vm::Object>> prepare_object(const ReplayOptions& o) {
 }
 
 Status replay(const ReplayOptions& o) {
-    XDPDK_ASSIGN_OR_RETURN(const vm::EngineKind engine, vm::parse_engine(o.engine));
-    (void)engine;  // run_xdp picks the engine the program was prepared for; only interp exists yet
+    // Only the interpreter exists; parse_engine refuses "jit" until it does.
+    XDPDK_RETURN_IF_ERROR(vm::parse_engine(o.engine));
     if (o.cpus == 0 || o.cpus > kMaxCpus)
         return make_error("--cpus", "must be from 1 to " + std::to_string(kMaxCpus));
     XDPDK_ASSIGN_OR_RETURN(auto obj, prepare_object(o));

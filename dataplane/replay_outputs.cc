@@ -24,6 +24,13 @@ Result<bool> ensure_directory(const std::string& dir) {
     return true;
 }
 
+// The process's own stream for "-", /dev/stdout, /dev/stderr; else nullptr.
+FILE* own_stream(const std::string& path) {
+    if (path == "-" || path == "/dev/stdout") return stdout;
+    if (path == "/dev/stderr") return stderr;
+    return nullptr;
+}
+
 Status write_text(const StagedFile& file, const std::string& text) {
     FILE* f = std::fopen(file.temp_path().c_str(), "wb");
     if (f == nullptr) return make_error("output '" + file.final_path() + "'", std::strerror(errno));
@@ -50,20 +57,29 @@ Result<std::unique_ptr<ReplayOutputs>> ReplayOutputs::open(const ReplayOutputPat
         }
     }
     if (!paths.jsonl.empty()) {
-        XDPDK_ASSIGN_OR_RETURN(StagedFile file, StagedFile::create(paths.jsonl));
-        out->jsonl_ = std::fopen(file.temp_path().c_str(), "wb");
-        if (out->jsonl_ == nullptr) return make_error("--jsonl '" + paths.jsonl + "'", std::strerror(errno));
-        out->jsonl_file_.emplace(std::move(file));
+        if (FILE* stream = own_stream(paths.jsonl)) {
+            out->jsonl_ = stream;
+        } else {
+            XDPDK_ASSIGN_OR_RETURN(StagedFile file, StagedFile::create(paths.jsonl));
+            out->jsonl_ = std::fopen(file.temp_path().c_str(), "wb");
+            if (out->jsonl_ == nullptr) return make_error("--jsonl '" + paths.jsonl + "'", std::strerror(errno));
+            out->jsonl_owned_ = true;
+            out->jsonl_file_.emplace(std::move(file));
+        }
     }
     if (!paths.maps_out.empty()) {
-        XDPDK_ASSIGN_OR_RETURN(StagedFile file, StagedFile::create(paths.maps_out));
-        out->maps_file_.emplace(std::move(file));
+        if (FILE* stream = own_stream(paths.maps_out)) {
+            out->maps_stream_ = stream;
+        } else {
+            XDPDK_ASSIGN_OR_RETURN(StagedFile file, StagedFile::create(paths.maps_out));
+            out->maps_file_.emplace(std::move(file));
+        }
     }
     return out;
 }
 
 ReplayOutputs::~ReplayOutputs() {
-    if (jsonl_) std::fclose(jsonl_);
+    if (jsonl_ && jsonl_owned_) std::fclose(jsonl_);
     // Writers close before their staged files are removed.
     for (auto* pcap : {&pass_, &tx_, &redirect_}) pcap->reset();
     jsonl_file_.reset();
@@ -97,13 +113,18 @@ Status ReplayOutputs::commit(const vm::Object& obj) {
     if (jsonl_) {
         const bool ok = std::fflush(jsonl_) == 0 && !std::ferror(jsonl_);
         const int saved_errno = errno;
-        const bool closed = std::fclose(jsonl_) == 0;
+        const bool closed = !jsonl_owned_ || std::fclose(jsonl_) == 0;
         jsonl_ = nullptr;
         if (!ok || !closed)
             return make_error("--jsonl '" + paths_.jsonl + "'",
                               std::string("write failed: ") + std::strerror(ok ? errno : saved_errno));
     }
     if (maps_file_) XDPDK_RETURN_IF_ERROR(write_text(*maps_file_, format_maps_json(dump_maps_json(obj))));
+    if (maps_stream_) {
+        const std::string text = format_maps_json(dump_maps_json(obj));
+        if (std::fwrite(text.data(), 1, text.size(), maps_stream_) != text.size() || std::fflush(maps_stream_) != 0)
+            return make_error("--maps-out '" + paths_.maps_out + "'", std::string("write failed: ") + std::strerror(errno));
+    }
 
     for (auto* pcap : {&pass_, &tx_, &redirect_}) {
         if (*pcap) XDPDK_RETURN_IF_ERROR((*pcap)->file.commit());

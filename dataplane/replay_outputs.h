@@ -17,6 +17,8 @@
 
 namespace xdpdk::cli {
 
+// "-", /dev/stdout and /dev/stderr for --jsonl and --maps-out write to this
+// process's own stream, so they interleave correctly with the summary.
 struct ReplayOutputPaths {
     std::string out_dir;    // empty: no pcaps
     std::string jsonl;      // empty: no records
@@ -50,8 +52,10 @@ private:
     bool committed_ = false;
     std::optional<Pcap> pass_, tx_, redirect_;
     std::optional<StagedFile> jsonl_file_;
-    FILE* jsonl_ = nullptr;
+    FILE* jsonl_ = nullptr;  // owned unless it is stdout/stderr
+    bool jsonl_owned_ = false;
     std::optional<StagedFile> maps_file_;
+    FILE* maps_stream_ = nullptr;  // stdout/stderr
 };
 
 }  // namespace xdpdk::cli

@@ -38,7 +38,11 @@ const Engine kEngines[] = {
 
 std::string isa_dir() { return test::source_path("tests/isa"); }
 
-using IsaParam = std::tuple<const Engine*, std::string>;
+struct IsaParam {
+    const Engine* engine;
+    std::string path;
+    friend void PrintTo(const IsaParam& p, std::ostream* os) { *os << p.engine->name << " " << p.path; }
+};
 
 class Isa : public testing::TestWithParam<IsaParam> {};
 
@@ -65,13 +69,13 @@ TEST_P(Isa, Case) {
 std::vector<IsaParam> all_cases() {
     std::vector<IsaParam> out;
     for (const Engine& e : kEngines)
-        for (const std::string& f : test::list_isa_files(isa_dir())) out.emplace_back(&e, f);
+        for (const std::string& f : test::list_isa_files(isa_dir())) out.push_back({&e, f});
     return out;
 }
 
 std::string case_name(const testing::TestParamInfo<IsaParam>& info) {
-    std::string name = std::string(std::get<0>(info.param)->name) + "_" +
-                       std::filesystem::path(std::get<1>(info.param)).stem().string();
+    std::string name = std::string(info.param.engine->name) + "_" +
+                       std::filesystem::path(info.param.path).stem().string();
     for (char& ch : name)
         if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
     return name;

@@ -312,9 +312,18 @@ INSTANTIATE_TEST_SUITE_P(Samples, SampleDiff, ::testing::ValuesIn(sample_scenari
 TEST(SampleScenarios, MainPathPacketsTakeTheMainPath) {
     SKIP_WITHOUT_KERNEL();
     const std::map<std::string, uint32_t> expected = {
-        {"hello", 2},       {"xdp_pass", 2},    {"xdp_drop", 1},        {"mac_swap", 3},   {"pkt_counter", 2},
-        {"firewall", 2},    {"load_balancer", 3},   {"redirect_paired", 4}, {"tail_calls", 2},
-        {"meta_tail", 2},   {"global_config_defaults", 2}, {"global_config_set", 2},
+        {"hello", vm::XDP_PASS},
+        {"xdp_pass", vm::XDP_PASS},
+        {"xdp_drop", vm::XDP_DROP},
+        {"mac_swap", vm::XDP_TX},
+        {"pkt_counter", vm::XDP_PASS},
+        {"firewall", vm::XDP_PASS},
+        {"load_balancer", vm::XDP_TX},
+        {"redirect_paired", vm::XDP_REDIRECT},
+        {"tail_calls", vm::XDP_PASS},
+        {"meta_tail", vm::XDP_PASS},
+        {"global_config_defaults", vm::XDP_PASS},
+        {"global_config_set", vm::XDP_PASS},
     };
     for (const auto& s : sample_scenarios(0)) {
         auto kobj = KernelObject::open(prog_path(s.object));

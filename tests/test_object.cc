@@ -2,6 +2,7 @@
 // global data) checked against libbpf's reading of the same objects, global
 // variables, relocations, and refusals of damaged objects made by mutating
 // good ones in memory.
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <dirent.h>
 #include <elf.h>
@@ -30,6 +31,8 @@ using vm::Map;
 using vm::Object;
 using vm::Program;
 using vm::ProgType;
+
+int quiet_libbpf(enum libbpf_print_level, const char*, va_list) { return 0; }
 
 std::vector<uint8_t> file_bytes(const std::string& path) {
     const std::string s = read_file(path);
@@ -128,9 +131,12 @@ TEST_P(CallsTest, SubprogramsAreAppendedOnceAndCallsReachThem) {
     EXPECT_EQ(devmap.xlated.size(), sizes.at("xdp_devmap_calls") + sizes.at("middle") + sizes.at("leaf"));
     const Program& leaf_only = program(*obj, "xdp_leaf");
     EXPECT_EQ(leaf_only.xlated.size(), sizes.at("xdp_leaf") + sizes.at("leaf"));
+    const Program& order = program(*obj, "xdp_order");
+    EXPECT_EQ(order.xlated.size(),
+              sizes.at("xdp_order") + sizes.at("twice_leaf") + sizes.at("leaf") + sizes.at("plus_one"));
 
     // Every local call lands on the first instruction of an appended function.
-    for (const Program* p : {&calls, &devmap, &leaf_only}) {
+    for (const Program* p : {&calls, &devmap, &leaf_only, &order}) {
         for (size_t pc = 0; pc < p->insns.size(); ++pc) {
             if (p->insns[pc].op != vm::Op::CallLocal) continue;
             const int64_t target = int64_t(pc) + p->insns[pc].imm + 1;
@@ -145,11 +151,52 @@ TEST_P(CallsTest, SubprogramsAreAppendedOnceAndCallsReachThem) {
         EXPECT_EQ(run(calls), global_helper(input) & 0xffff) << input;
         EXPECT_EQ(run(leaf_only), leaf(input)) << input;
         EXPECT_EQ(run(devmap), uint32_t(middle(input) + leaf(1))) << input;
+        EXPECT_EQ(run(order), uint32_t(leaf(input) * 2 + input + 1)) << input;
         EXPECT_EQ(read_global<uint32_t>(*obj, "middle_calls"), before + 2) << input;
     }
 }
 
 INSTANTIATE_TEST_SUITE_P(Cpu, CallsTest, ::testing::Values("loader_calls", "loader_calls_v3"));
+
+// The kernel (through libbpf) lays subprograms out the same way: its
+// translated program matches ours instruction for instruction (opcodes and
+// destination registers; immediates hold kernel addresses).
+TEST_P(CallsTest, LayoutMatchesTheKernelsTranslatedProgram) {
+    libbpf_set_print(quiet_libbpf);
+    bpf_object* kobj = bpf_object__open_file(test_prog_path(GetParam()).c_str(), nullptr);
+    ASSERT_NE(kobj, nullptr);
+    if (int err = bpf_object__load(kobj); err != 0) {
+        bpf_object__close(kobj);
+        GTEST_SKIP() << "the kernel refused to load the object: " << std::strerror(-err);
+    }
+    auto obj = open_test_prog(GetParam());
+    ASSERT_TRUE(obj);
+    ASSERT_TRUE(obj->load().ok());
+    int compared = 0;
+    bpf_program* kprog;
+    bpf_object__for_each_program(kprog, kobj) {
+        SCOPED_TRACE(bpf_program__name(kprog));
+        bpf_prog_info info{};
+        uint32_t len = sizeof info;
+        ASSERT_EQ(bpf_obj_get_info_by_fd(bpf_program__fd(kprog), &info, &len), 0);
+        std::vector<bpf_insn> xlated(info.xlated_prog_len / sizeof(bpf_insn));
+        info = bpf_prog_info{};
+        info.xlated_prog_len = static_cast<uint32_t>(xlated.size() * sizeof(bpf_insn));
+        info.xlated_prog_insns = reinterpret_cast<uint64_t>(xlated.data());
+        len = sizeof info;
+        ASSERT_EQ(bpf_obj_get_info_by_fd(bpf_program__fd(kprog), &info, &len), 0);
+
+        const Program& ours = program(*obj, bpf_program__name(kprog));
+        ASSERT_EQ(ours.xlated.size(), xlated.size());
+        for (size_t pc = 0; pc < xlated.size(); ++pc) {
+            EXPECT_EQ(ours.xlated[pc].code, xlated[pc].code) << "insn " << pc;
+            EXPECT_EQ(ours.xlated[pc].dst, xlated[pc].dst_reg) << "insn " << pc;
+        }
+        ++compared;
+    }
+    EXPECT_EQ(compared, 4);
+    bpf_object__close(kobj);
+}
 
 // ---------------------------------------------------------------- globals
 
@@ -456,8 +503,6 @@ TEST(ObjectSections, FindProgramByNameOrSection) {
 
 // ---------------------------------------------------------------- libbpf
 
-int quiet_libbpf(enum libbpf_print_level, const char*, va_list) { return 0; }
-
 std::string dir_of(const std::string& path) { return path.substr(0, path.find_last_of('/')); }
 
 std::vector<std::string> objects_in(const std::string& dir) {
@@ -761,6 +806,14 @@ TEST_F(ObjectRefusals, BadBtf) {
     uint32_t huge = 0x7fffffff;
     std::memcpy(lengths.bytes.data() + off + 12, &huge, sizeof huge);  // type_len
     EXPECT_EQ(open_error(lengths.bytes), "elf 'bad.o': invalid BTF: type or string section lies outside the BTF data");
+}
+
+TEST_F(ObjectRefusals, BtfMapsWithoutBtf) {
+    ElfEditor maps{file_bytes(test_prog_path("loader_btf_maps"))};
+    const uint32_t btf = maps.find(".BTF");
+    const Elf64_Shdr names = maps.shdr(maps.ehdr().e_shstrndx);
+    maps.bytes[names.sh_offset + maps.shdr(btf).sh_name + 3] = 'X';  // ".BTX"
+    EXPECT_EQ(open_error(maps.bytes), "elf 'bad.o': the '.maps' section needs BTF to describe its maps (build with -g)");
 }
 
 TEST_F(ObjectRefusals, UnsupportedMapTypeNamesTheMap) {

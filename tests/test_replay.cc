@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <map>
@@ -466,6 +467,38 @@ TEST_F(Replay, MapsOutFeedsBackAsMapsIn) {
     EXPECT_EQ(m2["ports"], m1["ports"]);
     EXPECT_EQ(m2["jump"], json::parse(R"([{"key":"01000000","prog":"xdp_stage2"}])"));
     EXPECT_EQ(m2["verdicts.rodata"], m1["verdicts.rodata"]);
+}
+
+TEST_F(Replay, DashAndDevStdoutWriteToStdoutBeforeTheSummary) {
+    for (const std::string target : {"-", "/dev/stdout"}) {
+        auto r = replay({verdicts_obj(), sample_pcap(), "--jsonl", target});
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        std::istringstream out(r.out);
+        std::string line;
+        for (size_t i = 0; i < packets_.size(); ++i) {
+            ASSERT_TRUE(std::getline(out, line));
+            EXPECT_EQ(json::parse(line)["index"], i) << target;
+        }
+        ASSERT_TRUE(std::getline(out, line));
+        EXPECT_EQ(line.rfind("prog xdp_verdicts", 0), 0u) << target << ": " << line;
+        EXPECT_EQ(summary_rows(r.out), model_rows(packets_, {}));
+    }
+    auto maps = replay({verdicts_obj(), sample_pcap(), "--maps-out", "-"});
+    ASSERT_EQ(maps.exit_code, 0) << maps.err;
+    const size_t summary = maps.out.find("prog xdp_verdicts");
+    ASSERT_NE(summary, std::string::npos);
+    EXPECT_EQ(json::parse(maps.out.substr(0, summary))["verdicts.bss"][0]["value"], le64_hex(100));
+}
+
+TEST_F(Replay, OutputsThroughASymlinkReplaceItsTargetAndKeepTheLink) {
+    ASSERT_EQ(symlink("real.json", path("link.json").c_str()), 0);
+    auto r = replay({prog_path("hello"), sample_pcap(), "--maps-out", path("link.json")});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    struct stat st{};
+    ASSERT_EQ(lstat(path("link.json").c_str(), &st), 0);
+    EXPECT_TRUE(S_ISLNK(st.st_mode));
+    EXPECT_EQ(json::parse(read_file(path("real.json")))["hello.bss"][0]["value"], le32_hex(100));
+    EXPECT_EQ(dir_entries(dir_), (std::vector<std::string>{"link.json", "real.json"}));
 }
 
 // ---- the kernel as the oracle ----

@@ -36,8 +36,9 @@ public:
                                                        const ObjectOptions& opts = {});
     ~Object();
 
-    // Object name as the kernel derives it (file name without ".o"/".bpf.o"),
-    // truncated the same way for global-data map names.
+    // Object name as libbpf derives it: the file's basename cut to 15
+    // characters, then at the first '.' ("hello.bpf.o" -> "hello"). Global-data
+    // map names are built from it as libbpf does ("hello.bss").
     const std::string& name() const;
     const std::string& license() const;
 
@@ -51,7 +52,10 @@ public:
     bool loaded() const;
 
     const std::vector<std::unique_ptr<Program>>& programs() const;
-    // By function name or section name; the error lists the programs there are.
+    // By function name, else the first program of that section. Only XDP
+    // programs are returned (a match of another type is an error saying so);
+    // when nothing matches, the error lists the programs there are. Before
+    // load() the program has no instructions yet.
     Result<Program*> find_program(std::string_view name_or_section) const;
     // The first XDP program in section order.
     Result<Program*> default_xdp_program() const;

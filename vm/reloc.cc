@@ -186,55 +186,70 @@ Result<LinkedProgram> link_program(const ElfFile& elf, const std::vector<ElfFunc
     LinkedProgram out;
     std::vector<std::pair<const ElfFunc*, uint32_t>> placed;  // function, its first insn in `out`
 
-    auto place = [&](const ElfFunc& f) -> uint32_t {
+    // Appends `f` unless it is already there; returns its first instruction.
+    auto place = [&](const ElfFunc& f, bool& appended) -> uint32_t {
+        appended = false;
         for (const auto& [func, base] : placed)
             if (func == &f) return base;
         const uint32_t base = static_cast<uint32_t>(out.insns.size());
         const auto code = elf.data(elf.sections()[f.section]);
         for (uint32_t i = 0; i < f.count; ++i) out.insns.push_back(insn_at(code, uint64_t{f.start} + i));
         placed.emplace_back(&f, base);
+        appended = true;
         return base;
     };
 
-    place(main);
-    // `placed` grows while we walk it: each appended subprogram is relocated in turn.
-    for (size_t k = 0; k < placed.size(); ++k) {
-        const ElfFunc& f = *placed[k].first;
-        const uint32_t base = placed[k].second;
-        for (uint32_t i = 0; i < f.count; ++i) {
-            const uint32_t pc = base + i;
-            auto rel = relocs.find({f.section, f.start + i});
-            if (rel != relocs.end() && rel->second.kind == CodeReloc::Kind::Invalid) return *rel->second.error;
-            if (rel != relocs.end() && rel->second.kind != CodeReloc::Kind::Call) {
-                const CodeReloc& r = rel->second;
-                uint64_t ptr = reinterpret_cast<uint64_t>(r.map);
-                if (r.kind == CodeReloc::Kind::MapValue) {
-                    uint8_t* values = r.map->value_base();
-                    if (!values) return make_insn_error(subject, pc, "map '" + r.map->name() + "' has no value memory");
-                    ptr = reinterpret_cast<uint64_t>(values + r.value_offset);
-                }
-                if (i + 1 >= f.count) return make_insn_error(subject, pc, "lddw is cut off by the end of function '" + f.name + "'");
-                out.insns[pc].src = 0;
-                out.insns[pc].imm = static_cast<int32_t>(static_cast<uint32_t>(ptr));
-                out.insns[pc + 1].imm = static_cast<int32_t>(static_cast<uint32_t>(ptr >> 32));
-                out.lddw_origins.push_back(LddwOrigin{pc, r.map, r.value_offset, r.kind == CodeReloc::Kind::MapValue});
-                continue;
-            }
-            const RawInsn insn = out.insns[pc];
-            if (insn.code != kCallCode || insn.src != bpf::PSEUDO_CALL) continue;
-
-            // Unrelocated local calls are relative to their own section.
-            const uint32_t section = rel != relocs.end() ? rel->second.callee_section : f.section;
-            const int64_t target = rel != relocs.end() ? int64_t{rel->second.callee_insn}
-                                                       : int64_t{f.start} + i + insn.imm + 1;
-            const ElfFunc* callee = find_function(funcs, section, target);
-            if (!callee)
-                return make_insn_error(subject, pc, "call to insn " + std::to_string(target) + " of section '" +
-                                                        elf.section_name(section) + "', which is not inside a function");
-            const uint32_t callee_base = place(*callee);
-            const int64_t dest = int64_t{callee_base} + (target - callee->start);
-            out.insns[pc].imm = static_cast<int32_t>(dest - pc - 1);
+    // Depth first, as libbpf does, so subprograms land in the same order as
+    // in the kernel's xlated dump: a callee is relocated as soon as it is
+    // appended, before the caller's remaining calls.
+    struct Frame {
+        const ElfFunc* func;
+        uint32_t base;
+        uint32_t next;  // next instruction of `func` to relocate
+    };
+    bool appended = false;
+    std::vector<Frame> stack{{&main, place(main, appended), 0}};
+    while (!stack.empty()) {
+        Frame& frame = stack.back();
+        if (frame.next == frame.func->count) {
+            stack.pop_back();
+            continue;
         }
+        const ElfFunc& f = *frame.func;
+        const uint32_t i = frame.next++;
+        const uint32_t pc = frame.base + i;
+        auto rel = relocs.find({f.section, f.start + i});
+        if (rel != relocs.end() && rel->second.kind == CodeReloc::Kind::Invalid) return *rel->second.error;
+        if (rel != relocs.end() && rel->second.kind != CodeReloc::Kind::Call) {
+            const CodeReloc& r = rel->second;
+            uint64_t ptr = reinterpret_cast<uint64_t>(r.map);
+            if (r.kind == CodeReloc::Kind::MapValue) {
+                uint8_t* values = r.map->value_base();
+                if (!values) return make_insn_error(subject, pc, "map '" + r.map->name() + "' has no value memory");
+                ptr = reinterpret_cast<uint64_t>(values + r.value_offset);
+            }
+            if (i + 1 >= f.count)
+                return make_insn_error(subject, pc, "lddw is cut off by the end of function '" + f.name + "'");
+            out.insns[pc].src = 0;
+            out.insns[pc].imm = static_cast<int32_t>(static_cast<uint32_t>(ptr));
+            out.insns[pc + 1].imm = static_cast<int32_t>(static_cast<uint32_t>(ptr >> 32));
+            out.lddw_origins.push_back(LddwOrigin{pc, r.map, r.value_offset, r.kind == CodeReloc::Kind::MapValue});
+            continue;
+        }
+        const RawInsn insn = out.insns[pc];
+        if (insn.code != kCallCode || insn.src != bpf::PSEUDO_CALL) continue;
+
+        // Unrelocated local calls are relative to their own section.
+        const uint32_t section = rel != relocs.end() ? rel->second.callee_section : f.section;
+        const int64_t target =
+            rel != relocs.end() ? int64_t{rel->second.callee_insn} : int64_t{f.start} + i + insn.imm + 1;
+        const ElfFunc* callee = find_function(funcs, section, target);
+        if (!callee)
+            return make_insn_error(subject, pc, "call to insn " + std::to_string(target) + " of section '" +
+                                                    elf.section_name(section) + "', which is not inside a function");
+        const uint32_t callee_base = place(*callee, appended);
+        out.insns[pc].imm = static_cast<int32_t>(int64_t{callee_base} + (target - callee->start) - pc - 1);
+        if (appended) stack.push_back({callee, callee_base, 0});  // last: invalidates `frame`
     }
     return out;
 }

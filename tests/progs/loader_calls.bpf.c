@@ -2,7 +2,8 @@
 // Subprogram calls for the loader: a global function in .text reached through
 // a symbol relocation, static functions reached through .text-section
 // relocations, nested calls inside .text that clang leaves pc-relative
-// without relocations, and one subprogram shared by programs in two sections.
+// without relocations, one subprogram shared by programs in two sections, and
+// a call tree whose depth-first layout differs from a breadth-first one.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -41,6 +42,22 @@ SEC("xdp/devmap")
 int xdp_devmap_calls(struct xdp_md *ctx)
 {
 	return middle(input) + leaf(1);
+}
+
+static __noinline __u32 twice_leaf(__u32 x)
+{
+	return leaf(x) * 2;
+}
+
+static __noinline __u32 plus_one(__u32 x)
+{
+	return x + 1;
+}
+
+SEC("xdp")
+int xdp_order(struct xdp_md *ctx)
+{
+	return twice_leaf(input) + plus_one(input);
 }
 
 char LICENSE[] SEC("license") = "GPL";
