@@ -1,6 +1,5 @@
 #include "assembler.h"
 
-#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <map>

@@ -106,9 +106,14 @@ Result<std::vector<Insn>> decode_program(const std::string& subject, std::span<c
         std::optional<int64_t> target;
         if (k == Kind::JmpImm || k == Kind::JmpReg || in.op == Op::Ja) target = pc + in.off + 1;
         else if (in.op == Op::Ja32 || in.op == Op::CallLocal) target = pc + int64_t{in.imm} + 1;
-        else if (in.op == Op::Call && !find_helper(in.imm))
-            return make_insn_error(subject, pc, "unknown helper " + helper_name(in.imm) + "#" +
-                                                    std::to_string(in.imm) + " (not provided by this runtime)");
+        else if (in.op == Op::Call && !find_helper(in.imm)) {
+            const std::string name = helper_name(in.imm);
+            const bool kernel_has_it = name.rfind("bpf_", 0) == 0;
+            std::string why = "unknown helper ";
+            why += kernel_has_it ? name + "#" + std::to_string(in.imm) + " (not provided by this runtime)"
+                                 : "#" + std::to_string(in.imm) + " (no such helper number)";
+            return make_insn_error(subject, pc, why);
+        }
         if (!target) continue;
         const char* what = in.op == Op::CallLocal ? "call" : "jump";
         if (*target < 0 || *target >= n)
