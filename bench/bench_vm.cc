@@ -1,7 +1,9 @@
-// bench_vm: what one packet costs in xdpdk's interpreter for every sample
-// program (64- and 1500-byte packets on each program's main path), next to
-// the Linux kernel's JIT running the same objects through BPF_PROG_TEST_RUN,
-// and where the replay command's time goes on a 1,000,000-packet capture.
+// bench_vm: what one packet costs for every sample program (64- and
+// 1500-byte packets on each program's main path) in xdpdk's JIT and
+// interpreter, the Linux kernel's JIT running the same objects through
+// BPF_PROG_TEST_RUN, DPDK's librte_bpf JIT where it can run the program, and
+// the same logic hand-written in C++; and where the replay command's time
+// goes on a 1,000,000-packet capture.
 // Results and the command that regenerates them: bench/README.md.
 #include <benchmark/benchmark.h>
 
@@ -11,6 +13,7 @@
 #include <string>
 
 #include "replay_benchmarks.h"
+#include "rte_benchmarks.h"
 #include "sample_benchmarks.h"
 #include "tests/kernel_oracle.h"
 
@@ -60,7 +63,10 @@ int main(int argc, char** argv) {
     for (const auto& s : xdpdk::test::sample_scenarios(0)) {
         if (s.name == "hello") continue;  // a bpf_printk per packet: a demo, not a workload
         for (size_t len : {64, 1500}) {
-            xdpdk::bench::register_interp_benchmark(s, len);
+            xdpdk::bench::register_vm_benchmark(s, len, xdpdk::bench::Runner::Jit);
+            xdpdk::bench::register_vm_benchmark(s, len, xdpdk::bench::Runner::Interp);
+            xdpdk::bench::register_vm_benchmark(s, len, xdpdk::bench::Runner::Native);
+            xdpdk::bench::register_rte_benchmark(s, len);
             if (!kernel_refusal.empty()) continue;
             xdpdk::bench::register_kernel_benchmark(s, len, kKernelRepeat);
             if (needs_fresh_packets(s.name)) xdpdk::bench::register_kernel_benchmark(s, len, 1);

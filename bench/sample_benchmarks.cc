@@ -2,16 +2,14 @@
 
 #include <benchmark/benchmark.h>
 
-#include <algorithm>
-#include <cstring>
 #include <memory>
 #include <string>
 
-#include "tests/test_support.h"
+#include "native/native_program.h"
 #include "tests/kernel_oracle.h"
+#include "tests/test_support.h"
 #include "vm/engine.h"
 #include "vm/object.h"
-#include "vm/packet.h"
 #include "vm/xdp.h"
 
 namespace xdpdk::bench {
@@ -20,29 +18,95 @@ namespace {
 using test::Bytes;
 using test::SampleScenario;
 
-// Bytes restored before every interpreter run: the samples rewrite headers
-// only. Checked once per benchmark; a program that writes further in gets the
-// whole packet restored.
-constexpr size_t kHeaderRestoreLen = 64;
+const char* runner_name(Runner r) {
+    switch (r) {
+        case Runner::Interp: return "interp";
+        case Runner::Jit: return "jit";
+        case Runner::Native: return "native";
+    }
+    return "?";
+}
 
-struct VmSample {
+// The engine choice travels in the object's options, so that every XDP
+// program of the object (tail-call targets included) runs on it.
+Status select_engine(vm::ObjectOptions&, Runner runner) {
+    if (runner == Runner::Jit)
+        return make_error("jit", "pending: vm/object.h cannot select the JIT engine yet (issue 3 in progress)");
+    return {};
+}
+
+struct LoadedSample {
     std::unique_ptr<vm::Object> obj;
     vm::Program* prog = nullptr;
+    std::unique_ptr<native::NativeProgram> native;  // Runner::Native only
 };
 
-Result<VmSample> load_vm(const SampleScenario& s) {
-    VmSample out;
-    XDPDK_ASSIGN_OR_RETURN(out.obj, vm::Object::open(test::prog_path(s.object)));
-    for (const auto& g : s.globals) XDPDK_RETURN_IF_ERROR(out.obj->set_global(g.name, g.value));
-    XDPDK_RETURN_IF_ERROR(out.obj->load());
-    for (const auto& e : s.entries) {
-        vm::Map* map = out.obj->find_map(e.map);
-        if (map == nullptr) return make_error("map '" + e.map + "'", "not in " + s.object);
-        if (map->user_update(e.key.data(), e.value.data(), vm::kAny) != 0)
-            return make_error("map '" + e.map + "'", "update failed");
-    }
+Result<LoadedSample> load_sample(const SampleScenario& s, Runner runner) {
+    LoadedSample out;
+    vm::ObjectOptions opts;
+    XDPDK_RETURN_IF_ERROR(select_engine(opts, runner));
+    XDPDK_ASSIGN_OR_RETURN(out.obj, load_scenario_object(s, opts));
     XDPDK_ASSIGN_OR_RETURN(out.prog, out.obj->find_program(s.program));
+    if (runner == Runner::Native) XDPDK_ASSIGN_OR_RETURN(out.native, native::make_native(s.program, *out.obj));
     return out;
+}
+
+// One run of the loaded sample on `xdp`, the way `runner` runs it.
+uint64_t run_once(const LoadedSample& loaded, Runner runner, vm::XdpBuff& xdp, vm::ExecContext& ex) {
+    if (runner == Runner::Native) return loaded.native->run(xdp, ex);
+    return vm::run_xdp(*loaded.prog, xdp, ex);
+}
+
+// Warm-up run (the load balancer's first packet of a flow fills the
+// connection table), then the steady-state run whose outcome is returned.
+RunOutcome steady_outcome(const LoadedSample& loaded, Runner runner, FrameFixture& fx, vm::ExecContext& ex) {
+    run_once(loaded, runner, fx.xdp(), ex);
+    fx.learn_restore_len();
+    const uint64_t action = run_once(loaded, runner, fx.xdp(), ex);
+    RunOutcome out = fx.outcome(action, ex);
+    fx.restore();
+    return out;
+}
+
+void run_vm(benchmark::State& state, const SampleScenario& s, size_t frame_len, Runner runner) {
+    auto loaded = load_sample(s, runner);
+    if (!loaded) {
+        state.SkipWithError(loaded.error().str().c_str());
+        return;
+    }
+    FrameFixture fx(s.main_path_packet(frame_len), s.ingress_ifindex);
+    vm::ExecContext ex;
+    const RunOutcome got = steady_outcome(*loaded, runner, fx, ex);
+    if (runner != Runner::Interp) {
+        auto want = reference_outcome(s, frame_len);
+        if (!want) {
+            state.SkipWithError(want.error().str().c_str());
+            return;
+        }
+        if (got != *want) {
+            const std::string why = std::string(runner_name(runner)) + " differs from the interpreter: " +
+                                    got.summary() + " vs " + want->summary();
+            state.SkipWithError(why.c_str());
+            return;
+        }
+    }
+
+    // Both branches keep the dispatch out of the timed loop.
+    if (runner == Runner::Native) {
+        native::NativeProgram& prog = *loaded->native;
+        for (auto _ : state) {
+            benchmark::DoNotOptimize(prog.run(fx.xdp(), ex));
+            fx.restore();
+        }
+    } else {
+        const vm::Program& prog = *loaded->prog;
+        for (auto _ : state) {
+            benchmark::DoNotOptimize(vm::run_xdp(prog, fx.xdp(), ex));
+            fx.restore();
+        }
+    }
+    state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+    state.SetLabel(vm::xdp_action_name(got.action));
 }
 
 Result<std::unique_ptr<test::KernelObject>> load_kernel(const SampleScenario& s) {
@@ -51,37 +115,6 @@ Result<std::unique_ptr<test::KernelObject>> load_kernel(const SampleScenario& s)
     XDPDK_RETURN_IF_ERROR(obj->load());
     for (const auto& e : s.entries) XDPDK_RETURN_IF_ERROR(obj->map_update(e.map, e.key, e.value));
     return obj;
-}
-
-void run_interp(benchmark::State& state, const SampleScenario& s, size_t frame_len) {
-    auto loaded = load_vm(s);
-    if (!loaded) {
-        state.SkipWithError(loaded.error().str().c_str());
-        return;
-    }
-    const vm::Program& prog = *loaded->prog;
-    const Bytes packet = s.main_path_packet(frame_len);
-    vm::PacketFrame frame(packet, s.ingress_ifindex);
-    const vm::XdpBuff initial = frame.xdp();
-    vm::ExecContext ex;
-
-    // The first run may differ (the load balancer's first packet of a flow
-    // fills the connection table); time the steady state.
-    uint64_t action = vm::run_xdp(prog, frame.xdp(), ex);
-    frame.xdp() = initial;
-    size_t restore_len = std::min(packet.size(), kHeaderRestoreLen);
-    std::memcpy(initial.data, packet.data(), restore_len);
-    if (std::memcmp(initial.data, packet.data(), packet.size()) != 0) restore_len = packet.size();
-    std::memcpy(initial.data, packet.data(), restore_len);
-
-    for (auto _ : state) {
-        action = vm::run_xdp(prog, frame.xdp(), ex);
-        benchmark::DoNotOptimize(action);
-        frame.xdp() = initial;
-        std::memcpy(initial.data, packet.data(), restore_len);
-    }
-    state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
-    state.SetLabel(vm::xdp_action_name(action));
 }
 
 void run_kernel(benchmark::State& state, const SampleScenario& s, size_t frame_len, uint32_t repeat) {
@@ -110,9 +143,30 @@ void run_kernel(benchmark::State& state, const SampleScenario& s, size_t frame_l
 
 }  // namespace
 
-void register_interp_benchmark(const SampleScenario& s, size_t frame_len) {
-    const std::string name = "interp/" + s.name + "/" + std::to_string(frame_len);
-    benchmark::RegisterBenchmark(name.c_str(), [s, frame_len](benchmark::State& st) { run_interp(st, s, frame_len); })
+Result<std::unique_ptr<vm::Object>> load_scenario_object(const SampleScenario& s, const vm::ObjectOptions& opts) {
+    XDPDK_ASSIGN_OR_RETURN(auto obj, vm::Object::open(test::prog_path(s.object), opts));
+    for (const auto& g : s.globals) XDPDK_RETURN_IF_ERROR(obj->set_global(g.name, g.value));
+    XDPDK_RETURN_IF_ERROR(obj->load());
+    for (const auto& e : s.entries) {
+        vm::Map* map = obj->find_map(e.map);
+        if (map == nullptr) return make_error("map '" + e.map + "'", "not in " + s.object);
+        if (map->user_update(e.key.data(), e.value.data(), vm::kAny) != 0)
+            return make_error("map '" + e.map + "'", "update failed");
+    }
+    return obj;
+}
+
+Result<RunOutcome> reference_outcome(const SampleScenario& s, size_t frame_len) {
+    XDPDK_ASSIGN_OR_RETURN(LoadedSample loaded, load_sample(s, Runner::Interp));
+    FrameFixture fx(s.main_path_packet(frame_len), s.ingress_ifindex);
+    vm::ExecContext ex;
+    return steady_outcome(loaded, Runner::Interp, fx, ex);
+}
+
+void register_vm_benchmark(const SampleScenario& s, size_t frame_len, Runner runner) {
+    const std::string name = std::string(runner_name(runner)) + "/" + s.name + "/" + std::to_string(frame_len);
+    benchmark::RegisterBenchmark(name.c_str(),
+                                 [s, frame_len, runner](benchmark::State& st) { run_vm(st, s, frame_len, runner); })
         ->Unit(benchmark::kNanosecond);
 }
 

@@ -22,19 +22,13 @@ namespace {
 
 struct ExecOptions {
     std::string mem_hex;
-    std::string engine = "interp";
+    std::string engine = "jit";
 };
 
-Result<uint64_t> run_engine(vm::EngineKind engine, const vm::Program& prog, std::vector<uint8_t>& mem) {
+Result<uint64_t> run_engine(vm::EngineKind engine, vm::Program& prog, std::vector<uint8_t>& mem) {
+    if (engine == vm::EngineKind::Jit) XDPDK_RETURN_IF_ERROR(vm::jit_compile(prog));
     vm::ExecContext ex;
-    uint64_t r0 = 0;
-    switch (engine) {
-        case vm::EngineKind::Interp:
-            r0 = vm::run_raw(prog, mem.empty() ? nullptr : mem.data(), mem.size(), ex);
-            break;
-        case vm::EngineKind::Jit:
-            return make_error("engine", "the JIT engine is not built yet; use --engine interp");
-    }
+    const uint64_t r0 = vm::run_raw(prog, mem.empty() ? nullptr : mem.data(), mem.size(), ex);
     if (ex.fault) return make_error(prog.name, ex.fault);
     return r0;
 }
@@ -56,7 +50,7 @@ void add_exec_command(CLI::App& app, int& exit_code) {
     CLI::App* cmd = app.add_subcommand(
         "exec", "Run one raw eBPF program read as hex bytes from stdin; print r0 in hex");
     cmd->add_option("MEM", opts->mem_hex, "memory for r1 as hex bytes, e.g. \"00 01 02 03\" (r2 = its length)");
-    cmd->add_option("--engine", opts->engine, "interp (jit: not built yet)")->capture_default_str();
+    cmd->add_option("--engine", opts->engine, "jit (machine code) or interp")->capture_default_str();
     cmd->callback([opts, &exit_code] {
         const std::string program_hex{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
         auto r0 = exec(*opts, program_hex);

@@ -33,7 +33,7 @@ struct ReplayOptions {
     uint32_t ifindex = 1;
     uint32_t rx_queue = 0;
     bool trace = false;
-    std::string engine = "interp";
+    std::string engine = "jit";
     uint32_t cpus = 1;
 };
 
@@ -59,9 +59,10 @@ Result<vm::Program*> choose_program(const vm::Object& obj, const std::string& na
 // Everything up to a loaded object with its program chosen and the maps
 // filled in: --set before load, map values before load (so .rodata is set
 // before it freezes), prog-array entries after load.
-Result<std::unique_ptr<vm::Object>> prepare_object(const ReplayOptions& o) {
+Result<std::unique_ptr<vm::Object>> prepare_object(const ReplayOptions& o, vm::EngineKind engine) {
     vm::ObjectOptions object_options;
     object_options.ncpus = o.cpus;
+    object_options.engine = engine;
     XDPDK_ASSIGN_OR_RETURN(auto obj, vm::Object::open(o.object_path, object_options));
     XDPDK_RETURN_IF_ERROR(apply_global_assignments(*obj, o.sets));
     MapsInput maps_in;
@@ -75,11 +76,10 @@ Result<std::unique_ptr<vm::Object>> prepare_object(const ReplayOptions& o) {
 }
 
 Status replay(const ReplayOptions& o) {
-    // Only the interpreter exists; parse_engine refuses "jit" until it does.
-    XDPDK_RETURN_IF_ERROR(vm::parse_engine(o.engine));
+    XDPDK_ASSIGN_OR_RETURN(const vm::EngineKind engine, vm::parse_engine(o.engine));
     if (o.cpus == 0 || o.cpus > kMaxCpus)
         return make_error("--cpus", "must be from 1 to " + std::to_string(kMaxCpus));
-    XDPDK_ASSIGN_OR_RETURN(auto obj, prepare_object(o));
+    XDPDK_ASSIGN_OR_RETURN(auto obj, prepare_object(o, engine));
     XDPDK_ASSIGN_OR_RETURN(vm::Program * prog, choose_program(*obj, o.prog));
     XDPDK_ASSIGN_OR_RETURN(auto reader, PcapReader::open(o.pcap_path));
     XDPDK_ASSIGN_OR_RETURN(auto outputs, ReplayOutputs::open(o.outputs, reader->linktype()));
@@ -130,7 +130,7 @@ void add_replay_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--rx-queue", opts->rx_queue, "rx queue index the program sees")->capture_default_str();
     cmd->add_option("--cpus", opts->cpus, "CPU slots of per-CPU maps (the program runs on slot 0)")->capture_default_str();
     cmd->add_flag("--trace", opts->trace, "print bpf_printk lines on stderr");
-    cmd->add_option("--engine", opts->engine, "interp (jit: not built yet)")->capture_default_str();
+    cmd->add_option("--engine", opts->engine, "jit (machine code) or interp")->capture_default_str();
     cmd->callback([opts, &exit_code] {
         auto st = replay(*opts);
         exit_code = st ? 0 : fail(st.error().str());

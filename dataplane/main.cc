@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
     int exit_code = 0;
     xdpdk::cli::add_exec_command(app, exit_code);
     xdpdk::cli::add_replay_command(app, exit_code);
+    xdpdk::cli::add_prog_command(app, exit_code);
+    xdpdk::cli::add_bench_command(app, exit_code);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

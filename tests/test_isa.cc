@@ -1,5 +1,5 @@
 // Runs every tests/isa/*.data case through every engine. An engine is one row
-// of kEngines; the JIT joins as a second row.
+// of kEngines: the interpreter, and the JIT with and without BMI2.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -9,6 +9,7 @@
 #include "test_support.h"
 #include "vm/disassembler.h"
 #include "vm/engine.h"
+#include "vm/jit/jit.h"
 #include "vm/program.h"
 
 using namespace xdpdk;
@@ -32,8 +33,33 @@ Result<uint64_t> run_interpreter(const std::vector<RawInsn>& program, std::vecto
     return r0;
 }
 
+Result<uint64_t> run_compiled(const std::vector<RawInsn>& program, std::vector<uint8_t>* mem,
+                              const JitOptions& opts) {
+    auto prog = make_program("prog 'isa'", program);
+    if (!prog) return prog.error();
+    if (auto st = jit_compile(**prog, opts); !st) return st.error();
+    ExecContext ex;
+    const uint64_t r0 = run_raw(**prog, mem ? mem->data() : nullptr, mem ? mem->size() : 0, ex);
+    if (ex.fault) return make_error("prog 'isa'", ex.fault);
+    return r0;
+}
+
+Result<uint64_t> run_jit(const std::vector<RawInsn>& program, std::vector<uint8_t>* mem) {
+    return run_compiled(program, mem, JitOptions{});
+}
+
+// The JIT's code without BMI2 (shifts by register through rcx), as on CPUs
+// that lack it.
+Result<uint64_t> run_jit_without_bmi2(const std::vector<RawInsn>& program, std::vector<uint8_t>* mem) {
+    JitOptions opts;
+    opts.use_bmi2 = false;
+    return run_compiled(program, mem, opts);
+}
+
 const Engine kEngines[] = {
     {"interp", run_interpreter},
+    {"jit", run_jit},
+    {"jit_nobmi2", run_jit_without_bmi2},
 };
 
 std::string isa_dir() { return test::source_path("tests/isa"); }

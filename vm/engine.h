@@ -1,5 +1,5 @@
-// Engines behind one interface. The interpreter is always available; the JIT
-// (a later issue) plugs in here.
+// Engines behind one interface. A program compiled by jit_compile (prog.jit)
+// runs its machine code; any other runs in the interpreter.
 #pragma once
 
 #include <cstdint>

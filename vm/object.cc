@@ -378,6 +378,7 @@ Status Object::Impl::load() {
         built[i]->section = p.section;
         built[i]->frags = p.frags;
         built[i]->lddw_origins = std::move(linked.lddw_origins);
+        if (opts.engine == EngineKind::Jit) XDPDK_RETURN_IF_ERROR(jit_compile(*built[i]));
     }
     for (const ProgArrayInit& init : prog_array_inits) {
         const Program& p = *programs[init.program];

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine.h"
 #include "error.h"
 #include "map.h"
 #include "program.h"
@@ -27,6 +28,9 @@ struct GlobalVar {
 
 struct ObjectOptions {
     uint32_t ncpus = 1;  // slots of every per-CPU map
+    // Jit: load() compiles every XDP program (all of them, so any can be a
+    // tail-call target); Interp: programs run in the interpreter.
+    EngineKind engine = EngineKind::Jit;
 };
 
 class Object {

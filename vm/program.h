@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "error.h"
+#include "jit/jit.h"
 #include "opcodes.h"
 
 namespace xdpdk::vm {
@@ -49,6 +50,7 @@ struct Program {
     std::vector<Insn> insns;      // decoded from xlated
     std::vector<LddwOrigin> lddw_origins;
     uint32_t frame_stack_size = 512;
+    std::unique_ptr<JitCode> jit;  // machine code when compiled (jit_compile), else run by the interpreter
 };
 
 // Decode and syntax-check `raw` into an executable Program. Checks opcodes,

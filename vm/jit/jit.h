@@ -23,7 +23,10 @@ public:
     // r1, r2 as the program expects them; ex reaches helpers.
     using Entry = uint64_t (*)(uint64_t r1, uint64_t r2, ExecContext* ex);
 
-    JitCode(void* mem, size_t mapped_size, size_t code_size, std::vector<uint32_t> insn_offsets);
+    // tail_entry: offset of instruction 0's code after the prologue, where a
+    // tail call from another program continues in the caller's frame.
+    JitCode(void* mem, size_t mapped_size, size_t code_size, std::vector<uint32_t> insn_offsets,
+            uint32_t tail_entry);
     ~JitCode();
     JitCode(const JitCode&) = delete;
     JitCode& operator=(const JitCode&) = delete;
@@ -33,19 +36,37 @@ public:
     size_t code_size() const { return code_size_; }
     // Byte offset in code() where eBPF instruction i starts (size = insns + 1;
     // the last entry is the end of the program's body), for `prog dump jited`.
+    // Bytes before insn_offsets()[0] are the program's prologue; bytes from
+    // insn_offsets().back() to code_size() are the shared epilogue and the
+    // out-of-line paths.
     const std::vector<uint32_t>& insn_offsets() const { return insn_offsets_; }
+    // Where bpf_tail_call into this program jumps (frame already set up).
+    const void* tail_entry() const { return code() + tail_entry_; }
 
 private:
     void* mem_;
     size_t mapped_size_;
     size_t code_size_;
     std::vector<uint32_t> insn_offsets_;
+    uint32_t tail_entry_;
+};
+
+struct JitOptions {
+    // Inline code instead of helper calls where the JIT can prove the target
+    // (bpf_get_smp_processor_id, lookups in an array map loaded by lddw in
+    // the same basic block). Off only to compare both forms in tests.
+    bool inline_helpers = true;
+    // Shifts by a register with BMI2 (shlx/shrx/sarx) when the CPU has it;
+    // off forces the rcx sequence so tests cover both.
+    bool use_bmi2 = true;
+    // Programs whose machine code would be larger are refused.
+    size_t max_code_bytes = size_t{256} << 20;
 };
 
 // Compiles `prog` (already decoded) and stores the code in prog.jit. Errors
 // (an instruction the JIT does not handle, an asmjit failure, exhausted code
 // buffer) carry the instruction index; on error prog.jit stays empty and the
 // program is never run from partially emitted code.
-Status jit_compile(Program& prog);
+Status jit_compile(Program& prog, const JitOptions& opts = {});
 
 }  // namespace xdpdk::vm

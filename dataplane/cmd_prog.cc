@@ -1,0 +1,93 @@
+// `xdpdk prog dump xlated|jited PROG.o`: what a loaded program became, as
+// `bpftool prog dump` shows it: the eBPF after load-time rewriting, or the
+// JIT's machine code grouped by eBPF instruction.
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "global_set.h"
+#include "prog_dump.h"
+#include "vm/object.h"
+
+namespace xdpdk::cli {
+namespace {
+
+enum class DumpKind { Xlated, Jited };
+
+struct DumpOptions {
+    std::string object_path;
+    std::string prog;
+    std::vector<std::string> sets;
+    bool opcodes = false;
+};
+
+// The named program, or every XDP program of the object in section order.
+Result<std::vector<const vm::Program*>> chosen_programs(const vm::Object& obj, const std::string& name) {
+    if (!name.empty()) {
+        XDPDK_ASSIGN_OR_RETURN(const vm::Program* prog, obj.find_program(name));
+        return std::vector<const vm::Program*>{prog};
+    }
+    std::vector<const vm::Program*> progs;
+    for (const auto& p : obj.programs())
+        if (p->type == vm::ProgType::Xdp) progs.push_back(p.get());
+    if (progs.empty()) return make_error("object '" + obj.name() + "'", "has no XDP program");
+    return progs;
+}
+
+Result<JitedCode> jited_code(const vm::Program& prog) {
+    return make_error("prog '" + prog.name + "'", "the JIT engine is not built yet, so there is no machine code");
+}
+
+Result<std::string> dump_program(const vm::Program& prog, DumpKind kind, const DumpOptions& o) {
+    std::string out = dump_header(prog) + "\n";
+    if (kind == DumpKind::Xlated) return out + format_xlated(prog);
+    XDPDK_ASSIGN_OR_RETURN(JitedCode code, jited_code(prog));
+    XDPDK_ASSIGN_OR_RETURN(std::string text, format_jited(prog, code, JitedDumpOptions{o.opcodes}));
+    return out + text;
+}
+
+Status dump(const DumpOptions& o, DumpKind kind) {
+    XDPDK_ASSIGN_OR_RETURN(auto obj, vm::Object::open(o.object_path));
+    XDPDK_RETURN_IF_ERROR(apply_global_assignments(*obj, o.sets));
+    XDPDK_RETURN_IF_ERROR(obj->load());
+    XDPDK_ASSIGN_OR_RETURN(auto progs, chosen_programs(*obj, o.prog));
+    // Everything is formatted before anything is printed, so a failure leaves
+    // no partial dump on stdout.
+    std::string out;
+    for (const vm::Program* prog : progs) {
+        if (!out.empty()) out += "\n";
+        XDPDK_ASSIGN_OR_RETURN(std::string text, dump_program(*prog, kind, o));
+        out += text;
+    }
+    std::fputs(out.c_str(), stdout);
+    return {};
+}
+
+void add_dump_kind(CLI::App& dump_cmd, const char* name, DumpKind kind, const char* description, int& exit_code) {
+    auto opts = std::make_shared<DumpOptions>();
+    CLI::App* cmd = dump_cmd.add_subcommand(name, description);
+    cmd->add_option("PROG", opts->object_path, "BPF object file built with clang -target bpf")->required();
+    cmd->add_option("--prog", opts->prog, "program by function or section name (default: every XDP program)");
+    cmd->add_option("--set", opts->sets, "NAME=VALUE: set a global variable before load (integer or hex:BYTES)")
+        ->allow_extra_args(false);
+    if (kind == DumpKind::Jited) cmd->add_flag("--opcodes", opts->opcodes, "show the bytes of each instruction");
+    cmd->callback([opts, kind, &exit_code] {
+        auto st = dump(*opts, kind);
+        exit_code = st ? 0 : fail(st.error().str());
+    });
+}
+
+}  // namespace
+
+void add_prog_command(CLI::App& app, int& exit_code) {
+    CLI::App* prog = app.add_subcommand("prog", "Inspect the programs of a BPF object");
+    prog->require_subcommand(1);
+    CLI::App* dump_cmd = prog->add_subcommand("dump", "Show a program as loaded");
+    dump_cmd->require_subcommand(1);
+    add_dump_kind(*dump_cmd, "xlated", DumpKind::Xlated, "the eBPF instructions after load-time rewriting", exit_code);
+    add_dump_kind(*dump_cmd, "jited", DumpKind::Jited, "the JIT's machine code, by eBPF instruction", exit_code);
+}
+
+}  // namespace xdpdk::cli

@@ -1,0 +1,119 @@
+// Private to the JIT: the state of one compilation and the emit function of
+// each opcode class, one file per class (emit_alu.cc, emit_jump.cc,
+// emit_memory.cc, emit_call.cc, emit_inline.cc). compile.cc drives them.
+//
+// Register mapping (as the kernel's x86-64 JIT, so helper arguments r1-r5
+// already sit in the SysV argument registers):
+//   r0 rax  r1 rdi  r2 rsi  r3 rdx  r4 rcx  r5 r8
+//   r6 rbx  r7 r13  r8 r14  r9 r15  r10 rbp (frame pointer)
+//   r12: ExecContext* for the whole run (the helpers' sixth argument, in r9)
+//   r10, r11: scratch, never live across eBPF instructions
+//
+// Every function frame, the program's own and each BPF-to-BPF callee's, has
+// the same shape, so a tail call can continue in whatever frame it was made
+// from, as the interpreter does:
+//   [return address] rbp rbx r13 r14 r15 r12 depth   <- rbp (eBPF r10)
+//   512 bytes of eBPF stack                           <- rsp (16-aligned)
+#pragma once
+
+#include <asmjit/x86.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "../error.h"
+#include "../program.h"
+#include "jit.h"
+
+namespace xdpdk::vm::jit {
+
+namespace x86 = asmjit::x86;
+
+constexpr uint32_t kRegIds[11] = {
+    x86::Gp::kIdAx,  x86::Gp::kIdDi,  x86::Gp::kIdSi,  x86::Gp::kIdDx,  x86::Gp::kIdCx, x86::Gp::kIdR8,
+    x86::Gp::kIdBx,  x86::Gp::kIdR13, x86::Gp::kIdR14, x86::Gp::kIdR15, x86::Gp::kIdBp,
+};
+
+inline x86::Gp reg64(uint8_t r) { return x86::gpq(kRegIds[r]); }
+inline x86::Gp reg32(uint8_t r) { return x86::gpd(kRegIds[r]); }
+inline x86::Gp reg16(uint8_t r) { return x86::gpw(kRegIds[r]); }
+inline x86::Gp reg8(uint8_t r) { return x86::gpb(kRegIds[r]); }
+// The register of eBPF register r at an operation's width (4 or 8 bytes).
+inline x86::Gp reg_sized(uint8_t r, bool is64) { return is64 ? reg64(r) : reg32(r); }
+inline x86::Gp sized(const x86::Gp& r, unsigned bytes) {
+    switch (bytes) {
+        case 1: return x86::gpb(r.id());
+        case 2: return x86::gpw(r.id());
+        case 4: return x86::gpd(r.id());
+        default: return x86::gpq(r.id());
+    }
+}
+
+inline constexpr x86::Gpq kExReg = x86::r12;
+inline constexpr x86::Gpq kScratch = x86::r10;
+inline constexpr x86::Gpq kScratch2 = x86::r11;
+
+constexpr int kSavedSlots = 7;  // rbp rbx r13 r14 r15 r12 depth
+constexpr int32_t kFrameBytes = 8 + kSavedSlots * 8 + bpf::kStackSize;
+static_assert(kFrameBytes % 16 == 0, "frames keep rsp 16-byte aligned at helper calls");
+
+// The message the interpreter sets when calls nest too deeply.
+extern const char kDepthFault[];
+
+class Emitter {
+public:
+    Emitter(const Program& prog, const JitOptions& opts, x86::Assembler& a, std::string subject);
+
+    // Checks jump and call targets and finds basic-block starts and callees.
+    Status analyze();
+    // Emits everything: prologue, each instruction, epilogue, slow paths.
+    // Stops at the first refused instruction; asmjit errors are collected by
+    // the CodeHolder's error handler and checked by the caller.
+    Status emit_instruction(size_t pc);
+    void emit_program_prologue();
+    void emit_tail();
+
+    // One per opcode class.
+    Status emit_alu(const Insn& in);
+    Status emit_jump(const Insn& in);
+    Status emit_memory(const Insn& in);
+    Status emit_atomic(const Insn& in);
+    Status emit_call(const Insn& in);
+    Status emit_exit();
+
+    // Helper calls replaced by inline code; false when `in` is not one.
+    bool emit_inline_helper(const Insn& in);
+
+    Error insn_error(std::string reason) const;
+
+    const Program& prog;
+    const JitOptions& opts;
+    x86::Assembler& a;
+    std::string subject;
+    size_t pc = 0;
+    bool bmi2 = false;
+
+    std::vector<asmjit::Label> start_labels;  // all code emitted for insn i (insn_offsets)
+    std::vector<asmjit::Label> insn_labels;   // insn i's own code: jump targets
+    std::vector<asmjit::Label> callee_labels; // prologue before a call target; invalid otherwise
+    std::vector<bool> block_start;            // reached other than by falling through from i - 1
+    asmjit::Label epilogue, depth_fault;
+
+private:
+    void emit_frame_push();
+    bool falls_through_to(size_t pc) const;
+    Status emit_alu_binary(const Insn& in, const OpInfo& info);
+    void emit_shift_by_reg(Op base, const Insn& in, bool is64);
+    void emit_divmod(Op base, const Insn& in, bool is64, bool imm);
+    void emit_fetch_logic(const Insn& in, unsigned size, int32_t op);
+    void emit_helper_call(int32_t id);
+    void emit_tail_call();
+    bool emit_inline_array_lookup();
+    const Map* constant_map_in_r1() const;
+};
+
+// The n##64Imm member of the FOUR group (64/32 bits, imm/reg) holding `op`.
+Op four_group_base(Op op);
+
+}  // namespace xdpdk::vm::jit
