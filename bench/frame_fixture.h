@@ -6,6 +6,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <span>
 #include <string>
 
 #include "tests/tools/sample_scenarios.h"
@@ -45,7 +47,9 @@ public:
     // first run wrote further in, then the whole packet.
     void learn_restore_len();
 
-    RunOutcome outcome(uint64_t action, const vm::ExecContext& ex) { return {action, to_bytes(frame_.data()), to_bytes(frame_.meta()), ex.redirect.ifindex}; }
+    RunOutcome outcome(uint64_t action, const vm::ExecContext& ex) {
+        return {action, to_bytes(frame_.data()), to_bytes(frame_.meta()), ex.redirect.ifindex};
+    }
 
 private:
     static test::Bytes to_bytes(std::span<const uint8_t> s) { return test::Bytes(s.begin(), s.end()); }

@@ -84,7 +84,8 @@ constexpr RteVariant kVariants[] = {
 
 // Why the other samples have no librte_bpf row.
 constexpr std::pair<std::string_view, std::string_view> kUnsupported[] = {
-    {"firewall", "needs an LPM trie and hash maps (lookup, update) and atomic counters in maps; librte_bpf has no maps"},
+    {"firewall",
+     "needs an LPM trie and hash maps (lookup, update) and atomic counters in maps; librte_bpf has no maps"},
     {"load_balancer",
      "needs hash and LRU hash maps (lookup, update), bpf_xdp_adjust_head and bpf_csum_diff; librte_bpf has no maps or "
      "XDP helpers"},
@@ -215,7 +216,9 @@ void run_rte(benchmark::State& state, const SampleScenario& s, size_t frame_len)
     }
     // The VM's object holds the maps and globals the externs point into,
     // set up as for every other row.
-    auto obj = load_scenario_object(s);
+    vm::ObjectOptions opts;
+    opts.engine = vm::EngineKind::Interp;  // only its memory is used
+    auto obj = load_scenario_object(s, opts);
     if (!obj) {
         state.SkipWithError(obj.error().str().c_str());
         return;

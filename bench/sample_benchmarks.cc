@@ -27,12 +27,12 @@ const char* runner_name(Runner r) {
     return "?";
 }
 
-// The engine choice travels in the object's options, so that every XDP
-// program of the object (tail-call targets included) runs on it.
-Status select_engine(vm::ObjectOptions&, Runner runner) {
-    if (runner == Runner::Jit)
-        return make_error("jit", "pending: vm/object.h cannot select the JIT engine yet (issue 3 in progress)");
-    return {};
+// Loading with the JIT engine compiles every XDP program of the object
+// (tail-call targets included); native rows run no eBPF.
+vm::ObjectOptions options_for(Runner runner) {
+    vm::ObjectOptions opts;
+    opts.engine = runner == Runner::Jit ? vm::EngineKind::Jit : vm::EngineKind::Interp;
+    return opts;
 }
 
 struct LoadedSample {
@@ -43,17 +43,18 @@ struct LoadedSample {
 
 Result<LoadedSample> load_sample(const SampleScenario& s, Runner runner) {
     LoadedSample out;
-    vm::ObjectOptions opts;
-    XDPDK_RETURN_IF_ERROR(select_engine(opts, runner));
-    XDPDK_ASSIGN_OR_RETURN(out.obj, load_scenario_object(s, opts));
+    XDPDK_ASSIGN_OR_RETURN(out.obj, load_scenario_object(s, options_for(runner)));
     XDPDK_ASSIGN_OR_RETURN(out.prog, out.obj->find_program(s.program));
-    if (runner == Runner::Native) XDPDK_ASSIGN_OR_RETURN(out.native, native::make_native(s.program, *out.obj));
+    if (runner == Runner::Native) {
+        XDPDK_ASSIGN_OR_RETURN(out.native, native::make_native(s.program, *out.obj));
+    }
     return out;
 }
 
 // One run of the loaded sample on `xdp`, the way `runner` runs it.
 uint64_t run_once(const LoadedSample& loaded, Runner runner, vm::XdpBuff& xdp, vm::ExecContext& ex) {
     if (runner == Runner::Native) return loaded.native->run(xdp, ex);
+    // Loaded with the interpreter, prog.jit stays empty and run_xdp interprets.
     return vm::run_xdp(*loaded.prog, xdp, ex);
 }
 

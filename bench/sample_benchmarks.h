@@ -24,9 +24,10 @@ enum class Runner { Interp, Jit, Native };
 // error instead of a time when not.
 void register_vm_benchmark(const test::SampleScenario& s, size_t frame_len, Runner runner);
 
-// The scenario's object loaded by the VM, its globals and map entries set.
+// The scenario's object loaded by the VM with `opts` (which engine), its
+// globals and map entries set.
 Result<std::unique_ptr<vm::Object>> load_scenario_object(const test::SampleScenario& s,
-                                                         const vm::ObjectOptions& opts = {});
+                                                         const vm::ObjectOptions& opts);
 
 // The interpreter's steady-state outcome (the second run on a freshly loaded
 // object: the first may fill tables) for the scenario's packet.

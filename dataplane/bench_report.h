@@ -20,6 +20,7 @@ struct BenchSummary {
     uint64_t pcap_packets = 0;
     uint64_t distinct_packets = 0;
     double duration_s = 0;
+    double restore_ns_per_packet = 0;  // measured when a VM engine ran, else 0
     std::vector<EngineResult> engines;
 };
 
@@ -28,7 +29,7 @@ struct BenchSummary {
 std::string bench_table(const BenchSummary& summary);
 
 // {"object", "prog", "section", "pcap", "pcap_packets", "distinct_packets",
-//  "duration_s", "engines": [{"engine", "status": "ok", "note", "packets",
+//  "duration_s", "restore_ns_per_packet" (when measured), "engines": [{"engine", "status": "ok", "note", "packets",
 //  "ns_per_packet", "mpps", "run_ns", "wall_ns", "verdicts": {"XDP_PASS": n,
 //  ...}} or {"engine", "status": "skipped", "reason"}]}
 nlohmann::ordered_json bench_json(const BenchSummary& summary);

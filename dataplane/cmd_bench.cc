@@ -2,6 +2,7 @@
 // a capture's packets: ns/packet and Mpps per engine (the interpreter, and
 // where bpf() is allowed the kernel's own JIT on the same object), with the
 // verdicts each engine returned so a run that took another path shows.
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <sstream>
@@ -14,12 +15,14 @@
 #include "global_set.h"
 #include "kernel_runner.h"
 #include "maps_json.h"
+#include "vm/jit/jit.h"
 #include "vm/object.h"
 
 namespace xdpdk::cli {
 namespace {
 
 constexpr double kMaxDurationS = 3600;
+constexpr double kRestoreMeasureS = 0.1;
 constexpr const char* kAllEngines = "jit,interp,kernel";
 
 struct BenchOptions {
@@ -79,6 +82,14 @@ Result<vm::Program*> choose_program(const vm::Object& obj, const std::string& na
     return obj.find_program(name);
 }
 
+// Every XDP program, as tail calls from machine code only reach programs
+// that have machine code too.
+Status compile_xdp_programs(vm::Object& obj) {
+    for (const auto& p : obj.programs())
+        if (p->type == vm::ProgType::Xdp && !p->jit) XDPDK_RETURN_IF_ERROR(vm::jit_compile(*p));
+    return {};
+}
+
 EngineResult skipped(std::string engine, std::string reason) {
     EngineResult r;
     r.engine = std::move(engine);
@@ -93,7 +104,11 @@ Result<EngineResult> run_engine(const EngineChoice& choice, const BenchOptions& 
     XDPDK_ASSIGN_OR_RETURN(vm::Program * prog, choose_program(*obj, o.prog));
     switch (choice.engine) {
         case Engine::Interp: return bench_interpreter(*prog, packets, o.duration_s, report);
-        case Engine::Jit: return skipped(choice.name, "the JIT engine is not built yet");
+        case Engine::Jit: {
+            auto compiled = compile_xdp_programs(*obj);
+            if (!compiled) return skipped(choice.name, compiled.error().str());
+            return bench_jit(*prog, packets, o.duration_s, report);
+        }
         case Engine::Kernel: {
             auto kernel = KernelRunner::load(o.object_path, *obj, prog->name);
             if (!kernel) return skipped(choice.name, kernel.error().str());
@@ -114,6 +129,11 @@ Status bench(const BenchOptions& o) {
 
     BenchSummary summary{o.object_path, prog->name, prog->section, o.pcap_path, packets.packets.size(),
                          packets.distinct, o.duration_s, {}};
+    for (const auto& choice : engines) {
+        if (choice.engine == Engine::Kernel) continue;
+        summary.restore_ns_per_packet = measure_restore_ns(packets, std::min(kRestoreMeasureS, o.duration_s));
+        break;
+    }
     {
         ProgressLine progress(!o.quiet, o.duration_s);
         for (const auto& choice : engines) {

@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "global_set.h"
 #include "prog_dump.h"
+#include "vm/jit/jit.h"
 #include "vm/object.h"
 
 namespace xdpdk::cli {
@@ -24,23 +25,25 @@ struct DumpOptions {
 };
 
 // The named program, or every XDP program of the object in section order.
-Result<std::vector<const vm::Program*>> chosen_programs(const vm::Object& obj, const std::string& name) {
+Result<std::vector<vm::Program*>> chosen_programs(const vm::Object& obj, const std::string& name) {
     if (!name.empty()) {
-        XDPDK_ASSIGN_OR_RETURN(const vm::Program* prog, obj.find_program(name));
-        return std::vector<const vm::Program*>{prog};
+        XDPDK_ASSIGN_OR_RETURN(vm::Program * prog, obj.find_program(name));
+        return std::vector<vm::Program*>{prog};
     }
-    std::vector<const vm::Program*> progs;
+    std::vector<vm::Program*> progs;
     for (const auto& p : obj.programs())
         if (p->type == vm::ProgType::Xdp) progs.push_back(p.get());
     if (progs.empty()) return make_error("object '" + obj.name() + "'", "has no XDP program");
     return progs;
 }
 
-Result<JitedCode> jited_code(const vm::Program& prog) {
-    return make_error("prog '" + prog.name + "'", "the JIT engine is not built yet, so there is no machine code");
+// The program's machine code, compiled now unless the load did it.
+Result<JitedCode> jited_code(vm::Program& prog) {
+    if (!prog.jit) XDPDK_RETURN_IF_ERROR(vm::jit_compile(prog));
+    return JitedCode{{prog.jit->code(), prog.jit->code_size()}, prog.jit->insn_offsets()};
 }
 
-Result<std::string> dump_program(const vm::Program& prog, DumpKind kind, const DumpOptions& o) {
+Result<std::string> dump_program(vm::Program& prog, DumpKind kind, const DumpOptions& o) {
     std::string out = dump_header(prog) + "\n";
     if (kind == DumpKind::Xlated) return out + format_xlated(prog);
     XDPDK_ASSIGN_OR_RETURN(JitedCode code, jited_code(prog));
@@ -56,7 +59,7 @@ Status dump(const DumpOptions& o, DumpKind kind) {
     // Everything is formatted before anything is printed, so a failure leaves
     // no partial dump on stdout.
     std::string out;
-    for (const vm::Program* prog : progs) {
+    for (vm::Program* prog : progs) {
         if (!out.empty()) out += "\n";
         XDPDK_ASSIGN_OR_RETURN(std::string text, dump_program(*prog, kind, o));
         out += text;

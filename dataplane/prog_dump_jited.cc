@@ -1,5 +1,6 @@
 #include <capstone/capstone.h>
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <memory>
@@ -39,8 +40,9 @@ std::string code_line(uint64_t offset, const uint8_t* bytes, size_t size, const 
     std::string line = prefix;
     if (opcodes) {
         std::string b = hex_bytes(bytes, size);
-        if (b.size() < 30) b.resize(30, ' ');
-        line += b + "\t";
+        // Ten bytes (the longest movabs) fit before the mnemonic.
+        b.resize(std::max<size_t>(b.size() + 1, 31), ' ');
+        line += b;
     }
     return line + text + "\n";
 }

@@ -58,7 +58,10 @@ bool parse_l4(uint8_t* l4, uint8_t* data_end, uint8_t proto, FlowInfo& flow) {
 class Firewall final : public NativeProgram {
 public:
     Firewall(vm::Map* blocked_src, vm::Map* blocked_ports, vm::Map* rule_counters, ArrayValues verdicts)
-        : blocked_src_(blocked_src), blocked_ports_(blocked_ports), rule_counters_(rule_counters), verdicts_(verdicts) {}
+        : blocked_src_(blocked_src),
+          blocked_ports_(blocked_ports),
+          rule_counters_(rule_counters),
+          verdicts_(verdicts) {}
 
     uint64_t run(vm::XdpBuff& x, vm::ExecContext& ex) override {
         uint8_t* data = x.data;

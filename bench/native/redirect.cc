@@ -39,7 +39,8 @@ public:
         if (eth->h_proto == htons(kEthPLldp)) {
             const auto* cfg = config_.at<RedirectConfig>(0, 0);
             if (cfg->monitor_ifindex) {
-                ex.redirect = vm::RedirectTarget{vm::RedirectTarget::Kind::Ifindex, cfg->monitor_ifindex, nullptr, 0, 0};
+                ex.redirect =
+                    vm::RedirectTarget{vm::RedirectTarget::Kind::Ifindex, cfg->monitor_ifindex, nullptr, 0, 0};
                 return vm::XDP_REDIRECT;
             }
         }

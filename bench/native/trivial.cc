@@ -35,6 +35,8 @@ public:
 
 Result<std::unique_ptr<NativeProgram>> make_pass(vm::Object&) { return std::unique_ptr<NativeProgram>(new Pass); }
 Result<std::unique_ptr<NativeProgram>> make_drop(vm::Object&) { return std::unique_ptr<NativeProgram>(new Drop); }
-Result<std::unique_ptr<NativeProgram>> make_mac_swap(vm::Object&) { return std::unique_ptr<NativeProgram>(new MacSwap); }
+Result<std::unique_ptr<NativeProgram>> make_mac_swap(vm::Object&) {
+    return std::unique_ptr<NativeProgram>(new MacSwap);
+}
 
 }  // namespace xdpdk::bench::native

@@ -1,0 +1,686 @@
+// The x86-64 JIT against its oracle, the interpreter: every register pairing
+// of the operations whose code depends on which x86 registers are involved
+// (division, shifts, atomics), calls and tail calls, inlined helpers (checked
+// to be inlined and to give the helper's results), the sample programs through
+// `xdpdk replay` with both engines, W^X and memory release, and refusals.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <unistd.h>
+
+#include "test_support.h"
+#include "vm/assembler.h"
+#include "vm/engine.h"
+#include "vm/helpers.h"
+#include "vm/jit/jit.h"
+#include "vm/map.h"
+#include "vm/object.h"
+#include "vm/program.h"
+
+namespace xdpdk::test {
+namespace {
+
+using namespace xdpdk::vm;
+
+std::unique_ptr<Program> must_make(std::vector<RawInsn> raw) {
+    auto prog = make_program("prog 'jit'", std::move(raw));
+    EXPECT_TRUE(prog.ok()) << (prog.ok() ? "" : prog.error().str());
+    return prog.ok() ? std::move(prog).value() : nullptr;
+}
+
+// Assembles `text`; every `rN = MARKER ll` whose value is a key of `maps`
+// becomes an lddw of that map, recorded as the loader records it.
+std::unique_ptr<Program> build(std::string_view text, const std::vector<std::pair<uint64_t, Map*>>& maps = {}) {
+    auto raw = assemble(text);
+    EXPECT_TRUE(raw.ok()) << (raw.ok() ? "" : raw.error().str());
+    if (!raw.ok()) return nullptr;
+    std::vector<LddwOrigin> origins;
+    for (size_t i = 0; i + 1 < raw->size(); ++i) {
+        RawInsn& in = (*raw)[i];
+        if (in.code != op_info(Op::Lddw).code) continue;
+        const uint64_t value = static_cast<uint32_t>(in.imm) | uint64_t{static_cast<uint32_t>((*raw)[i + 1].imm)} << 32;
+        for (const auto& [marker, map] : maps) {
+            if (value != marker) continue;
+            const auto ptr = reinterpret_cast<uint64_t>(map);
+            in.imm = static_cast<int32_t>(static_cast<uint32_t>(ptr));
+            (*raw)[i + 1].imm = static_cast<int32_t>(static_cast<uint32_t>(ptr >> 32));
+            origins.push_back(LddwOrigin{static_cast<uint32_t>(i), map, 0, false});
+        }
+        ++i;
+    }
+    auto prog = must_make(std::move(raw).value());
+    if (prog) prog->lddw_origins = origins;
+    return prog;
+}
+
+uint64_t run_interp(const Program& prog, std::vector<uint8_t>& mem, ExecContext& ex) {
+    return run_raw(prog, mem.empty() ? nullptr : mem.data(), mem.size(), ex);
+}
+
+// Runs `prog` interpreted, then compiled with `opts`, from the same memory
+// contents at the same address, and expects r0, memory and fault to agree.
+// Returns the interpreter's r0.
+uint64_t expect_engines_agree(Program& prog, std::vector<uint8_t> mem, const std::string& what,
+                              const JitOptions& opts = {}, uint32_t cpu = 0) {
+    const std::vector<uint8_t> initial = mem;
+    prog.jit.reset();
+    ExecContext ex_interp;
+    ex_interp.cpu = cpu;
+    const uint64_t r0_interp = run_interp(prog, mem, ex_interp);
+    const std::vector<uint8_t> mem_interp = mem;
+
+    const Status st = jit_compile(prog, opts);
+    EXPECT_TRUE(st.ok()) << what << ": " << (st.ok() ? "" : st.error().str());
+    if (!st.ok()) return r0_interp;
+    mem = initial;
+    ExecContext ex_jit;
+    ex_jit.cpu = cpu;
+    const uint64_t r0_jit = run_raw(prog, mem.empty() ? nullptr : mem.data(), mem.size(), ex_jit);
+    prog.jit.reset();
+    EXPECT_EQ(r0_jit, r0_interp) << what;
+    EXPECT_EQ(mem, mem_interp) << what;
+    EXPECT_EQ(ex_jit.fault == nullptr, ex_interp.fault == nullptr) << what;
+    if (ex_jit.fault && ex_interp.fault) {
+        EXPECT_STREQ(ex_jit.fault, ex_interp.fault) << what;
+    }
+    return r0_interp;
+}
+
+// ---- every register pairing ----
+
+std::vector<RawInsn> lddw(uint8_t dst, uint64_t v) {
+    return {encode_insn(Op::Lddw, dst, 0, 0, static_cast<int32_t>(static_cast<uint32_t>(v))),
+            RawInsn{0, 0, 0, 0, static_cast<int32_t>(static_cast<uint32_t>(v >> 32))}};
+}
+
+void append(std::vector<RawInsn>& out, const std::vector<RawInsn>& more) { out.insert(out.end(), more.begin(), more.end()); }
+
+// r1 points at `mem` (at least 96 bytes). Sets r0-r9 to `values`, points
+// `pointer_reg` (if any) at mem + 80, runs `op`, then stores r0-r9 to
+// mem[0..80): the memory holds every register afterwards.
+std::vector<RawInsn> register_probe(const RawInsn& op, const uint64_t (&values)[10], int pointer_reg) {
+    std::vector<RawInsn> p;
+    p.push_back(encode_insn(Op::StxDW, 10, 1, -8, 0));
+    for (uint8_t r = 0; r <= 9; ++r) append(p, lddw(r, values[r]));
+    if (pointer_reg >= 0) {
+        p.push_back(encode_insn(Op::LdxDW, static_cast<uint8_t>(pointer_reg), 10, -8, 0));
+        p.push_back(encode_insn(Op::Add64Imm, static_cast<uint8_t>(pointer_reg), 0, 0, 80));
+    }
+    p.push_back(op);
+    p.push_back(encode_insn(Op::StxDW, 10, 0, -16, 0));
+    p.push_back(encode_insn(Op::LdxDW, 0, 10, -8, 0));
+    for (uint8_t r = 1; r <= 9; ++r) p.push_back(encode_insn(Op::StxDW, 0, r, static_cast<int16_t>(8 * r), 0));
+    p.push_back(encode_insn(Op::LdxDW, 1, 10, -16, 0));
+    p.push_back(encode_insn(Op::StxDW, 0, 1, 0, 0));
+    p.push_back(encode_insn(Op::Mov64Imm, 0, 0, 0, 0));
+    p.push_back(encode_insn(Op::Exit, 0, 0, 0, 0));
+    return p;
+}
+
+class RegisterValues {
+public:
+    explicit RegisterValues(uint32_t seed) : rng_(seed) {}
+    void next(uint64_t (&v)[10]) {
+        // Values that hit every special case of division and shifts.
+        static constexpr uint64_t kSpecial[] = {0, 1, ~uint64_t{0}, uint64_t{1} << 63, 0xffffffff80000000,
+                                                0x80000000, 0xffffffff, 7, uint64_t(-7), 0x1f, 0x3f, 0x20, 0x40,
+                                                0xffffffff00000000, 0x100000000, 0x12345678ffffffff};
+        for (auto& x : v) {
+            const uint32_t pick = rng_() % 3;
+            x = pick == 0 ? kSpecial[rng_() % std::size(kSpecial)] : (uint64_t{rng_()} << 32 | rng_());
+        }
+    }
+
+private:
+    std::mt19937 rng_;
+};
+
+void check_all_pairs(Op op, int value_sets, bool pointer_in_dst, const JitOptions& opts, uint32_t seed) {
+    RegisterValues gen(seed);
+    const bool uses_src = op_info(op).kind != Kind::AluImm && op_info(op).kind != Kind::Neg &&
+                          op_info(op).kind != Kind::Endian;
+    for (uint8_t dst = 0; dst <= 9; ++dst) {
+        for (uint8_t src = 0; src <= 9; ++src) {
+            if (!uses_src && src > 0) break;
+            for (int set = 0; set < value_sets; ++set) {
+                uint64_t v[10];
+                gen.next(v);
+                const RawInsn insn = encode_insn(op, dst, src, 0, static_cast<int32_t>(v[9] >> 32));
+                auto prog = must_make(register_probe(insn, v, pointer_in_dst ? dst : -1));
+                ASSERT_TRUE(prog);
+                std::vector<uint8_t> mem(96);
+                std::memcpy(mem.data() + 80, &v[(dst + 1) % 10], 8);
+                std::memcpy(mem.data() + 88, &v[(dst + 2) % 10], 8);
+                expect_engines_agree(*prog, mem,
+                                     std::string(op_info(op).name) + " dst r" + std::to_string(dst) + " src r" +
+                                         std::to_string(src) + " set " + std::to_string(set),
+                                     opts);
+                if (testing::Test::HasFailure()) return;
+            }
+        }
+    }
+}
+
+std::vector<Op> ops_of_kinds(std::initializer_list<Kind> kinds) {
+    std::vector<Op> out;
+    for (int i = 0; i < kNumOps; ++i)
+        for (Kind k : kinds)
+            if (op_info(static_cast<Op>(i)).kind == k) out.push_back(static_cast<Op>(i));
+    return out;
+}
+
+TEST(JitRegisters, AluOpsAgreeWithTheInterpreterForEveryRegisterPair) {
+    JitOptions bmi2, no_bmi2;
+    no_bmi2.use_bmi2 = false;
+    for (Op op : ops_of_kinds({Kind::AluReg, Kind::AluImm, Kind::Neg, Kind::MovSx, Kind::Endian})) {
+        SCOPED_TRACE(op_info(op).name);
+        check_all_pairs(op, 3, false, bmi2, static_cast<uint32_t>(op));
+        const Op base = static_cast<Op>(static_cast<int>(op) & ~3);
+        if (op_info(op).kind == Kind::AluReg && (base == Op::Lsh64Imm || base == Op::Rsh64Imm || base == Op::Arsh64Imm))
+            check_all_pairs(op, 3, false, no_bmi2, static_cast<uint32_t>(op) + 1000);
+        if (testing::Test::HasFailure()) return;
+    }
+}
+
+TEST(JitRegisters, AtomicsAgreeWithTheInterpreterForEveryRegisterPair) {
+    for (Op op : ops_of_kinds({Kind::Atomic})) {
+        SCOPED_TRACE(op_info(op).name);
+        check_all_pairs(op, 2, true, JitOptions{}, static_cast<uint32_t>(op));
+        if (testing::Test::HasFailure()) return;
+    }
+}
+
+TEST(JitRegisters, DivisionByImmediatesAgreesForPowersOfTwoAndSpecialCases) {
+    const int32_t imms[] = {0, 1, -1, 2, 8, 1 << 30, INT32_MIN, INT32_MAX, 3, -3, 7};
+    RegisterValues gen(7);
+    for (Op op : {Op::Div64Imm, Op::Div32Imm, Op::Mod64Imm, Op::Mod32Imm, Op::Sdiv64Imm, Op::Sdiv32Imm,
+                  Op::Smod64Imm, Op::Smod32Imm, Op::Lsh32Imm, Op::Rsh64Imm, Op::Arsh32Imm}) {
+        for (int32_t imm : imms) {
+            for (uint8_t dst : {0, 3, 4, 6}) {
+                uint64_t v[10];
+                gen.next(v);
+                auto prog = must_make(register_probe(encode_insn(op, dst, 0, 0, imm), v, -1));
+                ASSERT_TRUE(prog);
+                expect_engines_agree(*prog, std::vector<uint8_t>(96),
+                                     std::string(op_info(op).name) + " imm " + std::to_string(imm) + " dst r" +
+                                         std::to_string(dst));
+            }
+        }
+    }
+}
+
+// ---- calls and tail calls ----
+
+TEST(JitCalls, HelperCallsKeepR6ToR9AndPassTheContext) {
+    auto prog = build(R"(
+        r6 = 6
+        r7 = 7
+        r8 = 8
+        r9 = 9
+        call bpf_get_smp_processor_id
+        r0 <<= 8
+        r0 += r6
+        r0 += r7
+        r0 += r8
+        r0 += r9
+        exit)");
+    ASSERT_TRUE(prog);
+    for (bool inline_helpers : {true, false}) {
+        JitOptions opts;
+        opts.inline_helpers = inline_helpers;
+        EXPECT_EQ(expect_engines_agree(*prog, {}, "smp id", opts, 5), (5u << 8) + 30);
+    }
+}
+
+struct TailCallFixture {
+    std::unique_ptr<Map> progs;
+    std::unique_ptr<Map> counter;
+    TailCallFixture() {
+        progs = create_map(MapSpec{"progs", static_cast<uint32_t>(MapType::ProgArray), 4, 4, 4, 0}, 1).value();
+        counter = create_map(MapSpec{"counter", static_cast<uint32_t>(MapType::Array), 4, 8, 1, 0}, 1).value();
+    }
+    uint64_t count() {
+        const uint32_t key = 0;
+        uint64_t v = 0;
+        EXPECT_EQ(counter->user_lookup(&key, &v), 0);
+        return v;
+    }
+    void reset_count() {
+        const uint32_t key = 0;
+        const uint64_t zero = 0;
+        EXPECT_EQ(counter->user_update(&key, &zero, kAny), 0);
+    }
+};
+
+// Each run increments the counter and tail-calls slot 0; the chain stops at
+// the kernel's limit and the last run returns the counter.
+constexpr const char* kSelfTailCall = R"(
+        r6 = r1
+        r1 = 0x2222 ll
+        r2 = r10
+        r2 += -4
+        *(u32 *)(r10 -4) = 0
+        call bpf_map_lookup_elem
+        if r0 == 0 goto out
+        r1 = 1
+        lock *(u64 *)(r0 +0) += r1
+        r1 = r6
+        r2 = 0x1111 ll
+        r3 = 0
+        call bpf_tail_call
+        r1 = 0x2222 ll
+        r2 = r10
+        r2 += -4
+        call bpf_map_lookup_elem
+        if r0 == 0 goto out
+        r0 = *(u64 *)(r0 +0)
+        exit
+    out:
+        r0 = 0
+        exit)";
+
+TEST(JitCalls, TailCallsStopAtTheKernelsChainLimitInBothEngines) {
+    TailCallFixture f;
+    auto prog = build(kSelfTailCall, {{0x1111, f.progs.get()}, {0x2222, f.counter.get()}});
+    ASSERT_TRUE(prog);
+    ASSERT_EQ(f.progs->set_program(0, prog.get()), 0);
+    for (bool jit : {false, true}) {
+        prog->jit.reset();
+        if (jit) {
+            ASSERT_TRUE(jit_compile(*prog).ok());
+        }
+        f.reset_count();
+        ExecContext ex;
+        const uint64_t r0 = run_raw(*prog, nullptr, 0, ex);
+        EXPECT_EQ(r0, uint64_t{bpf::kMaxTailCalls} + 1) << (jit ? "jit" : "interp");
+        EXPECT_EQ(f.count(), uint64_t{bpf::kMaxTailCalls} + 1);
+        EXPECT_EQ(ex.tail_calls, static_cast<uint32_t>(bpf::kMaxTailCalls));
+    }
+}
+
+TEST(JitCalls, TailCallFromASubprogramReturnsToItsCaller) {
+    TailCallFixture f;
+    // The target returns r1 + 40; the subprogram's caller adds 100.
+    auto target = build(R"(
+        r0 = r1
+        r0 += 40
+        exit)");
+    auto prog = build(R"(
+        r6 = 1000
+        call sub
+        r0 += 100
+        r0 += r6
+        exit
+    sub:
+        r6 = 5
+        r2 = 0x1111 ll
+        r3 = 0
+        call bpf_tail_call
+        r0 = 77
+        exit)", {{0x1111, f.progs.get()}});
+    ASSERT_TRUE(target && prog);
+    ASSERT_EQ(f.progs->set_program(0, target.get()), 0);
+    ASSERT_TRUE(jit_compile(*target).ok());
+    std::vector<uint8_t> mem(16);
+    // r1 = mem: the target's result depends on the context pointer, so agree
+    // on the same buffer and check the arithmetic from its address.
+    const uint64_t r0 = expect_engines_agree(*prog, mem, "tail call from subprogram");
+    (void)r0;
+    ASSERT_TRUE(jit_compile(*prog).ok());
+    ExecContext ex;
+    EXPECT_EQ(run_raw(*prog, mem.data(), mem.size(), ex), reinterpret_cast<uint64_t>(mem.data()) + 40 + 100 + 1000);
+    // An empty slot falls through: the subprogram returns 77.
+    ASSERT_EQ(f.progs->set_program(0, nullptr), 0);
+    EXPECT_EQ(run_raw(*prog, mem.data(), mem.size(), ex), 77u + 100 + 1000);
+}
+
+TEST(JitCalls, RecursionBeyondEightFramesFaultsAndReturnsZero) {
+    auto prog = build(R"(
+        r6 = 0
+    f:
+        r6 += 1
+        *(u64 *)(r10 -8) = r6
+        call f
+        exit)");
+    ASSERT_TRUE(prog);
+    EXPECT_EQ(expect_engines_agree(*prog, {}, "runaway recursion"), 0u);
+    ASSERT_TRUE(jit_compile(*prog).ok());
+    ExecContext ex;
+    EXPECT_EQ(run_raw(*prog, nullptr, 0, ex), 0u);
+    ASSERT_NE(ex.fault, nullptr);
+    EXPECT_NE(std::string(ex.fault).find("8 frames"), std::string::npos);
+    // The run unwound properly: the next one works.
+    auto simple = build("r0 = 3\nexit");
+    ASSERT_TRUE(jit_compile(*simple).ok());
+    EXPECT_EQ(run_raw(*simple, nullptr, 0, ex), 3u);
+}
+
+// ---- inlined helpers ----
+
+bool code_contains_pointer(const JitCode& code, const void* p) {
+    const auto v = reinterpret_cast<uint64_t>(p);
+    for (size_t i = 0; i + 8 <= code.code_size(); ++i)
+        if (std::memcmp(code.code() + i, &v, 8) == 0) return true;
+    return false;
+}
+
+// Looks key *(u32 *)r1 up and returns the value's first word, or 0xdead
+// for NULL.
+constexpr const char* kArrayLookup = R"(
+        r2 = *(u32 *)(r1 +0)
+        *(u32 *)(r10 -4) = r2
+        r2 = r10
+        r2 += -4
+        r1 = 0x1111 ll
+        call bpf_map_lookup_elem
+        if r0 == 0 goto null
+        r0 = *(u64 *)(r0 +0)
+        exit
+    null:
+        r0 = 0xdead
+        exit)";
+
+void check_array_lookups(MapType type, uint32_t ncpus) {
+    auto map = create_map(MapSpec{"arr", static_cast<uint32_t>(type), 4, 12, 5, 0}, ncpus);
+    ASSERT_TRUE(map.ok()) << map.error().str();
+    Map& m = **map;
+    const bool percpu = type == MapType::PercpuArray;
+    // Distinct contents in every slot of every CPU.
+    auto contents = [](uint32_t cpu, uint32_t i) { return uint64_t{cpu} * 100 + i + 1; };
+    const uint64_t stride = (m.spec().value_size + 7) / 8 * 8;
+    for (uint32_t cpu = 0; cpu < (percpu ? ncpus : 1); ++cpu)
+        for (uint32_t i = 0; i < m.spec().max_entries; ++i) {
+            const uint64_t v = contents(cpu, i);
+            std::memcpy(m.value_base() + cpu * m.value_cpu_stride() + i * stride, &v, 8);
+        }
+    auto prog = build(kArrayLookup, {{0x1111, &m}});
+    ASSERT_TRUE(prog);
+    for (uint32_t cpu = 0; cpu <= ncpus; ++cpu) {
+        for (uint32_t key : {0u, 1u, 4u, 5u, 0xffffffffu}) {
+            std::vector<uint8_t> mem(4);
+            std::memcpy(mem.data(), &key, 4);
+            const std::string what = std::string(map_type_name(m.spec().type)) + " key " + std::to_string(key) +
+                                     " cpu " + std::to_string(cpu);
+            JitOptions inlined, called;
+            called.inline_helpers = false;
+            const uint64_t r0 = expect_engines_agree(*prog, mem, what + " inlined", inlined, cpu);
+            expect_engines_agree(*prog, mem, what + " called", called, cpu);
+            const bool hit = key < m.spec().max_entries && (!percpu || cpu < ncpus);
+            EXPECT_EQ(r0, hit ? contents(percpu ? cpu : 0, key) : 0xdead) << what;
+        }
+    }
+    ASSERT_TRUE(jit_compile(*prog).ok());
+    EXPECT_FALSE(code_contains_pointer(*prog->jit, reinterpret_cast<const void*>(find_helper(1))))
+        << "the lookup should be inlined";
+    JitOptions called;
+    called.inline_helpers = false;
+    ASSERT_TRUE(jit_compile(*prog, called).ok());
+    EXPECT_TRUE(code_contains_pointer(*prog->jit, reinterpret_cast<const void*>(find_helper(1))));
+}
+
+TEST(JitInline, ArrayLookupsAreInlinedAndMatchTheHelper) { check_array_lookups(MapType::Array, 1); }
+TEST(JitInline, PerCpuArrayLookupsAreInlinedAndMatchTheHelperOnEveryCpu) {
+    check_array_lookups(MapType::PercpuArray, 3);
+}
+
+TEST(JitInline, LookupIsNotInlinedWhenTheMapReachesTheCallThroughABranch) {
+    auto map = create_map(MapSpec{"arr", static_cast<uint32_t>(MapType::Array), 4, 8, 2, 0}, 1);
+    ASSERT_TRUE(map.ok());
+    auto prog = build(R"(
+        *(u32 *)(r10 -4) = 1
+        r2 = r10
+        r2 += -4
+        r1 = 0x1111 ll
+        if r2 == 0 goto join
+        r1 = 0x1111 ll
+    join:
+        call bpf_map_lookup_elem
+        if r0 == 0 goto null
+        r0 = 1
+        exit
+    null:
+        exit)", {{0x1111, map->get()}});
+    ASSERT_TRUE(prog);
+    EXPECT_EQ(expect_engines_agree(*prog, {}, "lookup after join"), 1u);
+    ASSERT_TRUE(jit_compile(*prog).ok());
+    EXPECT_TRUE(code_contains_pointer(*prog->jit, reinterpret_cast<const void*>(find_helper(1))));
+}
+
+TEST(JitInline, SmpProcessorIdIsInlined) {
+    auto prog = build("call bpf_get_smp_processor_id\nexit");
+    ASSERT_TRUE(prog);
+    ASSERT_TRUE(jit_compile(*prog).ok());
+    EXPECT_FALSE(code_contains_pointer(*prog->jit, reinterpret_cast<const void*>(find_helper(8))));
+    ExecContext ex;
+    ex.cpu = 3;
+    EXPECT_EQ(run_raw(*prog, nullptr, 0, ex), 3u);
+}
+
+// ---- atomics really are atomic ----
+
+TEST(JitAtomics, ConcurrentLockedAddsLoseNothing) {
+    auto prog = build(R"(
+        r2 = 0
+        r3 = 1
+    loop:
+        lock *(u64 *)(r1 +0) += r3
+        w4 = 1
+        w4 = atomic_fetch_add((u32 *)(r1 +8), w4)
+        r2 += 1
+        if r2 < 1000000 goto loop
+        r0 = 0
+        exit)");
+    ASSERT_TRUE(prog);
+    ASSERT_TRUE(jit_compile(*prog).ok());
+    alignas(8) uint64_t words[2] = {0, 0};
+    auto worker = [&] {
+        ExecContext ex;
+        run_raw(*prog, words, sizeof words, ex);
+    };
+    std::thread a(worker), b(worker);
+    a.join();
+    b.join();
+    EXPECT_EQ(words[0], 2000000u);
+    EXPECT_EQ(words[1], 2000000u);
+}
+
+// ---- layout, memory, refusals ----
+
+TEST(JitCode, InsnOffsetsAreOrderedAndCoverTheBody) {
+    auto prog = build(R"(
+        r0 = 1
+        r1 = 0x123456789 ll
+        if r0 > 0 goto +1
+        r0 += 2
+        exit)");
+    ASSERT_TRUE(prog);
+    ASSERT_TRUE(jit_compile(*prog).ok());
+    const auto& off = prog->jit->insn_offsets();
+    ASSERT_EQ(off.size(), prog->insns.size() + 1);
+    EXPECT_GT(off[0], 0u) << "the prologue comes first";
+    for (size_t i = 1; i < off.size(); ++i) EXPECT_GE(off[i], off[i - 1]) << i;
+    EXPECT_EQ(off[2], off[3]) << "lddw's second slot has no code of its own";
+    EXPECT_GT(off[1], off[0]);
+    EXPECT_LE(off.back(), prog->jit->code_size());
+    EXPECT_EQ(static_cast<const uint8_t*>(prog->jit->tail_entry()), prog->jit->code() + off[0]);
+}
+
+struct Mapping {
+    uint64_t start, end;
+    std::string perms;
+};
+
+std::vector<Mapping> read_maps() {
+    std::vector<Mapping> out;
+    std::ifstream in("/proc/self/maps");
+    std::string line;
+    while (std::getline(in, line)) {
+        Mapping m;
+        char dash;
+        std::istringstream ls(line);
+        ls >> std::hex >> m.start >> dash >> m.end >> m.perms;
+        out.push_back(m);
+    }
+    return out;
+}
+
+TEST(JitMemory, CodeIsNeverWritableAndExecutable) {
+    auto prog = build("r0 = 42\nexit");
+    ASSERT_TRUE(prog);
+    ASSERT_TRUE(jit_compile(*prog).ok());
+    const auto addr = reinterpret_cast<uint64_t>(prog->jit->code());
+    bool found = false;
+    for (const Mapping& m : read_maps()) {
+        EXPECT_FALSE(m.perms.find('w') != std::string::npos && m.perms.find('x') != std::string::npos)
+            << std::hex << m.start << "-" << m.end << " " << m.perms;
+        if (addr >= m.start && addr < m.end) {
+            found = true;
+            EXPECT_EQ(m.perms.substr(0, 3), "r-x");
+        }
+    }
+    EXPECT_TRUE(found);
+    ExecContext ex;
+    EXPECT_EQ(run_raw(*prog, nullptr, 0, ex), 42u);
+}
+
+long resident_pages() {
+    std::ifstream in("/proc/self/statm");
+    long size = 0, resident = 0;
+    in >> size >> resident;
+    return resident;
+}
+
+TEST(JitMemory, CompilingAndDestroying10000TimesKeepsRssFlat) {
+    // Each compile maps at least one page and writes to it, so a leaked
+    // mapping per compile would show as 40 MB.
+    auto prog = build(R"(
+        r0 = 0
+        r0 += 1
+        call sub
+        exit
+    sub:
+        r0 = 2
+        r0 /= r1
+        exit)");
+    ASSERT_TRUE(prog);
+    auto cycle = [&] {
+        ASSERT_TRUE(jit_compile(*prog).ok());
+        ASSERT_NE(prog->jit, nullptr);
+        prog->jit.reset();
+    };
+    for (int i = 0; i < 500; ++i) cycle();  // allocator warm-up
+    const long before = resident_pages();
+    for (int i = 0; i < 10000; ++i) cycle();
+    const long after = resident_pages();
+    const long page_kb = sysconf(_SC_PAGESIZE) / 1024;
+    EXPECT_LT((after - before) * page_kb, 1024) << "RSS grew from " << before * page_kb << " kB to "
+                                                << after * page_kb << " kB";
+}
+
+TEST(JitErrors, AnOpTheJitDoesNotKnowIsRefusedWithItsIndex) {
+    auto prog = build("r0 = 1\nr0 += 2\nr0 += 3\nexit");
+    ASSERT_TRUE(prog);
+    ASSERT_TRUE(jit_compile(*prog).ok());
+    prog->insns[2].op = static_cast<Op>(250);
+    const Status st = jit_compile(*prog);
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().insn, 2);
+    EXPECT_NE(st.error().str().find("does not handle"), std::string::npos) << st.error().str();
+    EXPECT_EQ(prog->jit, nullptr) << "a failed compile leaves no code behind";
+}
+
+TEST(JitErrors, UnknownHelpersAndBadTargetsAreRefusedWithTheirIndex) {
+    auto prog = build("r0 = 1\ncall bpf_ktime_get_ns\nif r0 > 1 goto +1\nexit\nexit");
+    ASSERT_TRUE(prog);
+    prog->insns[1].imm = 100000;
+    Status st = jit_compile(*prog);
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().insn, 1);
+    EXPECT_NE(st.error().reason.find("helper"), std::string::npos) << st.error().str();
+    prog->insns[1].imm = 5;
+    prog->insns[2].off = 50;
+    st = jit_compile(*prog);
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().insn, 2);
+    EXPECT_EQ(prog->jit, nullptr);
+}
+
+TEST(JitErrors, AnExhaustedCodeBufferIsRefusedWithTheInstructionThatOverflowed) {
+    std::string text;
+    for (int i = 0; i < 100; ++i) text += "r0 += 1\n";
+    text += "exit\n";
+    auto prog = build(text);
+    ASSERT_TRUE(prog);
+    JitOptions opts;
+    opts.max_code_bytes = 200;
+    const Status st = jit_compile(*prog, opts);
+    ASSERT_FALSE(st.ok());
+    EXPECT_NE(st.error().reason.find("exhausted"), std::string::npos) << st.error().str();
+    EXPECT_GT(st.error().insn, 0);
+    EXPECT_LT(st.error().insn, 100);
+    EXPECT_EQ(prog->jit, nullptr);
+}
+
+// ---- objects and replay ----
+
+TEST(JitObjects, LoadCompilesEveryXdpProgramOnlyForTheJitEngine) {
+    for (EngineKind engine : {EngineKind::Jit, EngineKind::Interp}) {
+        ObjectOptions opts;
+        opts.engine = engine;
+        auto obj = Object::open(prog_path("tail_calls"), opts);
+        ASSERT_TRUE(obj.ok()) << obj.error().str();
+        ASSERT_TRUE((*obj)->load().ok());
+        int xdp = 0;
+        for (const auto& p : (*obj)->programs()) {
+            if (p->type != ProgType::Xdp) continue;
+            ++xdp;
+            EXPECT_EQ(p->jit != nullptr, engine == EngineKind::Jit) << p->name;
+        }
+        EXPECT_GT(xdp, 1);
+    }
+    EXPECT_TRUE(parse_engine("jit").ok());
+    EXPECT_EQ(parse_engine("jit").value(), EngineKind::Jit);
+}
+
+std::vector<std::string> sample_programs() {
+    return {"xdp_pass", "xdp_drop", "mac_swap", "pkt_counter", "firewall", "load_balancer",
+            "redirect", "tail_calls", "meta_tail", "global_config", "hello"};
+}
+
+// Everything replay writes, except the summary line naming the engine.
+std::string replay_outputs(const std::string& prog, const std::string& pcap, const std::string& engine) {
+    const std::string dir = temp_dir();
+    auto r = run_command({xdpdk_binary(), "replay", prog_path(prog), source_path("pcaps/" + pcap), "--engine",
+                          engine, "--out", dir + "/out", "--jsonl", dir + "/records.jsonl", "--maps-out",
+                          dir + "/maps.json", "--cpus", "2"});
+    std::string all = "exit " + std::to_string(r.exit_code) + "\n" + r.err;
+    std::istringstream lines(r.out);
+    std::string line;
+    while (std::getline(lines, line))
+        if (line.rfind("prog ", 0) != 0) all += line + "\n";
+    for (const char* f : {"/records.jsonl", "/maps.json", "/out/pass.pcap", "/out/tx.pcap", "/out/redirect.pcap"})
+        all += std::string(f) + ":" + read_file(dir + f) + "\n";
+    return all;
+}
+
+TEST(JitReplay, SampleProgramsGiveIdenticalOutputsOnBothEngines) {
+    for (const std::string& prog : sample_programs()) {
+        for (const char* pcap : {"sample.pcap", "lb_traffic.pcap", "fw_traffic.pcap", "edge_cases.pcap"}) {
+            const std::string jit = replay_outputs(prog, pcap, "jit");
+            const std::string interp = replay_outputs(prog, pcap, "interp");
+            EXPECT_EQ(jit, interp) << prog << " on " << pcap;
+            EXPECT_NE(jit.find("exit 0"), std::string::npos) << prog << " on " << pcap << ": " << jit.substr(0, 400);
+        }
+    }
+}
+
+}  // namespace
+}  // namespace xdpdk::test
