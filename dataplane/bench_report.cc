@@ -31,8 +31,9 @@ std::string bench_table(const BenchSummary& s) {
     std::string out = line;
     std::snprintf(line, sizeof line, "%-8s %12s %10s %9s  %s\n", "engine", "packets", "ns/packet", "Mpps", "verdicts");
     out += line;
-    std::string notes;
+    std::string notes, vm_engines;
     for (const auto& r : s.engines) {
+        if (r.ran() && r.engine != "kernel") vm_engines += (vm_engines.empty() ? "" : ", ") + r.engine;
         if (!r.ran()) {
             out += r.engine;
             out.resize(out.size() + (r.engine.size() < 9 ? 9 - r.engine.size() : 1), ' ');
@@ -44,12 +45,12 @@ std::string bench_table(const BenchSummary& s) {
         out += line + verdict_text(r) + "\n";
         if (!r.note.empty()) notes += r.engine + ": " + r.note + "\n";
     }
-    if (s.restore_ns_per_packet > 0) {
+    if (s.restore_ns_per_packet > 0 && !vm_engines.empty()) {
         std::snprintf(line, sizeof line,
-                      "jit, interp: ns/packet includes restoring each packet into the frame before its run "
-                      "(%.1f ns/packet alone)\n",
+                      ": ns/packet includes restoring each packet into the frame before its run (%.1f ns/packet "
+                      "alone)\n",
                       s.restore_ns_per_packet);
-        notes += line;
+        notes += vm_engines + line;
     }
     return out + notes;
 }

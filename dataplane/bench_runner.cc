@@ -109,11 +109,12 @@ std::vector<size_t> every_position(size_t n) {
     return all;
 }
 
-// `count` positions spread evenly over a capture of n packets: a sample in
-// which each packet appears about as often as in the capture.
-std::vector<size_t> even_positions(size_t n, size_t count) {
+// `count` of `positions`, spread evenly: a sample in which each packet
+// appears about as often as among all of them.
+std::vector<size_t> even_sample(const std::vector<size_t>& positions, size_t count) {
     std::vector<size_t> out(count);
-    for (size_t j = 0; j < count; ++j) out[j] = static_cast<size_t>((static_cast<double>(j) + 0.5) * n / count);
+    const double step = static_cast<double>(positions.size()) / static_cast<double>(count);
+    for (size_t j = 0; j < count; ++j) out[j] = positions[static_cast<size_t>((static_cast<double>(j) + 0.5) * step)];
     return out;
 }
 
@@ -165,23 +166,37 @@ double measure_restore_ns(const BenchPackets& packets, double duration_s) {
 
 EngineResult bench_kernel(const KernelRunner& kernel, const BenchPackets& packets, double duration_s,
                           const ProgressFn& progress) {
+    // BPF_PROG_TEST_RUN refuses frames shorter than an Ethernet header.
+    std::vector<size_t> runnable;
+    for (size_t i = 0; i < packets.packets.size(); ++i)
+        if (packets.packets[i].size() >= vm::kEthHeaderLen) runnable.push_back(i);
+    if (runnable.empty())
+        return skipped_kernel("every packet is shorter than " + std::to_string(vm::kEthHeaderLen) +
+                              " bytes, which BPF_PROG_TEST_RUN refuses");
+    const size_t left_out = packets.packets.size() - runnable.size();
+
     const auto start = Clock::now();
-    // What one call costs besides the runs, from a first call on packet 0
-    // that is not counted.
-    auto calibration = kernel.run(packets.packets[0], kCalibrationRepeat);
-    if (!calibration) return skipped_kernel("packet 0: " + calibration.error().str());
+    // What one call costs besides the runs, from a first call that is not
+    // counted.
+    auto calibration = kernel.run(packets.packets[runnable[0]], kCalibrationRepeat);
+    if (!calibration) return skipped_kernel("packet " + std::to_string(runnable[0]) + ": " + calibration.error().str());
     const double run_estimate_ns = std::max(1.0, static_cast<double>(calibration->duration_ns));
     const double call_overhead_s =
         std::max(1e-6, seconds_since(start) - run_estimate_ns * kCalibrationRepeat * 1e-9);
 
-    auto distinct = group_identical(packets, every_position(packets.packets.size()));
+    auto distinct = group_identical(packets, runnable);
     const auto max_calls = static_cast<size_t>(std::max(1.0, kCallTimeShare * duration_s / call_overhead_s));
     std::string sample_note;
     if (distinct.size() > max_calls) {
         const size_t all = distinct.size();
-        distinct = group_identical(packets, even_positions(packets.packets.size(), max_calls));
+        distinct = group_identical(packets, even_sample(runnable, max_calls));
         sample_note = std::to_string(distinct.size()) + " of " + std::to_string(all) +
                       " distinct packets, at evenly spaced positions of the capture";
+    }
+    if (left_out > 0) {
+        if (!sample_note.empty()) sample_note += "; ";
+        sample_note += "left out " + std::to_string(left_out) + " packet" + (left_out == 1 ? "" : "s") +
+                       " shorter than " + std::to_string(vm::kEthHeaderLen) + " bytes, which it refuses";
     }
     uint64_t weight_left = 0;
     for (const auto& d : distinct) weight_left += d.weight;

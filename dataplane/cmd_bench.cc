@@ -15,7 +15,6 @@
 #include "global_set.h"
 #include "kernel_runner.h"
 #include "maps_json.h"
-#include "vm/jit/jit.h"
 #include "vm/object.h"
 
 namespace xdpdk::cli {
@@ -64,8 +63,11 @@ Result<std::vector<EngineChoice>> parse_engines(const std::string& list) {
 
 // A fresh object for each engine, so that every engine starts from the same
 // map contents: --set and --maps-in as replay applies them.
-Result<std::unique_ptr<vm::Object>> prepare_object(const BenchOptions& o) {
-    XDPDK_ASSIGN_OR_RETURN(auto obj, vm::Object::open(o.object_path));
+// Jit: load() compiles every XDP program (tail-call targets too).
+Result<std::unique_ptr<vm::Object>> prepare_object(const BenchOptions& o, vm::EngineKind engine) {
+    vm::ObjectOptions options;
+    options.engine = engine;
+    XDPDK_ASSIGN_OR_RETURN(auto obj, vm::Object::open(o.object_path, options));
     XDPDK_RETURN_IF_ERROR(apply_global_assignments(*obj, o.sets));
     MapsInput maps_in;
     if (!o.maps_in.empty()) {
@@ -82,14 +84,6 @@ Result<vm::Program*> choose_program(const vm::Object& obj, const std::string& na
     return obj.find_program(name);
 }
 
-// Every XDP program, as tail calls from machine code only reach programs
-// that have machine code too.
-Status compile_xdp_programs(vm::Object& obj) {
-    for (const auto& p : obj.programs())
-        if (p->type == vm::ProgType::Xdp && !p->jit) XDPDK_RETURN_IF_ERROR(vm::jit_compile(*p));
-    return {};
-}
-
 EngineResult skipped(std::string engine, std::string reason) {
     EngineResult r;
     r.engine = std::move(engine);
@@ -100,22 +94,21 @@ EngineResult skipped(std::string engine, std::string reason) {
 Result<EngineResult> run_engine(const EngineChoice& choice, const BenchOptions& o, const BenchPackets& packets,
                                 ProgressLine& progress) {
     const ProgressFn report = [&progress](const EngineResult& r, double elapsed) { progress.update(r, elapsed); };
-    XDPDK_ASSIGN_OR_RETURN(auto obj, prepare_object(o));
-    XDPDK_ASSIGN_OR_RETURN(vm::Program * prog, choose_program(*obj, o.prog));
-    switch (choice.engine) {
-        case Engine::Interp: return bench_interpreter(*prog, packets, o.duration_s, report);
-        case Engine::Jit: {
-            auto compiled = compile_xdp_programs(*obj);
-            if (!compiled) return skipped(choice.name, compiled.error().str());
-            return bench_jit(*prog, packets, o.duration_s, report);
-        }
-        case Engine::Kernel: {
-            auto kernel = KernelRunner::load(o.object_path, *obj, prog->name);
-            if (!kernel) return skipped(choice.name, kernel.error().str());
-            return bench_kernel(**kernel, packets, o.duration_s, report);
-        }
+    if (choice.engine == Engine::Jit) {
+        // The object loaded for the interpreter up front, so what fails here
+        // is the JIT: the row says why and the other engines still run.
+        auto obj = prepare_object(o, vm::EngineKind::Jit);
+        if (!obj) return skipped(choice.name, obj.error().str());
+        XDPDK_ASSIGN_OR_RETURN(vm::Program * prog, choose_program(**obj, o.prog));
+        if (!prog->jit) return skipped(choice.name, "prog '" + prog->name + "' has no machine code");
+        return bench_jit(*prog, packets, o.duration_s, report);
     }
-    return skipped(choice.name, "unknown engine");
+    XDPDK_ASSIGN_OR_RETURN(auto obj, prepare_object(o, vm::EngineKind::Interp));
+    XDPDK_ASSIGN_OR_RETURN(vm::Program * prog, choose_program(*obj, o.prog));
+    if (choice.engine == Engine::Interp) return bench_interpreter(*prog, packets, o.duration_s, report);
+    auto kernel = KernelRunner::load(o.object_path, *obj, prog->name);
+    if (!kernel) return skipped(choice.name, kernel.error().str());
+    return bench_kernel(**kernel, packets, o.duration_s, report);
 }
 
 Status bench(const BenchOptions& o) {
@@ -123,12 +116,18 @@ Status bench(const BenchOptions& o) {
         return make_error("--duration", "must be more than 0 and at most " + std::to_string(int(kMaxDurationS)) + " s");
     XDPDK_ASSIGN_OR_RETURN(auto engines, parse_engines(o.engines));
     // Checked once up front, so a bad object or --prog fails before any timing.
-    XDPDK_ASSIGN_OR_RETURN(auto obj, prepare_object(o));
+    XDPDK_ASSIGN_OR_RETURN(auto obj, prepare_object(o, vm::EngineKind::Interp));
     XDPDK_ASSIGN_OR_RETURN(vm::Program * prog, choose_program(*obj, o.prog));
     XDPDK_ASSIGN_OR_RETURN(auto packets, read_bench_packets(o.pcap_path));
 
-    BenchSummary summary{o.object_path, prog->name, prog->section, o.pcap_path, packets.packets.size(),
-                         packets.distinct, o.duration_s, {}};
+    BenchSummary summary;
+    summary.object_path = o.object_path;
+    summary.prog = prog->name;
+    summary.section = prog->section;
+    summary.pcap_path = o.pcap_path;
+    summary.pcap_packets = packets.packets.size();
+    summary.distinct_packets = packets.distinct;
+    summary.duration_s = o.duration_s;
     for (const auto& choice : engines) {
         if (choice.engine == Engine::Kernel) continue;
         summary.restore_ns_per_packet = measure_restore_ns(packets, std::min(kRestoreMeasureS, o.duration_s));

@@ -9,7 +9,6 @@
 #include "commands.h"
 #include "global_set.h"
 #include "prog_dump.h"
-#include "vm/jit/jit.h"
 #include "vm/object.h"
 
 namespace xdpdk::cli {
@@ -25,25 +24,24 @@ struct DumpOptions {
 };
 
 // The named program, or every XDP program of the object in section order.
-Result<std::vector<vm::Program*>> chosen_programs(const vm::Object& obj, const std::string& name) {
+Result<std::vector<const vm::Program*>> chosen_programs(const vm::Object& obj, const std::string& name) {
     if (!name.empty()) {
-        XDPDK_ASSIGN_OR_RETURN(vm::Program * prog, obj.find_program(name));
-        return std::vector<vm::Program*>{prog};
+        XDPDK_ASSIGN_OR_RETURN(const vm::Program* prog, obj.find_program(name));
+        return std::vector<const vm::Program*>{prog};
     }
-    std::vector<vm::Program*> progs;
+    std::vector<const vm::Program*> progs;
     for (const auto& p : obj.programs())
         if (p->type == vm::ProgType::Xdp) progs.push_back(p.get());
     if (progs.empty()) return make_error("object '" + obj.name() + "'", "has no XDP program");
     return progs;
 }
 
-// The program's machine code, compiled now unless the load did it.
-Result<JitedCode> jited_code(vm::Program& prog) {
-    if (!prog.jit) XDPDK_RETURN_IF_ERROR(vm::jit_compile(prog));
+Result<JitedCode> jited_code(const vm::Program& prog) {
+    if (!prog.jit) return make_error("prog '" + prog.name + "'", "has no machine code");
     return JitedCode{{prog.jit->code(), prog.jit->code_size()}, prog.jit->insn_offsets()};
 }
 
-Result<std::string> dump_program(vm::Program& prog, DumpKind kind, const DumpOptions& o) {
+Result<std::string> dump_program(const vm::Program& prog, DumpKind kind, const DumpOptions& o) {
     std::string out = dump_header(prog) + "\n";
     if (kind == DumpKind::Xlated) return out + format_xlated(prog);
     XDPDK_ASSIGN_OR_RETURN(JitedCode code, jited_code(prog));
@@ -52,14 +50,17 @@ Result<std::string> dump_program(vm::Program& prog, DumpKind kind, const DumpOpt
 }
 
 Status dump(const DumpOptions& o, DumpKind kind) {
-    XDPDK_ASSIGN_OR_RETURN(auto obj, vm::Object::open(o.object_path));
+    // Only jited needs the JIT; xlated works for programs it refuses too.
+    vm::ObjectOptions options;
+    options.engine = kind == DumpKind::Jited ? vm::EngineKind::Jit : vm::EngineKind::Interp;
+    XDPDK_ASSIGN_OR_RETURN(auto obj, vm::Object::open(o.object_path, options));
     XDPDK_RETURN_IF_ERROR(apply_global_assignments(*obj, o.sets));
     XDPDK_RETURN_IF_ERROR(obj->load());
     XDPDK_ASSIGN_OR_RETURN(auto progs, chosen_programs(*obj, o.prog));
     // Everything is formatted before anything is printed, so a failure leaves
     // no partial dump on stdout.
     std::string out;
-    for (vm::Program* prog : progs) {
+    for (const vm::Program* prog : progs) {
         if (!out.empty()) out += "\n";
         XDPDK_ASSIGN_OR_RETURN(std::string text, dump_program(*prog, kind, o));
         out += text;

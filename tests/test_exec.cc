@@ -84,7 +84,7 @@ TEST(Exec, FailuresPrintTheReasonAndExitNonZero) {
         {program_hex(".insn 0xff, 0, 0, 0, 0\nexit"), {}, "insn 0: unknown opcode 0xff"},
         {program_hex("r0 = 1"), {}, "last instruction is not exit or goto"},
         {program_hex("call 14\nexit"), {}, "unknown helper bpf_get_current_pid_tgid#14"},
-        {program_hex("r0 = 1\nexit"), {"--engine", "jit"}, "JIT engine is not built"},
+        {program_hex("f: call f\nexit"), {"--engine", "interp"}, "call depth exceeds 8 frames"},
         {program_hex("r0 = 1\nexit"), {"--engine", "turbo"}, "unknown engine 'turbo'"},
         {program_hex("f: call f\nexit"), {}, "call depth exceeds 8 frames"},
     };

@@ -464,6 +464,77 @@ TEST(JitInline, SmpProcessorIdIsInlined) {
     EXPECT_EQ(run_raw(*prog, nullptr, 0, ex), 3u);
 }
 
+// ---- read-only maps ----
+
+// Returns 1000 + the sign-extended byte at value[5] when the u32 knob at
+// value[0] is set, else 2.
+constexpr const char* kKnob = R"(
+        r1 = 0x3333 ll
+        r2 = *(u32 *)(r1 +0)
+        if r2 == 0 goto off
+        r0 = *(s8 *)(r1 +5)
+        r0 += 1000
+        exit
+    off:
+        r0 = 2
+        exit)";
+
+std::unique_ptr<Program> build_with_value(Map& map, uint32_t offset) {
+    auto prog = build(kKnob);
+    if (!prog) return nullptr;
+    const uint64_t ptr = reinterpret_cast<uint64_t>(map.value_base()) + offset;
+    prog->insns[0].imm = static_cast<int32_t>(static_cast<uint32_t>(ptr));
+    prog->insns[1].imm = static_cast<int32_t>(static_cast<uint32_t>(ptr >> 32));
+    prog->lddw_origins.push_back(LddwOrigin{0, &map, offset, true});
+    return prog;
+}
+
+TEST(JitReadOnly, FrozenReadOnlyValuesAreFoldedAndWritableOnesAreNot) {
+    constexpr uint32_t kRdonlyProg = 1u << 7;
+    auto map = create_map(MapSpec{"obj.rodata", static_cast<uint32_t>(MapType::Array), 4, 8, 1, kRdonlyProg}, 1);
+    ASSERT_TRUE(map.ok()) << map.error().str();
+    Map& m = **map;
+    auto set_value = [&](uint32_t knob, int8_t byte) {
+        uint8_t v[8] = {};
+        std::memcpy(v, &knob, 4);
+        v[5] = static_cast<uint8_t>(byte);
+        const uint32_t key = 0;
+        ASSERT_EQ(m.user_update(&key, v, kAny), 0);
+    };
+    auto prog = build_with_value(m, 0);
+    ASSERT_TRUE(prog);
+
+    // Not frozen yet: userspace may still change it, so the code must load it.
+    set_value(1, -3);
+    ASSERT_TRUE(jit_compile(*prog).ok());
+    const size_t unfolded_size = prog->jit->code_size();
+    ExecContext ex;
+    EXPECT_EQ(run_raw(*prog, nullptr, 0, ex), 997u);
+    set_value(0, -3);
+    EXPECT_EQ(run_raw(*prog, nullptr, 0, ex), 2u);
+
+    set_value(1, -7);
+    m.freeze();
+    EXPECT_EQ(expect_engines_agree(*prog, {}, "frozen knob set"), 993u);
+    ASSERT_TRUE(jit_compile(*prog).ok());
+    EXPECT_LT(prog->jit->code_size(), unfolded_size) << "the loads and the branch should be gone";
+}
+
+TEST(JitReadOnly, AFrozenMapProgramsMayWriteIsNotFolded) {
+    auto map = create_map(MapSpec{"obj.data", static_cast<uint32_t>(MapType::Array), 4, 8, 1, 0}, 1);
+    ASSERT_TRUE(map.ok()) << map.error().str();
+    Map& m = **map;
+    auto prog = build_with_value(m, 0);
+    ASSERT_TRUE(prog);
+    m.freeze();
+    ASSERT_TRUE(jit_compile(*prog).ok());
+    ExecContext ex;
+    EXPECT_EQ(run_raw(*prog, nullptr, 0, ex), 2u);
+    m.value_base()[0] = 1;  // as a program's store would
+    m.value_base()[5] = 4;
+    EXPECT_EQ(run_raw(*prog, nullptr, 0, ex), 1004u);
+}
+
 // ---- atomics really are atomic ----
 
 TEST(JitAtomics, ConcurrentLockedAddsLoseNothing) {
@@ -656,14 +727,23 @@ std::vector<std::string> sample_programs() {
 }
 
 // Everything replay writes, except the summary line naming the engine.
-std::string replay_outputs(const std::string& prog, const std::string& pcap, const std::string& engine) {
+std::string replay_outputs(const std::string& prog, const std::string& pcap, const std::string& engine,
+                           const std::vector<std::string>& extra = {}) {
     const std::string dir = temp_dir();
-    auto r = run_command({xdpdk_binary(), "replay", prog_path(prog), source_path("pcaps/" + pcap), "--engine",
-                          engine, "--out", dir + "/out", "--jsonl", dir + "/records.jsonl", "--maps-out",
-                          dir + "/maps.json", "--cpus", "2"});
-    std::string all = "exit " + std::to_string(r.exit_code) + "\n" + r.err;
-    std::istringstream lines(r.out);
+    std::vector<std::string> args = {xdpdk_binary(), "replay", prog_path(prog), source_path("pcaps/" + pcap),
+                                     "--engine", engine, "--out", dir + "/out", "--jsonl", dir + "/records.jsonl",
+                                     "--maps-out", dir + "/maps.json", "--cpus", "2"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = run_command(args);
+    std::string all = "exit " + std::to_string(r.exit_code) + "\n";
     std::string line;
+    // Trace lines carry a pid and a time stamp; keep what the program printed.
+    std::istringstream err_lines(r.err);
+    while (std::getline(err_lines, line)) {
+        const size_t at = line.find("bpf_trace_printk: ");
+        all += (at == std::string::npos ? line : line.substr(at)) + "\n";
+    }
+    std::istringstream lines(r.out);
     while (std::getline(lines, line))
         if (line.rfind("prog ", 0) != 0) all += line + "\n";
     for (const char* f : {"/records.jsonl", "/maps.json", "/out/pass.pcap", "/out/tx.pcap", "/out/redirect.pcap"})
@@ -671,15 +751,34 @@ std::string replay_outputs(const std::string& prog, const std::string& pcap, con
     return all;
 }
 
+// Where two long outputs first differ, with some context.
+std::string first_difference(const std::string& a, const std::string& b) {
+    size_t i = 0;
+    while (i < a.size() && i < b.size() && a[i] == b[i]) ++i;
+    const size_t from = i < 80 ? 0 : i - 80;
+    return "at byte " + std::to_string(i) + ":\n  " + a.substr(from, 200) + "\nvs\n  " + b.substr(from, 200);
+}
+
 TEST(JitReplay, SampleProgramsGiveIdenticalOutputsOnBothEngines) {
     for (const std::string& prog : sample_programs()) {
         for (const char* pcap : {"sample.pcap", "lb_traffic.pcap", "fw_traffic.pcap", "edge_cases.pcap"}) {
             const std::string jit = replay_outputs(prog, pcap, "jit");
             const std::string interp = replay_outputs(prog, pcap, "interp");
-            EXPECT_EQ(jit, interp) << prog << " on " << pcap;
+            EXPECT_TRUE(jit == interp) << prog << " on " << pcap << " " << first_difference(jit, interp);
             EXPECT_NE(jit.find("exit 0"), std::string::npos) << prog << " on " << pcap << ": " << jit.substr(0, 400);
         }
     }
+}
+
+// The knobs are .rodata: the JIT folds them, so set ones must still act.
+TEST(JitReplay, ReadOnlyKnobsSetBeforeLoadActTheSameOnBothEngines) {
+    const std::vector<std::string> knobs = {"--set", "blocked_proto=17", "--set", "max_frame_len=300",
+                                            "--set", "log_drops=1", "--trace"};
+    const std::string jit = replay_outputs("global_config", "sample.pcap", "jit", knobs);
+    const std::string interp = replay_outputs("global_config", "sample.pcap", "interp", knobs);
+    EXPECT_TRUE(jit == interp) << first_difference(jit, interp);
+    EXPECT_NE(jit.find("exit 0\nbpf_trace_printk: xdp drop"), std::string::npos) << jit.substr(0, 600);
+    EXPECT_TRUE(jit != replay_outputs("global_config", "sample.pcap", "jit")) << "the knobs change the verdicts";
 }
 
 }  // namespace

@@ -378,7 +378,6 @@ Status Object::Impl::load() {
         built[i]->section = p.section;
         built[i]->frags = p.frags;
         built[i]->lddw_origins = std::move(linked.lddw_origins);
-        if (opts.engine == EngineKind::Jit) XDPDK_RETURN_IF_ERROR(jit_compile(*built[i]));
     }
     for (const ProgArrayInit& init : prog_array_inits) {
         const Program& p = *programs[init.program];
@@ -386,6 +385,12 @@ Status Object::Impl::load() {
             return make_error("map " + quoted(init.map->name()),
                               "slot " + std::to_string(init.slot) + ": " + not_xdp(p).str());
     }
+    // .rodata is final from here on, as libbpf freezes it before loading
+    // programs; the JIT folds loads from it into constants.
+    for (Map* m : rodata_maps) m->freeze();
+    if (opts.engine == EngineKind::Jit)
+        for (const auto& b : built)
+            if (b) XDPDK_RETURN_IF_ERROR(jit_compile(*b));
     // Nothing can fail from here on: commit, keeping Program addresses stable.
     for (size_t i = 0; i < programs.size(); ++i)
         if (built[i]) *programs[i] = std::move(*built[i]);
@@ -393,7 +398,6 @@ Status Object::Impl::load() {
         if (long err = init.map->set_program(init.slot, programs[init.program].get()); err != 0)
             return make_error("map " + quoted(init.map->name()), "cannot set slot " + std::to_string(init.slot) +
                                                                      ": " + std::strerror(int(-err)));
-    for (Map* m : rodata_maps) m->freeze();
     loaded = true;
     return {};
 }

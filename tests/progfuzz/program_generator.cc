@@ -162,7 +162,13 @@ public:
         emit(op, dst, src, 0, imm);
     }
     size_t size() const { return code_.size(); }
-    std::vector<RawInsn> finish() {
+    // Marks where the next function's code starts (main first).
+    void begin_function() { function_starts_.push_back(code_.size()); }
+
+    // Lays the functions out in `order` (a permutation starting with main),
+    // then turns labels into offsets.
+    std::vector<RawInsn> finish(const std::vector<size_t>& order) {
+        reorder(order);
         for (const Fixup& f : fixups_) {
             require(labels_[f.label] >= 0, "jump to an unbound label");
             const int64_t rel = labels_[f.label] - static_cast<int64_t>(f.insn) - 1;
@@ -180,9 +186,36 @@ private:
         size_t insn;
         int label;
     };
+
+    void reorder(const std::vector<size_t>& order) {
+        const size_t n = function_starts_.size();
+        require(order.size() == n && (n == 0 || order[0] == 0), "bad function order");
+        std::vector<size_t> end(n), new_start(n);
+        for (size_t f = 0; f < n; ++f) end[f] = f + 1 < n ? function_starts_[f + 1] : code_.size();
+        std::vector<RawInsn> laid_out;
+        for (size_t f : order) {
+            new_start[f] = laid_out.size();
+            laid_out.insert(laid_out.end(), code_.begin() + static_cast<ptrdiff_t>(function_starts_[f]),
+                            code_.begin() + static_cast<ptrdiff_t>(end[f]));
+        }
+        // Every label is bound inside a function (each ends with exit).
+        auto moved = [&](int64_t pos) -> int64_t {
+            if (pos < 0) return pos;
+            for (size_t f = 0; f < n; ++f)
+                if (static_cast<size_t>(pos) >= function_starts_[f] && static_cast<size_t>(pos) < end[f])
+                    return pos - static_cast<int64_t>(function_starts_[f]) + static_cast<int64_t>(new_start[f]);
+            require(false, "label outside every function");
+            return pos;
+        };
+        for (int64_t& l : labels_) l = moved(l);
+        for (Fixup& f : fixups_) f.insn = static_cast<size_t>(moved(static_cast<int64_t>(f.insn)));
+        code_ = std::move(laid_out);
+    }
+
     std::vector<RawInsn> code_;
     std::vector<int64_t> labels_;
     std::vector<Fixup> fixups_;
+    std::vector<size_t> function_starts_;
 };
 
 struct Subprog {
@@ -214,9 +247,15 @@ public:
         }
         const int budget = rng_.range(20, 80);
         gen_main(static_cast<int>(c.mem.size()), std::max(8, budget - 10 - 8 * nsubs));
-        for (int i = 0; i < nsubs; ++i)
-            if (subs_[i].called) gen_subprog(i);
-        c.program = e_.finish();
+        std::vector<size_t> order = {0};
+        for (int i = 0; i < nsubs; ++i) {
+            if (!subs_[i].called) continue;
+            gen_subprog(i);
+            order.push_back(order.size());
+        }
+        // Callees may sit before their callers, as the kernel allows.
+        for (size_t k = order.size() - 1; k > 1; --k) std::swap(order[k], order[1 + rng_.below(k)]);
+        c.program = e_.finish(order);
         return c;
     }
 
@@ -228,6 +267,7 @@ private:
         arena_size_ = mem_size;
         reserved_ = bit(kArenaReg) | bit(kFramePointer);
         st_ = FlowState{};
+        e_.begin_function();
         e_.emit(Op::Mov64Reg, kArenaReg, 1);
         st_.define(2);  // the buffer length
         for (int r : {1, 3, 4, 5, 6, 7, 8}) poison(r);
@@ -259,6 +299,8 @@ private:
         reserved_ = bit(kFramePointer) | (s.arena_size ? bit(kArenaReg) : 0);
         st_ = FlowState{};
         nesting_ = 0;
+        loop_depth_ = 0;
+        e_.begin_function();
         e_.bind(s.label);
         const int first_arg = s.arena_size ? 2 : 1;
         for (int k = 0; k < s.nargs; ++k) st_.define(first_arg + k);
@@ -279,6 +321,7 @@ private:
     // slot anywhere shows in the result.
     void fold_into_r0() {
         static const std::vector<Op> kMix = {Op::Add64Reg, Op::Xor64Reg, Op::Sub64Reg};
+        define_r0();
         for (int r = 1; r <= 9; ++r)
             if (st_.has(r) && rng_.chance(60)) e_.emit(rng_.pick(kMix), 0, r);
         for (int n = rng_.range(0, 2); n > 0; --n) {
@@ -325,7 +368,27 @@ private:
         if (r < 77) return local_call();
         if (r < 86 && can_nest) return diamond();
         if (r < 93 && can_nest) return loop();
+        if (r < (fn_index_ < 0 ? 95 : 99)) return early_exit();
         alu();
+    }
+
+    // A conditional return from the middle of the function (from main it
+    // skips the buffer fold; the runner still compares the buffer).
+    void early_exit() {
+        const int skip = e_.new_label();
+        cond_jump(skip);
+        const FlowState at_branch = st_;
+        if (rng_.chance(30)) e_.emit(Op::Mov64Imm, 0, 0, 0, imm32());
+        else define_r0();
+        e_.emit(Op::Exit);
+        e_.bind(skip);
+        st_ = at_branch;
+    }
+
+    void define_r0() {
+        if (st_.has(0)) return;
+        e_.emit(Op::Mov64Imm, 0, 0, 0, imm32());
+        st_.define(0);
     }
 
     void cond_jump(int label) {
@@ -371,7 +434,9 @@ private:
         e_.bind(head);
         if (variant == 2) e_.emit_to(wide ? Op::Jeq64Imm : Op::Jeq32Imm, out, rc, 0, 0);
         ++nesting_;
+        ++loop_depth_;
         gen_block(rng_.range(1, 4));
+        --loop_depth_;
         --nesting_;
         require(st_.covers(at_head), "loop body forgot what its head relies on");
         switch (variant) {
@@ -509,11 +574,8 @@ private:
         // with r0 and leaves the old value there.
         const bool writes_src = is_fetch_atomic(op) && !is_cmpxchg(op);
         const int src = writes_src ? scalar_rw() : scalar();
-        if (is_cmpxchg(op) && !st_.has(0)) {
-            e_.emit(Op::Mov64Imm, 0, 0, 0, imm32());
-            st_.define(0);
-        }
-        const auto [base, off, temp] = address(on_stack, addr, src);
+        if (is_cmpxchg(op)) define_r0();
+        const auto [base, off, temp] = address(on_stack, addr, src, is_cmpxchg(op) ? 0 : -1);
         e_.emit(op, base, src, off);
         if (is_cmpxchg(op)) st_.define(0);
         if (temp >= 0) poison(temp);
@@ -527,13 +589,15 @@ private:
 
     // Where the access at `addr` (from r10 or from the arena start at r9)
     // takes its base: the region's own register, or a pointer derived from it
-    // into a scratch register r1-r5 other than `keep`.
-    Address address(bool on_stack, int addr, int keep) {
+    // into another register (not `keep` or `keep2`). Inside a loop only r1-r5
+    // may hold one: the loop body must not lose anything else it relies on.
+    Address address(bool on_stack, int addr, int keep, int keep2 = -1) {
         const int region = on_stack ? kFramePointer : kArenaReg;
         if (!rng_.chance(35)) return {region, addr, -1};
-        int temp;
-        do temp = rng_.range(1, 5);
-        while (temp == keep);
+        uint16_t allowed = loop_depth_ ? uint16_t{0b111110} : writable_mask();
+        for (int k : {keep, keep2})
+            if (k >= 0) allowed &= static_cast<uint16_t>(~bit(k));
+        const int temp = rng_.pick_bit(allowed);
         const int delta = on_stack ? -rng_.range(0, kStackSize) : rng_.range(0, arena_size_);
         e_.emit(Op::Mov64Reg, temp, region);
         st_.forget(temp);
@@ -679,7 +743,7 @@ private:
         switch (rng_.below(6)) {
             case 0: return rng_.range(-16, 16);
             case 1: case 2: return rng_.pick(kEdges);
-            case 3: return static_cast<int32_t>(uint32_t{1} << rng_.below(32)) - static_cast<int32_t>(rng_.below(2));
+            case 3: return static_cast<int32_t>((uint32_t{1} << rng_.below(32)) - static_cast<uint32_t>(rng_.below(2)));
             default: return static_cast<int32_t>(static_cast<uint32_t>(rng_.next()));
         }
     }
@@ -716,6 +780,7 @@ private:
     int arena_size_ = 0;     // bytes at r9; 0: this function has no arena
     uint16_t reserved_ = 0;  // registers this code may read but not write
     int nesting_ = 0;
+    int loop_depth_ = 0;     // enclosing loops in this function
     size_t budget_end_ = 0;  // no new snippets once emitted() reaches this
     size_t poison_insns_ = 0;
 };

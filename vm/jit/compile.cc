@@ -38,7 +38,7 @@ Op four_group_base(Op op) {
 }
 
 Emitter::Emitter(const Program& p, const JitOptions& o, x86::Assembler& assembler, std::string subj)
-    : prog(p), opts(o), a(assembler), subject(std::move(subj)) {
+    : prog(p), opts(o), a(assembler), subject(std::move(subj)), known(p) {
     bmi2 = opts.use_bmi2 && asmjit::CpuInfo::host().hasFeature(asmjit::CpuFeatures::X86::kBMI2);
 }
 
@@ -59,6 +59,13 @@ Status Emitter::emit_instruction(size_t at) {
         emit_frame_push();
     }
     a.bind(insn_labels[pc]);
+    if (block_start[pc]) known.forget_all();
+    Status st = emit_by_class(in);
+    if (st.ok() && in.op != Op::LddwTail) known.after(pc);
+    return st;
+}
+
+Status Emitter::emit_by_class(const Insn& in) {
     switch (op_info(in.op).kind) {
         case Kind::AluImm:
         case Kind::AluReg:

@@ -13,6 +13,15 @@ Status Emitter::emit_jump(const Insn& in) {
         return {};
     }
     const asmjit::Label target = insn_labels[static_cast<size_t>(static_cast<int64_t>(pc) + in.off + 1)];
+    // Operands known at compile time (a folded read-only value) decide the
+    // jump here: a disabled knob's code is never reached.
+    const auto known_dst = known.scalar(in.dst);
+    const auto known_src = info.kind == Kind::JmpImm ? std::optional<uint64_t>(static_cast<uint64_t>(int64_t{in.imm}))
+                                                     : known.scalar(in.src);
+    if (known_dst && known_src) {
+        if (jump_taken(in.op, *known_dst, *known_src)) a.jmp(target);
+        return {};
+    }
     const x86::Gp dst = reg_sized(in.dst, info.is64);
     const Op base = four_group_base(in.op);
     if (info.kind == Kind::JmpImm) {

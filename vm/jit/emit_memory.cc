@@ -7,6 +7,13 @@ namespace xdpdk::vm::jit {
 
 Status Emitter::emit_memory(const Insn& in) {
     const OpInfo& info = op_info(in.op);
+    if (info.kind == Kind::Ldx || info.kind == Kind::Ldxs) {
+        if (const auto value = known.folded_load(in)) {
+            if (*value == 0) a.xor_(reg32(in.dst), reg32(in.dst));
+            else a.mov(reg64(in.dst), *value);
+            return {};
+        }
+    }
     switch (in.op) {
         case Op::LdxB: a.movzx(reg32(in.dst), x86::byte_ptr(reg64(in.src), in.off)); break;
         case Op::LdxH: a.movzx(reg32(in.dst), x86::word_ptr(reg64(in.src), in.off)); break;

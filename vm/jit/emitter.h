@@ -25,6 +25,7 @@
 #include "../error.h"
 #include "../program.h"
 #include "jit.h"
+#include "known_values.h"
 
 namespace xdpdk::vm::jit {
 
@@ -99,8 +100,10 @@ public:
     std::vector<asmjit::Label> callee_labels; // prologue before a call target; invalid otherwise
     std::vector<bool> block_start;            // reached other than by falling through from i - 1
     asmjit::Label epilogue, depth_fault;
+    KnownValues known;  // at the instruction being emitted
 
 private:
+    Status emit_by_class(const Insn& in);
     void emit_frame_push();
     bool falls_through_to(size_t pc) const;
     Status emit_alu_binary(const Insn& in, const OpInfo& info);
