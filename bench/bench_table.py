@@ -95,15 +95,12 @@ def main(paths):
     results = {}
     for p in paths:
         results.update(load(p))
-    scenarios = []
-    for kind, scen, length in results:
-        if (scen, length) not in scenarios:
-            scenarios.append((scen, length))
-    order = []
-    for s, l in scenarios:
-        if s not in order:
-            order.append(s)
-    scenarios.sort(key=lambda sl: (order.index(sl[0]), sl[1]))
+    # The samples' order (tests/tools/sample_scenarios.cc); runs with random
+    # interleaving write them in any order.
+    known = ["xdp_pass", "xdp_drop", "mac_swap", "pkt_counter", "firewall", "load_balancer", "redirect_paired",
+             "tail_calls", "meta_tail", "global_config_defaults", "global_config_set"]
+    scenarios = sorted({(scen, length) for _, scen, length in results},
+                       key=lambda sl: (known.index(sl[0]) if sl[0] in known else len(known), sl[0], sl[1]))
 
     notes = []  # distinct error texts, numbered
 

@@ -32,6 +32,8 @@ std::string bench_table(const BenchSummary& summary);
 //  "duration_s", "restore_ns_per_packet" (when measured), "engines": [{"engine", "status": "ok", "note", "packets",
 //  "ns_per_packet", "mpps", "run_ns", "wall_ns", "verdicts": {"XDP_PASS": n,
 //  ...}} or {"engine", "status": "skipped", "reason"}]}
+// (For the kernel, ns_per_packet weights each packet's time by how often it
+// occurs in the capture, so it differs from run_ns / packets.)
 nlohmann::ordered_json bench_json(const BenchSummary& summary);
 
 // "\r<engine>: 0.4/1.0 s, 1234567 packets, 81.2 ns/packet" on stderr, at

@@ -1,7 +1,8 @@
 // `xdpdk bench PROG.o --pcap FILE`: how fast each engine runs a program over
-// a capture's packets: ns/packet and Mpps per engine (the interpreter, and
-// where bpf() is allowed the kernel's own JIT on the same object), with the
-// verdicts each engine returned so a run that took another path shows.
+// a capture's packets: ns/packet and Mpps per engine (xdpdk's JIT and
+// interpreter, and where bpf() is allowed the kernel's own JIT on the same
+// object), with the verdicts each engine returned so a run that took another
+// path shows. Engines that cannot run get a row saying why.
 #include <algorithm>
 #include <cstdio>
 #include <memory>
@@ -128,11 +129,10 @@ Status bench(const BenchOptions& o) {
     summary.pcap_packets = packets.packets.size();
     summary.distinct_packets = packets.distinct;
     summary.duration_s = o.duration_s;
-    for (const auto& choice : engines) {
-        if (choice.engine == Engine::Kernel) continue;
+    const bool vm_engine = std::any_of(engines.begin(), engines.end(),
+                                       [](const EngineChoice& c) { return c.engine != Engine::Kernel; });
+    if (vm_engine)
         summary.restore_ns_per_packet = measure_restore_ns(packets, std::min(kRestoreMeasureS, o.duration_s));
-        break;
-    }
     {
         ProgressLine progress(!o.quiet, o.duration_s);
         for (const auto& choice : engines) {

@@ -49,7 +49,7 @@ void compile(Program& prog) {
 
 void decode_and_compile(const uint8_t* data, size_t size) {
     std::vector<RawInsn> insns(size / sizeof(RawInsn));
-    std::memcpy(insns.data(), data, insns.size() * sizeof(RawInsn));
+    if (!insns.empty()) std::memcpy(insns.data(), data, insns.size() * sizeof(RawInsn));
     const size_t count = insns.size();
     auto prog = make_program("prog 'fuzz'", std::move(insns));
     if (!prog) return check_error(prog.error(), count);

@@ -464,6 +464,47 @@ TEST(JitInline, SmpProcessorIdIsInlined) {
     EXPECT_EQ(run_raw(*prog, nullptr, 0, ex), 3u);
 }
 
+// bpf_csum_diff(mem, F, mem + 64, T, seed) with constant sizes: the inline
+// sums against the helper, with data that makes every carry happen.
+TEST(JitInline, CsumDiffWithConstantSizesIsInlinedAndMatchesTheHelper) {
+    std::mt19937 rng(9);
+    const uint32_t sizes[] = {0, 4, 8, 20, 64};
+    const uint32_t seeds[] = {0, 1, 0xffffffff, 0x8000ffff, 0x12345678};
+    for (uint32_t from_size : sizes) {
+        for (uint32_t to_size : sizes) {
+            const std::string text = "r6 = r1\nr5 = *(u32 *)(r1 +128)\nr2 = " + std::to_string(from_size) +
+                                     "\nr3 = r1\nr3 += 64\nr4 = " + std::to_string(to_size) +
+                                     "\ncall bpf_csum_diff\nexit\n";
+            auto prog = build(text);
+            ASSERT_TRUE(prog);
+            for (uint32_t seed : seeds) {
+                for (int fill = 0; fill < 3; ++fill) {
+                    std::vector<uint8_t> mem(132);
+                    for (size_t i = 0; i < 128; ++i)
+                        mem[i] = fill == 0 ? 0xff : fill == 1 ? 0 : static_cast<uint8_t>(rng());
+                    std::memcpy(mem.data() + 128, &seed, 4);
+                    const std::string what = "from " + std::to_string(from_size) + " to " + std::to_string(to_size) +
+                                             " seed " + std::to_string(seed) + " fill " + std::to_string(fill);
+                    JitOptions called;
+                    called.inline_helpers = false;
+                    expect_engines_agree(*prog, mem, what + " inlined");
+                    expect_engines_agree(*prog, mem, what + " called", called);
+                    if (testing::Test::HasFailure()) return;
+                }
+            }
+            ASSERT_TRUE(jit_compile(*prog).ok());
+            EXPECT_FALSE(code_contains_pointer(*prog->jit, reinterpret_cast<const void*>(find_helper(28))));
+        }
+    }
+    // A size the JIT does not know (from memory) keeps the helper call.
+    auto prog = build("r2 = *(u32 *)(r1 +0)\nr3 = r1\nr4 = 4\nr5 = 0\ncall bpf_csum_diff\nexit");
+    ASSERT_TRUE(prog);
+    ASSERT_TRUE(jit_compile(*prog).ok());
+    EXPECT_TRUE(code_contains_pointer(*prog->jit, reinterpret_cast<const void*>(find_helper(28))));
+    std::vector<uint8_t> mem = {6, 0, 0, 0, 1, 2, 3, 4};
+    expect_engines_agree(*prog, mem, "size from memory");
+}
+
 // ---- read-only maps ----
 
 // Returns 1000 + the sign-extended byte at value[5] when the u32 knob at

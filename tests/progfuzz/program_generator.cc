@@ -417,7 +417,9 @@ private:
     // A counted loop, 1 to kMaxLoopCount iterations, with the counter in a
     // callee-saved register the body may read but not write.
     void loop() {
-        const uint16_t free = static_cast<uint16_t>((bit(6) | bit(7) | bit(8)) & ~reserved_);
+        uint16_t free = 0;
+        for (int r = kFirstCounter; r <= kLastCounter; ++r)
+            if (!(reserved_ & bit(r))) free |= bit(r);
         if (!free) return alu();
         const int rc = rng_.pick_bit(free);
         const int count = rng_.range(1, kMaxLoopCount);

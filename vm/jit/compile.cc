@@ -59,9 +59,16 @@ Status Emitter::emit_instruction(size_t at) {
         emit_frame_push();
     }
     a.bind(insn_labels[pc]);
-    if (block_start[pc]) known.forget_all();
+    if (block_start[pc]) {
+        known.forget_all();
+        reachable = true;
+    }
+    // Nothing jumps here and nothing falls through (after a jump decided at
+    // compile time, say): no code.
+    if (!reachable) return {};
     Status st = emit_by_class(in);
     if (st.ok() && in.op != Op::LddwTail) known.after(pc);
+    if (in.op == Op::Exit || in.op == Op::Ja || in.op == Op::Ja32) reachable = false;
     return st;
 }
 

@@ -83,10 +83,11 @@ Status Emitter::emit_alu_binary(const Insn& in, const OpInfo& info) {
                 if (in.dst != in.src || !is64) a.mov(dst, src);
             } else if (k == 0) {
                 a.xor_(reg32(in.dst), reg32(in.dst));
-            } else if (is64) {
+            } else if (is64 && k < 0) {
                 a.mov(dst, static_cast<int64_t>(k));
             } else {
-                a.mov(dst, static_cast<uint32_t>(k));
+                // Writing the 32-bit register zero-extends: shorter, same value.
+                a.mov(reg32(in.dst), static_cast<uint32_t>(k));
             }
             break;
         case Op::Lsh64Imm:

@@ -42,6 +42,7 @@ bool Emitter::emit_inline_helper(const Insn& in) {
             a.mov(x86::eax, x86::dword_ptr(kExReg, offsetof(ExecContext, cpu)));
             return true;
         case helper_id::MapLookupElem: return emit_inline_array_lookup();
+        case helper_id::CsumDiff: return emit_inline_csum_diff();
         default: return false;
     }
 }
@@ -106,6 +107,59 @@ bool Emitter::emit_inline_array_lookup() {
     a.bind(null);
     a.xor_(x86::eax, x86::eax);
     a.bind(done);
+    return true;
+}
+
+// bpf_csum_diff(from = r1, from_size = r2, to = r3, to_size = r4, seed = r5)
+// when both sizes are immediates, multiples of 4 and small: the word sums are
+// unrolled. As the helper: 32-bit words summed in 64 bits and folded with
+// end-around carry, from's sum complemented and added to to's (seeded) sum,
+// the result folded to 16 bits. r1-r5 are left unchanged.
+bool Emitter::emit_inline_csum_diff() {
+    constexpr uint64_t kMaxInlineBytes = 64;
+    const auto from_size = known.immediate(2), to_size = known.immediate(4);
+    if (!from_size || !to_size) return false;
+    const uint32_t from_bytes = static_cast<uint32_t>(*from_size), to_bytes = static_cast<uint32_t>(*to_size);
+    if (from_bytes % 4 || to_bytes % 4 || from_bytes > kMaxInlineBytes || to_bytes > kMaxInlineBytes) return false;
+
+    // acc (64-bit, its 32-bit start already in place) += the words at base;
+    // then fold to 32 bits with end-around carry.
+    auto sum_words = [&](const x86::Gp& acc, const x86::Gp& base, uint32_t bytes) {
+        for (uint32_t i = 0; i < bytes; i += 4) {
+            a.mov(x86::r11d, x86::dword_ptr(base, static_cast<int32_t>(i)));
+            a.add(acc, kScratch2);
+        }
+        a.mov(kScratch2, acc);
+        a.shr(kScratch2, 32);
+        a.add(sized(acc, 4), x86::r11d);
+        a.adc(sized(acc, 4), 0);
+    };
+    const x86::Gp from = reg64(1), to = reg64(3);
+    const x86::Gpd seed = x86::r8d;  // r5
+    if (from_bytes && to_bytes) {
+        a.mov(x86::eax, seed);
+        sum_words(x86::rax, to, to_bytes);
+        a.xor_(x86::r10d, x86::r10d);
+        sum_words(kScratch, from, from_bytes);
+        a.not_(x86::r10d);
+        a.add(x86::eax, x86::r10d);
+        a.adc(x86::eax, 0);
+    } else if (to_bytes) {
+        a.mov(x86::eax, seed);
+        sum_words(x86::rax, to, to_bytes);
+    } else if (from_bytes) {
+        a.mov(x86::eax, seed);
+        a.not_(x86::eax);
+        sum_words(x86::rax, from, from_bytes);
+        a.not_(x86::eax);
+    } else {
+        a.mov(x86::eax, seed);
+    }
+    // csum_from32to16: sum += rol(sum, 16); return sum >> 16.
+    a.mov(x86::r10d, x86::eax);
+    a.rol(x86::r10d, 16);
+    a.add(x86::eax, x86::r10d);
+    a.shr(x86::eax, 16);
     return true;
 }
 

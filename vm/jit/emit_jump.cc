@@ -19,7 +19,10 @@ Status Emitter::emit_jump(const Insn& in) {
     const auto known_src = info.kind == Kind::JmpImm ? std::optional<uint64_t>(static_cast<uint64_t>(int64_t{in.imm}))
                                                      : known.scalar(in.src);
     if (known_dst && known_src) {
-        if (jump_taken(in.op, *known_dst, *known_src)) a.jmp(target);
+        if (jump_taken(in.op, *known_dst, *known_src)) {
+            a.jmp(target);
+            reachable = false;
+        }
         return {};
     }
     const x86::Gp dst = reg_sized(in.dst, info.is64);

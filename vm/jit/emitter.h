@@ -101,6 +101,7 @@ public:
     std::vector<bool> block_start;            // reached other than by falling through from i - 1
     asmjit::Label epilogue, depth_fault;
     KnownValues known;  // at the instruction being emitted
+    bool reachable = true;  // the instruction being emitted can run
 
 private:
     Status emit_by_class(const Insn& in);
@@ -113,6 +114,7 @@ private:
     void emit_helper_call(int32_t id);
     void emit_tail_call();
     bool emit_inline_array_lookup();
+    bool emit_inline_csum_diff();
     const Map* constant_map_in_r1() const;
 };
 

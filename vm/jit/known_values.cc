@@ -25,6 +25,12 @@ std::optional<uint64_t> KnownValues::scalar(uint8_t r) const {
     return regs_[r].scalar;
 }
 
+std::optional<uint64_t> KnownValues::immediate(uint8_t r) const {
+    if (r > 10 || (regs_[r].kind != Known::Kind::Scalar && regs_[r].kind != Known::Kind::Immediate))
+        return std::nullopt;
+    return regs_[r].scalar;
+}
+
 std::optional<uint64_t> KnownValues::folded_load(const Insn& in) const {
     const Known& base = regs_[in.src];
     if (base.kind != Known::Kind::MapValue) return std::nullopt;
@@ -64,9 +70,11 @@ void KnownValues::after(size_t pc) {
             return;
         }
         case Kind::AluImm:
-            // Moved-in immediates are not tracked: compilers do not branch on
-            // them, and the JIT's compare-and-jump code stays what runs.
-            if (in.op == Op::Add64Imm && regs_[in.dst].kind == Known::Kind::MapValue)
+            // Moved-in immediates do not decide jumps (compilers do not branch
+            // on them, and the compare-and-jump code stays what tests run).
+            if (in.op == Op::Mov64Imm) result = Known{Known::Kind::Immediate, static_cast<uint64_t>(int64_t{in.imm})};
+            else if (in.op == Op::Mov32Imm) result = Known{Known::Kind::Immediate, static_cast<uint32_t>(in.imm)};
+            else if (in.op == Op::Add64Imm && regs_[in.dst].kind == Known::Kind::MapValue)
                 result = Known{Known::Kind::MapValue, 0, regs_[in.dst].map, regs_[in.dst].offset + in.imm};
             regs_[in.dst] = result;
             return;

@@ -21,14 +21,19 @@ public:
     // After the instruction at `pc` ran (LddwTail excluded).
     void after(size_t pc);
 
+    // A value known at compile time that a jump may be decided on: loaded
+    // from a read-only map, or set by lddw.
     std::optional<uint64_t> scalar(uint8_t r) const;
+    // Any known value, including moved-in immediates (helper arguments such
+    // as bpf_csum_diff's sizes).
+    std::optional<uint64_t> immediate(uint8_t r) const;
     // The value a load `in` (Ldx/Ldxs) reads when its address is known to lie
     // in a frozen, program-read-only map; nullopt otherwise.
     std::optional<uint64_t> folded_load(const Insn& in) const;
 
 private:
     struct Known {
-        enum class Kind : uint8_t { None, Scalar, MapValue } kind = Kind::None;
+        enum class Kind : uint8_t { None, Scalar, Immediate, MapValue } kind = Kind::None;
         uint64_t scalar = 0;
         const Map* map = nullptr;
         int64_t offset = 0;
