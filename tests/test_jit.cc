@@ -357,6 +357,15 @@ TEST(JitCalls, RecursionBeyondEightFramesFaultsAndReturnsZero) {
     EXPECT_EQ(run_raw(*prog, nullptr, 0, ex), 0u);
     ASSERT_NE(ex.fault, nullptr);
     EXPECT_NE(std::string(ex.fault).find("8 frames"), std::string::npos);
+    // A call back to instruction 0 runs the program's body in a new frame.
+    auto again = build(R"(
+    f:
+        r0 += 1
+        if r0 > 5 goto +1
+        call f
+        exit)");
+    ASSERT_TRUE(again);
+    EXPECT_EQ(expect_engines_agree(*again, {}, "call to insn 0"), 6u);
     // The run unwound properly: the next one works.
     auto simple = build("r0 = 3\nexit");
     ASSERT_TRUE(jit_compile(*simple).ok());

@@ -19,12 +19,6 @@ namespace {
 constexpr uint8_t kInterpreterStackFill = 0xa5;
 constexpr uint8_t kJitStackFill = 0x5a;
 
-// The JIT announces itself by giving Program its `jit` slot; until then the
-// JIT's side of the comparison is the interpreter again. The checks are
-// templates so that, without the slot, jit_compile is never referenced.
-template <class P>
-concept HasJitSlot = requires(P& p) { p.jit; };
-
 // Fills the stack just below the caller, where the engine called next keeps
 // its frame (the interpreter's stack array, the JIT's frame).
 [[gnu::noinline]] void fill_stack_below(uint8_t pattern) {
@@ -57,6 +51,7 @@ enum class Via { Interpreter, RunRaw };
 Outcome run_once(const vm::Program& prog, const GeneratedCase& c, uint8_t stack_fill, Via via) {
     Buffer mem(c.mem);
     vm::ExecContext ex;
+    ex.cpu = c.cpu;
     Outcome out;
     fill_stack_below(stack_fill);
     out.r0 = via == Via::Interpreter ? vm::interpret(prog, reinterpret_cast<uint64_t>(mem.data()), mem.size(), ex)
@@ -64,17 +59,6 @@ Outcome run_once(const vm::Program& prog, const GeneratedCase& c, uint8_t stack_
     if (ex.fault) out.fault = ex.fault;
     out.mem = mem.bytes();
     return out;
-}
-
-template <class P>
-Outcome run_jit_if_built(P& prog, const GeneratedCase& c) {
-    if constexpr (HasJitSlot<P>) {
-        if (Status compiled = vm::jit_compile(prog); !compiled) return Outcome::refusal(compiled.error().str());
-        if (!prog.jit) return Outcome::refusal("jit_compile succeeded but left prog.jit empty");
-        return run_once(prog, c, kJitStackFill, Via::RunRaw);
-    } else {
-        return run_once(prog, c, kJitStackFill, Via::Interpreter);
-    }
 }
 
 std::string hex64(uint64_t v) {
@@ -120,11 +104,28 @@ Outcome run_interpreter_over(vm::Program& prog, const GeneratedCase& c, uint8_t 
     return run_once(prog, c, stack_fill, Via::Interpreter);
 }
 
-Outcome run_jit(vm::Program& prog, const GeneratedCase& c) { return run_jit_if_built(prog, c); }
+Outcome run_jit(vm::Program& prog, const GeneratedCase& c) {
+    if (Status compiled = vm::jit_compile(prog, jit_options_for(c.seed)); !compiled)
+        return Outcome::refusal(compiled.error().str());
+    if (!prog.jit) return Outcome::refusal("jit_compile succeeded but left prog.jit empty");
+    return run_once(prog, c, kJitStackFill, Via::RunRaw);
+}
 
-bool jit_built() { return HasJitSlot<vm::Program>; }
+vm::JitOptions jit_options_for(uint64_t seed) {
+    vm::JitOptions opts;
+    // Bits 2 and 3: the cpu (seed % 4) varies independently of the options.
+    opts.use_bmi2 = (seed >> 2 & 1) == 0;
+    opts.inline_helpers = (seed >> 3 & 1) == 0;
+    return opts;
+}
 
-const char* jit_engine_name() { return jit_built() ? "jit" : "interp (again: the JIT is not built yet)"; }
+std::string jit_engine_name(uint64_t seed) {
+    const vm::JitOptions opts = jit_options_for(seed);
+    std::string name = "jit";
+    if (!opts.use_bmi2) name += "(no bmi2)";
+    if (!opts.inline_helpers) name += "(no inline helpers)";
+    return name;
+}
 
 std::optional<Difference> compare_engines(const GeneratedCase& c, Engine reference, std::string_view reference_name,
                                           Engine candidate, std::string_view candidate_name) {
@@ -148,9 +149,15 @@ std::optional<Difference> compare_engines(const GeneratedCase& c, Engine referen
                " disagree\n  " + std::string(reference_name) + ": " + describe(ref) + "\n  " +
                std::string(candidate_name) + ": " + describe(got) + "\n" + memory_differences(ref, got) +
                "program (" + std::to_string(c.program.size()) + " insns):\n" + listing + "buffer:\n" +
-               hex_lines(c.mem) + "rerun: XDPDK_DIFF_FIRST_SEED=" + seed +
+               hex_lines(c.mem) + "cpu: " + std::to_string(c.cpu) + "\nrerun: XDPDK_DIFF_FIRST_SEED=" + seed +
                " XDPDK_DIFF_PROGRAMS=1 test_jit_diff --gtest_filter='JitDiff.*'\n";
-    if (ref.refused.empty()) d.regression = regression_text(c, ref, why);
+    if (!ref.refused.empty()) return d;
+    // The ISA runner runs with cpu 0; its expectation must come from there.
+    GeneratedCase on_cpu0 = c;
+    on_cpu0.cpu = 0;
+    const Outcome ref_cpu0 = c.cpu == 0 ? ref : reference(**prog, on_cpu0);
+    if (c.cpu != 0) why += " (found with cpu " + std::to_string(c.cpu) + ")";
+    if (ref_cpu0.refused.empty()) d.regression = regression_text(c, ref_cpu0, why);
     return d;
 }
 

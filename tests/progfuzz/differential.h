@@ -2,7 +2,7 @@
 // r0, the final buffer and faults. A disagreement comes with a report for
 // people and a tests/isa regression file expecting the reference (the
 // interpreter, which follows RFC 9669) result, so every mismatch found stays a
-// test that runs on both engines.
+// test that runs on every engine.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +14,7 @@
 
 #include "program_generator.h"
 #include "vm/error.h"
+#include "vm/jit/jit.h"
 #include "vm/program.h"
 
 namespace xdpdk::progfuzz {
@@ -33,22 +34,24 @@ struct Outcome {
     }
 };
 
-// Runs `prog` (decoded from c.program) on a fresh copy of c.mem.
+// Runs `prog` (decoded from c.program) on a fresh copy of c.mem, with
+// ExecContext::cpu = c.cpu.
 using Engine = Outcome (*)(vm::Program& prog, const GeneratedCase& c);
 
-// Both engines start over a stack filled with a pattern of their own, so a
+// Each engine starts over a stack filled with a pattern of its own, so a
 // program reading stack bytes it never wrote gives different results.
 Outcome run_interpreter(vm::Program& prog, const GeneratedCase& c);
-// The interpreter over a stack filled with `stack_fill` (for checks that must
-// not depend on the JIT).
+// The same over a stack filled with `stack_fill`.
 Outcome run_interpreter_over(vm::Program& prog, const GeneratedCase& c, uint8_t stack_fill);
-// jit_compile, then run_raw (which runs prog.jit). Until the JIT is part of
-// the build (vm::Program has no `jit`), the interpreter a second time.
-Outcome run_jit(vm::Program& prog, const GeneratedCase& c);
 
-bool jit_built();
-// "jit", or what stands in for it while the JIT is not built.
-const char* jit_engine_name();
+// jit_compile with jit_options_for(c.seed), then run_raw (which runs
+// prog.jit).
+Outcome run_jit(vm::Program& prog, const GeneratedCase& c);
+// The seed picks the JIT's options, so every combination (BMI2 shifts or the
+// rcx sequence, helpers inlined or called) gets its share of programs.
+vm::JitOptions jit_options_for(uint64_t seed);
+// "jit", "jit(no bmi2)", "jit(no inline helpers)", ...
+std::string jit_engine_name(uint64_t seed);
 
 struct Difference {
     uint64_t seed = 0;
@@ -62,7 +65,8 @@ struct Difference {
 std::optional<Difference> compare_engines(const GeneratedCase& c, Engine reference, std::string_view reference_name,
                                           Engine candidate, std::string_view candidate_name);
 
-// The tests/isa case for `c`, expecting `reference`; `why` goes in its header.
+// The tests/isa case for `c`, expecting `reference` (which must come from a
+// run with cpu 0, as the ISA runner's); `why` goes in its header.
 std::string regression_text(const GeneratedCase& c, const Outcome& reference, std::string_view why);
 
 // Writes d.regression to <dir>/regress-<seed>.data and returns that path.

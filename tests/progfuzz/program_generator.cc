@@ -233,6 +233,7 @@ public:
     GeneratedCase run(uint64_t seed) {
         GeneratedCase c;
         c.seed = seed;
+        c.cpu = static_cast<uint32_t>(seed % 4);
         c.mem.resize(8 * static_cast<size_t>(rng_.range(1, 16)));
         const bool small_values = rng_.chance(30);
         for (uint8_t& b : c.mem) b = static_cast<uint8_t>(small_values ? rng_.below(4) * 0x7f : rng_.next());

@@ -32,6 +32,7 @@ struct GeneratedCase {
     uint64_t seed = 0;
     std::vector<vm::RawInsn> program;
     std::vector<uint8_t> mem;  // initial buffer: r1 points to a copy, r2 = its size (a multiple of 8)
+    uint32_t cpu = 0;          // ExecContext::cpu, what bpf_get_smp_processor_id returns
 };
 
 // Deterministic: the same seed gives the same case on every build.
