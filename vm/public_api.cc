@@ -26,16 +26,17 @@ std::unique_ptr<XdpProgram> XdpProgram::load(const std::string& object_path, con
     };
     vm::ObjectOptions opts;
     opts.ncpus = options.ncpus;
+    if (!options.engine.empty()) {
+        auto engine = vm::parse_engine(options.engine);
+        if (!engine) return fail(engine.error());
+        opts.engine = engine.value();
+    }
     auto object = vm::Object::open(object_path, opts);
     if (!object) return fail(object.error());
     if (auto st = (*object)->load(); !st) return fail(st.error());
     auto prog = options.program.empty() ? (*object)->default_xdp_program()
                                         : (*object)->find_program(options.program);
     if (!prog) return fail(prog.error());
-    if (!options.engine.empty()) {
-        auto engine = vm::parse_engine(options.engine);
-        if (!engine) return fail(engine.error());
-    }
     auto impl = std::make_unique<Impl>();
     impl->object = std::move(object).value();
     impl->program = prog.value();

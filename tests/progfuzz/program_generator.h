@@ -4,11 +4,14 @@
 // registers and stack bytes it wrote, and calls only deterministic helpers, so
 // any two correct engines produce the same r0 and the same final buffer.
 //
-// Shape: main starts with `r9 = r1` (the buffer stays at r9) and ends with a
-// loop folding every buffer word into r0, so r0 alone tells whether two runs
-// agree. Control flow is forward jumps, if/else diamonds, and counted loops;
-// up to three subprograms, each calling only later ones, take scalar
-// arguments and an "arena" pointer (a slice of the caller's buffer or stack).
+// Shape: main starts with `r9 = r1` (the buffer stays at r9) and, unless it
+// returns early, ends with a loop folding every buffer word into r0, so r0
+// alone nearly always tells whether two runs agree. Control flow is forward
+// jumps, if/else diamonds, counted loops and early returns. Up to three
+// subprograms (no recursion: each calls only ones generated after it, laid
+// out in any order) take scalar arguments and an "arena" pointer in r1 (a
+// slice of the caller's buffer or stack, kept in r9). Pointers derived from
+// r9 or r10 live in any free register for one access, then count as dead.
 #pragma once
 
 #include <cstdint>

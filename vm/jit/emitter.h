@@ -66,13 +66,16 @@ class Emitter {
 public:
     Emitter(const Program& prog, const JitOptions& opts, x86::Assembler& a, std::string subject);
 
-    // Checks jump and call targets and finds basic-block starts and callees.
+    // Creates the labels, checks jump and call targets, and finds basic-block
+    // starts and callees.
     Status analyze();
-    // Emits everything: prologue, each instruction, epilogue, slow paths.
-    // Stops at the first refused instruction; asmjit errors are collected by
-    // the CodeHolder's error handler and checked by the caller.
-    Status emit_instruction(size_t pc);
+    // The code before instruction 0: frame, ExecContext, zeroed registers.
     void emit_program_prologue();
+    // Instruction `pc` (and a callee prologue before it if it is called).
+    // Refusals are returned with the index; asmjit errors are collected by the
+    // CodeHolder's error handler and checked by the caller.
+    Status emit_instruction(size_t pc);
+    // After the last instruction: the shared epilogue and the slow paths.
     void emit_tail();
 
     // One per opcode class.
