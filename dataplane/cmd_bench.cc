@@ -16,6 +16,7 @@
 #include "global_set.h"
 #include "kernel_runner.h"
 #include "maps_json.h"
+#include "object_setup.h"
 #include "vm/object.h"
 
 namespace xdpdk::cli {
@@ -68,16 +69,7 @@ Result<std::vector<EngineChoice>> parse_engines(const std::string& list) {
 Result<std::unique_ptr<vm::Object>> prepare_object(const BenchOptions& o, vm::EngineKind engine) {
     vm::ObjectOptions options;
     options.engine = engine;
-    XDPDK_ASSIGN_OR_RETURN(auto obj, vm::Object::open(o.object_path, options));
-    XDPDK_RETURN_IF_ERROR(apply_global_assignments(*obj, o.sets));
-    MapsInput maps_in;
-    if (!o.maps_in.empty()) {
-        XDPDK_ASSIGN_OR_RETURN(maps_in, read_maps_json_file(*obj, o.maps_in));
-        XDPDK_RETURN_IF_ERROR(apply_map_values(maps_in));
-    }
-    XDPDK_RETURN_IF_ERROR(obj->load());
-    XDPDK_RETURN_IF_ERROR(apply_prog_entries(*obj, maps_in));
-    return obj;
+    return open_prepared_object(o.object_path, options, o.sets, o.maps_in);
 }
 
 Result<vm::Program*> choose_program(const vm::Object& obj, const std::string& name) {

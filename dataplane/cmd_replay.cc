@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "object_setup.h"
 #include "global_set.h"
 #include "maps_json.h"
 #include "pcap_io.h"
@@ -56,23 +57,12 @@ Result<vm::Program*> choose_program(const vm::Object& obj, const std::string& na
     return prog;
 }
 
-// Everything up to a loaded object with its program chosen and the maps
-// filled in: --set before load, map values before load (so .rodata is set
-// before it freezes), prog-array entries after load.
+// A loaded object with --set and --maps-in applied (see object_setup.h).
 Result<std::unique_ptr<vm::Object>> prepare_object(const ReplayOptions& o, vm::EngineKind engine) {
     vm::ObjectOptions object_options;
     object_options.ncpus = o.cpus;
     object_options.engine = engine;
-    XDPDK_ASSIGN_OR_RETURN(auto obj, vm::Object::open(o.object_path, object_options));
-    XDPDK_RETURN_IF_ERROR(apply_global_assignments(*obj, o.sets));
-    MapsInput maps_in;
-    if (!o.maps_in.empty()) {
-        XDPDK_ASSIGN_OR_RETURN(maps_in, read_maps_json_file(*obj, o.maps_in));
-        XDPDK_RETURN_IF_ERROR(apply_map_values(maps_in));
-    }
-    XDPDK_RETURN_IF_ERROR(obj->load());
-    XDPDK_RETURN_IF_ERROR(apply_prog_entries(*obj, maps_in));
-    return obj;
+    return open_prepared_object(o.object_path, object_options, o.sets, o.maps_in);
 }
 
 Status replay(const ReplayOptions& o) {
