@@ -11,7 +11,7 @@ namespace {
 
 // Per-value lattice: which kinds of value may be here (bit set = possible).
 using Taint = uint8_t;
-constexpr Taint kNone = 0, kOther = 1, kCtx = 2;
+constexpr Taint kOther = 1, kCtx = 2;  // 0: no value has reached this yet
 
 constexpr int kSlots = bpf::kStackSize / 8;
 
