@@ -10,6 +10,7 @@ void add_exec_command(CLI::App& app, int& exit_code);
 void add_replay_command(CLI::App& app, int& exit_code);
 void add_prog_command(CLI::App& app, int& exit_code);
 void add_bench_command(CLI::App& app, int& exit_code);
+void add_run_command(CLI::App& app, int& exit_code);  // built with DPDK only
 
 // Prints "xdpdk: <message>" on stderr and returns the failure exit code.
 int fail(const std::string& message);

@@ -17,6 +17,9 @@ int main(int argc, char** argv) {
     xdpdk::cli::add_replay_command(app, exit_code);
     xdpdk::cli::add_prog_command(app, exit_code);
     xdpdk::cli::add_bench_command(app, exit_code);
+#ifdef XDPDK_HAVE_DPDK
+    xdpdk::cli::add_run_command(app, exit_code);
+#endif
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

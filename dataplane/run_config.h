@@ -44,6 +44,7 @@ struct RunConfig {
     std::vector<IfindexSpec> ifindex;
     std::vector<std::string> sets;  // --set NAME=VALUE, applied to every attached object that has NAME
     std::string maps_in;            // --maps-in FILE ("" = none)
+    std::string maps_out;           // --maps-out FILE: every attached object's maps after the run ("" = none)
     vm::EngineKind engine = vm::EngineKind::Jit;
 
     double duration_s = 0;        // 0: until SIGINT/SIGTERM (or --packets)

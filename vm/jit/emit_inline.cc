@@ -47,9 +47,9 @@ bool Emitter::emit_inline_helper(const Insn& in) {
     }
 }
 
-// The map r1 holds at the call at `pc`, when an lddw of a map sets it in the
-// same basic block; nullptr when r1 may come from anywhere else.
-const Map* Emitter::constant_map_in_r1() const {
+// The map `reg` holds at the call at `pc`, when an lddw of a map sets it in
+// the same basic block; nullptr when it may come from anywhere else.
+const Map* Emitter::constant_map_in(uint8_t reg) const {
     for (size_t k = pc; k-- > 0;) {
         if (block_start[k + 1]) return nullptr;
         const Insn& w = prog.insns[k];
@@ -57,7 +57,7 @@ const Map* Emitter::constant_map_in_r1() const {
         if (w.op == Op::LddwTail) continue;
         const Kind kind = op_info(w.op).kind;
         if (kind == Kind::Exit || kind == Kind::Ja) return nullptr;
-        if (!writes_register(w, 1)) continue;
+        if (!writes_register(w, reg)) continue;
         if (kind != Kind::Lddw || k + 1 >= prog.insns.size()) return nullptr;
         const uint64_t value = static_cast<uint32_t>(w.imm) |
                                (static_cast<uint64_t>(static_cast<uint32_t>(prog.insns[k + 1].imm)) << 32);

@@ -12,8 +12,13 @@
 // Every function frame, the program's own and each BPF-to-BPF callee's, has
 // the same shape, so a tail call can continue in whatever frame it was made
 // from, as the interpreter does:
-//   [return address] rbp rbx r13 r14 r15 r12 depth   <- rbp (eBPF r10)
-//   512 bytes of eBPF stack                           <- rsp (16-aligned)
+//   [return address] rbp rbx r13 r14 r15 r12 word   <- rbp (eBPF r10)
+//   512 bytes of eBPF stack                          <- rsp (16-aligned)
+// word: the call depth in its low half. A callee frame pushes every register
+// (its caller's r6-r9 must come back). The program's own frame (depth 0)
+// saves only what the program touches (RegisterUse) while its word is 0; the
+// first tail call taken in it saves the rest, since the target may touch any,
+// and sets the high half, after which the epilogue restores all of them.
 #pragma once
 
 #include <asmjit/x86.h>
@@ -26,6 +31,7 @@
 #include "../program.h"
 #include "jit.h"
 #include "known_values.h"
+#include "register_use.h"
 
 namespace xdpdk::vm::jit {
 
@@ -55,7 +61,7 @@ inline constexpr x86::Gpq kExReg = x86::r12;
 inline constexpr x86::Gpq kScratch = x86::r10;
 inline constexpr x86::Gpq kScratch2 = x86::r11;
 
-constexpr int kSavedSlots = 7;  // rbp rbx r13 r14 r15 r12 depth
+constexpr int kSavedSlots = 7;  // rbp rbx r13 r14 r15 r12 word
 constexpr int32_t kFrameBytes = 8 + kSavedSlots * 8 + bpf::kStackSize;
 static_assert(kFrameBytes % 16 == 0, "frames keep rsp 16-byte aligned at helper calls");
 
@@ -104,6 +110,9 @@ public:
     std::vector<bool> block_start;            // reached other than by falling through from i - 1
     asmjit::Label epilogue, depth_fault;
     KnownValues known;  // at the instruction being emitted
+    RegisterUse use;
+    // x86 registers the program's own frame saves in its prologue (x86 ids).
+    std::vector<uint32_t> entry_saved;
     bool reachable = true;  // the instruction being emitted can run
 
 private:
@@ -116,9 +125,12 @@ private:
     void emit_fetch_logic(const Insn& in, unsigned size, int32_t op);
     void emit_helper_call(int32_t id);
     void emit_tail_call();
+    bool emit_resolve_constant_tail_call(asmjit::Label failed);
+    const Map* constant_map_in(uint8_t reg) const;
     bool emit_inline_array_lookup();
     bool emit_inline_csum_diff();
-    const Map* constant_map_in_r1() const;
+    const Map* constant_map_in_r1() const { return constant_map_in(1); }
+    bool emit_inline_hash_lookup();
 };
 
 // The n##64Imm member of the FOUR group (64/32 bits, imm/reg) holding `op`.

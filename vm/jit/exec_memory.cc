@@ -10,11 +10,11 @@ namespace xdpdk::vm {
 
 JitCode::JitCode(void* mem, size_t mapped_size, size_t code_size, std::vector<uint32_t> insn_offsets,
                  uint32_t tail_entry)
-    : mem_(mem),
+    : tail_address_(static_cast<const uint8_t*>(mem) + tail_entry),
+      mem_(mem),
       mapped_size_(mapped_size),
       code_size_(code_size),
-      insn_offsets_(std::move(insn_offsets)),
-      tail_entry_(tail_entry) {}
+      insn_offsets_(std::move(insn_offsets)) {}
 
 JitCode::~JitCode() { ::munmap(mem_, mapped_size_); }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <type_traits>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -41,15 +42,23 @@ public:
     // out-of-line paths.
     const std::vector<uint32_t>& insn_offsets() const { return insn_offsets_; }
     // Where bpf_tail_call into this program jumps (frame already set up).
-    const void* tail_entry() const { return code() + tail_entry_; }
+    const void* tail_entry() const { return tail_address_; }
+    // Where tail_entry() is stored in a JitCode: inlined tail calls read it
+    // through the prog array slot's Program, so slot updates take effect.
+    static constexpr size_t tail_entry_offset();
 
 private:
+    const void* tail_address_;  // first: see tail_entry_offset()
     void* mem_;
     size_t mapped_size_;
     size_t code_size_;
     std::vector<uint32_t> insn_offsets_;
-    uint32_t tail_entry_;
 };
+
+constexpr size_t JitCode::tail_entry_offset() {
+    static_assert(std::is_standard_layout_v<JitCode>);
+    return offsetof(JitCode, tail_address_);
+}
 
 struct JitOptions {
     // Inline code instead of helper calls where the JIT can prove the target

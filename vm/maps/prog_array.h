@@ -37,6 +37,9 @@ public:
     const Program* program_at(uint32_t index) const override;
     // -E2BIG when index >= max_entries; nullptr empties the slot.
     long set_program(uint32_t index, const Program* prog) override;
+    // Slot `index` (< max_entries) itself, for machine code that reads it
+    // inline as program_at() does (the JIT's tail calls).
+    const std::atomic<const Program*>* slot(uint32_t index) const { return &slots_[index]; }
 
 private:
     ProgArray(const MapSpec& spec, uint32_t ncpus);

@@ -1,0 +1,58 @@
+// A port's attach point: an atomic pointer to an immutable set of attached
+// programs. Workers load it once per burst; replacing it is one release
+// store, and the old set is freed only after every worker has passed a
+// quiescent state (vm::ReclaimDomain), so a burst in flight finishes on the
+// programs it started with.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "vm/engine.h"
+#include "vm/object.h"
+#include "vm/reclaim.h"
+
+namespace xdpdk::dataplane {
+
+struct AttachedProgram {
+    std::shared_ptr<vm::Object> object;  // keeps the program and its maps alive
+    const vm::Program* program;
+};
+
+// Programs run in order while they return XDP_PASS (the multi-program
+// dispatcher convention of libxdp); the first other verdict is final.
+struct AttachedSet {
+    std::vector<AttachedProgram> chain;  // never empty
+
+    uint64_t run(vm::XdpBuff& xdp, vm::ExecContext& ex) const {
+        uint64_t verdict = vm::XDP_PASS;
+        for (const AttachedProgram& p : chain) {
+            ex.reset_run();
+            verdict = vm::run_xdp(*p.program, xdp, ex);
+            if (verdict != vm::XDP_PASS) break;
+        }
+        return verdict;
+    }
+};
+
+class AttachPoint {
+public:
+    AttachPoint() = default;
+    ~AttachPoint() { delete set_.load(std::memory_order_relaxed); }
+    AttachPoint(const AttachPoint&) = delete;
+    AttachPoint& operator=(const AttachPoint&) = delete;
+
+    // Workers: once per burst. nullptr when nothing is attached.
+    const AttachedSet* load() const { return set_.load(std::memory_order_acquire); }
+
+    // Control thread (never a thread online in `domain`): publishes `next`
+    // and returns once the previous set has been freed, i.e. once every
+    // worker online in `domain` has left the burst that might still use it.
+    void replace(std::unique_ptr<AttachedSet> next, vm::ReclaimDomain& domain);
+
+private:
+    std::atomic<AttachedSet*> set_{nullptr};
+};
+
+}  // namespace xdpdk::dataplane

@@ -1,0 +1,63 @@
+// Counters a worker keeps for each port. Only the owning worker writes them
+// (a relaxed load and store, no atomic read-modify-write); the main lcore and
+// the telemetry thread read them while traffic runs. Each port's block is
+// cache-aligned so workers never share a line.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "vm/xdp.h"
+
+namespace xdpdk::dataplane {
+
+constexpr uint32_t kXdpActions = 5;  // XDP_ABORTED .. XDP_REDIRECT
+
+class RelaxedCounter {
+public:
+    void add(uint64_t n) { value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+    uint64_t get() const { return value_.load(std::memory_order_relaxed); }
+
+private:
+    std::atomic<uint64_t> value_{0};
+};
+
+struct alignas(64) PortCounters {
+    // Received on this port (before the program ran).
+    RelaxedCounter rx_packets, rx_bytes;
+    // Verdicts of this port's program; bytes as the program left the packet.
+    RelaxedCounter action_packets[kXdpActions], action_bytes[kXdpActions];
+    RelaxedCounter unknown_actions;   // return values that are no XDP action (counted as XDP_ABORTED too)
+    RelaxedCounter redirect_errors;   // XDP_REDIRECT to an ifindex no port has (dropped)
+    // Sent on this port, whatever the reason (TX, REDIRECT, PASS, host traffic),
+    // and what its full tx ring refused (freed).
+    RelaxedCounter tx_packets, tx_bytes, tx_drops;
+    // This port is an exception tap: frames the host sent, forwarded to the
+    // port it belongs to.
+    RelaxedCounter host_packets;
+};
+
+// A snapshot, summed over workers or for one.
+struct PortFigures {
+    uint64_t rx_packets = 0, rx_bytes = 0;
+    uint64_t action_packets[kXdpActions] = {}, action_bytes[kXdpActions] = {};
+    uint64_t unknown_actions = 0, redirect_errors = 0;
+    uint64_t tx_packets = 0, tx_bytes = 0, tx_drops = 0, host_packets = 0;
+
+    void add(const PortCounters& c) {
+        rx_packets += c.rx_packets.get();
+        rx_bytes += c.rx_bytes.get();
+        for (uint32_t a = 0; a < kXdpActions; ++a) {
+            action_packets[a] += c.action_packets[a].get();
+            action_bytes[a] += c.action_bytes[a].get();
+        }
+        unknown_actions += c.unknown_actions.get();
+        redirect_errors += c.redirect_errors.get();
+        tx_packets += c.tx_packets.get();
+        tx_bytes += c.tx_bytes.get();
+        tx_drops += c.tx_drops.get();
+        host_packets += c.host_packets.get();
+    }
+};
+
+}  // namespace xdpdk::dataplane

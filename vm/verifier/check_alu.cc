@@ -1,0 +1,145 @@
+// ALU instructions: scalar arithmetic through scalar_alu(), and the pointer
+// arithmetic the kernel allows (pointer +/- scalar on pointers that have an
+// object to move within; pointer - pointer gives a scalar).
+#include "verifier_impl.h"
+
+namespace xdpdk::vm::verifier {
+namespace {
+
+bool is_family(Op op, Op base64imm) {
+    const int d = static_cast<int>(op) - static_cast<int>(base64imm);
+    return d >= 0 && d < 4;
+}
+bool is_add(Op op) { return is_family(op, Op::Add64Imm); }
+bool is_sub(Op op) { return is_family(op, Op::Sub64Imm); }
+bool is_mov(Op op) { return is_family(op, Op::Mov64Imm); }
+bool is_shift(Op op) {
+    return is_family(op, Op::Lsh64Imm) || is_family(op, Op::Rsh64Imm) || is_family(op, Op::Arsh64Imm);
+}
+bool is_divmod(Op op) {
+    return is_family(op, Op::Div64Imm) || is_family(op, Op::Mod64Imm) || is_family(op, Op::Sdiv64Imm) ||
+           is_family(op, Op::Smod64Imm);
+}
+bool is_bitwise(Op op) {
+    return is_family(op, Op::And64Imm) || is_family(op, Op::Or64Imm) || is_family(op, Op::Xor64Imm) ||
+           is_shift(op);
+}
+
+std::string op_text(Op op) { return op_info(op).sym; }
+
+}  // namespace
+
+Status Verifier::check_alu(const Insn& in) {
+    const OpInfo& info = op_info(in.op);
+    const bool reg_src = info.kind == Kind::AluReg || info.kind == Kind::MovSx;
+    if (reg_src) XDPDK_RETURN_IF_ERROR(check_readable(in.src));
+    const bool writes_only = is_mov(in.op) || info.kind == Kind::MovSx;
+    if (!writes_only) XDPDK_RETURN_IF_ERROR(check_readable(in.dst));
+
+    RegState& dst = reg(in.dst);
+    const RegState src = reg_src ? reg(in.src)
+                                 : RegState::constant(info.is64 ? uint64_t(int64_t{in.imm}) : uint64_t(uint32_t(in.imm)));
+
+    if (is_mov(in.op)) {
+        if (!reg_src) {
+            dst = src;
+            return {};
+        }
+        if (info.is64) {
+            RegState& s = reg(in.src);
+            // Copies of one unknown scalar share an id, so a bound learned on
+            // either holds for both.
+            if (s.is_scalar() && !s.value.is_const() && s.id == 0) s.id = new_id();
+            dst = s;
+            return {};
+        }
+        // A 32-bit copy of a pointer is just a number.
+        dst = RegState::scalar(src.is_scalar() ? src.value.zext32() : Scalar::unknown().zext32());
+        return {};
+    }
+    if (info.kind == Kind::MovSx) {
+        dst = RegState::scalar(scalar_alu(in.op, Scalar::unknown(), src.is_scalar() ? src.value : Scalar::unknown()));
+        return {};
+    }
+    if (info.kind == Kind::Neg || info.kind == Kind::Endian) {
+        if (!dst.is_scalar()) return fail(reg_name(in.dst) + " pointer arithmetic prohibited (" + info.name + " on a pointer)");
+        dst = RegState::scalar(scalar_alu(in.op, dst.value, dst.value));
+        return {};
+    }
+
+    // Refusals the kernel makes for immediates, and RFC 9669 defines.
+    if (!reg_src && !raw_semantics_) {
+        if (is_divmod(in.op) && in.imm == 0) return fail("division by zero");
+        const int width = info.is64 ? 64 : 32;
+        if (is_shift(in.op) && (in.imm < 0 || in.imm >= width))
+            return fail("invalid shift " + std::to_string(in.imm) + " for a " + std::to_string(width) + "-bit operation");
+    }
+
+    const bool dst_ptr = is_pointer(dst.type), src_ptr = is_pointer(src.type);
+    if (!dst_ptr && !src_ptr) {
+        dst = RegState::scalar(scalar_alu(in.op, dst.value, src.value));
+        return {};
+    }
+    if (dst_ptr && src_ptr) {
+        if (is_sub(in.op) && info.is64) {
+            dst = RegState::unknown();
+            return {};
+        }
+        return fail(reg_name(in.dst) + " pointer " + op_text(in.op) + " pointer prohibited");
+    }
+    if (!info.is64) return fail(reg_name(in.dst) + " 32-bit pointer arithmetic prohibited");
+    if (!is_add(in.op) && !is_sub(in.op)) {
+        if (is_bitwise(in.op))
+            return fail(reg_name(in.dst) + " bitwise operator " + op_text(in.op) + " on pointer prohibited");
+        return fail(reg_name(in.dst) + " pointer arithmetic with " + op_text(in.op) + " operator prohibited");
+    }
+    if (src_ptr && is_sub(in.op)) return fail(reg_name(in.dst) + " tried to subtract pointer from scalar");
+
+    const RegState ptr = dst_ptr ? dst : src;
+    const Scalar& delta = dst_ptr ? src.value : dst.value;
+    const int ptr_reg = dst_ptr ? in.dst : in.src;
+    const char* tname = reg_type_name(ptr.type);
+    switch (ptr.type) {
+        case RegType::MapPtr:
+        case RegType::PacketEnd:
+            return fail(reg_name(ptr_reg) + " pointer arithmetic on " + tname + " prohibited");
+        case RegType::MapValueOrNull:
+            return fail(reg_name(ptr_reg) + " pointer arithmetic on " + tname + " prohibited, null-check it first");
+        default: break;
+    }
+    if (delta.is_const()) {
+        const int64_t v = int64_t(delta.const_value());
+        if (v >= kMaxVarOff || v <= -kMaxVarOff)
+            return fail("math between " + std::string(tname) + " pointer and " + std::to_string(v) + " is not allowed");
+    } else {
+        if (delta.smin == std::numeric_limits<int64_t>::min())
+            return fail("math between " + std::string(tname) +
+                        " pointer and register with unbounded min value is not allowed");
+        if (delta.smin >= kMaxVarOff || delta.smin <= -kMaxVarOff)
+            return fail("value " + std::to_string(delta.smin) + " makes " + tname + " pointer be out of bounds");
+    }
+
+    RegState out = ptr;
+    if (delta.is_const()) {
+        const int64_t v = int64_t(delta.const_value());
+        const int64_t off = int64_t{ptr.off} + (is_add(in.op) ? v : -v);
+        if (off >= kMaxVarOff || off <= -kMaxVarOff)
+            return fail(std::string(tname) + " pointer offset " + std::to_string(off) + " is not allowed");
+        out.off = static_cast<int32_t>(off);
+    } else {
+        out.value = scalar_alu(is_add(in.op) ? Op::Add64Reg : Op::Sub64Reg, ptr.value, delta);
+        if (is_packet(ptr.type)) {
+            // A new variable part: nothing proven about it yet.
+            out.id = new_id();
+            out.range = 0;
+        }
+        if (out.value.smin == std::numeric_limits<int64_t>::min())
+            return fail(std::string(tname) + " pointer with unbounded min value is not allowed");
+        if (out.value.smin >= kMaxVarOff || out.value.smin <= -kMaxVarOff)
+            return fail("value " + std::to_string(out.value.smin) + " makes " + tname + " pointer be out of bounds");
+    }
+    dst = out;
+    return {};
+}
+
+}  // namespace xdpdk::vm::verifier

@@ -1,0 +1,235 @@
+// Path exploration: depth-first over every feasible path, with the states
+// kept at prune points (explored_) cutting off paths already proven safe,
+// the processed-instruction budget, and the entry point verify().
+#include <algorithm>
+
+#include "../disassembler.h"
+#include "../helpers.h"
+#include "verifier_impl.h"
+
+namespace xdpdk::vm::verifier {
+namespace {
+
+// Enough states per instruction for real programs; beyond it pruning only
+// gets weaker, and the instruction budget still bounds the work.
+constexpr size_t kMaxStatesPerInsn = 64;
+constexpr size_t kMaxStatesTotal = 200'000;
+
+State entry_state(const VerifyEnv& env) {
+    State st;
+    st.frames.emplace_back();
+    Frame& f = st.frames.back();
+    f.regs[10] = RegState::pointer(RegType::Stack);
+    if (env.type == ProgType::Raw) {
+        if (env.mem_size == 0) {
+            f.regs[1] = RegState::constant(0);
+        } else {
+            f.regs[1] = RegState::pointer(RegType::Mem);
+            f.regs[1].mem_size = static_cast<uint32_t>(std::min<uint64_t>(env.mem_size, UINT32_MAX));
+        }
+        f.regs[2] = RegState::constant(env.mem_size);
+    } else {
+        f.regs[1] = RegState::pointer(RegType::Ctx);
+    }
+    return st;
+}
+
+}  // namespace
+
+Verifier::Verifier(const Program& prog, const VerifyEnv& env, Cfg cfg)
+    : prog_(prog), env_(env), cfg_(std::move(cfg)), raw_semantics_(env.type == ProgType::Raw) {
+    explored_.resize(prog.insns.size());
+    subprog_stack_.assign(cfg_.subprog_start.size(), 0);
+    visited_.assign(prog.insns.size(), false);
+    ctx_load_.assign(prog.insns.size(), false);
+    load_kind_.assign(prog.insns.size(), 0);
+}
+
+Error Verifier::fail(std::string reason) const {
+    reason += "\npath: " + paths_.str(path_);
+    return make_insn_error(prog_.name, pc_, std::move(reason));
+}
+
+Status Verifier::check_readable(int r) const {
+    if (cur_.cur().regs[r].type == RegType::NotInit) return fail(reg_name(r) + " !read_ok (register is not initialised)");
+    return {};
+}
+
+void Verifier::push_branch(State st, uint32_t from, uint32_t pc) {
+    if (parent_) ++parent_->branches;
+    pending_.push_back(Pending{std::move(st), pc, parent_, paths_.add(path_, from, pc)});
+}
+
+void Verifier::end_path() {
+    for (Checkpoint* cp = parent_; cp; cp = cp->parent)
+        if (--cp->branches > 0) break;
+    parent_ = nullptr;
+}
+
+Result<Verifier::Visit> Verifier::visit_prune_point() {
+    drop_single_scalar_ids(cur_);
+    for (Checkpoint* cp : explored_[pc_]) {
+        if (cp->branches > 0) {
+            // An unfinished state here is an ancestor of this path: the path
+            // went around a loop and came back no more precise than before.
+            if (same_live_regs(cp->state, cur_, pc_, cfg_.live_in) &&
+                state_covers(cp->state, cur_, pc_, cfg_.live_in))
+                return fail("infinite loop detected at insn " + std::to_string(pc_) +
+                            " (the loop cannot be proven to end)");
+            continue;
+        }
+        if (state_covers(cp->state, cur_, pc_, cfg_.live_in)) return Visit::Pruned;
+    }
+    if (explored_[pc_].size() < kMaxStatesPerInsn && checkpoints_.size() < kMaxStatesTotal) {
+        checkpoints_.push_back(Checkpoint{cur_, parent_, 1});
+        parent_ = &checkpoints_.back();
+        explored_[pc_].push_back(parent_);
+    }
+    return Visit::Continue;
+}
+
+void Verifier::log_insn() {
+    std::string& log = *env_.log;
+    log += std::to_string(pc_) + ": " + disassemble_insn(prog_.xlated, pc_);
+    log += "    ; " + state_str(cur_, cfg_.live_in[pc_] | 0x400) + "\n";
+}
+
+Result<Flow> Verifier::step(const Insn& in) {
+    switch (op_info(in.op).kind) {
+        case Kind::AluImm: case Kind::AluReg: case Kind::Neg: case Kind::MovSx: case Kind::Endian:
+            XDPDK_RETURN_IF_ERROR(check_alu(in));
+            return Flow::Next;
+        case Kind::Lddw: {
+            RegState r = RegState::constant(uint64_t(uint32_t(in.imm)) | (uint64_t(uint32_t(prog_.insns[pc_ + 1].imm)) << 32));
+            for (const LddwOrigin& o : prog_.lddw_origins) {
+                if (o.insn != pc_) continue;
+                if (o.value) {
+                    r = RegState::pointer(RegType::MapValue, static_cast<int32_t>(o.offset));
+                } else {
+                    r = RegState::pointer(RegType::MapPtr);
+                }
+                r.map = o.map;
+            }
+            reg(in.dst) = r;
+            next_pc_ = pc_ + 2;
+            return Flow::Goto;
+        }
+        case Kind::LddwTail: return fail("lddw second slot executed");
+        case Kind::Ldx: case Kind::Ldxs:
+            XDPDK_RETURN_IF_ERROR(check_load(in));
+            return Flow::Next;
+        case Kind::St: case Kind::Stx:
+            XDPDK_RETURN_IF_ERROR(check_store(in));
+            return Flow::Next;
+        case Kind::Atomic:
+            XDPDK_RETURN_IF_ERROR(check_atomic(in));
+            return Flow::Next;
+        case Kind::Ja:
+            next_pc_ = static_cast<uint32_t>(pc_ + 1 + (in.op == Op::Ja ? int64_t{in.off} : int64_t{in.imm}));
+            return Flow::Goto;
+        case Kind::JmpImm: case Kind::JmpReg: return check_branch(in);
+        case Kind::Call:
+            if (in.op == Op::CallLocal) {
+                XDPDK_RETURN_IF_ERROR(check_local_call(in));
+                return Flow::Goto;
+            }
+            XDPDK_RETURN_IF_ERROR(check_helper_call(in));
+            return Flow::Next;
+        case Kind::Exit: return check_exit();
+    }
+    return fail("unhandled instruction");
+}
+
+Result<VerifierInfo> Verifier::run() {
+    pending_.push_back(Pending{entry_state(env_), 0, nullptr, PathLog::kRoot});
+    while (!pending_.empty()) {
+        Pending p = std::move(pending_.back());
+        pending_.pop_back();
+        cur_ = std::move(p.state);
+        pc_ = p.pc;
+        parent_ = p.parent;
+        path_ = p.path;
+        if (env_.log && path_ != PathLog::kRoot) *env_.log += "from branch: " + paths_.str(path_, 1) + "\n";
+        for (;;) {
+            if (cfg_.prune_point[pc_]) {
+                XDPDK_ASSIGN_OR_RETURN(Visit v, visit_prune_point());
+                if (v == Visit::Pruned) {
+                    if (env_.log) *env_.log += std::to_string(pc_) + ": safe (state seen before)\n";
+                    end_path();
+                    break;
+                }
+            }
+            if (++info_.insns_processed > env_.insn_budget)
+                return fail("program too complex: more than " + std::to_string(env_.insn_budget) +
+                            " instructions processed");
+            visited_[pc_] = true;
+            if (env_.log) log_insn();
+            const Insn& in = prog_.insns[pc_];
+            XDPDK_ASSIGN_OR_RETURN(Flow flow, step(in));
+            if (flow == Flow::End) {
+                end_path();
+                break;
+            }
+            pc_ = flow == Flow::Next ? pc_ + 1 : next_pc_;
+        }
+    }
+    XDPDK_RETURN_IF_ERROR(check_stack_limits());
+    for (uint32_t pc = 0; pc < prog_.insns.size(); ++pc) {
+        if (ctx_load_[pc]) info_.ctx_loads.push_back(pc);
+        if (!visited_[pc] && prog_.insns[pc].op != Op::LddwTail) info_.dead_insns.push_back(pc);
+    }
+    info_.states_stored = static_cast<uint32_t>(checkpoints_.size());
+    return info_;
+}
+
+// The kernel's check_max_stack_depth: along every call chain, each frame
+// counts its stack rounded up to 32 bytes (at least 32), 512 in total; a
+// subprogram that tail-calls may have at most 256 bytes of callers above it.
+Status Verifier::check_stack_limits() {
+    const size_t n = cfg_.subprog_start.size();
+    auto frame_size = [&](uint32_t s) { return (std::max<uint32_t>(subprog_stack_[s], 1) + 31) / 32 * 32; };
+    // The call graph is acyclic (build_cfg refuses recursion): a reverse
+    // post-order visits every caller before its callees.
+    std::vector<uint32_t> order;
+    std::vector<bool> done(n, false);
+    auto post = [&](auto&& self, uint32_t s) -> void {
+        done[s] = true;
+        for (uint32_t c : cfg_.callees[s])
+            if (!done[c]) self(self, c);
+        order.push_back(s);
+    };
+    post(post, 0);
+    std::reverse(order.begin(), order.end());
+    std::vector<uint32_t> above(n, 0);  // deepest stack of the callers above each subprogram
+    uint32_t worst = 0;
+    for (uint32_t s : order) {
+        const uint32_t depth = above[s] + frame_size(s);
+        worst = std::max(worst, depth);
+        if (depth > 512)
+            return make_insn_error(prog_.name, cfg_.subprog_start[s],
+                                   "combined stack size of the call chain reaching this subprogram is " +
+                                       std::to_string(depth) + " bytes; the limit is 512");
+        for (uint32_t c : cfg_.callees[s]) above[c] = std::max(above[c], depth);
+        if (!cfg_.has_tail_call || above[s] <= 256) continue;
+        for (uint32_t pc = cfg_.subprog_start[s]; pc < prog_.insns.size() && cfg_.subprog_of[pc] == s; ++pc) {
+            const Insn& in = prog_.insns[pc];
+            if (in.op == Op::Call && in.imm == helper_id::TailCall)
+                return make_insn_error(prog_.name, pc,
+                                       "tail call with " + std::to_string(above[s]) +
+                                           " bytes of caller stack frames; the limit is 256");
+        }
+    }
+    info_.max_combined_stack = worst;
+    return {};
+}
+
+}  // namespace verifier
+
+Result<VerifierInfo> verify(const Program& prog, const VerifyEnv& env) {
+    if (prog.insns.empty()) return make_error(prog.name, "program has no instructions");
+    XDPDK_ASSIGN_OR_RETURN(verifier::Cfg cfg, verifier::build_cfg(prog.name, prog.insns));
+    verifier::Verifier v(prog, env, std::move(cfg));
+    return v.run();
+}
+
+}  // namespace xdpdk::vm

@@ -1,0 +1,55 @@
+#include "reg_state.h"
+
+#include "../map.h"
+
+namespace xdpdk::vm::verifier {
+
+const char* reg_type_name(RegType t) {
+    switch (t) {
+        case RegType::NotInit: return "uninit";
+        case RegType::Scalar: return "scalar";
+        case RegType::Ctx: return "ctx";
+        case RegType::Packet: return "pkt";
+        case RegType::PacketEnd: return "pkt_end";
+        case RegType::PacketMeta: return "pkt_meta";
+        case RegType::MapPtr: return "map_ptr";
+        case RegType::MapValue: return "map_value";
+        case RegType::MapValueOrNull: return "map_value_or_null";
+        case RegType::Stack: return "fp";
+        case RegType::Mem: return "mem";
+    }
+    return "?";
+}
+
+bool is_pointer(RegType t) { return t != RegType::NotInit && t != RegType::Scalar; }
+bool is_packet(RegType t) { return t == RegType::Packet || t == RegType::PacketMeta; }
+
+std::string RegState::str() const {
+    if (type == RegType::NotInit) return "uninit";
+    if (type == RegType::Scalar) {
+        if (value.is_const()) return value.str();
+        return "scalar(" + value.str() + ")";
+    }
+    if (type == RegType::Stack && value.is_zero()) {
+        std::string s = "fp" + std::to_string(off);
+        if (frame) s += "[frame" + std::to_string(frame) + "]";
+        return s;
+    }
+    std::string s = reg_type_name(type);
+    s += "(";
+    std::string inner;
+    auto add = [&](const std::string& part) {
+        if (!inner.empty()) inner += ",";
+        inner += part;
+    };
+    if (id && type != RegType::Ctx) add("id=" + std::to_string(id));
+    if (map) add("map=" + map->name());
+    if (type == RegType::Stack) add("frame=" + std::to_string(frame));
+    if (off) add("off=" + std::to_string(off));
+    if (is_packet(type)) add("r=" + std::to_string(range));
+    if (type == RegType::Mem) add("size=" + std::to_string(mem_size));
+    if (!value.is_zero()) add("var=" + value.str());
+    return s + inner + ")";
+}
+
+}  // namespace xdpdk::vm::verifier

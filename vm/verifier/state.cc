@@ -1,0 +1,178 @@
+#include "state.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace xdpdk::vm::verifier {
+namespace {
+
+int slot_index(int32_t fp_off) { return (-fp_off - 1) / kSlotSize; }
+
+// Old ids must map to cur ids the same way everywhere.
+class IdMap {
+public:
+    bool match(uint32_t old_id, uint32_t cur_id) {
+        if (old_id == 0) return true;
+        if (cur_id == 0) return false;
+        for (const auto& [o, c] : pairs_)
+            if (o == old_id) return c == cur_id;
+        pairs_.emplace_back(old_id, cur_id);
+        return true;
+    }
+
+private:
+    std::vector<std::pair<uint32_t, uint32_t>> pairs_;
+};
+
+bool reg_covers(const RegState& old, const RegState& cur, IdMap& ids) {
+    if (old.type == RegType::NotInit) return true;
+    if (old.type != cur.type) return false;
+    switch (old.type) {
+        case RegType::NotInit: return true;
+        case RegType::Scalar: return old.value.contains(cur.value) && ids.match(old.id, cur.id);
+        case RegType::PacketEnd: return true;
+        case RegType::MapPtr: return old.map == cur.map;
+        case RegType::Packet:
+        case RegType::PacketMeta:
+            return old.off == cur.off && cur.range >= old.range && old.value.contains(cur.value) &&
+                   ids.match(old.id + 1, cur.id + 1);  // id 0 is a real packet id here
+        case RegType::MapValueOrNull:
+            return old.map == cur.map && old.off == cur.off && old.value.contains(cur.value) &&
+                   ids.match(old.id, cur.id);
+        case RegType::MapValue:
+            return old.map == cur.map && old.off == cur.off && old.value.contains(cur.value);
+        case RegType::Stack:
+            return old.frame == cur.frame && old.off == cur.off && old.value.contains(cur.value);
+        case RegType::Ctx:
+        case RegType::Mem:
+            return old.off == cur.off && old.mem_size == cur.mem_size && old.value.contains(cur.value);
+    }
+    return false;
+}
+
+bool slot_covers(const StackSlot& old, const StackSlot* cur, IdMap& ids) {
+    static const StackSlot kUnwritten{};
+    const StackSlot& c = cur ? *cur : kUnwritten;
+    if (old.is_spill()) {
+        if (c.is_spill()) return reg_covers(old.spilled, c.spilled, ids);
+        // A spilled constant 0 reads back as the zero bytes do.
+        const bool all_zero = std::all_of(c.bytes.begin(), c.bytes.end(), [](ByteKind k) { return k == ByteKind::Zero; });
+        return all_zero && old.spilled.is_scalar() && old.spilled.value.contains(Scalar::constant(0));
+    }
+    for (int i = 0; i < kSlotSize; ++i) {
+        const ByteKind o = old.bytes[i], k = c.bytes[i];
+        switch (o) {
+            case ByteKind::Invalid: break;
+            case ByteKind::Misc:
+                if (k == ByteKind::Invalid) return false;
+                if (k == ByteKind::Spill && !c.spilled.is_scalar()) return false;
+                break;
+            case ByteKind::Zero:
+                if (k == ByteKind::Zero) break;
+                if (k == ByteKind::Spill && c.spilled.is_null_const()) break;
+                return false;
+            case ByteKind::Spill: return false;  // handled above
+        }
+    }
+    return true;
+}
+
+bool frame_covers(const Frame& old, const Frame& cur, uint16_t live, IdMap& ids) {
+    for (int r = 0; r < 10; ++r)
+        if ((live >> r) & 1)
+            if (!reg_covers(old.regs[r], cur.regs[r], ids)) return false;
+    for (size_t i = 0; i < old.slots.size(); ++i)
+        if (!slot_covers(old.slots[i], i < cur.slots.size() ? &cur.slots[i] : nullptr, ids)) return false;
+    return true;
+}
+
+uint16_t frame_live(const State& st, size_t f, uint32_t pc, const std::vector<uint16_t>& live_in) {
+    if (f + 1 == st.frames.size()) return live_in[pc];
+    // A caller resumes after its call with r0 from the callee and r1-r5 gone.
+    const uint32_t ret = static_cast<uint32_t>(st.frames[f + 1].callsite) + 1;
+    return live_in[ret] & 0x3c0;
+}
+
+}  // namespace
+
+StackSlot* Frame::slot_at(int32_t fp_off) {
+    const int i = slot_index(fp_off);
+    return i < static_cast<int>(slots.size()) ? &slots[i] : nullptr;
+}
+
+StackSlot& Frame::grow_to(int32_t fp_off) {
+    const int i = slot_index(fp_off);
+    if (i >= static_cast<int>(slots.size())) slots.resize(i + 1);
+    return slots[i];
+}
+
+bool state_covers(const State& old, const State& cur, uint32_t pc, const std::vector<uint16_t>& live_in) {
+    if (old.frames.size() != cur.frames.size()) return false;
+    for (size_t f = 0; f < old.frames.size(); ++f)
+        if (old.frames[f].callsite != cur.frames[f].callsite) return false;
+    IdMap ids;
+    for (size_t f = 0; f < old.frames.size(); ++f)
+        if (!frame_covers(old.frames[f], cur.frames[f], frame_live(cur, f, pc, live_in), ids)) return false;
+    return true;
+}
+
+bool same_live_regs(const State& a, const State& b, uint32_t pc, const std::vector<uint16_t>& live_in) {
+    const uint16_t live = live_in[pc];
+    for (int r = 0; r < 10; ++r) {
+        if (!((live >> r) & 1)) continue;
+        RegState x = a.cur().regs[r], y = b.cur().regs[r];
+        x.id = y.id = 0;
+        if (!(x == y)) return false;
+    }
+    return true;
+}
+
+void drop_single_scalar_ids(State& st) {
+    std::unordered_map<uint32_t, int> count;
+    auto visit = [&](auto&& fn) {
+        for (Frame& f : st.frames) {
+            for (RegState& r : f.regs) fn(r);
+            for (StackSlot& s : f.slots)
+                if (s.is_spill()) fn(s.spilled);
+        }
+    };
+    visit([&](RegState& r) {
+        if (r.is_scalar() && r.id) ++count[r.id];
+    });
+    visit([&](RegState& r) {
+        if (r.is_scalar() && r.id && count[r.id] == 1) r.id = 0;
+    });
+}
+
+std::string state_str(const State& st, uint16_t live_mask) {
+    std::string out;
+    for (size_t f = 0; f < st.frames.size(); ++f) {
+        const Frame& fr = st.frames[f];
+        const bool top = f + 1 == st.frames.size();
+        if (st.frames.size() > 1) out += (out.empty() ? "" : " ") + std::string("frame") + std::to_string(f) + ":";
+        for (int r = 0; r < 10; ++r) {
+            if (fr.regs[r].type == RegType::NotInit) continue;
+            if (top && !((live_mask >> r) & 1)) continue;
+            out += (out.empty() ? "" : " ") + std::string("R") + std::to_string(r) + "=" + fr.regs[r].str();
+        }
+        for (size_t i = 0; i < fr.slots.size(); ++i) {
+            const StackSlot& s = fr.slots[i];
+            std::string text;
+            if (s.is_spill()) {
+                text = s.spilled.str();
+            } else {
+                bool any = false;
+                for (int b = kSlotSize - 1; b >= 0; --b) {
+                    const ByteKind k = s.bytes[b];
+                    any |= k != ByteKind::Invalid;
+                    text += k == ByteKind::Invalid ? '?' : k == ByteKind::Zero ? '0' : 'm';
+                }
+                if (!any) continue;
+            }
+            out += " fp" + std::to_string(-static_cast<int>(i + 1) * kSlotSize) + "=" + text;
+        }
+    }
+    return out;
+}
+
+}  // namespace xdpdk::vm::verifier

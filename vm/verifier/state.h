@@ -1,0 +1,69 @@
+// A verifier state: the call frames of one path, each with its registers and
+// the stack slots it has written, and the comparison used by state pruning.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "reg_state.h"
+
+namespace xdpdk::vm::verifier {
+
+constexpr int kNumRegs = 11;
+constexpr int kSlotSize = 8;
+constexpr int kMaxSlots = 512 / kSlotSize;
+
+// What one stack byte holds.
+enum class ByteKind : uint8_t {
+    Invalid,  // never written on this path
+    Misc,     // some scalar bytes
+    Zero,     // known zero
+    Spill,    // part of the register saved in the slot
+};
+
+struct StackSlot {
+    std::array<ByteKind, kSlotSize> bytes{};  // bytes[0] is the lowest address
+    RegState spilled;                         // valid when every byte is Spill
+
+    bool is_spill() const { return bytes[0] == ByteKind::Spill; }
+    bool operator==(const StackSlot&) const = default;
+};
+
+struct Frame {
+    std::array<RegState, kNumRegs> regs;
+    // slots[i] covers fp-8*(i+1) .. fp-8*i-1; grown on first write.
+    std::vector<StackSlot> slots;
+    int32_t callsite = -1;  // the call instruction that entered this frame
+    uint32_t subprog = 0;
+
+    StackSlot* slot_at(int32_t fp_off);  // nullptr when not written yet
+    StackSlot& grow_to(int32_t fp_off);  // the slot holding fp_off, allocated
+};
+
+struct State {
+    std::vector<Frame> frames;  // frames.back() is the running function
+
+    Frame& cur() { return frames.back(); }
+    const Frame& cur() const { return frames.back(); }
+};
+
+// True when every concrete state `cur` describes is also described by `old`,
+// looking only at registers live at `pc` (live_in: bit r set when register r
+// may be read before it is written, per instruction) and, in caller frames,
+// at their return sites. Ids are matched consistently, not by value.
+bool state_covers(const State& old, const State& cur, uint32_t pc, const std::vector<uint16_t>& live_in);
+
+// The registers of the running frame live at `pc` are identical in both
+// (ignoring ids): with state_covers, a sign that a loop makes no progress.
+bool same_live_regs(const State& a, const State& b, uint32_t pc, const std::vector<uint16_t>& live_in);
+
+// Scalar ids held by a single register or slot link nothing; dropping them
+// lets more states compare equal.
+void drop_single_scalar_ids(State& st);
+
+// The state's registers that matter and written stack slots, one line.
+std::string state_str(const State& st, uint16_t live_mask = 0x7ff);
+
+}  // namespace xdpdk::vm::verifier

@@ -1,0 +1,43 @@
+// The verifier: proves a program safe before it runs, as the kernel's does,
+// by abstract interpretation of every reachable path (registers and stack
+// slots typed as scalars with known bits and ranges, or as pointers into the
+// context, the packet, map values or the stack), with state pruning so that
+// large programs stay fast. A refusal is an Error "insn N: reason", followed
+// by the branch decisions that led there.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "../error.h"
+#include "../program.h"
+
+namespace xdpdk::vm {
+
+struct VerifyEnv {
+    // Xdp: r1 is the xdp_md context. Raw: r1 points to mem_size bytes of
+    // memory (NULL when mem_size is 0) and r2 holds mem_size; RFC 9669
+    // defines shifts by out-of-range amounts and division by zero, so neither
+    // is refused.
+    ProgType type = ProgType::Xdp;
+    uint64_t mem_size = 0;
+    uint64_t insn_budget = 1'000'000;  // processed instructions before refusing
+    // When set, receives the per-instruction log (`prog verify -v`).
+    std::string* log = nullptr;
+};
+
+struct VerifierInfo {
+    uint64_t insns_processed = 0;
+    uint32_t states_stored = 0;
+    uint32_t max_combined_stack = 0;  // bytes, the deepest call chain as the kernel counts it
+    // Loads whose base register is the program's context (xdp_md), for the
+    // load-time rewrite to the runtime layout.
+    std::vector<uint32_t> ctx_loads;
+    // Instructions no feasible path reaches (both-way branches decided).
+    std::vector<uint32_t> dead_insns;
+};
+
+Result<VerifierInfo> verify(const Program& prog, const VerifyEnv& env = {});
+
+}  // namespace xdpdk::vm

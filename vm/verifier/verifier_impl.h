@@ -1,0 +1,124 @@
+// The verifier's working state, shared by the files that implement it:
+// explore.cc (paths, pruning, budget), check_alu.cc, check_mem.cc,
+// check_call.cc and check_branch.cc (one transfer function per instruction
+// kind, driven by the opcode table's Kind).
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../map.h"
+#include "cfg.h"
+#include "helper_protos.h"
+#include "path_log.h"
+#include "state.h"
+#include "verifier.h"
+
+namespace xdpdk::vm::verifier {
+
+// Limits as the kernel has them.
+constexpr int64_t kMaxVarOff = 1 << 29;     // BPF_MAX_VAR_OFF
+constexpr uint32_t kMaxPacketOff = 0xffff;  // MAX_PACKET_OFF
+constexpr int kMaxCallFrames = 8;
+constexpr uint32_t kMapFlagRdonlyProg = 1u << 7;  // BPF_F_RDONLY_PROG
+
+// A state kept at a prune point. `branches` counts the paths still being
+// explored below it; only finished ones (0) may prune, and a path that comes
+// back to an unfinished one without progress is an endless loop.
+struct Checkpoint {
+    State state;
+    Checkpoint* parent;
+    uint32_t branches;
+};
+
+enum class AccessKind : uint8_t { Read, Write };
+
+// How an instruction ends for the current path.
+enum class Flow : uint8_t { Next, Goto, End };
+
+class Verifier {
+public:
+    Verifier(const Program& prog, const VerifyEnv& env, Cfg cfg);
+    Result<VerifierInfo> run();
+
+    // ---- shared by the transfer functions ----
+    Error fail(std::string reason) const;
+    static std::string reg_name(int r) { return "R" + std::to_string(r); }
+    Status check_readable(int r) const;
+    RegState& reg(int r) { return cur_.cur().regs[r]; }
+    uint32_t new_id() { return ++id_gen_; }
+
+    // Transfer functions; each may set next_pc_ (Flow::Goto).
+    Status check_alu(const Insn& in);
+    Status check_load(const Insn& in);
+    Status check_store(const Insn& in);
+    Status check_atomic(const Insn& in);
+    Result<Flow> check_branch(const Insn& in);
+    Status check_helper_call(const Insn& in);
+    Status check_local_call(const Insn& in);
+    Result<Flow> check_exit();
+
+    // Memory access through register `r` (whose state is `ptr`) at
+    // insn offset `off`: bounds, alignment, permissions. A read puts what it
+    // yields in *loaded; a write stores `value` (nullptr: an unknown scalar).
+    Status check_mem_access(int r, const RegState& ptr, int32_t off, unsigned size, AccessKind kind,
+                            const RegState* value, RegState* loaded, bool sign_extend = false);
+    // Helper access of [0, size) bytes through pointer register `r`.
+    Status check_helper_mem(int r, uint64_t size, AccessKind kind);
+    Status check_stack_range(const RegState& ptr, int64_t lo, int64_t hi, bool need_init, int r,
+                             const char* what);
+    void note_stack_depth(uint32_t frame, int64_t lowest_off);
+    // Applies `fn` to every register and spilled register of every frame.
+    template <class Fn>
+    void for_each_reg(State& st, Fn&& fn) {
+        for (Frame& f : st.frames) {
+            for (RegState& r : f.regs) fn(r);
+            for (StackSlot& s : f.slots)
+                if (s.is_spill()) fn(s.spilled);
+        }
+    }
+
+    const Program& prog_;
+    const VerifyEnv& env_;
+    Cfg cfg_;
+    bool raw_semantics_;
+
+    State cur_;
+    uint32_t pc_ = 0;
+    uint32_t next_pc_ = 0;
+    Checkpoint* parent_ = nullptr;
+    uint32_t path_ = PathLog::kRoot;
+
+    struct Pending {
+        State state;
+        uint32_t pc;
+        Checkpoint* parent;
+        uint32_t path;
+    };
+    std::vector<Pending> pending_;
+    // Pushes `st` to be explored from `pc` later; `from` is the branch insn.
+    void push_branch(State st, uint32_t from, uint32_t pc);
+
+    PathLog paths_;
+    std::vector<std::vector<Checkpoint*>> explored_;
+    std::deque<Checkpoint> checkpoints_;
+    uint32_t id_gen_ = 0;
+    std::vector<uint32_t> subprog_stack_;  // deepest stack byte used, per subprogram
+    std::vector<bool> visited_;
+    std::vector<bool> ctx_load_;
+    std::vector<uint8_t> load_kind_;  // per load: 0 not reached, 1 from ctx, 2 from other memory
+    RegState scratch_;                // what helper reads would load; unused
+    VerifierInfo info_;
+
+private:
+    enum class Visit { Continue, Pruned };
+    Result<Visit> visit_prune_point();
+    void end_path();
+    Result<Flow> step(const Insn& in);
+    Status check_stack_limits();
+    void log_insn();
+};
+
+}  // namespace xdpdk::vm::verifier
