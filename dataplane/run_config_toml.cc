@@ -101,6 +101,8 @@ Status read_root_values(const TomlFields& root, RunConfig& config) {
     XDPDK_RETURN_IF_ERROR(root.read_bool("json", config.json));
     XDPDK_RETURN_IF_ERROR(root.read_string("maps_in", config.maps_in));
     if (root.has("maps_in")) XDPDK_RETURN_IF_ERROR(check_readable(root, "maps_in", config.maps_in));
+    XDPDK_RETURN_IF_ERROR(root.read_string("maps_out", config.maps_out));
+    if (root.has("maps_out") && config.maps_out.empty()) return root.error("maps_out", "empty path");
     XDPDK_RETURN_IF_ERROR(read_sets(root, config));
     XDPDK_RETURN_IF_ERROR(root.read_string("trace", config.trace_path));
     if (root.has("trace") && config.trace_path.empty()) return root.error("trace", "empty path");
@@ -138,13 +140,13 @@ Status read_attach(const TomlFields& port, uint16_t id, RunConfig& config) {
     return {};
 }
 
-Status check_tap_name(const TomlFields& port, const std::string& name) {
+Status check_tap_name(const TomlFields& port, std::string_view key, const std::string& name) {
     if (name.empty() || name.size() > kMaxIfaceNameLength)
-        return port.error("tap_name", "an interface name has 1 to " + std::to_string(kMaxIfaceNameLength) +
+        return port.error(key, "an interface name has 1 to " + std::to_string(kMaxIfaceNameLength) +
                                           " characters, got '" + name + "'");
     for (const char c : name) {
         if (c == '/' || c == ':' || c == ',' || c == '=' || std::isspace(static_cast<unsigned char>(c)))
-            return port.error("tap_name", "'" + name + "' is not a valid interface name (no '/', ':', ',', '=' or spaces)");
+            return port.error(key, "'" + name + "' is not a valid interface name (no '/', ':', ',', '=' or spaces)");
     }
     return {};
 }
@@ -160,8 +162,15 @@ Status read_pass(const TomlFields& port, uint16_t id, RunConfig& config) {
     pass.port = id;
     if (spec == "drop") {
         pass.kind = PassSpec::Kind::Drop;
-    } else if (spec == "tap") {
+    } else if (spec == "tap" || spec.starts_with("tap:")) {
+        // "tap:NAME" as on the command line, or "tap" and tap_name.
         pass.kind = PassSpec::Kind::Tap;
+        if (spec.size() > 4) {
+            if (port.has("tap_name"))
+                return port.error("tap_name", "the interface is already named in pass = \"" + spec + "\"");
+            pass.tap_name = spec.substr(4);
+            XDPDK_RETURN_IF_ERROR(check_tap_name(port, "pass", pass.tap_name));
+        }
     } else if (spec.starts_with("port:")) {
         const std::string number = spec.substr(5);
         char* end = nullptr;
@@ -173,13 +182,13 @@ Status read_pass(const TomlFields& port, uint16_t id, RunConfig& config) {
         pass.kind = PassSpec::Kind::Port;
         pass.target_port = static_cast<uint16_t>(target);
     } else {
-        return port.error("pass", "expected \"tap\", \"port:N\" or \"drop\", got '" + spec + "'");
+        return port.error("pass", "expected \"tap\", \"tap:IFNAME\", \"port:N\" or \"drop\", got '" + spec + "'");
     }
     if (port.has("tap_name")) {
         if (pass.kind != PassSpec::Kind::Tap)
             return port.error("tap_name", "only meaningful with pass = \"tap\" (this port has pass = \"" + spec + "\")");
         XDPDK_RETURN_IF_ERROR(port.read_string("tap_name", pass.tap_name));
-        XDPDK_RETURN_IF_ERROR(check_tap_name(port, pass.tap_name));
+        XDPDK_RETURN_IF_ERROR(check_tap_name(port, "tap_name", pass.tap_name));
     }
     config.pass.push_back(std::move(pass));
     return {};
@@ -235,7 +244,7 @@ Status read_ports(const TomlFields& root, RunConfig& config) {
 Result<RunConfig> read_run_config(const toml::table& table, const std::string& file) {
     const TomlFields root(table, file, "");
     XDPDK_RETURN_IF_ERROR(root.check_keys({"eal", "engine", "duration", "packets", "stats_interval", "json",
-                                           "maps_in", "set", "trace", "rx_queues", "rx_desc", "tx_desc", "burst",
+                                           "maps_in", "maps_out", "set", "trace", "rx_queues", "rx_desc", "tx_desc", "burst",
                                            "mbuf_cache", "mbufs_per_pool", "port"}));
     RunConfig config;
     config.eal_args.assign(1, std::string(kProgramName));

@@ -10,6 +10,7 @@
 //   stats_interval = 1     # seconds between live stats lines; 0 = none
 //   json = false           # JSON summary on stdout at exit
 //   maps_in = "maps.json"  # map contents to set before load
+//   maps_out = "out/maps.json"  # every attached object's maps after the run
 //   set = ["NAME=VALUE"]   # globals to set before load; or a table: [set] NAME = 5
 //   trace = "trace.log"    # ABORTED packets and bpf_printk lines
 //   rx_queues = 1          # per port
@@ -22,11 +23,11 @@
 //   [[port]]               # one table per port that has a program or options
 //   id = 0                 # DPDK port id (required, unique)
 //   attach = "build/progs/xdp_drop.o@xdp_drop_prog"  # PROG.o[@NAME]
-//   pass = "tap"           # where XDP_PASS goes: "tap", "port:N" or "drop"
-//   tap_name = "xdpdk0"    # host interface of pass = "tap"
+//   pass = "tap"           # where XDP_PASS goes: "tap", "tap:IFNAME", "port:N" or "drop"
+//   tap_name = "xdpdk0"    # host interface of pass = "tap" (default xdpdk<id>)
 //   ifindex = 1            # the port's ifindex for programs; default id + 1
 //
-// Every key is optional except port.id. Paths (attach, maps_in, trace, and
+// Every key is optional except port.id. Paths (attach, maps_in, maps_out, trace, and
 // the files inside EAL --vdev arguments) are used as written: relative paths
 // are relative to the current directory, exactly as on the command line, not
 // to the file's directory. A syntax error, an unknown key (with the nearest

@@ -53,6 +53,7 @@ stats_interval = 0
 json = true
 maps_in = ")" + maps + R"("
 set = ["port_base=0x10", "verbose=1"]
+maps_out = "out/maps.json"
 trace = "/tmp/trace.log"
 rx_queues = 4
 rx_desc = 512
@@ -86,6 +87,7 @@ pass = "drop"
     EXPECT_TRUE(config.json);
     EXPECT_EQ(config.maps_in, maps);
     EXPECT_EQ(config.sets, (std::vector<std::string>{"port_base=0x10", "verbose=1"}));
+    EXPECT_EQ(config.maps_out, "out/maps.json");
     EXPECT_EQ(config.trace_path, "/tmp/trace.log");
     EXPECT_EQ(config.rx_queues, 4);
     EXPECT_EQ(config.rx_desc, 512);
@@ -140,6 +142,13 @@ TEST(RunConfigToml, TapWithoutNameLeavesTheDefaultName) {
     EXPECT_EQ(config.pass[0].kind, Kind::Tap);
     EXPECT_EQ(config.pass[0].tap_name, "");
     EXPECT_TRUE(config.ifindex.empty());
+}
+
+TEST(RunConfigToml, TapNameMayBeWrittenAsOnTheCommandLine) {
+    const RunConfig config = parse_ok("[[port]]\nid = 1\npass = \"tap:exc1\"\n");
+    ASSERT_EQ(config.pass.size(), 1u);
+    EXPECT_EQ(config.pass[0].kind, Kind::Tap);
+    EXPECT_EQ(config.pass[0].tap_name, "exc1");
 }
 
 TEST(RunConfigToml, LoadsFromAFileAndNamesItInErrors) {
@@ -224,7 +233,11 @@ TEST(RunConfigToml, PortNeedsAnId) {
 
 TEST(RunConfigToml, BadPassSpecsAreRefused) {
     EXPECT_EQ(parse_error("[[port]]\nid = 0\npass = \"tapp\"\n"),
-              "t.toml:3:8: 'port[0].pass': expected \"tap\", \"port:N\" or \"drop\", got 'tapp'");
+              "t.toml:3:8: 'port[0].pass': expected \"tap\", \"tap:IFNAME\", \"port:N\" or \"drop\", got 'tapp'");
+    EXPECT_EQ(parse_error("[[port]]\nid = 0\npass = \"tap:x0\"\ntap_name = \"x1\"\n"),
+              "t.toml:4:12: 'port[0].tap_name': the interface is already named in pass = \"tap:x0\"");
+    EXPECT_EQ(parse_error("[[port]]\nid = 0\npass = \"tap:a b\"\n"),
+              "t.toml:3:8: 'port[0].pass': 'a b' is not a valid interface name (no '/', ':', ',', '=' or spaces)");
     EXPECT_EQ(parse_error("[[port]]\nid = 0\npass = \"port:x\"\n"),
               "t.toml:3:8: 'port[0].pass': 'port:x': N in port:N must be a port id from 0 to 65535");
     EXPECT_EQ(parse_error("[[port]]\nid = 0\npass = \"port:70000\"\n"),

@@ -6,7 +6,9 @@
 
 #include "../helpers.h"
 #include "../map.h"
+#include "../maps/hash_map.h"
 #include "emitter.h"
+#include "hash_lookup.h"
 
 namespace xdpdk::vm::jit {
 namespace {
@@ -41,7 +43,7 @@ bool Emitter::emit_inline_helper(const Insn& in) {
         case helper_id::GetSmpProcessorId:
             a.mov(x86::eax, x86::dword_ptr(kExReg, offsetof(ExecContext, cpu)));
             return true;
-        case helper_id::MapLookupElem: return emit_inline_array_lookup();
+        case helper_id::MapLookupElem: return emit_inline_array_lookup() || emit_inline_hash_lookup();
         case helper_id::CsumDiff: return emit_inline_csum_diff();
         default: return false;
     }
@@ -107,6 +109,31 @@ bool Emitter::emit_inline_array_lookup() {
     a.bind(null);
     a.xor_(x86::eax, x86::eax);
     a.bind(done);
+    return true;
+}
+
+// Hash, per-CPU hash, LRU and LRU per-CPU hash lookups with a key size that
+// has a specialised reader: a direct call to it with the table as an
+// immediate, the key pointer (r2) where it already is, and for per-CPU maps
+// the calling CPU, the CPU count and the value stride.
+bool Emitter::emit_inline_hash_lookup() {
+    const Map* map = constant_map_in_r1();
+    if (!map) return false;
+    const MapType type = map->type();
+    const bool lru = type == MapType::LruHash || type == MapType::LruPercpuHash;
+    const bool percpu = type == MapType::PercpuHash || type == MapType::LruPercpuHash;
+    if (type != MapType::Hash && !lru && !percpu) return false;
+    const HashLookupFn fn = specialised_hash_lookup(map->spec().key_size, lru, percpu);
+    if (fn == nullptr) return false;
+    const maps::HashTable& table = static_cast<const maps::HashMap*>(map)->table();
+    a.mov(x86::rdi, reinterpret_cast<uint64_t>(&table));
+    if (percpu) {
+        a.mov(x86::edx, x86::dword_ptr(kExReg, offsetof(ExecContext, cpu)));
+        a.mov(x86::ecx, map->ncpus());
+        a.mov(x86::r8d, static_cast<uint32_t>(round_up8(map->spec().value_size)));
+    }
+    a.mov(kScratch, reinterpret_cast<uint64_t>(fn));
+    a.call(kScratch);
     return true;
 }
 

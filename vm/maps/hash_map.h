@@ -32,6 +32,11 @@ public:
     long user_delete(const void* key) override;
     long next_key(const void* key, void* next_out) const override;
 
+    // The table, for readers that look keys up without the virtual call (the
+    // JIT's specialised lookups); lookup() adds only the per-CPU slot and, in
+    // the LRU hashes, the referenced bit.
+    const HashTable& table() const { return table_; }
+
 protected:
     HashMap(const MapSpec& spec, uint32_t ncpus);
     // Create-time checks shared with the LRU hashes.

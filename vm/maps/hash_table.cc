@@ -25,14 +25,6 @@ uint64_t random_seed() {
     return seed;
 }
 
-uint64_t mix64(uint64_t h) {
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 33;
-    return h;
-}
 }  // namespace
 
 HashTable::HashTable(uint32_t key_size, uint32_t value_bytes, uint32_t max_entries, bool zero_seed)
@@ -55,25 +47,7 @@ HashTable::~HashTable() {
     }
 }
 
-// Word-at-a-time multiply-rotate (murmur3-style) with a per-map seed: cheap for
-// the 4..40-byte keys XDP programs use.
-uint32_t HashTable::hash(const void* key) const {
-    const auto* p = static_cast<const uint8_t*>(key);
-    uint64_t h = seed_ ^ (uint64_t{key_size_} * 0x9e3779b97f4a7c15ull);
-    uint32_t left = key_size_;
-    for (; left >= 8; left -= 8, p += 8) {
-        uint64_t w;
-        std::memcpy(&w, p, 8);
-        h ^= std::rotl(w * 0x87c37b91114253d5ull, 31) * 0x4cf5ad432745937full;
-        h = std::rotl(h, 27) * 5 + 0x52dce729;
-    }
-    if (left != 0) {
-        uint64_t w = 0;
-        std::memcpy(&w, p, left);
-        h ^= std::rotl(w * 0x87c37b91114253d5ull, 31) * 0x4cf5ad432745937full;
-    }
-    return static_cast<uint32_t>(mix64(h));
-}
+uint32_t HashTable::hash(const void* key) const { return hash_key(seed_, key, key_size_); }
 
 HashNode* HashTable::find(const void* key, uint32_t hash) const {
     HashNode* node = buckets_[hash & mask_].load(std::memory_order_acquire);

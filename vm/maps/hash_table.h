@@ -12,7 +12,9 @@
 #pragma once
 
 #include <atomic>
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <mutex>
 
@@ -27,6 +29,32 @@ struct HashNode {
     std::atomic<uint8_t> referenced{0};  // LRU second chance, set by lookups
     // followed by the key, then the value at an 8-aligned offset
 };
+
+// Word-at-a-time multiply-rotate (murmur3-style) with a per-map seed: cheap for
+// the 4..40-byte keys XDP programs use. Inline so that a reader specialised
+// for one key size (the JIT's lookups) compiles it to straight-line code.
+inline uint32_t hash_key(uint64_t seed, const void* key, uint32_t key_size) {
+    const auto* p = static_cast<const uint8_t*>(key);
+    uint64_t h = seed ^ (uint64_t{key_size} * 0x9e3779b97f4a7c15ull);
+    uint32_t left = key_size;
+    for (; left >= 8; left -= 8, p += 8) {
+        uint64_t w;
+        std::memcpy(&w, p, 8);
+        h ^= std::rotl(w * 0x87c37b91114253d5ull, 31) * 0x4cf5ad432745937full;
+        h = std::rotl(h, 27) * 5 + 0x52dce729;
+    }
+    if (left != 0) {
+        uint64_t w = 0;
+        std::memcpy(&w, p, left);
+        h ^= std::rotl(w * 0x87c37b91114253d5ull, 31) * 0x4cf5ad432745937full;
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return static_cast<uint32_t>(h);
+}
 
 class HashTable {
 public:
@@ -44,6 +72,20 @@ public:
 
     // Lock-free: the node holding `key`, or nullptr.
     HashNode* find(const void* key, uint32_t hash) const;
+
+    // find(key, hash(key)) for tables whose key_size() is KeySize: the same
+    // hash and walk with the key size a constant, for specialised readers.
+    template <uint32_t KeySize>
+    HashNode* find_sized(const void* key) const {
+        const uint32_t h = hash_key(seed_, key, KeySize);
+        HashNode* node = buckets_[h & mask_].load(std::memory_order_acquire);
+        while (node != nullptr) {
+            if (node->hash == h && std::memcmp(key_of(node), key, KeySize) == 0) return node;
+            node = node->next.load(std::memory_order_acquire);
+        }
+        return nullptr;
+    }
+    uint32_t key_size() const { return key_size_; }
 
     // ---- writers: hold writer_lock() ----
     std::mutex& writer_lock() const { return writer_lock_; }

@@ -4,6 +4,7 @@
 
 #include "../helpers.h"
 #include "helper_protos.h"
+#include "text.h"
 
 namespace xdpdk::vm::verifier {
 namespace {
@@ -115,8 +116,8 @@ Result<Cfg> build_cfg(const std::string& subject, const std::vector<Insn>& insns
         if (k != Kind::Ja && !is_cond_jump(k)) continue;
         const int64_t t = jump_target(in, pc);
         if (cfg.subprog_of[t] != cfg.subprog_of[pc])
-            return make_insn_error(subject, pc, "jump out of range from insn " + std::to_string(pc) + " to " +
-                                                    std::to_string(t) + ": the target is in another subprogram");
+            return make_insn_error(subject, pc, cat("jump out of range from insn ", pc, " to " +
+                                                    std::to_string(t), ": the target is in another subprogram"));
     }
 
     // Reachability over both directions of every branch and into callees.
@@ -133,7 +134,7 @@ Result<Cfg> build_cfg(const std::string& subject, const std::vector<Insn>& insns
     }
     for (int64_t pc = 0; pc < n; ++pc) {
         if (insns[pc].op == Op::LddwTail) continue;
-        if (!seen[pc]) return make_insn_error(subject, pc, "unreachable insn " + std::to_string(pc));
+        if (!seen[pc]) return make_insn_error(subject, pc, cat("unreachable insn ", pc));
     }
 
     // Recursion: a cycle in the call graph.

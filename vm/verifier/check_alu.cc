@@ -2,6 +2,7 @@
 // arithmetic the kernel allows (pointer +/- scalar on pointers that have an
 // object to move within; pointer - pointer gives a scalar).
 #include "verifier_impl.h"
+#include "text.h"
 
 namespace xdpdk::vm::verifier {
 namespace {
@@ -62,7 +63,7 @@ Status Verifier::check_alu(const Insn& in) {
         return {};
     }
     if (info.kind == Kind::Neg || info.kind == Kind::Endian) {
-        if (!dst.is_scalar()) return fail(reg_name(in.dst) + " pointer arithmetic prohibited (" + info.name + " on a pointer)");
+        if (!dst.is_scalar()) return fail(cat(reg_name(in.dst), " pointer arithmetic prohibited (", info.name, " on a pointer)"));
         dst = RegState::scalar(scalar_alu(in.op, dst.value, dst.value));
         return {};
     }
@@ -72,7 +73,7 @@ Status Verifier::check_alu(const Insn& in) {
         if (is_divmod(in.op) && in.imm == 0) return fail("division by zero");
         const int width = info.is64 ? 64 : 32;
         if (is_shift(in.op) && (in.imm < 0 || in.imm >= width))
-            return fail("invalid shift " + std::to_string(in.imm) + " for a " + std::to_string(width) + "-bit operation");
+            return fail(cat("invalid shift ", in.imm, " for a ", width, "-bit operation"));
     }
 
     const bool dst_ptr = is_pointer(dst.type), src_ptr = is_pointer(src.type);
@@ -85,15 +86,15 @@ Status Verifier::check_alu(const Insn& in) {
             dst = RegState::unknown();
             return {};
         }
-        return fail(reg_name(in.dst) + " pointer " + op_text(in.op) + " pointer prohibited");
+        return fail(cat(reg_name(in.dst), " pointer ", op_text(in.op), " pointer prohibited"));
     }
-    if (!info.is64) return fail(reg_name(in.dst) + " 32-bit pointer arithmetic prohibited");
+    if (!info.is64) return fail(cat(reg_name(in.dst), " 32-bit pointer arithmetic prohibited"));
     if (!is_add(in.op) && !is_sub(in.op)) {
         if (is_bitwise(in.op))
-            return fail(reg_name(in.dst) + " bitwise operator " + op_text(in.op) + " on pointer prohibited");
-        return fail(reg_name(in.dst) + " pointer arithmetic with " + op_text(in.op) + " operator prohibited");
+            return fail(cat(reg_name(in.dst), " bitwise operator ", op_text(in.op), " on pointer prohibited"));
+        return fail(cat(reg_name(in.dst), " pointer arithmetic with ", op_text(in.op), " operator prohibited"));
     }
-    if (src_ptr && is_sub(in.op)) return fail(reg_name(in.dst) + " tried to subtract pointer from scalar");
+    if (src_ptr && is_sub(in.op)) return fail(cat(reg_name(in.dst), " tried to subtract pointer from scalar"));
 
     const RegState ptr = dst_ptr ? dst : src;
     const Scalar& delta = dst_ptr ? src.value : dst.value;
@@ -102,21 +103,21 @@ Status Verifier::check_alu(const Insn& in) {
     switch (ptr.type) {
         case RegType::MapPtr:
         case RegType::PacketEnd:
-            return fail(reg_name(ptr_reg) + " pointer arithmetic on " + tname + " prohibited");
+            return fail(cat(reg_name(ptr_reg), " pointer arithmetic on ", tname, " prohibited"));
         case RegType::MapValueOrNull:
-            return fail(reg_name(ptr_reg) + " pointer arithmetic on " + tname + " prohibited, null-check it first");
+            return fail(cat(reg_name(ptr_reg), " pointer arithmetic on ", tname, " prohibited, null-check it first"));
         default: break;
     }
     if (delta.is_const()) {
         const int64_t v = int64_t(delta.const_value());
         if (v >= kMaxVarOff || v <= -kMaxVarOff)
-            return fail("math between " + std::string(tname) + " pointer and " + std::to_string(v) + " is not allowed");
+            return fail(cat("math between ", tname, " pointer and ", v, " is not allowed"));
     } else {
         if (delta.smin == std::numeric_limits<int64_t>::min())
-            return fail("math between " + std::string(tname) +
-                        " pointer and register with unbounded min value is not allowed");
+            return fail(cat("math between ", std::string(tname) +
+                        " pointer and register with unbounded min value is not allowed"));
         if (delta.smin >= kMaxVarOff || delta.smin <= -kMaxVarOff)
-            return fail("value " + std::to_string(delta.smin) + " makes " + tname + " pointer be out of bounds");
+            return fail(cat("value ", delta.smin, " makes ", tname, " pointer be out of bounds"));
     }
 
     RegState out = ptr;
@@ -124,7 +125,7 @@ Status Verifier::check_alu(const Insn& in) {
         const int64_t v = int64_t(delta.const_value());
         const int64_t off = int64_t{ptr.off} + (is_add(in.op) ? v : -v);
         if (off >= kMaxVarOff || off <= -kMaxVarOff)
-            return fail(std::string(tname) + " pointer offset " + std::to_string(off) + " is not allowed");
+            return fail(cat(tname, " pointer offset ", off, " is not allowed"));
         out.off = static_cast<int32_t>(off);
     } else {
         out.value = scalar_alu(is_add(in.op) ? Op::Add64Reg : Op::Sub64Reg, ptr.value, delta);
@@ -134,9 +135,9 @@ Status Verifier::check_alu(const Insn& in) {
             out.range = 0;
         }
         if (out.value.smin == std::numeric_limits<int64_t>::min())
-            return fail(std::string(tname) + " pointer with unbounded min value is not allowed");
+            return fail(cat(tname, " pointer with unbounded min value is not allowed"));
         if (out.value.smin >= kMaxVarOff || out.value.smin <= -kMaxVarOff)
-            return fail("value " + std::to_string(out.value.smin) + " makes " + tname + " pointer be out of bounds");
+            return fail(cat("value ", out.value.smin, " makes ", tname, " pointer be out of bounds"));
     }
     dst = out;
     return {};

@@ -1,8 +1,11 @@
 // Loads, stores and atomics, and the memory checks helpers share: each
 // pointer type has its object (packet up to the proven range, map value,
 // stack frame, raw memory, xdp_md) and its rules for reads and writes.
+#include <algorithm>
+
 #include "ctx_access.h"
 #include "verifier_impl.h"
+#include "text.h"
 
 namespace xdpdk::vm::verifier {
 namespace {
@@ -42,17 +45,17 @@ void Verifier::note_stack_depth(uint32_t frame, int64_t lowest_off) {
 Status Verifier::check_stack_range(const RegState& ptr, int64_t lo, int64_t hi, bool need_init, int r,
                                    const char* what) {
     if (lo < -bpf::kStackSize || hi > 0)
-        return fail("invalid " + std::string(what) + " stack " + reg_name(r) + " off=" + std::to_string(lo) +
-                    " size=" + std::to_string(hi - lo) + " (the stack frame is fp-512 to fp)");
+        return fail(cat("invalid ", what, " stack ", reg_name(r), " off=", std::to_string(lo) +
+                    " size=", hi - lo, " (the stack frame is fp-512 to fp)"));
     note_stack_depth(ptr.frame, lo);
     if (!need_init) return {};
     Frame& f = cur_.frames[ptr.frame];
     for (int64_t o = lo; o < hi; ++o) {
         const StackSlot* s = f.slot_at(static_cast<int32_t>(o));
         if (!s || s->bytes[byte_in_slot(o)] == ByteKind::Invalid)
-            return fail("invalid read from stack " + reg_name(r) + " off " + std::to_string(lo) + "+" +
-                        std::to_string(o - lo) + " size " + std::to_string(hi - lo) +
-                        " (stack byte fp" + std::to_string(o) + " is not initialised)");
+            return fail(cat("invalid read from stack ", reg_name(r), " off ", lo, "+" +
+                        std::to_string(o - lo), " size ", std::to_string(hi - lo) +
+                        " (stack byte fp", o, " is not initialised)"));
     }
     return {};
 }
@@ -68,10 +71,10 @@ Status Verifier::check_mem_access(int r, const RegState& ptr, int32_t insn_off, 
     switch (ptr.type) {
         case RegType::Ctx: {
             if (ptr.off != 0 || !var.is_zero())
-                return fail("dereference of modified ctx ptr " + rn + " off=" + std::to_string(ptr.off) + " disallowed");
+                return fail(cat("dereference of modified ctx ptr ", rn, " off=", ptr.off, " disallowed"));
             if (write)
-                return fail("invalid bpf_context access off=" + std::to_string(insn_off) + " size=" +
-                            std::to_string(size) + " (the context is read only)");
+                return fail(cat("invalid bpf_context access off=", insn_off, " size=" +
+                            std::to_string(size), " (the context is read only)"));
             if (sign_extend) return fail("invalid bpf_context access: sign-extending load from ctx");
             std::string why;
             auto field = xdp_ctx_read(insn_off, size, &why);
@@ -83,12 +86,12 @@ Status Verifier::check_mem_access(int r, const RegState& ptr, int32_t insn_off, 
         case RegType::Packet:
         case RegType::PacketMeta: {
             if (var.smin < 0)
-                return fail(rn + " min value is negative, either use unsigned index or do a if (index >=0) check");
+                return fail(cat(rn, " min value is negative, either use unsigned index or do a if (index >=0) check"));
             if (off < 0 || off + size > ptr.range)
-                return fail("invalid access to packet, off=" + std::to_string(off) + " size=" + std::to_string(size) +
-                            ", " + rn + "(id=" + std::to_string(ptr.id) + ",off=" + std::to_string(ptr.off) +
-                            ",r=" + std::to_string(ptr.range) + "): only " + std::to_string(ptr.range) +
-                            " bytes are proven to be in the packet");
+                return fail(cat("invalid access to packet, off=", off, " size=", std::to_string(size) +
+                            ", ", rn, "(id=", ptr.id, ",off=", std::to_string(ptr.off) +
+                            ",r=", ptr.range, "): only ", std::to_string(ptr.range) +
+                            " bytes are proven to be in the packet"));
             if (loaded) *loaded = loaded_scalar(size, sign_extend);
             return {};
         }
@@ -97,25 +100,24 @@ Status Verifier::check_mem_access(int r, const RegState& ptr, int32_t insn_off, 
             const bool is_map = ptr.type == RegType::MapValue;
             const uint64_t region = is_map ? ptr.map->spec().value_size : ptr.mem_size;
             if (var.smin < 0)
-                return fail(rn + " min value is negative, either use unsigned index or do a if (index >=0) check");
+                return fail(cat(rn, " min value is negative, either use unsigned index or do a if (index >=0) check"));
             if (var.umax >= uint64_t(kMaxVarOff))
-                return fail(rn + " unbounded memory access, make sure to bounds check any such access");
+                return fail(cat(rn, " unbounded memory access, make sure to bounds check any such access"));
             const int64_t lo = off + var.smin;
             const int64_t hi = off + int64_t(var.umax) + size;
             if (lo < 0 || hi > int64_t(region)) {
                 std::string what = is_map ? "invalid access to map value, value_size=" : "invalid access to memory, mem_size=";
-                what += std::to_string(region) + " off=" + std::to_string(var.is_const() ? lo : off) +
-                        " size=" + std::to_string(size);
-                if (!var.is_const()) what += " (variable offset up to " + std::to_string(var.umax) + ")";
+                what += cat(region, " off=", var.is_const() ? lo : off, " size=", size);
+                if (!var.is_const()) what += cat(" (variable offset up to ", var.umax, ")");
                 return fail(what);
             }
             if (write && is_map) {
                 const bool rdonly = (ptr.map->spec().flags & kMapFlagRdonlyProg) || ptr.map->frozen() ||
                                     ptr.map->type() == MapType::Devmap || ptr.map->type() == MapType::DevmapHash;
                 if (rdonly)
-                    return fail("write into map forbidden, value_size=" + std::to_string(region) + " off=" +
-                                std::to_string(lo) + " size=" + std::to_string(size) + " (map '" +
-                                ptr.map->name() + "' is read-only for programs)");
+                    return fail(cat("write into map forbidden, value_size=", region, " off=" +
+                                std::to_string(lo), " size=", size, " (map '" +
+                                ptr.map->name(), "' is read-only for programs)"));
             }
             if (loaded) *loaded = loaded_scalar(size, sign_extend);
             return {};
@@ -125,9 +127,9 @@ Status Verifier::check_mem_access(int r, const RegState& ptr, int32_t insn_off, 
             const int64_t lo = off + (fixed ? int64_t(var.const_value()) : var.smin);
             const int64_t hi = off + (fixed ? int64_t(var.const_value()) : var.smax) + size;
             if (!aligned(var, off, size))
-                return fail("misaligned stack access off " + std::to_string(lo) + " size " + std::to_string(size));
+                return fail(cat("misaligned stack access off ", lo, " size ", size));
             if (!fixed && (var.smin <= -kMaxVarOff || var.smax >= kMaxVarOff))
-                return fail("invalid variable-offset stack access " + rn + " var=" + var.str());
+                return fail(cat("invalid variable-offset stack access ", rn, " var=", var.str()));
             XDPDK_RETURN_IF_ERROR(check_stack_range(ptr, lo, hi, !write, r, write ? "write to" : "read from"));
             Frame& f = cur_.frames[ptr.frame];
             if (!fixed) {
@@ -136,7 +138,7 @@ Status Verifier::check_mem_access(int r, const RegState& ptr, int32_t insn_off, 
                     return {};
                 }
                 if (value && is_pointer(value->type))
-                    return fail("spilled pointer with a variable stack offset (" + var.str() + ") prohibited");
+                    return fail(cat("spilled pointer with a variable stack offset (", var.str(), ") prohibited"));
                 // Any of these bytes may now hold the value: what was known is lost.
                 for (int64_t o = lo; o < hi; ++o) {
                     StackSlot* s = f.slot_at(static_cast<int32_t>(o));
@@ -154,8 +156,8 @@ Status Verifier::check_mem_access(int r, const RegState& ptr, int32_t insn_off, 
                     if (size == kSlotSize) {
                         *loaded = s->spilled;
                     } else if (!s->spilled.is_scalar()) {
-                        return fail("invalid size of register fill: " + std::to_string(size) +
-                                    "-byte read of a spilled pointer at fp" + std::to_string(lo));
+                        return fail(cat("invalid size of register fill: ", std::to_string(size) +
+                                    "-byte read of a spilled pointer at fp", lo));
                     } else if (s->spilled.value.is_const()) {
                         *loaded = extract_const(s->spilled.value.const_value(), byte, size, sign_extend);
                     } else {
@@ -176,18 +178,18 @@ Status Verifier::check_mem_access(int r, const RegState& ptr, int32_t insn_off, 
                 return {};
             }
             if (value && is_pointer(value->type))
-                return fail("invalid size of register spill: " + std::to_string(size) + "-byte store of a pointer");
+                return fail(cat("invalid size of register spill: ", size, "-byte store of a pointer"));
             if (s.is_spill()) s.bytes.fill(ByteKind::Misc);
             const bool zero = value && value->is_null_const();
             for (unsigned i = 0; i < size; ++i) s.bytes[byte + i] = zero ? ByteKind::Zero : ByteKind::Misc;
             return {};
         }
         case RegType::NotInit:
-            return fail(rn + " !read_ok (register is not initialised)");
+            return fail(cat(rn, " !read_ok (register is not initialised)"));
         case RegType::MapValueOrNull:
-            return fail(rn + " invalid mem access 'map_value_or_null': the lookup result may be NULL; check it first");
+            return fail(cat(rn, " invalid mem access 'map_value_or_null': the lookup result may be NULL; check it first"));
         default:
-            return fail(rn + " invalid mem access '" + tname + "'");
+            return fail(cat(rn, " invalid mem access '", tname, "'"));
     }
 }
 
@@ -195,13 +197,13 @@ Status Verifier::check_load(const Insn& in) {
     XDPDK_RETURN_IF_ERROR(check_readable(in.src));
     const OpInfo& info = op_info(in.op);
     const RegState ptr = reg(in.src);
-    if (ptr.type == RegType::Scalar) return fail(reg_name(in.src) + " invalid mem access 'scalar'");
+    if (ptr.type == RegType::Scalar) return fail(cat(reg_name(in.src), " invalid mem access 'scalar'"));
     // The load-time rewrite changes the instruction: it must read the
     // context on every path or on none.
     const uint8_t kind = ptr.type == RegType::Ctx ? 1 : 2;
     if (load_kind_[pc_] && load_kind_[pc_] != kind)
-        return fail("same insn cannot be used with different pointers (ctx on one path, " +
-                    std::string(reg_type_name(kind == 1 ? RegType::Ctx : ptr.type)) + " on another)");
+        return fail(cat("same insn cannot be used with different pointers (ctx on one path, " +
+                    std::string(reg_type_name(kind == 1 ? RegType::Ctx : ptr.type)), " on another)"));
     load_kind_[pc_] = kind;
     RegState loaded;
     XDPDK_RETURN_IF_ERROR(check_mem_access(in.src, ptr, in.off, info.size, AccessKind::Read, nullptr, &loaded,
@@ -225,11 +227,11 @@ Status Verifier::check_store(const Insn& in) {
         value = RegState::constant(uint64_t(int64_t{in.imm}));
     }
     const RegState ptr = reg(in.dst);
-    if (ptr.type == RegType::Scalar) return fail(reg_name(in.dst) + " invalid mem access 'scalar'");
+    if (ptr.type == RegType::Scalar) return fail(cat(reg_name(in.dst), " invalid mem access 'scalar'"));
     if (is_pointer(value.type) && ptr.type != RegType::Stack)
-        return fail(reg_name(in.src) + " leaks addr into " +
+        return fail(cat(reg_name(in.src), " leaks addr into " +
                     std::string(ptr.type == RegType::MapValue ? "map" : reg_type_name(ptr.type)) +
-                    " (pointers may only be stored on the stack)");
+                    " (pointers may only be stored on the stack)"));
     return check_mem_access(in.dst, ptr, in.off, info.size, AccessKind::Write, &value, nullptr);
 }
 
@@ -240,11 +242,11 @@ Status Verifier::check_atomic(const Insn& in) {
     XDPDK_RETURN_IF_ERROR(check_readable(in.src));
     if (cmpxchg) XDPDK_RETURN_IF_ERROR(check_readable(0));
     if ((in.imm & bpf::FETCH) && in.src == 10 && !cmpxchg) return fail("frame pointer r10 is read only");
-    if (!reg(in.src).is_scalar()) return fail(reg_name(in.src) + " leaks addr into mem");
+    if (!reg(in.src).is_scalar()) return fail(cat(reg_name(in.src), " leaks addr into mem"));
     if (cmpxchg && !reg(0).is_scalar()) return fail("R0 leaks addr into mem");
     const RegState ptr = reg(in.dst);
     if (ptr.type != RegType::Stack && ptr.type != RegType::MapValue && ptr.type != RegType::Mem)
-        return fail("BPF_ATOMIC stores into " + reg_name(in.dst) + " " + reg_type_name(ptr.type) + " is not allowed");
+        return fail(cat("BPF_ATOMIC stores into ", reg_name(in.dst), " ", reg_type_name(ptr.type), " is not allowed"));
     RegState old;
     XDPDK_RETURN_IF_ERROR(check_mem_access(in.dst, ptr, in.off, info.size, AccessKind::Read, nullptr, &old));
     XDPDK_RETURN_IF_ERROR(check_mem_access(in.dst, ptr, in.off, info.size, AccessKind::Write, nullptr, nullptr));
@@ -262,20 +264,20 @@ Status Verifier::check_helper_mem(int r, uint64_t size, AccessKind kind) {
         case RegType::Stack: {
             const Scalar& var = ptr.value;
             if (!var.is_const() && (var.smin <= -kMaxVarOff || var.smax >= kMaxVarOff))
-                return fail("invalid variable-offset stack access " + rn + " var=" + var.str());
+                return fail(cat("invalid variable-offset stack access ", rn, " var=", var.str()));
             const int64_t lo = ptr.off + (var.is_const() ? int64_t(var.const_value()) : var.smin);
             const int64_t hi = ptr.off + (var.is_const() ? int64_t(var.const_value()) : var.smax) + int64_t(size);
             return check_stack_range(ptr, lo, hi, kind == AccessKind::Read, r,
                                      kind == AccessKind::Read ? "indirect read from" : "indirect write to");
         }
         case RegType::Packet: case RegType::PacketMeta: case RegType::MapValue: case RegType::Mem: {
-            if (size >= uint64_t(kMaxVarOff)) return fail(rn + " memory access of " + std::to_string(size) + " bytes is too large");
+            if (size >= uint64_t(kMaxVarOff)) return fail(cat(rn, " memory access of ", size, " bytes is too large"));
             // Checked as one access of `size` bytes.
             return check_mem_access(r, ptr, 0, static_cast<unsigned>(size), kind, nullptr,
                                     kind == AccessKind::Read ? &scratch_ : nullptr);
         }
         default:
-            return fail(rn + " type=" + reg_type_name(ptr.type) + " expected=fp, pkt, pkt_meta, map_value");
+            return fail(cat(rn, " type=", reg_type_name(ptr.type), " expected=fp, pkt, pkt_meta, map_value"));
     }
 }
 

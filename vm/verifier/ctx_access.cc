@@ -1,11 +1,12 @@
 #include "ctx_access.h"
 
 #include "../xdp.h"
+#include "text.h"
 
 namespace xdpdk::vm::verifier {
 
 std::optional<CtxRead> xdp_ctx_read(int64_t off, unsigned size, std::string* why) {
-    const std::string where = "invalid bpf_context access off=" + std::to_string(off) + " size=" + std::to_string(size);
+    const std::string where = cat("invalid bpf_context access off=", off, " size=", size);
     if (off < 0 || off >= xdp_md::size || size != 4 || off % 4 != 0) {
         *why = where;
         return std::nullopt;
@@ -15,7 +16,7 @@ std::optional<CtxRead> xdp_ctx_read(int64_t off, unsigned size, std::string* why
         case xdp_md::data_end: return CtxRead{RegType::PacketEnd};
         case xdp_md::data_meta: return CtxRead{RegType::PacketMeta};
         case xdp_md::egress_ifindex:
-            *why = where + " (egress_ifindex is only readable by devmap programs)";
+            *why = cat(where, " (egress_ifindex is only readable by devmap programs)");
             return std::nullopt;
         default: return CtxRead{RegType::Scalar};
     }

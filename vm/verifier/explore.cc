@@ -6,6 +6,7 @@
 #include "../disassembler.h"
 #include "../helpers.h"
 #include "verifier_impl.h"
+#include "text.h"
 
 namespace xdpdk::vm::verifier {
 namespace {
@@ -46,12 +47,13 @@ Verifier::Verifier(const Program& prog, const VerifyEnv& env, Cfg cfg)
 }
 
 Error Verifier::fail(std::string reason) const {
-    reason += "\npath: " + paths_.str(path_);
+    reason += "\npath: ";
+    reason += paths_.str(path_);
     return make_insn_error(prog_.name, pc_, std::move(reason));
 }
 
 Status Verifier::check_readable(int r) const {
-    if (cur_.cur().regs[r].type == RegType::NotInit) return fail(reg_name(r) + " !read_ok (register is not initialised)");
+    if (cur_.cur().regs[r].type == RegType::NotInit) return fail(cat(reg_name(r), " !read_ok (register is not initialised)"));
     return {};
 }
 
@@ -74,8 +76,8 @@ Result<Verifier::Visit> Verifier::visit_prune_point() {
             // went around a loop and came back no more precise than before.
             if (same_live_regs(cp->state, cur_, pc_, cfg_.live_in) &&
                 state_covers(cp->state, cur_, pc_, cfg_.live_in))
-                return fail("infinite loop detected at insn " + std::to_string(pc_) +
-                            " (the loop cannot be proven to end)");
+                return fail(cat("infinite loop detected at insn ", std::to_string(pc_) +
+                            " (the loop cannot be proven to end)"));
             continue;
         }
         if (state_covers(cp->state, cur_, pc_, cfg_.live_in)) return Visit::Pruned;
@@ -90,8 +92,7 @@ Result<Verifier::Visit> Verifier::visit_prune_point() {
 
 void Verifier::log_insn() {
     std::string& log = *env_.log;
-    log += std::to_string(pc_) + ": " + disassemble_insn(prog_.xlated, pc_);
-    log += "    ; " + state_str(cur_, cfg_.live_in[pc_] | 0x400) + "\n";
+    log += cat(pc_, ": ", disassemble_insn(prog_.xlated, pc_), "    ; ", state_str(cur_, cfg_.live_in[pc_] | 0x400), "\n");
 }
 
 Result<Flow> Verifier::step(const Insn& in) {
@@ -149,19 +150,19 @@ Result<VerifierInfo> Verifier::run() {
         pc_ = p.pc;
         parent_ = p.parent;
         path_ = p.path;
-        if (env_.log && path_ != PathLog::kRoot) *env_.log += "from branch: " + paths_.str(path_, 1) + "\n";
+        if (env_.log && path_ != PathLog::kRoot) *env_.log += cat("from branch: ", paths_.str(path_, 1), "\n");
         for (;;) {
             if (cfg_.prune_point[pc_]) {
                 XDPDK_ASSIGN_OR_RETURN(Visit v, visit_prune_point());
                 if (v == Visit::Pruned) {
-                    if (env_.log) *env_.log += std::to_string(pc_) + ": safe (state seen before)\n";
+                    if (env_.log) *env_.log += cat(pc_, ": safe (state seen before)\n");
                     end_path();
                     break;
                 }
             }
             if (++info_.insns_processed > env_.insn_budget)
-                return fail("program too complex: more than " + std::to_string(env_.insn_budget) +
-                            " instructions processed");
+                return fail(cat("program too complex: more than ", std::to_string(env_.insn_budget) +
+                            " instructions processed"));
             visited_[pc_] = true;
             if (env_.log) log_insn();
             const Insn& in = prog_.insns[pc_];
@@ -207,23 +208,25 @@ Status Verifier::check_stack_limits() {
         worst = std::max(worst, depth);
         if (depth > 512)
             return make_insn_error(prog_.name, cfg_.subprog_start[s],
-                                   "combined stack size of the call chain reaching this subprogram is " +
-                                       std::to_string(depth) + " bytes; the limit is 512");
+                                   cat("combined stack size of the call chain reaching this subprogram is " +
+                                       std::to_string(depth), " bytes; the limit is 512"));
         for (uint32_t c : cfg_.callees[s]) above[c] = std::max(above[c], depth);
         if (!cfg_.has_tail_call || above[s] <= 256) continue;
         for (uint32_t pc = cfg_.subprog_start[s]; pc < prog_.insns.size() && cfg_.subprog_of[pc] == s; ++pc) {
             const Insn& in = prog_.insns[pc];
             if (in.op == Op::Call && in.imm == helper_id::TailCall)
                 return make_insn_error(prog_.name, pc,
-                                       "tail call with " + std::to_string(above[s]) +
-                                           " bytes of caller stack frames; the limit is 256");
+                                       cat("tail call with ", std::to_string(above[s]) +
+                                           " bytes of caller stack frames; the limit is 256"));
         }
     }
     info_.max_combined_stack = worst;
     return {};
 }
 
-}  // namespace verifier
+}  // namespace xdpdk::vm::verifier
+
+namespace xdpdk::vm {
 
 Result<VerifierInfo> verify(const Program& prog, const VerifyEnv& env) {
     if (prog.insns.empty()) return make_error(prog.name, "program has no instructions");

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "text.h"
+
 namespace xdpdk::vm::verifier {
 
 std::string PathLog::str(uint32_t last, size_t max_steps) const {
@@ -12,11 +14,11 @@ std::string PathLog::str(uint32_t last, size_t max_steps) const {
     size_t first = 0;
     if (steps.size() > max_steps) {
         first = steps.size() - max_steps;
-        out = "... " + std::to_string(first) + " earlier decisions, ";
+        out = cat("... ", first, " earlier decisions, ");
     }
     for (size_t i = first; i < steps.size(); ++i) {
         if (i > first) out += ", ";
-        out += std::to_string(steps[i]->from) + "->" + std::to_string(steps[i]->to);
+        out += cat(steps[i]->from, "->", steps[i]->to);
     }
     return out.empty() ? "straight from insn 0" : out;
 }

@@ -1,6 +1,7 @@
 #include "reg_state.h"
 
 #include "../map.h"
+#include "text.h"
 
 namespace xdpdk::vm::verifier {
 
@@ -28,11 +29,11 @@ std::string RegState::str() const {
     if (type == RegType::NotInit) return "uninit";
     if (type == RegType::Scalar) {
         if (value.is_const()) return value.str();
-        return "scalar(" + value.str() + ")";
+        return cat("scalar(", value.str(), ")");
     }
     if (type == RegType::Stack && value.is_zero()) {
-        std::string s = "fp" + std::to_string(off);
-        if (frame) s += "[frame" + std::to_string(frame) + "]";
+        std::string s = cat("fp", off);
+        if (frame) s += cat("[frame", frame, "]");
         return s;
     }
     std::string s = reg_type_name(type);
@@ -42,14 +43,14 @@ std::string RegState::str() const {
         if (!inner.empty()) inner += ",";
         inner += part;
     };
-    if (id && type != RegType::Ctx) add("id=" + std::to_string(id));
-    if (map) add("map=" + map->name());
-    if (type == RegType::Stack) add("frame=" + std::to_string(frame));
-    if (off) add("off=" + std::to_string(off));
-    if (is_packet(type)) add("r=" + std::to_string(range));
-    if (type == RegType::Mem) add("size=" + std::to_string(mem_size));
-    if (!value.is_zero()) add("var=" + value.str());
-    return s + inner + ")";
+    if (id && type != RegType::Ctx) add(cat("id=", id));
+    if (map) add(cat("map=", map->name()));
+    if (type == RegType::Stack) add(cat("frame=", frame));
+    if (off) add(cat("off=", off));
+    if (is_packet(type)) add(cat("r=", range));
+    if (type == RegType::Mem) add(cat("size=", mem_size));
+    if (!value.is_zero()) add(cat("var=", value.str()));
+    return cat(s, inner, ")");
 }
 
 }  // namespace xdpdk::vm::verifier

@@ -149,11 +149,23 @@ std::string state_str(const State& st, uint16_t live_mask) {
     for (size_t f = 0; f < st.frames.size(); ++f) {
         const Frame& fr = st.frames[f];
         const bool top = f + 1 == st.frames.size();
-        if (st.frames.size() > 1) out += (out.empty() ? "" : " ") + std::string("frame") + std::to_string(f) + ":";
+        auto sep = [&out] {
+            if (!out.empty()) out += ' ';
+        };
+        if (st.frames.size() > 1) {
+            sep();
+            out += "frame";
+            out += std::to_string(f);
+            out += ':';
+        }
         for (int r = 0; r < 10; ++r) {
             if (fr.regs[r].type == RegType::NotInit) continue;
             if (top && !((live_mask >> r) & 1)) continue;
-            out += (out.empty() ? "" : " ") + std::string("R") + std::to_string(r) + "=" + fr.regs[r].str();
+            sep();
+            out += 'R';
+            out += std::to_string(r);
+            out += '=';
+            out += fr.regs[r].str();
         }
         for (size_t i = 0; i < fr.slots.size(); ++i) {
             const StackSlot& s = fr.slots[i];
@@ -169,7 +181,11 @@ std::string state_str(const State& st, uint16_t live_mask) {
                 }
                 if (!any) continue;
             }
-            out += " fp" + std::to_string(-static_cast<int>(i + 1) * kSlotSize) + "=" + text;
+            sep();
+            out += "fp";
+            out += std::to_string(-static_cast<int>(i + 1) * kSlotSize);
+            out += '=';
+            out += text;
         }
     }
     return out;

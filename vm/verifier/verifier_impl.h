@@ -45,7 +45,11 @@ public:
 
     // ---- shared by the transfer functions ----
     Error fail(std::string reason) const;
-    static std::string reg_name(int r) { return "R" + std::to_string(r); }
+    static std::string reg_name(int r) {
+        std::string s = "R";
+        s += std::to_string(r);
+        return s;
+    }
     Status check_readable(int r) const;
     RegState& reg(int r) { return cur_.cur().regs[r]; }
     uint32_t new_id() { return ++id_gen_; }

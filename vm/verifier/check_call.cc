@@ -1,0 +1,162 @@
+// Calls and exits: helper arguments checked against the helper's signature,
+// map/helper compatibility as the kernel has it, BPF-to-BPF calls with their
+// own frames (at most 8), and what a program may return.
+#include "../helpers.h"
+#include "verifier_impl.h"
+#include "text.h"
+
+namespace xdpdk::vm::verifier {
+namespace {
+
+// The kernel's check_map_func_compatibility, for the maps and helpers here.
+bool map_allows(MapType t, int32_t helper) {
+    using namespace helper_id;
+    switch (t) {
+        case MapType::ProgArray: return helper == TailCall;
+        case MapType::Devmap:
+        case MapType::DevmapHash: return helper == RedirectMap || helper == MapLookupElem;
+        case MapType::PerfEventArray: return false;
+        default: break;
+    }
+    if (helper == TailCall) return false;
+    if (helper == RedirectMap) return false;
+    return true;
+}
+
+}  // namespace
+
+Status Verifier::check_helper_call(const Insn& in) {
+    const HelperProto* proto = helper_proto(in.imm);
+    if (!proto) return fail(cat("helper ", helper_name(in.imm), "#", in.imm, " has no verifier signature"));
+    const std::string fname = cat(proto->name, "#", in.imm);
+    const Map* map = nullptr;
+    for (int a = 0; a < 5; ++a) {
+        const ArgType t = proto->args[a];
+        if (t == ArgType::None) break;
+        const int r = a + 1;
+        XDPDK_RETURN_IF_ERROR(check_readable(r));
+        const RegState& arg = reg(r);
+        const std::string rn = reg_name(r);
+        auto expected = [&](const char* what) {
+            return fail(cat(rn, " type=", reg_type_name(arg.type), " expected=", what, " (argument " +
+                        std::to_string(r), " of ", fname, ")"));
+        };
+        switch (t) {
+            case ArgType::None: break;
+            case ArgType::Anything: break;
+            case ArgType::ConstMapPtr:
+                if (arg.type != RegType::MapPtr) return expected("map_ptr");
+                map = arg.map;
+                if (!map_allows(map->type(), in.imm))
+                    return fail(cat("cannot pass map_type ", map->spec().type, " (" +
+                                map_type_name(map->spec().type), ") into func ", fname));
+                break;
+            case ArgType::PtrToCtx:
+                if (arg.type != RegType::Ctx) return expected("ctx");
+                if (arg.off != 0 || !arg.value.is_zero())
+                    return fail(cat("dereference of modified ctx ptr ", rn, " off=", std::to_string(arg.off) +
+                                " disallowed (argument of ", fname, ")"));
+                break;
+            case ArgType::PtrToMapKey:
+            case ArgType::PtrToMapValue: {
+                if (!map) return fail(cat(rn, ": ", fname, " needs a map before its key or value"));
+                if (arg.type == RegType::MapValueOrNull) return expected("fp, pkt, pkt_meta, map_value (check the lookup result for NULL)");
+                if (!is_pointer(arg.type)) return expected("fp, pkt, pkt_meta, map_value");
+                const uint32_t size = t == ArgType::PtrToMapKey ? map->spec().key_size : map->spec().value_size;
+                XDPDK_RETURN_IF_ERROR(check_helper_mem(r, size, AccessKind::Read));
+                break;
+            }
+            case ArgType::PtrToMem:
+            case ArgType::PtrToMemOrNull: {
+                const ArgType size_t_ = proto->args[a + 1];
+                XDPDK_RETURN_IF_ERROR(check_readable(r + 1));
+                const RegState& size_reg = reg(r + 1);
+                const std::string sn = reg_name(r + 1);
+                if (!size_reg.is_scalar())
+                    return fail(cat(sn, " type=", reg_type_name(size_reg.type), " expected=scalar (size argument of ", fname, ")"));
+                const Scalar& sz = size_reg.value;
+                if (sz.smin < 0)
+                    return fail(cat(sn, " min value is negative, either use unsigned or 'var &= const' (size argument of ", fname, ")"));
+                if (sz.umax >= uint64_t(kMaxVarOff))
+                    return fail(cat(sn, " unbounded memory access, use 'var &= const' or 'if (var < const)' (size argument of ", fname, ")"));
+                if (size_t_ == ArgType::ConstSize && sz.umin == 0)
+                    return fail(cat(sn, " invalid zero-sized read (size argument of ", fname, ")"));
+                if (arg.is_null_const() && t == ArgType::PtrToMemOrNull) {
+                    if (sz.umax != 0) return expected("fp, pkt, pkt_meta, map_value (NULL only with size 0)");
+                } else {
+                    if (!is_pointer(arg.type) || arg.type == RegType::MapValueOrNull) return expected("fp, pkt, pkt_meta, map_value");
+                    XDPDK_RETURN_IF_ERROR(check_helper_mem(r, sz.umax, AccessKind::Read));
+                }
+                ++a;  // the size argument is checked
+                break;
+            }
+            case ArgType::ConstSize:
+            case ArgType::ConstSizeOrZero:
+                break;  // checked with the pointer before it
+        }
+    }
+    if (proto->changes_packet) {
+        // The packet may have moved: every packet pointer is stale.
+        for_each_reg(cur_, [](RegState& r) {
+            if (r.type == RegType::Packet || r.type == RegType::PacketMeta || r.type == RegType::PacketEnd)
+                r = RegState::unknown();
+        });
+    }
+    Frame& f = cur_.cur();
+    for (int r = 1; r <= 5; ++r) f.regs[r] = RegState{};
+    switch (proto->ret) {
+        case RetType::Integer: f.regs[0] = RegState::unknown(); break;
+        case RetType::Void: f.regs[0] = RegState{}; break;
+        case RetType::PtrToMapValueOrNull: {
+            RegState r = RegState::pointer(RegType::MapValueOrNull);
+            r.map = map;
+            r.id = new_id();
+            f.regs[0] = r;
+            break;
+        }
+    }
+    return {};
+}
+
+Status Verifier::check_local_call(const Insn& in) {
+    if (cur_.frames.size() >= kMaxCallFrames)
+        return fail(cat("the call stack of ", std::to_string(cur_.frames.size() + 1), " frames is too deep (at most " +
+                    std::to_string(kMaxCallFrames), ")"));
+    const uint32_t target = static_cast<uint32_t>(pc_ + 1 + int64_t{in.imm});
+    Frame callee;
+    callee.callsite = static_cast<int32_t>(pc_);
+    callee.subprog = cfg_.subprog_of[target];
+    for (int r = 1; r <= 5; ++r) callee.regs[r] = cur_.cur().regs[r];
+    callee.regs[10] = RegState::pointer(RegType::Stack);
+    callee.regs[10].frame = static_cast<uint8_t>(cur_.frames.size());
+    cur_.frames.push_back(std::move(callee));
+    next_pc_ = target;
+    return {};
+}
+
+Result<Flow> Verifier::check_exit() {
+    XDPDK_RETURN_IF_ERROR(check_readable(0));
+    const RegState r0 = reg(0);
+    if (cur_.frames.size() == 1) {
+        if (!r0.is_scalar())
+            return fail(cat("At program exit the register R0 is not a known value (", std::string(reg_type_name(r0.type)) +
+                        "): returning a pointer leaks it"));
+        return Flow::End;
+    }
+    const uint8_t gone = static_cast<uint8_t>(cur_.frames.size() - 1);
+    if (r0.type == RegType::Stack && r0.frame == gone)
+        return fail("cannot return a pointer to this function's stack to its caller");
+    const int32_t callsite = cur_.cur().callsite;
+    cur_.frames.pop_back();
+    // Pointers into the returning frame's stack now dangle.
+    for_each_reg(cur_, [gone](RegState& r) {
+        if (r.type == RegType::Stack && r.frame >= gone) r = RegState::unknown();
+    });
+    Frame& caller = cur_.cur();
+    caller.regs[0] = r0.type == RegType::Stack && r0.frame >= gone ? RegState::unknown() : r0;
+    for (int r = 1; r <= 5; ++r) caller.regs[r] = RegState{};
+    next_pc_ = static_cast<uint32_t>(callsite) + 1;
+    return Flow::Goto;
+}
+
+}  // namespace xdpdk::vm::verifier
