@@ -1,6 +1,7 @@
 // `xdpdk prog dump xlated|jited PROG.o`: what a loaded program became, as
 // `bpftool prog dump` shows it: the eBPF after load-time rewriting, or the
-// JIT's machine code grouped by eBPF instruction.
+// JIT's machine code grouped by eBPF instruction; `xdpdk prog verify PROG.o
+// [-v]`: the verifier's verdict, and its per-instruction log.
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -69,6 +70,24 @@ Status dump(const DumpOptions& o, DumpKind kind) {
     return {};
 }
 
+// `prog verify PROG.o [-v]`: the verifier's verdict on every XDP program.
+Status verify_object(const std::string& path, bool verbose) {
+    vm::ObjectOptions options;
+    options.engine = vm::EngineKind::Interp;
+    options.verify = true;
+    std::string log;
+    options.verifier_log = &log;
+    options.verifier_log_insns = verbose;
+    XDPDK_ASSIGN_OR_RETURN(auto obj, vm::Object::open(path, options));
+    auto st = obj->load();
+    std::fputs(log.c_str(), stdout);
+    if (!st) {
+        std::printf("refused: %s\n", st.error().str().c_str());
+        return make_error(path, "refused by the verifier");
+    }
+    return {};
+}
+
 void add_dump_kind(CLI::App& dump_cmd, const char* name, DumpKind kind, const char* description, int& exit_code) {
     auto opts = std::make_shared<DumpOptions>();
     CLI::App* cmd = dump_cmd.add_subcommand(name, description);
@@ -92,6 +111,15 @@ void add_prog_command(CLI::App& app, int& exit_code) {
     dump_cmd->require_subcommand(1);
     add_dump_kind(*dump_cmd, "xlated", DumpKind::Xlated, "the eBPF instructions after load-time rewriting", exit_code);
     add_dump_kind(*dump_cmd, "jited", DumpKind::Jited, "the JIT's machine code, by eBPF instruction", exit_code);
+    CLI::App* verify_cmd = prog->add_subcommand("verify", "Run the verifier on every XDP program: accepted or refused, and why");
+    auto verify_path = std::make_shared<std::string>();
+    auto verbose = std::make_shared<bool>(false);
+    verify_cmd->add_option("PROG", *verify_path, "BPF object file built with clang -target bpf")->required();
+    verify_cmd->add_flag("-v,--verbose", *verbose, "print each processed instruction with the verifier's state");
+    verify_cmd->callback([verify_path, verbose, &exit_code] {
+        auto st = verify_object(*verify_path, *verbose);
+        exit_code = st ? 0 : fail(st.error().str());
+    });
 }
 
 }  // namespace xdpdk::cli

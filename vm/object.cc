@@ -18,6 +18,7 @@
 #include "btf_info.h"
 #include "elf_file.h"
 #include "reloc.h"
+#include "verifier/verifier.h"
 #include "xdp_ctx_rewrite.h"
 
 namespace xdpdk::vm {
@@ -372,6 +373,14 @@ Status Object::Impl::load() {
         const std::string prog_subject = "prog " + quoted(p.name);
         XDPDK_ASSIGN_OR_RETURN(LinkedProgram linked,
                                link_program(*elf, funcs, relocs, funcs[program_funcs[i]], prog_subject));
+        if (opts.verify) {
+            XDPDK_ASSIGN_OR_RETURN(auto checked, make_program(prog_subject, linked.insns, ProgType::Xdp));
+            checked->lddw_origins = linked.lddw_origins;
+            VerifyEnv env;
+            env.log = opts.verifier_log;
+            env.log_insns = opts.verifier_log_insns;
+            if (auto verdict = verify(*checked, env); !verdict) return verdict.error();
+        }
         XDPDK_RETURN_IF_ERROR(rewrite_xdp_ctx(prog_subject, linked.insns));
         XDPDK_ASSIGN_OR_RETURN(built[i], make_program(prog_subject, std::move(linked.insns), ProgType::Xdp));
         built[i]->name = p.name;

@@ -31,6 +31,12 @@ struct ObjectOptions {
     // Jit: load() compiles every XDP program (all of them, so any can be a
     // tail-call target); Interp: programs run in the interpreter.
     EngineKind engine = EngineKind::Jit;
+    // Run the verifier on every XDP program at load(); a refusal fails the load.
+    bool verify = false;
+    // With verify: receives the verifier's summary of each program and, with
+    // verifier_log_insns, its per-instruction log.
+    std::string* verifier_log = nullptr;
+    bool verifier_log_insns = false;
 };
 
 class Object {

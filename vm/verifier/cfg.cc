@@ -116,7 +116,7 @@ Result<Cfg> build_cfg(const std::string& subject, const std::vector<Insn>& insns
         if (k != Kind::Ja && !is_cond_jump(k)) continue;
         const int64_t t = jump_target(in, pc);
         if (cfg.subprog_of[t] != cfg.subprog_of[pc])
-            return make_insn_error(subject, pc, cat("jump out of range from insn ", pc, " to " +
+            return make_insn_error(subject, pc, cat("jump out of range from insn ", pc, " to ",
                                                     std::to_string(t), ": the target is in another subprogram"));
     }
 
@@ -156,8 +156,8 @@ Result<Cfg> build_cfg(const std::string& subject, const std::vector<Insn>& insns
     };
     if (!dfs(dfs, 0))
         return make_insn_error(subject, recursive_call,
-                               "recursive call to the subprogram at insn " +
-                                   std::to_string(jump_target(insns[recursive_call], recursive_call)));
+                               cat("recursive call to the subprogram at insn ",
+                                   jump_target(insns[recursive_call], recursive_call)));
 
     cfg.prune_point.assign(n, false);
     for (size_t s = 0; s < nsub; ++s) cfg.prune_point[cfg.subprog_start[s]] = true;

@@ -38,7 +38,7 @@ Status Verifier::check_helper_call(const Insn& in) {
         const RegState& arg = reg(r);
         const std::string rn = reg_name(r);
         auto expected = [&](const char* what) {
-            return fail(cat(rn, " type=", reg_type_name(arg.type), " expected=", what, " (argument " +
+            return fail(cat(rn, " type=", reg_type_name(arg.type), " expected=", what, " (argument ",
                         std::to_string(r), " of ", fname, ")"));
         };
         switch (t) {
@@ -48,7 +48,7 @@ Status Verifier::check_helper_call(const Insn& in) {
                 if (arg.type != RegType::MapPtr) return expected("map_ptr");
                 map = arg.map;
                 if (!map_allows(map->type(), in.imm))
-                    return fail(cat("cannot pass map_type ", map->spec().type, " (" +
+                    return fail(cat("cannot pass map_type ", map->spec().type, " (",
                                 map_type_name(map->spec().type), ") into func ", fname));
                 break;
             case ArgType::PtrToCtx:
@@ -120,7 +120,7 @@ Status Verifier::check_helper_call(const Insn& in) {
 
 Status Verifier::check_local_call(const Insn& in) {
     if (cur_.frames.size() >= kMaxCallFrames)
-        return fail(cat("the call stack of ", std::to_string(cur_.frames.size() + 1), " frames is too deep (at most " +
+        return fail(cat("the call stack of ", std::to_string(cur_.frames.size() + 1), " frames is too deep (at most ",
                     std::to_string(kMaxCallFrames), ")"));
     const uint32_t target = static_cast<uint32_t>(pc_ + 1 + int64_t{in.imm});
     Frame callee;

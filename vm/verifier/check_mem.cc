@@ -53,7 +53,7 @@ Status Verifier::check_stack_range(const RegState& ptr, int64_t lo, int64_t hi, 
     for (int64_t o = lo; o < hi; ++o) {
         const StackSlot* s = f.slot_at(static_cast<int32_t>(o));
         if (!s || s->bytes[byte_in_slot(o)] == ByteKind::Invalid)
-            return fail(cat("invalid read from stack ", reg_name(r), " off ", lo, "+" +
+            return fail(cat("invalid read from stack ", reg_name(r), " off ", lo, "+",
                         std::to_string(o - lo), " size ", std::to_string(hi - lo) +
                         " (stack byte fp", o, " is not initialised)"));
     }
@@ -73,7 +73,7 @@ Status Verifier::check_mem_access(int r, const RegState& ptr, int32_t insn_off, 
             if (ptr.off != 0 || !var.is_zero())
                 return fail(cat("dereference of modified ctx ptr ", rn, " off=", ptr.off, " disallowed"));
             if (write)
-                return fail(cat("invalid bpf_context access off=", insn_off, " size=" +
+                return fail(cat("invalid bpf_context access off=", insn_off, " size=",
                             std::to_string(size), " (the context is read only)"));
             if (sign_extend) return fail("invalid bpf_context access: sign-extending load from ctx");
             std::string why;
@@ -115,8 +115,8 @@ Status Verifier::check_mem_access(int r, const RegState& ptr, int32_t insn_off, 
                 const bool rdonly = (ptr.map->spec().flags & kMapFlagRdonlyProg) || ptr.map->frozen() ||
                                     ptr.map->type() == MapType::Devmap || ptr.map->type() == MapType::DevmapHash;
                 if (rdonly)
-                    return fail(cat("write into map forbidden, value_size=", region, " off=" +
-                                std::to_string(lo), " size=", size, " (map '" +
+                    return fail(cat("write into map forbidden, value_size=", region, " off=",
+                                std::to_string(lo), " size=", size, " (map '",
                                 ptr.map->name(), "' is read-only for programs)"));
             }
             if (loaded) *loaded = loaded_scalar(size, sign_extend);
@@ -202,7 +202,7 @@ Status Verifier::check_load(const Insn& in) {
     // context on every path or on none.
     const uint8_t kind = ptr.type == RegType::Ctx ? 1 : 2;
     if (load_kind_[pc_] && load_kind_[pc_] != kind)
-        return fail(cat("same insn cannot be used with different pointers (ctx on one path, " +
+        return fail(cat("same insn cannot be used with different pointers (ctx on one path, ",
                     std::string(reg_type_name(kind == 1 ? RegType::Ctx : ptr.type)), " on another)"));
     load_kind_[pc_] = kind;
     RegState loaded;
@@ -229,7 +229,7 @@ Status Verifier::check_store(const Insn& in) {
     const RegState ptr = reg(in.dst);
     if (ptr.type == RegType::Scalar) return fail(cat(reg_name(in.dst), " invalid mem access 'scalar'"));
     if (is_pointer(value.type) && ptr.type != RegType::Stack)
-        return fail(cat(reg_name(in.src), " leaks addr into " +
+        return fail(cat(reg_name(in.src), " leaks addr into ",
                     std::string(ptr.type == RegType::MapValue ? "map" : reg_type_name(ptr.type)) +
                     " (pointers may only be stored on the stack)"));
     return check_mem_access(in.dst, ptr, in.off, info.size, AccessKind::Write, &value, nullptr);

@@ -150,12 +150,12 @@ Result<VerifierInfo> Verifier::run() {
         pc_ = p.pc;
         parent_ = p.parent;
         path_ = p.path;
-        if (env_.log && path_ != PathLog::kRoot) *env_.log += cat("from branch: ", paths_.str(path_, 1), "\n");
+        if (env_.log_insns && env_.log && path_ != PathLog::kRoot) *env_.log += cat("from branch: ", paths_.str(path_, 1), "\n");
         for (;;) {
             if (cfg_.prune_point[pc_]) {
                 XDPDK_ASSIGN_OR_RETURN(Visit v, visit_prune_point());
                 if (v == Visit::Pruned) {
-                    if (env_.log) *env_.log += cat(pc_, ": safe (state seen before)\n");
+                    if (env_.log_insns && env_.log) *env_.log += cat(pc_, ": safe (state seen before)\n");
                     end_path();
                     break;
                 }
@@ -164,7 +164,7 @@ Result<VerifierInfo> Verifier::run() {
                 return fail(cat("program too complex: more than ", std::to_string(env_.insn_budget) +
                             " instructions processed"));
             visited_[pc_] = true;
-            if (env_.log) log_insn();
+            if (env_.log_insns && env_.log) log_insn();
             const Insn& in = prog_.insns[pc_];
             XDPDK_ASSIGN_OR_RETURN(Flow flow, step(in));
             if (flow == Flow::End) {
@@ -180,6 +180,9 @@ Result<VerifierInfo> Verifier::run() {
         if (!visited_[pc] && prog_.insns[pc].op != Op::LddwTail) info_.dead_insns.push_back(pc);
     }
     info_.states_stored = static_cast<uint32_t>(checkpoints_.size());
+    if (env_.log)
+        *env_.log += cat(prog_.name, ": accepted (", info_.insns_processed, " insns processed, ", info_.states_stored,
+                         " states stored, combined stack ", info_.max_combined_stack, " bytes)\n");
     return info_;
 }
 
@@ -208,7 +211,7 @@ Status Verifier::check_stack_limits() {
         worst = std::max(worst, depth);
         if (depth > 512)
             return make_insn_error(prog_.name, cfg_.subprog_start[s],
-                                   cat("combined stack size of the call chain reaching this subprogram is " +
+                                   cat("combined stack size of the call chain reaching this subprogram is ",
                                        std::to_string(depth), " bytes; the limit is 512"));
         for (uint32_t c : cfg_.callees[s]) above[c] = std::max(above[c], depth);
         if (!cfg_.has_tail_call || above[s] <= 256) continue;

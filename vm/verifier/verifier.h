@@ -23,8 +23,11 @@ struct VerifyEnv {
     ProgType type = ProgType::Xdp;
     uint64_t mem_size = 0;
     uint64_t insn_budget = 1'000'000;  // processed instructions before refusing
-    // When set, receives the per-instruction log (`prog verify -v`).
+    // When set, receives a summary line for an accepted program and, with
+    // log_insns, each processed instruction with the state before it
+    // (`prog verify -v`).
     std::string* log = nullptr;
+    bool log_insns = false;
 };
 
 struct VerifierInfo {

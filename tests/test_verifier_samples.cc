@@ -1,0 +1,55 @@
+// No false refusals: every sample program and every clang-built test object
+// (all of which the kernel accepts, see test_kernel_diff) passes the
+// verifier when loaded.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "test_support.h"
+#include "vm/object.h"
+#include "vm/verifier/verifier.h"
+
+using namespace xdpdk;
+using namespace xdpdk::vm;
+
+namespace {
+
+std::vector<std::string> all_objects() {
+    std::vector<std::string> out;
+    for (const char* dir : {"progs", "tests/progs"}) {
+        const std::string path = std::string(std::getenv("XDPDK_BUILD_DIR")) + "/" + dir;
+        for (const auto& e : std::filesystem::directory_iterator(path))
+            if (e.path().extension() == ".o") out.push_back(e.path().string());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+class Samples : public testing::TestWithParam<std::string> {};
+
+TEST_P(Samples, Accepted) {
+    ObjectOptions opts;
+    opts.engine = EngineKind::Interp;
+    opts.verify = true;
+    std::string log;
+    opts.verifier_log = &log;
+    auto obj = Object::open(GetParam(), opts);
+    ASSERT_TRUE(obj.ok()) << obj.error().str();
+    auto st = (*obj)->load();
+    EXPECT_TRUE(st.ok()) << st.error().str();
+    std::printf("%s", log.c_str());
+}
+
+std::string name_of(const testing::TestParamInfo<std::string>& info) {
+    std::string n = std::filesystem::path(info.param).parent_path().filename().string() + "_" +
+                    std::filesystem::path(info.param).stem().string();
+    for (char& c : n)
+        if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+    return n;
+}
+
+INSTANTIATE_TEST_SUITE_P(All, Samples, testing::ValuesIn(all_objects()), name_of);
+
+TEST(SamplesList, FindsTheObjects) { EXPECT_GE(all_objects().size(), 20u); }
+
+}  // namespace
