@@ -342,6 +342,78 @@ TEST(JitCalls, TailCallFromASubprogramReturnsToItsCaller) {
     EXPECT_EQ(run_raw(*prog, mem.data(), mem.size(), ex), 77u + 100 + 1000);
 }
 
+// Sums many values the compiler keeps in callee-saved registers across the
+// run; a JIT frame that failed to restore one changes the sum.
+[[gnu::noinline]] uint64_t run_keeping_host_registers(const Program& prog, std::vector<uint8_t>& mem, uint64_t seed,
+                                                      uint64_t& r0) {
+    volatile uint64_t source = seed;
+    const uint64_t a = source * 3, b = source * 5, c = source * 7, d = source * 11, e = source * 13, f = source * 17;
+    ExecContext ex;
+    r0 = run_raw(prog, mem.empty() ? nullptr : mem.data(), mem.size(), ex);
+    return a + (b << 1) + (c << 2) + (d << 3) + (e << 4) + (f << 5);
+}
+
+TEST(JitCalls, TailCallTargetsSeeTheCallersRegistersAndHostRegistersSurvive) {
+    TailCallFixture f;
+    // Reads r6-r9 as the caller left them, then clobbers them all.
+    auto target = build(R"(
+        r0 = r6
+        r0 += r7
+        r0 += r8
+        r0 += r9
+        r6 = -1
+        r7 = -1
+        r8 = -1
+        r9 = -1
+        exit)");
+    // The callers: touching none of r6-r9, some of them, and (non-constant
+    // index) through the generic path.
+    auto untouched = build(R"(
+        r2 = 0x1111 ll
+        r3 = 0
+        call bpf_tail_call
+        r0 = 5
+        exit)", {{0x1111, f.progs.get()}});
+    auto some = build(R"(
+        r6 = 100
+        r7 = 20
+        r2 = 0x1111 ll
+        r3 = 0
+        call bpf_tail_call
+        r0 = 5
+        exit)", {{0x1111, f.progs.get()}});
+    auto indexed = build(R"(
+        r9 = 3
+        r3 = *(u32 *)(r1 +0)
+        r2 = 0x1111 ll
+        call bpf_tail_call
+        r0 = 5
+        exit)", {{0x1111, f.progs.get()}});
+    ASSERT_TRUE(target && untouched && some && indexed);
+    ASSERT_EQ(f.progs->set_program(0, target.get()), 0);
+    ASSERT_TRUE(jit_compile(*target).ok());
+    std::vector<uint8_t> index_zero(4, 0), index_one = {1, 0, 0, 0};
+    EXPECT_EQ(expect_engines_agree(*untouched, {}, "caller touching no r6-r9"), 0u);
+    EXPECT_EQ(expect_engines_agree(*some, {}, "caller setting r6, r7"), 120u);
+    EXPECT_EQ(expect_engines_agree(*indexed, index_zero, "variable index"), 3u);
+    EXPECT_EQ(expect_engines_agree(*indexed, index_one, "variable index, empty slot"), 5u);
+
+    for (Program* caller : {untouched.get(), some.get(), indexed.get()}) {
+        ASSERT_TRUE(jit_compile(*caller).ok());
+        std::vector<uint8_t> mem = index_zero;
+        uint64_t r0 = 0;
+        const uint64_t expected = 3 + 10 + 28 + 88 + 208 + 544;
+        EXPECT_EQ(run_keeping_host_registers(*caller, mem, 1, r0), expected);
+        EXPECT_NE(r0, 5u) << "the tail call was taken";
+    }
+    // Emptying the slot takes effect at the next run of compiled code.
+    ASSERT_EQ(f.progs->set_program(0, nullptr), 0);
+    ExecContext ex;
+    EXPECT_EQ(run_raw(*some, nullptr, 0, ex), 5u);
+    ASSERT_EQ(f.progs->set_program(0, target.get()), 0);
+    EXPECT_EQ(run_raw(*some, nullptr, 0, ex), 120u);
+}
+
 TEST(JitCalls, RecursionBeyondEightFramesFaultsAndReturnsZero) {
     auto prog = build(R"(
         r6 = 0

@@ -10,11 +10,32 @@ namespace {
 
 constexpr uint16_t bit(unsigned r) { return static_cast<uint16_t>(1u << r); }
 constexpr uint16_t kR0ToR9 = 0x3ff;
-constexpr uint16_t kR1ToR5 = 0x3e;
 constexpr uint16_t kR0ToR5 = 0x3f;
 constexpr uint16_t kAll = 0x7ff;
 // What the entry function starts with: the context, the length, the frame pointer.
 constexpr uint16_t kEntryWritten = bit(1) | bit(2) | bit(10);
+
+// r1..r<n> for a helper that takes n arguments; helpers this table does not
+// know read all five.
+uint16_t helper_arguments(int32_t id) {
+    using namespace helper_id;
+    int n = 5;
+    switch (id) {
+        case KtimeGetNs:
+        case GetPrandomU32:
+        case GetSmpProcessorId: n = 0; break;
+        case MapLookupElem:
+        case MapDeleteElem:
+        case Redirect:
+        case XdpAdjustHead:
+        case XdpAdjustMeta:
+        case XdpAdjustTail: n = 2; break;
+        case RedirectMap: n = 3; break;
+        case MapUpdateElem: n = 4; break;
+        default: break;
+    }
+    return static_cast<uint16_t>(((1u << n) - 1) << 1);
+}
 
 struct Operands {
     uint16_t reads = 0;
@@ -49,7 +70,7 @@ Operands operands_of(const Insn& in) {
             // A callee or tail-call target runs on with every register; the
             // calling code then finds r0-r5 written (and r6-r9 as they were).
             if (in.op == Op::CallLocal || in.imm == helper_id::TailCall) return {kR0ToR9, kR0ToR5};
-            return {kR1ToR5, kR0ToR5};
+            return {helper_arguments(in.imm), kR0ToR5};
         case Kind::Exit: return {bit(0), 0};
     }
     return {kR0ToR9, 0};

@@ -22,8 +22,7 @@ bool is_divmod(Op op) {
            is_family(op, Op::Smod64Imm);
 }
 bool is_bitwise(Op op) {
-    return is_family(op, Op::And64Imm) || is_family(op, Op::Or64Imm) || is_family(op, Op::Xor64Imm) ||
-           is_shift(op);
+    return is_family(op, Op::And64Imm) || is_family(op, Op::Or64Imm) || is_family(op, Op::Xor64Imm);
 }
 
 std::string op_text(Op op) { return op_info(op).sym; }
@@ -120,6 +119,9 @@ Status Verifier::check_alu(const Insn& in) {
             return fail(cat("value ", delta.smin, " makes ", tname, " pointer be out of bounds"));
     }
 
+    // As Linux: JITs need not handle a frame pointer moved backwards.
+    if (is_sub(in.op) && ptr.type == RegType::Stack)
+        return fail(cat(reg_name(ptr_reg), " subtraction from stack pointer prohibited"));
     RegState out = ptr;
     if (delta.is_const()) {
         const int64_t v = int64_t(delta.const_value());

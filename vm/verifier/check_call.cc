@@ -1,6 +1,8 @@
 // Calls and exits: helper arguments checked against the helper's signature,
 // map/helper compatibility as the kernel has it, BPF-to-BPF calls with their
 // own frames (at most 8), and what a program may return.
+#include <optional>
+
 #include "../helpers.h"
 #include "verifier_impl.h"
 #include "text.h"
@@ -25,11 +27,25 @@ bool map_allows(MapType t, int32_t helper) {
 
 }  // namespace
 
+// The key a stack pointer points to, when it is a known constant.
+std::optional<uint64_t> Verifier::constant_stack_key(const RegState& ptr, uint32_t size) {
+    if (ptr.type != RegType::Stack || !ptr.value.is_const() || size > 8) return std::nullopt;
+    const int64_t off = ptr.off + int64_t(ptr.value.const_value());
+    const int byte = byte_in_slot(off);
+    if (byte + int(size) > kSlotSize) return std::nullopt;
+    const StackSlot* s = cur_.frames[ptr.frame].slot_at(static_cast<int32_t>(off));
+    if (!s) return std::nullopt;
+    const RegState k = read_stack_slot(*s, byte, size, false);
+    if (!k.is_scalar() || !k.value.is_const()) return std::nullopt;
+    return k.value.const_value();
+}
+
 Status Verifier::check_helper_call(const Insn& in) {
     const HelperProto* proto = helper_proto(in.imm);
     if (!proto) return fail(cat("helper ", helper_name(in.imm), "#", in.imm, " has no verifier signature"));
     const std::string fname = cat(proto->name, "#", in.imm);
     const Map* map = nullptr;
+    std::optional<uint64_t> const_key;
     for (int a = 0; a < 5; ++a) {
         const ArgType t = proto->args[a];
         if (t == ArgType::None) break;
@@ -64,6 +80,7 @@ Status Verifier::check_helper_call(const Insn& in) {
                 if (!is_pointer(arg.type)) return expected("fp, pkt, pkt_meta, map_value");
                 const uint32_t size = t == ArgType::PtrToMapKey ? map->spec().key_size : map->spec().value_size;
                 XDPDK_RETURN_IF_ERROR(check_helper_mem(r, size, AccessKind::Read));
+                if (t == ArgType::PtrToMapKey) const_key = constant_stack_key(arg, size);
                 break;
             }
             case ArgType::PtrToMem:
@@ -111,6 +128,13 @@ Status Verifier::check_helper_call(const Insn& in) {
             RegState r = RegState::pointer(RegType::MapValueOrNull);
             r.map = map;
             r.id = new_id();
+            // An array lookup with a constant key in range cannot fail (Linux
+            // 6.13+ drops the NULL check the same way).
+            const bool array = map->type() == MapType::Array || map->type() == MapType::PercpuArray;
+            if (array && const_key && *const_key < map->spec().max_entries) {
+                r.type = RegType::MapValue;
+                r.id = 0;
+            }
             f.regs[0] = r;
             break;
         }

@@ -10,7 +10,7 @@
 namespace xdpdk::vm::verifier {
 namespace {
 
-int byte_in_slot(int64_t fp_off) { return static_cast<int>(fp_off + int64_t{kSlotSize} * ((-fp_off - 1) / kSlotSize + 1)); }
+int byte_in_slot_(int64_t fp_off) { return static_cast<int>(fp_off + int64_t{kSlotSize} * ((-fp_off - 1) / kSlotSize + 1)); }
 
 bool aligned(const Scalar& var, int64_t fixed, unsigned size) {
     if (size <= 1) return true;
@@ -33,7 +33,65 @@ RegState extract_const(uint64_t v, int byte, unsigned size, bool sign_extend) {
     return RegState::constant(x);
 }
 
+// A spill partly overwritten is a spill no more; its bytes stay initialised.
+void forget_spill(StackSlot& s) {
+    for (ByteKind& b : s.bytes)
+        if (b == ByteKind::Spill) b = ByteKind::Misc;
+}
+
+Scalar truncate(const Scalar& v, unsigned bytes) {
+    if (bytes >= 8 || v.umax < (uint64_t{1} << (bytes * 8))) return v;
+    Scalar t;
+    t.bits = tnum_cast(v.bits, bytes);
+    t.sync();
+    return t;
+}
+
+// A fixed-offset write; `value` nullptr is an unknown scalar. Registers are
+// kept when written whole, and scalars also when written narrower at the
+// slot's start (as Linux does), so a 4-byte counter survives a spill.
+void write_stack_slot(StackSlot& s, int byte, unsigned size, const RegState* value) {
+    if (value && value->is_null_const() && !(size == kSlotSize && value->id)) {
+        if (size == kSlotSize) s.bytes.fill(ByteKind::Zero);
+        else forget_spill(s);
+        for (unsigned i = 0; i < size; ++i) s.bytes[byte + i] = ByteKind::Zero;
+        return;
+    }
+    if (size == kSlotSize) {
+        s.bytes.fill(value ? ByteKind::Spill : ByteKind::Misc);
+        s.spilled = value ? *value : RegState{};
+        return;
+    }
+    forget_spill(s);
+    if (byte == 0 && value) {
+        for (unsigned i = 0; i < size; ++i) s.bytes[i] = ByteKind::Spill;
+        s.spilled = RegState::scalar(truncate(value->value, size));
+        return;
+    }
+    for (unsigned i = 0; i < size; ++i) s.bytes[byte + i] = ByteKind::Misc;
+}
+
 }  // namespace
+
+int byte_in_slot(int64_t fp_off) { return byte_in_slot_(fp_off); }
+
+// What a fixed-offset read of `size` bytes at `byte` of the slot yields;
+// NotInit when it would split a spilled pointer. The bytes are known to be
+// initialised.
+RegState read_stack_slot(const StackSlot& s, int byte, unsigned size, bool sign_extend) {
+    const int spilled = s.is_spill() ? s.spill_size() : 0;
+    if (byte < spilled) {
+        const RegState& sp = s.spilled;
+        if (!sp.is_scalar()) return size == kSlotSize ? sp : RegState{};
+        if (byte == 0 && int(size) == spilled && !sign_extend) return sp;
+        if (byte + int(size) <= spilled && sp.value.is_const())
+            return extract_const(sp.value.const_value(), byte, size, sign_extend);
+        return loaded_scalar(size, sign_extend);
+    }
+    for (unsigned i = 0; i < size; ++i)
+        if (s.bytes[byte + i] != ByteKind::Zero) return loaded_scalar(size, sign_extend);
+    return RegState::constant(0);
+}
 
 void Verifier::note_stack_depth(uint32_t frame, int64_t lowest_off) {
     const uint32_t sub = cur_.frames[frame].subprog;
@@ -52,7 +110,7 @@ Status Verifier::check_stack_range(const RegState& ptr, int64_t lo, int64_t hi, 
     Frame& f = cur_.frames[ptr.frame];
     for (int64_t o = lo; o < hi; ++o) {
         const StackSlot* s = f.slot_at(static_cast<int32_t>(o));
-        if (!s || s->bytes[byte_in_slot(o)] == ByteKind::Invalid)
+        if (!s || s->bytes[byte_in_slot_(o)] == ByteKind::Invalid)
             return fail(cat("invalid read from stack ", reg_name(r), " off ", lo, "+",
                         std::to_string(o - lo), " size ", std::to_string(hi - lo) +
                         " (stack byte fp", o, " is not initialised)"));
@@ -143,45 +201,22 @@ Status Verifier::check_mem_access(int r, const RegState& ptr, int32_t insn_off, 
                 for (int64_t o = lo; o < hi; ++o) {
                     StackSlot* s = f.slot_at(static_cast<int32_t>(o));
                     if (!s) continue;
-                    if (s->is_spill()) s->bytes.fill(ByteKind::Misc);
-                    ByteKind& b = s->bytes[byte_in_slot(o)];
+                    forget_spill(*s);
+                    ByteKind& b = s->bytes[byte_in_slot_(o)];
                     if (b == ByteKind::Zero) b = ByteKind::Misc;
                 }
                 return {};
             }
-            const int byte = byte_in_slot(lo);
+            const int byte = byte_in_slot_(lo);
             if (!write) {
-                const StackSlot* s = f.slot_at(static_cast<int32_t>(lo));
-                if (s->is_spill()) {
-                    if (size == kSlotSize) {
-                        *loaded = s->spilled;
-                    } else if (!s->spilled.is_scalar()) {
-                        return fail(cat("invalid size of register fill: ", std::to_string(size) +
-                                    "-byte read of a spilled pointer at fp", lo));
-                    } else if (s->spilled.value.is_const()) {
-                        *loaded = extract_const(s->spilled.value.const_value(), byte, size, sign_extend);
-                    } else {
-                        *loaded = loaded_scalar(size, sign_extend);
-                    }
-                    return {};
-                }
-                bool zero = true;
-                for (unsigned i = 0; i < size; ++i) zero &= s->bytes[byte + i] == ByteKind::Zero;
-                *loaded = zero ? RegState::constant(0) : loaded_scalar(size, sign_extend);
+                *loaded = read_stack_slot(*f.slot_at(static_cast<int32_t>(lo)), byte, size, sign_extend);
+                if (loaded->type == RegType::NotInit)
+                    return fail(cat("invalid size of register fill: ", size, "-byte read of a spilled pointer at fp", lo));
                 return {};
             }
-            StackSlot& s = f.grow_to(static_cast<int32_t>(lo));
-            if (size == kSlotSize) {
-                s.bytes.fill(ByteKind::Spill);
-                s.spilled = value ? *value : RegState::unknown();
-                if (!value) s.bytes.fill(ByteKind::Misc);
-                return {};
-            }
-            if (value && is_pointer(value->type))
+            if (value && is_pointer(value->type) && size != kSlotSize)
                 return fail(cat("invalid size of register spill: ", size, "-byte store of a pointer"));
-            if (s.is_spill()) s.bytes.fill(ByteKind::Misc);
-            const bool zero = value && value->is_null_const();
-            for (unsigned i = 0; i < size; ++i) s.bytes[byte + i] = zero ? ByteKind::Zero : ByteKind::Misc;
+            write_stack_slot(f.grow_to(static_cast<int32_t>(lo)), byte, size, value);
             return {};
         }
         case RegType::NotInit:

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "text.h"
+
 namespace xdpdk::vm::verifier {
 namespace {
 
@@ -50,30 +52,36 @@ bool reg_covers(const RegState& old, const RegState& cur, IdMap& ids) {
     return false;
 }
 
+bool byte_covers(ByteKind o, ByteKind k, const StackSlot& c) {
+    switch (o) {
+        case ByteKind::Invalid: return true;
+        case ByteKind::Misc:
+            if (k == ByteKind::Invalid) return false;
+            return k != ByteKind::Spill || c.spilled.is_scalar();
+        case ByteKind::Zero:
+            return k == ByteKind::Zero || (k == ByteKind::Spill && c.spilled.is_null_const());
+        case ByteKind::Spill: return false;  // compared as a whole register
+    }
+    return false;
+}
+
 bool slot_covers(const StackSlot& old, const StackSlot* cur, IdMap& ids) {
     static const StackSlot kUnwritten{};
     const StackSlot& c = cur ? *cur : kUnwritten;
+    int first = 0;
     if (old.is_spill()) {
-        if (c.is_spill()) return reg_covers(old.spilled, c.spilled, ids);
-        // A spilled constant 0 reads back as the zero bytes do.
-        const bool all_zero = std::all_of(c.bytes.begin(), c.bytes.end(), [](ByteKind k) { return k == ByteKind::Zero; });
-        return all_zero && old.spilled.is_scalar() && old.spilled.value.contains(Scalar::constant(0));
-    }
-    for (int i = 0; i < kSlotSize; ++i) {
-        const ByteKind o = old.bytes[i], k = c.bytes[i];
-        switch (o) {
-            case ByteKind::Invalid: break;
-            case ByteKind::Misc:
-                if (k == ByteKind::Invalid) return false;
-                if (k == ByteKind::Spill && !c.spilled.is_scalar()) return false;
-                break;
-            case ByteKind::Zero:
-                if (k == ByteKind::Zero) break;
-                if (k == ByteKind::Spill && c.spilled.is_null_const()) break;
-                return false;
-            case ByteKind::Spill: return false;  // handled above
+        first = old.spill_size();
+        if (c.is_spill() && c.spill_size() == first) {
+            if (!reg_covers(old.spilled, c.spilled, ids)) return false;
+        } else {
+            // A spilled constant 0 reads back as zero bytes do.
+            for (int i = 0; i < first; ++i)
+                if (c.bytes[i] != ByteKind::Zero) return false;
+            if (!old.spilled.is_scalar() || !old.spilled.value.contains(Scalar::constant(0))) return false;
         }
     }
+    for (int i = first; i < kSlotSize; ++i)
+        if (!byte_covers(old.bytes[i], c.bytes[i], c)) return false;
     return true;
 }
 
@@ -170,16 +178,17 @@ std::string state_str(const State& st, uint16_t live_mask) {
         for (size_t i = 0; i < fr.slots.size(); ++i) {
             const StackSlot& s = fr.slots[i];
             std::string text;
-            if (s.is_spill()) {
+            if (s.is_spill() && s.spill_size() == kSlotSize) {
                 text = s.spilled.str();
             } else {
                 bool any = false;
                 for (int b = kSlotSize - 1; b >= 0; --b) {
                     const ByteKind k = s.bytes[b];
                     any |= k != ByteKind::Invalid;
-                    text += k == ByteKind::Invalid ? '?' : k == ByteKind::Zero ? '0' : 'm';
+                    text += k == ByteKind::Invalid ? '?' : k == ByteKind::Zero ? '0' : k == ByteKind::Spill ? 's' : 'm';
                 }
                 if (!any) continue;
+                if (s.is_spill()) text += cat("(", s.spilled.str(), ")");
             }
             sep();
             out += "fp";

@@ -27,7 +27,14 @@ struct StackSlot {
     std::array<ByteKind, kSlotSize> bytes{};  // bytes[0] is the lowest address
     RegState spilled;                         // valid when every byte is Spill
 
+    // A register saved at the slot's lowest address: all 8 bytes, or the
+    // low 1, 2 or 4 bytes of a scalar (as Linux tracks narrow spills).
     bool is_spill() const { return bytes[0] == ByteKind::Spill; }
+    int spill_size() const {
+        int n = 0;
+        while (n < 8 && bytes[n] == ByteKind::Spill) ++n;
+        return n;
+    }
     bool operator==(const StackSlot&) const = default;
 };
 

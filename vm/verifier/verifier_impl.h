@@ -6,6 +6,7 @@
 
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,12 @@ constexpr int64_t kMaxVarOff = 1 << 29;     // BPF_MAX_VAR_OFF
 constexpr uint32_t kMaxPacketOff = 0xffff;  // MAX_PACKET_OFF
 constexpr int kMaxCallFrames = 8;
 constexpr uint32_t kMapFlagRdonlyProg = 1u << 7;  // BPF_F_RDONLY_PROG
+
+// Which byte of its 8-byte slot the stack address fp+fp_off is.
+int byte_in_slot(int64_t fp_off);
+// What a fixed-offset read of `size` bytes at `byte` of the slot yields
+// (the bytes are initialised); NotInit when it would split a spilled pointer.
+RegState read_stack_slot(const StackSlot& s, int byte, unsigned size, bool sign_extend);
 
 // A state kept at a prune point. `branches` counts the paths still being
 // explored below it; only finished ones (0) may prune, and a path that comes
@@ -61,6 +68,7 @@ public:
     Status check_atomic(const Insn& in);
     Result<Flow> check_branch(const Insn& in);
     Status check_helper_call(const Insn& in);
+    std::optional<uint64_t> constant_stack_key(const RegState& ptr, uint32_t size);
     Status check_local_call(const Insn& in);
     Result<Flow> check_exit();
 
