@@ -66,6 +66,17 @@ Status Emitter::emit_instruction(size_t at) {
     // Nothing jumps here and nothing falls through (after a jump decided at
     // compile time, say): no code.
     if (!reachable) return {};
+    if (pc < fused_end) {
+        known.after(pc);
+        return {};
+    }
+    if (opts.fuse_byte_loads) {
+        if (const size_t covered = emit_fused_byte_loads()) {
+            fused_end = pc + covered;
+            known.after(pc);
+            return {};
+        }
+    }
     Status st = emit_by_class(in);
     if (st.ok() && in.op != Op::LddwTail) known.after(pc);
     if (in.op == Op::Exit || in.op == Op::Ja || in.op == Op::Ja32) reachable = false;

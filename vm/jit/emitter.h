@@ -92,6 +92,11 @@ public:
     Status emit_call(const Insn& in);
     Status emit_exit();
 
+    // Byte loads combined by shifts and ors starting at `pc`, emitted as
+    // wider loads (fuse_loads.cc); returns how many instructions that covers,
+    // 0 when none.
+    size_t emit_fused_byte_loads();
+
     // Helper calls replaced by inline code; false when `in` is not one.
     bool emit_inline_helper(const Insn& in);
 
@@ -114,6 +119,7 @@ public:
     // x86 registers the program's own frame saves in its prologue (x86 ids).
     std::vector<uint32_t> entry_saved;
     bool reachable = true;  // the instruction being emitted can run
+    size_t fused_end = 0;   // instructions before this were emitted by a fused sequence
 
 private:
     Status emit_by_class(const Insn& in);

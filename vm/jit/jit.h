@@ -65,6 +65,10 @@ struct JitOptions {
     // (bpf_get_smp_processor_id, lookups in an array map loaded by lddw in
     // the same basic block). Off only to compare both forms in tests.
     bool inline_helpers = true;
+    // Byte loads that clang combines with shifts and ors (a u16 or u32
+    // header field read byte by byte) become one wider load. Off only to
+    // compare both forms in tests.
+    bool fuse_byte_loads = true;
     // Shifts by a register with BMI2 (shlx/shrx/sarx) when the CPU has it;
     // off forces the rcx sequence so tests cover both.
     bool use_bmi2 = true;

@@ -137,6 +137,34 @@ RegisterUse analyze_register_use(const Program& prog) {
         if (reached[i]) use.read_unwritten |= static_cast<uint16_t>(operands_of(in).reads & ~written[i]);
     }
     use.read_unwritten &= kR0ToR9;
+
+    // Liveness, backwards to a fixed point over the same edges.
+    std::vector<uint16_t> live_in(n, 0);
+    use.live_out.assign(n, 0);
+    auto in_of = [&](int64_t at) -> uint16_t {
+        return at >= 0 && static_cast<size_t>(at) < n ? live_in[static_cast<size_t>(at)] : uint16_t{0};
+    };
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (size_t i = n; i-- > 0;) {
+            const Insn& in = prog.insns[i];
+            if (static_cast<int>(in.op) >= kNumOps || in.op == Op::LddwTail) continue;
+            const Kind kind = op_info(in.op).kind;
+            uint16_t out = 0;
+            if (kind == Kind::Lddw) out = in_of(int64_t(i) + 2);
+            else if (kind == Kind::JmpImm || kind == Kind::JmpReg) out = in_of(int64_t(i) + in.off + 1) | in_of(int64_t(i) + 1);
+            else if (in.op == Op::Ja) out = in_of(int64_t(i) + in.off + 1);
+            else if (in.op == Op::Ja32) out = in_of(int64_t(i) + in.imm + 1);
+            else if (kind != Kind::Exit) out = in_of(int64_t(i) + 1);
+            const Operands o = operands_of(in);
+            const uint16_t live = static_cast<uint16_t>(o.reads | (out & ~o.writes));
+            if (out != use.live_out[i] || live != live_in[i]) {
+                use.live_out[i] = out;
+                live_in[i] = live;
+                changed = true;
+            }
+        }
+    }
     use.touched |= use.read_unwritten;
     return use;
 }

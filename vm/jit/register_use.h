@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "../program.h"
 
@@ -16,6 +17,9 @@ struct RegisterUse {
     uint16_t touched = 0;       // bit r: some instruction names r (dst or src)
     uint16_t read_unwritten = 0;  // bit r: r may be read before it is written
     bool calls = false;         // helper, tail or BPF-to-BPF calls (needs the ExecContext)
+    // live_out[i] bit r: some path from after insn i reads r before writing
+    // it (calls count as in analyze_register_use; exit reads r0).
+    std::vector<uint16_t> live_out;
 };
 
 // Tail calls and BPF-to-BPF calls count as reading r0-r9: the target runs
