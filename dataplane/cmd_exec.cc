@@ -4,6 +4,8 @@
 // in the same form, is copied to writable memory that r1 points to (r2 holds
 // its length; without MEM both are 0). On success r0 is printed in hex on
 // stdout; a load or run failure prints its reason on stdout and exits 1.
+// The program is verified first (r1 = MEM of r2 bytes, or NULL), with RFC
+// 9669's semantics for division by zero and out-of-range shifts.
 #include <cinttypes>
 #include <cstdio>
 #include <iostream>
@@ -16,6 +18,7 @@
 #include "vm/engine.h"
 #include "vm/hex_bytes.h"
 #include "vm/program.h"
+#include "vm/verifier/verifier.h"
 
 namespace xdpdk::cli {
 namespace {
@@ -40,6 +43,10 @@ Result<uint64_t> exec(const ExecOptions& opts, const std::string& program_hex) {
     auto mem = vm::parse_hex_bytes(opts.mem_hex);
     if (!mem) return make_error("MEM", mem.error().reason);
     XDPDK_ASSIGN_OR_RETURN(auto prog, vm::make_program("prog 'exec'", std::move(insns).value()));
+    vm::VerifyEnv env;
+    env.type = vm::ProgType::Raw;
+    env.mem_size = mem->size();
+    XDPDK_RETURN_IF_ERROR(vm::verify(*prog, env));
     return run_engine(engine, *prog, *mem);
 }
 

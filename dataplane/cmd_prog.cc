@@ -74,7 +74,6 @@ Status dump(const DumpOptions& o, DumpKind kind) {
 Status verify_object(const std::string& path, bool verbose) {
     vm::ObjectOptions options;
     options.engine = vm::EngineKind::Interp;
-    options.verify = true;
     std::string log;
     options.verifier_log = &log;
     options.verifier_log_insns = verbose;

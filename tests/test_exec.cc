@@ -84,9 +84,10 @@ TEST(Exec, FailuresPrintTheReasonAndExitNonZero) {
         {program_hex(".insn 0xff, 0, 0, 0, 0\nexit"), {}, "insn 0: unknown opcode 0xff"},
         {program_hex("r0 = 1"), {}, "last instruction is not exit or goto"},
         {program_hex("call 14\nexit"), {}, "unknown helper bpf_get_current_pid_tgid#14"},
-        {program_hex("f: call f\nexit"), {"--engine", "interp"}, "call depth exceeds 8 frames"},
+        {program_hex("f: call f\nexit"), {"--engine", "interp"}, "insn 0: recursive call"},
         {program_hex("r0 = 1\nexit"), {"--engine", "turbo"}, "unknown engine 'turbo'"},
-        {program_hex("f: call f\nexit"), {}, "call depth exceeds 8 frames"},
+        {program_hex("f: call f\nexit"), {}, "insn 0: recursive call"},
+        {program_hex("r0 = *(u64 *)(r1 +0)\nexit"), {"00 01 02 03"}, "insn 0: invalid access to memory, mem_size=4"},
     };
     for (const Failure& f : cases) {
         auto r = exec(f.program, f.args);

@@ -535,6 +535,63 @@ TEST(JitInline, LookupIsNotInlinedWhenTheMapReachesTheCallThroughABranch) {
     EXPECT_TRUE(code_contains_pointer(*prog->jit, reinterpret_cast<const void*>(find_helper(1))));
 }
 
+// ---- fused byte loads ----
+
+// clang's byte-wise u16/u32 reads in their shapes, with the narrow registers
+// live afterwards (stored) or dead (overwritten), with a jump into the middle
+// (no fusion possible) and with near misses (wrong shift, wrong offset).
+TEST(JitFusedLoads, ByteWiseReadsGiveTheSameRegistersAndMemory) {
+    const std::vector<std::string> windows = {
+        // u16, wide loaded first
+        "r2 = *(u8 *)(r1 +11)\n r2 <<= 8\n r3 = *(u8 *)(r1 +10)\n r2 |= r3",
+        // u16, narrow loaded first
+        "r2 = *(u8 *)(r1 +12)\n r3 = *(u8 *)(r1 +13)\n r3 <<= 8\n r3 |= r2",
+        // u32 from two u16s, the second reusing the first's narrow register
+        "r2 = *(u8 *)(r1 +7)\n r2 <<= 8\n r3 = *(u8 *)(r1 +6)\n r2 |= r3\n"
+        "r3 = *(u8 *)(r1 +9)\n r3 <<= 8\n r4 = *(u8 *)(r1 +8)\n r3 |= r4\n r3 <<= 16\n r3 |= r2",
+        // u32 with the same narrow register in both halves
+        "r5 = *(u8 *)(r1 +3)\n r4 = *(u8 *)(r1 +4)\n r4 <<= 8\n r4 |= r5\n"
+        "r5 = *(u8 *)(r1 +5)\n r0 = *(u8 *)(r1 +6)\n r0 <<= 8\n r0 |= r5\n r0 <<= 16\n r0 |= r4",
+        // not a pair: shift by 16, offsets 2 apart, base overwritten
+        "r2 = *(u8 *)(r1 +11)\n r2 <<= 16\n r3 = *(u8 *)(r1 +10)\n r2 |= r3",
+        "r2 = *(u8 *)(r1 +12)\n r2 <<= 8\n r3 = *(u8 *)(r1 +10)\n r2 |= r3",
+        "r3 = *(u8 *)(r1 +2)\n r1 = *(u8 *)(r1 +3)\n r1 <<= 8\n r1 |= r3",
+        // a jump lands inside the window
+        "if r1 == 0 goto +1\n r2 = *(u8 *)(r1 +11)\n r2 <<= 8\n r3 = *(u8 *)(r1 +10)\n r2 |= r3",
+        "r2 = 0\n r3 = 0\n if r1 == 0 goto +2\n r2 = *(u8 *)(r1 +11)\n r2 <<= 8\n r3 = *(u8 *)(r1 +10)\n r2 |= r3",
+    };
+    // Afterwards: either every register is stored (all live) or r2-r5 are
+    // overwritten first (dead), then r0 is the sum.
+    const std::string live_tail =
+        "\n *(u64 *)(r1 +16) = r0\n *(u64 *)(r1 +24) = r2\n *(u64 *)(r1 +32) = r3\n"
+        " *(u64 *)(r1 +40) = r4\n *(u64 *)(r1 +48) = r5\n r0 = 1\n exit";
+    const std::string dead_tail =
+        "\n r0 += r2\n r0 += r3\n *(u64 *)(r1 +16) = r0\n r2 = 0\n r3 = 0\n r4 = 0\n r5 = 0\n exit";
+    std::mt19937 rng(7);
+    for (const std::string& window : windows) {
+        for (const std::string* tail : {&live_tail, &dead_tail}) {
+            auto prog = build("r0 = 0\n r4 = 0\n r5 = 0\n r2 = 0\n r3 = 0\n " + window + *tail);
+            ASSERT_TRUE(prog) << window;
+            std::vector<uint8_t> mem(64);
+            for (auto& b : mem) b = static_cast<uint8_t>(rng());
+            JitOptions fused, plain;
+            plain.fuse_byte_loads = false;
+            expect_engines_agree(*prog, mem, window + " fused", fused);
+            expect_engines_agree(*prog, mem, window + " plain", plain);
+        }
+    }
+    // The fused form is what runs: the u32 window is one 4-byte load.
+    auto quad = build(std::string("r2 = 0\n r3 = 0\n r4 = 0\n ") + windows[2] + "\n r0 = r3\n exit");
+    ASSERT_TRUE(quad);
+    JitOptions plain;
+    plain.fuse_byte_loads = false;
+    ASSERT_TRUE(jit_compile(*quad, plain).ok());
+    const size_t plain_size = quad->jit->insn_offsets().back() - quad->jit->insn_offsets()[0];
+    ASSERT_TRUE(jit_compile(*quad).ok());
+    const size_t fused_size = quad->jit->insn_offsets().back() - quad->jit->insn_offsets()[0];
+    EXPECT_LT(fused_size * 3, plain_size);
+}
+
 TEST(JitInline, SmpProcessorIdIsInlined) {
     auto prog = build("call bpf_get_smp_processor_id\nexit");
     ASSERT_TRUE(prog);

@@ -115,7 +115,6 @@ TEST(VerifierKernel, SamplesAgreeWithLinux) {
     for (const std::string& path : sample_objects()) {
         vm::ObjectOptions opts;
         opts.engine = vm::EngineKind::Interp;
-        opts.verify = true;
         auto obj = vm::Object::open(path, opts);
         ASSERT_TRUE(obj.ok()) << obj.error().str();
         const Status ours = (*obj)->load();

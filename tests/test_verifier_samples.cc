@@ -30,7 +30,6 @@ class Samples : public testing::TestWithParam<std::string> {};
 TEST_P(Samples, Accepted) {
     ObjectOptions opts;
     opts.engine = EngineKind::Interp;
-    opts.verify = true;
     std::string log;
     opts.verifier_log = &log;
     auto obj = Object::open(GetParam(), opts);

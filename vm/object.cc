@@ -373,15 +373,16 @@ Status Object::Impl::load() {
         const std::string prog_subject = "prog " + quoted(p.name);
         XDPDK_ASSIGN_OR_RETURN(LinkedProgram linked,
                                link_program(*elf, funcs, relocs, funcs[program_funcs[i]], prog_subject));
-        if (opts.verify) {
-            XDPDK_ASSIGN_OR_RETURN(auto checked, make_program(prog_subject, linked.insns, ProgType::Xdp));
-            checked->lddw_origins = linked.lddw_origins;
-            VerifyEnv env;
-            env.log = opts.verifier_log;
-            env.log_insns = opts.verifier_log_insns;
-            if (auto verdict = verify(*checked, env); !verdict) return verdict.error();
-        }
-        XDPDK_RETURN_IF_ERROR(rewrite_xdp_ctx(prog_subject, linked.insns));
+        // Verified as written (against xdp_md), then rewritten to the
+        // runtime's context where the verifier saw context loads.
+        XDPDK_ASSIGN_OR_RETURN(auto checked, make_program(prog_subject, linked.insns, ProgType::Xdp));
+        checked->lddw_origins = linked.lddw_origins;
+        VerifyEnv env;
+        env.log = opts.verifier_log;
+        env.log_insns = opts.verifier_log_insns;
+        auto verdict = verify(*checked, env);
+        if (!verdict) return verdict.error();
+        XDPDK_RETURN_IF_ERROR(rewrite_xdp_ctx(prog_subject, linked.insns, verdict->ctx_loads));
         XDPDK_ASSIGN_OR_RETURN(built[i], make_program(prog_subject, std::move(linked.insns), ProgType::Xdp));
         built[i]->name = p.name;
         built[i]->section = p.section;

@@ -31,10 +31,9 @@ struct ObjectOptions {
     // Jit: load() compiles every XDP program (all of them, so any can be a
     // tail-call target); Interp: programs run in the interpreter.
     EngineKind engine = EngineKind::Jit;
-    // Run the verifier on every XDP program at load(); a refusal fails the load.
-    bool verify = false;
-    // With verify: receives the verifier's summary of each program and, with
-    // verifier_log_insns, its per-instruction log.
+    // load() verifies every XDP program (a refusal fails the load); this
+    // receives the verifier's summary of each and, with verifier_log_insns,
+    // its per-instruction log.
     std::string* verifier_log = nullptr;
     bool verifier_log_insns = false;
 };
@@ -56,7 +55,7 @@ public:
     const std::vector<GlobalVar>& globals() const;
     Status set_global(std::string_view name, std::span<const uint8_t> bytes);
 
-    // Relocates, rewrites (xdp_md accesses) and decodes every XDP program;
+    // Relocates, verifies, rewrites (xdp_md accesses) and decodes every XDP program;
     // freezes .rodata maps. Non-XDP programs stay listed but not loaded.
     Status load();
     bool loaded() const;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -8,13 +10,12 @@
 
 namespace xdpdk::vm {
 
-// Rewrites every load from the program's xdp_md context to the runtime's
+// Rewrites the loads from the program's xdp_md context to the runtime's
 // XdpBuff layout (the 32-bit data/data_end/data_meta fields become 64-bit
-// pointer loads), as the kernel's convert_ctx_access does. Which registers and
-// stack slots hold the context is found by a small forward data-flow pass
-// (the verifier issue will supersede it). Refuses writes to the context,
-// arithmetic on it, invalid offsets or sizes, and loads whose base is the
-// context on one path and something else on another.
-Status rewrite_xdp_ctx(const std::string& subject, std::vector<RawInsn>& insns);
+// pointer loads), as the kernel's convert_ctx_access does. Which loads read
+// the context is what the verifier learned (VerifierInfo::ctx_loads); it has
+// already refused writes to the context, bad offsets and sizes, and loads
+// that read the context on one path and other memory on another.
+Status rewrite_xdp_ctx(const std::string& subject, std::vector<RawInsn>& insns, std::span<const uint32_t> ctx_loads);
 
 }  // namespace xdpdk::vm

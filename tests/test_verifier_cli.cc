@@ -1,0 +1,49 @@
+// `xdpdk prog verify PROG.o [-v]`: the verdict per program, the reason and
+// path for a refusal, and the per-instruction log with -v.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <array>
+
+#include "test_support.h"
+
+using namespace xdpdk;
+
+namespace {
+
+TEST(ProgVerify, AcceptsTheLoadBalancer) {
+    auto r = test::run_command({test::xdpdk_binary(), "prog", "verify", test::prog_path("load_balancer")});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("prog 'xdp_load_balancer': accepted ("), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(" insns processed"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("\n0: "), std::string::npos) << "no instruction log without -v:\n" << r.out;
+}
+
+TEST(ProgVerify, VerboseLogShowsStatesPerInstruction) {
+    auto r = test::run_command({test::xdpdk_binary(), "prog", "verify", "-v", test::prog_path("mac_swap")});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(r.out.rfind("0: ", 0), 0u) << r.out;
+    EXPECT_NE(r.out.find("R1=ctx()"), std::string::npos) << r.out;
+    // After the bounds check the packet pointer carries its proven range.
+    EXPECT_NE(r.out.find("pkt(r=14)"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("prog 'xdp_mac_swap': accepted"), std::string::npos) << r.out;
+}
+
+// xdp_pass.o with its `r0 = 2` turned into `r0 = r5`, which nothing wrote.
+TEST(ProgVerify, RefusesAMutatedObjectWithReasonAndInsn) {
+    std::string elf = test::read_file(test::prog_path("xdp_pass"));
+    const std::array<char, 16> mov_exit = {'\xb7', 0, 0, 0, 2, 0, 0, 0, '\x95', 0, 0, 0, 0, 0, 0, 0};
+    auto at = std::search(elf.begin(), elf.end(), mov_exit.begin(), mov_exit.end());
+    ASSERT_NE(at, elf.end()) << "xdp_pass.o no longer holds `r0 = 2; exit`";
+    at[0] = '\xbf';  // mov64 reg
+    at[1] = 0x50;    // dst r0, src r5
+    at[4] = 0;
+    const std::string dir = test::temp_dir();
+    test::write_file(dir + "/bad.o", elf);
+    auto r = test::run_command({test::xdpdk_binary(), "prog", "verify", dir + "/bad.o"});
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(r.out.find("refused: prog 'xdp_pass_all': insn 0: R5 !read_ok"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("path: "), std::string::npos) << r.out;
+}
+
+}  // namespace
