@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -134,6 +135,13 @@ void register_all(const Options& o, const TrafficFiles& traffic, const std::stri
     }
 }
 
+std::string loadavg() {
+    std::string line;
+    std::ifstream in("/proc/loadavg");
+    std::getline(in, line);
+    return line;
+}
+
 // Removes our options from argv; false on a bad value.
 bool parse_options(int& argc, char** argv, Options& o) {
     int out = 1;
@@ -188,7 +196,10 @@ int main(int argc, char** argv) {
     register_all(options, traffic, scratch);
     benchmark::AddCustomContext("seconds_per_run", std::to_string(options.seconds));
     benchmark::AddCustomContext("worker", "lcore 1 (main lcore 0)");
+    // The machine may be shared: the load says how far to trust the rates.
+    benchmark::AddCustomContext("loadavg_at_start", loadavg());
     benchmark::RunSpecifiedBenchmarks();
+    std::fprintf(stderr, "bench_dataplane: load average at the end: %s\n", loadavg().c_str());
     benchmark::Shutdown();
     g_hugepages.reset();  // unmount and give the pages back
     (void)std::system(("rm -rf " + std::string(scratch)).c_str());

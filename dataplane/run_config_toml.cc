@@ -179,6 +179,9 @@ Status read_pass(const TomlFields& port, uint16_t id, RunConfig& config) {
         if (number.empty() || !std::isdigit(static_cast<unsigned char>(number[0])) || *end != '\0' || errno != 0 ||
             target > UINT16_MAX)
             return port.error("pass", "'" + spec + "': N in port:N must be a port id from 0 to 65535");
+        if (target == id)
+            return port.error("pass", "'" + spec + "' is the receiving port itself: that is what XDP_TX does; "
+                                      "name another port");
         pass.kind = PassSpec::Kind::Port;
         pass.target_port = static_cast<uint16_t>(target);
     } else {

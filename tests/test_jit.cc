@@ -555,7 +555,7 @@ TEST(JitFusedLoads, ByteWiseReadsGiveTheSameRegistersAndMemory) {
         // not a pair: shift by 16, offsets 2 apart, base overwritten
         "r2 = *(u8 *)(r1 +11)\n r2 <<= 16\n r3 = *(u8 *)(r1 +10)\n r2 |= r3",
         "r2 = *(u8 *)(r1 +12)\n r2 <<= 8\n r3 = *(u8 *)(r1 +10)\n r2 |= r3",
-        "r3 = *(u8 *)(r1 +2)\n r1 = *(u8 *)(r1 +3)\n r1 <<= 8\n r1 |= r3",
+        "r6 = r1\n r3 = *(u8 *)(r6 +2)\n r6 = *(u8 *)(r6 +3)\n r6 <<= 8\n r6 |= r3",
         // a jump lands inside the window
         "if r1 == 0 goto +1\n r2 = *(u8 *)(r1 +11)\n r2 <<= 8\n r3 = *(u8 *)(r1 +10)\n r2 |= r3",
         "r2 = 0\n r3 = 0\n if r1 == 0 goto +2\n r2 = *(u8 *)(r1 +11)\n r2 <<= 8\n r3 = *(u8 *)(r1 +10)\n r2 |= r3",

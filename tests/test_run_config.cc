@@ -242,6 +242,9 @@ TEST(RunConfigToml, BadPassSpecsAreRefused) {
               "t.toml:3:8: 'port[0].pass': 'port:x': N in port:N must be a port id from 0 to 65535");
     EXPECT_EQ(parse_error("[[port]]\nid = 0\npass = \"port:70000\"\n"),
               "t.toml:3:8: 'port[0].pass': 'port:70000': N in port:N must be a port id from 0 to 65535");
+    EXPECT_EQ(parse_error("[[port]]\nid = 2\npass = \"port:2\"\n"),
+              "t.toml:3:8: 'port[0].pass': 'port:2' is the receiving port itself: that is what XDP_TX does; name "
+              "another port");
     EXPECT_EQ(parse_error("[[port]]\nid = 0\npass = \"port:\"\n"),
               "t.toml:3:8: 'port[0].pass': 'port:': N in port:N must be a port id from 0 to 65535");
     EXPECT_EQ(parse_error("[[port]]\nid = 0\npass = \"drop\"\ntap_name = \"x0\"\n"),
