@@ -93,7 +93,7 @@ TEST(CtxRewrite, UnsafeContextUseIsRefusedFirst) {
 
     // The same load reads the stack on one path and the context on the other.
     std::vector<RawInsn> mixed = {stdw(10, -8, 0), ldxw(2, 1, 12), {0x15, 2, 0, 2, 0}, mov64(1, 10),
-                                  addimm(1, -8),   ldxw(3, 1, 12), movimm(0, 2),       exit_insn()};
+                                  addimm(1, -16),  ldxw(3, 1, 12), movimm(0, 2),       exit_insn()};
     r = verify_and_rewrite(mixed);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().insn, 5) << r.error().str();

@@ -383,6 +383,7 @@ Status Object::Impl::load() {
         auto verdict = verify(*checked, env);
         if (!verdict) return verdict.error();
         XDPDK_RETURN_IF_ERROR(rewrite_xdp_ctx(prog_subject, linked.insns, verdict->ctx_loads));
+        if (opts.verified_forms) opts.verified_forms->push_back(std::move(checked));
         XDPDK_ASSIGN_OR_RETURN(built[i], make_program(prog_subject, std::move(linked.insns), ProgType::Xdp));
         built[i]->name = p.name;
         built[i]->section = p.section;

@@ -13,7 +13,7 @@ namespace {
 
 // Enough states per instruction for real programs; beyond it pruning only
 // gets weaker, and the instruction budget still bounds the work.
-constexpr size_t kMaxStatesPerInsn = 64;
+constexpr size_t kMaxStatesPerInsn = 32;
 constexpr size_t kMaxStatesTotal = 200'000;
 
 State entry_state(const VerifyEnv& env) {
