@@ -305,7 +305,7 @@ Result<Flow> Verifier::check_branch(const Insn& in) {
         mark(other, pkt.range_if[1]);
     }
     if (take_ok && fall_ok) {
-        push_branch(std::move(other), pc_, target);
+        XDPDK_RETURN_IF_ERROR(push_branch(std::move(other), pc_, target));
         path_ = paths_.add(path_, pc_, pc_ + 1);
         return Flow::Next;
     }

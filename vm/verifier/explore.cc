@@ -14,7 +14,16 @@ namespace {
 // Enough states per instruction for real programs; beyond it pruning only
 // gets weaker, and the instruction budget still bounds the work.
 constexpr size_t kMaxStatesPerInsn = 32;
-constexpr size_t kMaxStatesTotal = 200'000;
+constexpr size_t kMaxStateBytes = size_t{256} << 20;
+// Branches waiting to be explored, as Linux limits them
+// (BPF_COMPLEXITY_LIMIT_JMP_SEQ); each holds a whole state.
+constexpr size_t kMaxPendingBranches = 8192;
+
+size_t state_bytes(const State& st) {
+    size_t n = sizeof(State);
+    for (const Frame& f : st.frames) n += sizeof(Frame) + f.slots.size() * sizeof(StackSlot);
+    return n;
+}
 
 State entry_state(const VerifyEnv& env) {
     State st;
@@ -57,9 +66,12 @@ Status Verifier::check_readable(int r) const {
     return {};
 }
 
-void Verifier::push_branch(State st, uint32_t from, uint32_t pc) {
+Status Verifier::push_branch(State st, uint32_t from, uint32_t pc) {
+    if (pending_.size() >= kMaxPendingBranches)
+        return fail(cat("the sequence of ", pending_.size() + 1, " jumps is too complex"));
     if (parent_) ++parent_->branches;
     pending_.push_back(Pending{std::move(st), pc, parent_, paths_.add(path_, from, pc)});
+    return {};
 }
 
 void Verifier::end_path() {
@@ -82,7 +94,9 @@ Result<Verifier::Visit> Verifier::visit_prune_point() {
         }
         if (state_covers(cp->state, cur_, pc_, cfg_.live_in)) return Visit::Pruned;
     }
-    if (explored_[pc_].size() < kMaxStatesPerInsn && checkpoints_.size() < kMaxStatesTotal) {
+    const size_t bytes = state_bytes(cur_);
+    if (explored_[pc_].size() < kMaxStatesPerInsn && checkpoint_bytes_ + bytes <= kMaxStateBytes) {
+        checkpoint_bytes_ += bytes;
         checkpoints_.push_back(Checkpoint{cur_, parent_, 1});
         parent_ = &checkpoints_.back();
         explored_[pc_].push_back(parent_);

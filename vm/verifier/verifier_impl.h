@@ -111,11 +111,12 @@ public:
     };
     std::vector<Pending> pending_;
     // Pushes `st` to be explored from `pc` later; `from` is the branch insn.
-    void push_branch(State st, uint32_t from, uint32_t pc);
+    Status push_branch(State st, uint32_t from, uint32_t pc);
 
     PathLog paths_;
     std::vector<std::vector<Checkpoint*>> explored_;
     std::deque<Checkpoint> checkpoints_;
+    size_t checkpoint_bytes_ = 0;
     uint32_t id_gen_ = 0;
     std::vector<uint32_t> subprog_stack_;  // deepest stack byte used, per subprogram
     std::vector<bool> visited_;
