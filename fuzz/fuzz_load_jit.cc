@@ -1,8 +1,11 @@
-// libFuzzer target: arbitrary bytes through the loader, the decoder and the
-// JIT. Input starting with the ELF magic is opened as a BPF object and
-// loaded, and its XDP programs compiled; anything else is read as raw
-// instructions, decoded, and compiled. Nothing is run: without a verifier the
-// programs may do anything, and only decode, load and compile are under test.
+// libFuzzer target: arbitrary bytes through the loader, the decoder, the
+// verifier and the JIT. Input starting with the ELF magic is opened as a BPF
+// object and loaded (which verifies its XDP programs), and its programs
+// compiled; anything else is read as raw instructions, decoded, verified as
+// `xdpdk exec` verifies them (r1 = 64 bytes of memory) and, if accepted,
+// compiled. Nothing is run: decode, verification and compile are under test,
+// including that no input makes the verifier crash or hang (its instruction
+// budget turns pathological programs into a refusal).
 //
 // Besides crashes and sanitizer reports, the target stops on a refusal that
 // is not one clear error: every Error needs a subject and a reason, and an
@@ -18,6 +21,7 @@
 #include "vm/jit/jit.h"
 #include "vm/object.h"
 #include "vm/program.h"
+#include "vm/verifier/verifier.h"
 
 using namespace xdpdk;
 using namespace xdpdk::vm;
@@ -53,6 +57,11 @@ void decode_and_compile(const uint8_t* data, size_t size) {
     const size_t count = insns.size();
     auto prog = make_program("prog 'fuzz'", std::move(insns));
     if (!prog) return check_error(prog.error(), count);
+    VerifyEnv env;
+    env.type = ProgType::Raw;
+    env.mem_size = 64;
+    auto verified = verify(**prog, env);
+    if (!verified) return check_error(verified.error(), count);
     compile(**prog);
 }
 

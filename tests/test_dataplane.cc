@@ -26,6 +26,10 @@
 using namespace xdpdk::test;
 using nlohmann::json;
 
+namespace xdpdk::test {
+void PrintTo(const SampleScenario& s, std::ostream* os) { *os << s.name; }
+}  // namespace xdpdk::test
+
 namespace {
 
 const char* const kActions[] = {"XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX", "XDP_REDIRECT"};
