@@ -13,7 +13,11 @@
 namespace xdpdk::dataplane {
 namespace {
 
-constexpr uint16_t kMaxFrame = 2048;
+// The kernel's XDP buffer is a page: 256 bytes of headroom, the packet, and
+// the 320-byte tail reserve, so at most 3520 bytes of packet in one buffer.
+// Each mbuf here is the same page (private area + buffer); longer frames
+// arrive in several segments.
+constexpr uint32_t kXdpFrameSize = 4096;
 constexpr uint64_t kRssHashes = RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP;
 
 std::string errno_text(int err) { return rte_strerror(err < 0 ? -err : err); }
@@ -70,7 +74,7 @@ Result<PortQueues> fit_queues(uint16_t port, PortQueues wanted) {
 
 Result<rte_mempool*> create_mbuf_pool(uint32_t mbufs, uint32_t cache) {
     cache = std::min<uint32_t>({cache, RTE_MEMPOOL_CACHE_MAX_SIZE, static_cast<uint32_t>(mbufs / 1.5)});
-    const uint16_t data_room = RTE_PKTMBUF_HEADROOM + kMaxFrame + vm::kXdpTailReserve;
+    const uint16_t data_room = kXdpFrameSize - kExtraHeadroom;
     rte_mempool* pool =
         rte_pktmbuf_pool_create("xdpdk_mbufs", mbufs, cache, kExtraHeadroom, data_room, SOCKET_ID_ANY);
     if (pool == nullptr)

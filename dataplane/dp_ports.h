@@ -31,8 +31,8 @@ struct PortQueues {
 // The queue counts a port will get (the device's limits applied).
 Result<PortQueues> fit_queues(uint16_t port, PortQueues wanted);
 
-// Every mbuf carries kExtraHeadroom of private area (see dp_mbuf_xdp.h) and
-// room for a 2048-byte frame plus the XDP tail reserve.
+// Every mbuf carries kExtraHeadroom of private area (see dp_mbuf_xdp.h);
+// with its buffer that makes a kernel-sized XDP frame (a 4096-byte page).
 Result<rte_mempool*> create_mbuf_pool(uint32_t mbufs, uint32_t cache);
 
 // Configures queues (RSS across several rx queues when the device has it),

@@ -12,6 +12,9 @@
 #include <thread>
 #include <vector>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_launch.h>
@@ -367,12 +370,37 @@ private:
     std::vector<char*> argv_;
 };
 
+bool asks_for_help(const std::vector<std::string>& args) {
+    for (const auto& a : args)
+        if (a == "-h" || a == "--help") return true;
+    return false;
+}
+
+// rte_eal_init prints its whole usage on stdout after a bad option; its log
+// on stderr already says what was wrong, so stdout is muted around it unless
+// the usage was asked for.
+int init_eal(const std::vector<std::string>& eal_args) {
+    EalArgs args(eal_args);
+    if (asks_for_help(eal_args)) return rte_eal_init(args.argc(), args.argv());
+    std::fflush(stdout);
+    const int saved = dup(STDOUT_FILENO);
+    const int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (saved >= 0 && devnull >= 0) dup2(devnull, STDOUT_FILENO);
+    const int rc = rte_eal_init(args.argc(), args.argv());
+    const int saved_errno = rte_errno;
+    std::fflush(stdout);
+    if (saved >= 0 && devnull >= 0) dup2(saved, STDOUT_FILENO);
+    if (saved >= 0) close(saved);
+    if (devnull >= 0) close(devnull);
+    rte_errno = saved_errno;
+    return rc;
+}
+
 }  // namespace
 
 int run_dataplane(const RunConfig& config) {
     if (Status st = validate_run_config(config); !st) return report_error(st.error());
-    EalArgs args(config.eal_args);
-    if (rte_eal_init(args.argc(), args.argv()) < 0)
+    if (init_eal(config.eal_args) < 0)
         return report_error(make_error("EAL", std::string("cannot initialise: ") + rte_strerror(rte_errno) +
                                                   " (check the EAL options before '--')"));
     int exit_code = 0;
