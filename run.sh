@@ -4,7 +4,7 @@
 # (configs/pcap-demo.toml): the sample load balancer attached to a net_pcap
 # port reading pcaps/lb_traffic.pcap, XDP_TX packets written to out/tx.pcap
 # and XDP_PASS packets to out/pass.pcap (port 1), then the summary.
-# Extra arguments go to `xdpdk run` (e.g. --json).
+# Extra arguments go to `xdpdk run` (e.g. `./run.sh -- --json`).
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/deps.sh
