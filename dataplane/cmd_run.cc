@@ -1,8 +1,8 @@
 // `xdpdk run [EAL options] -- [options]` and `xdpdk run --config FILE`: the
-// DPDK dataplane. CLI11 only routes the words after `run` here; EAL options
-// go to rte_eal_init as they are and the application options to run_args.
+// DPDK dataplane. main() passes the words after `run` here untouched (CLI11
+// would take `--` and EAL's options for its own); EAL options go to
+// rte_eal_init as they are and the application options to run_args.
 #include <cstdio>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,12 +14,30 @@
 namespace xdpdk::cli {
 namespace {
 
-int run_command(const std::vector<std::string>& words) {
+constexpr const char* kRunDescription =
+    "Run XDP programs on DPDK ports: xdpdk run [EAL options] -- [options], or xdpdk run --config FILE "
+    "[-- options]";
+
+void print_run_help() {
+    std::printf("%s\n\n"
+                "EAL options: as for any DPDK application, e.g. -l 0,1 (main lcore, then one worker per lcore)\n"
+                "  --vdev=net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap  --no-huge -m 1024 --no-pci\n"
+                "  (`xdpdk run --no-pci --help` prints EAL's own list)\n\n%s",
+                kRunDescription, dataplane::run_options_help().c_str());
+}
+
+}  // namespace
+
+int run_command_main(const std::vector<std::string>& words) {
     using namespace xdpdk::dataplane;
+    if (words.empty() || words[0] == "--help" || words[0] == "-h") {
+        print_run_help();
+        return words.empty() ? 1 : 0;
+    }
     auto line = split_run_command_line(words);
     if (!line) return fail(line.error().str());
     if (line->app_help) {
-        std::fputs(run_options_help().c_str(), stdout);
+        print_run_help();
         return 0;
     }
     RunConfig config;
@@ -35,18 +53,13 @@ int run_command(const std::vector<std::string>& words) {
     return run_dataplane(config);
 }
 
-}  // namespace
-
+// Listed with the other commands for `xdpdk --help`; main() dispatches `run`
+// before CLI11 parses anything.
 void add_run_command(CLI::App& app, int& exit_code) {
-    CLI::App* cmd = app.add_subcommand(
-        "run",
-        "Run XDP programs on DPDK ports: xdpdk run [EAL options] -- [options], or xdpdk run --config FILE "
-        "[-- options]; `xdpdk run -- --help` lists the options");
-    // Every word after `run` belongs to EAL or to the application options.
+    CLI::App* cmd = app.add_subcommand("run", std::string(kRunDescription) + "; `xdpdk run --help` lists the options");
     cmd->prefix_command();
     cmd->allow_extras();
-    cmd->set_help_flag();
-    cmd->callback([cmd, &exit_code] { exit_code = run_command(cmd->remaining()); });
+    cmd->callback([cmd, &exit_code] { exit_code = run_command_main(cmd->remaining()); });
 }
 
 }  // namespace xdpdk::cli

@@ -11,6 +11,8 @@ void add_replay_command(CLI::App& app, int& exit_code);
 void add_prog_command(CLI::App& app, int& exit_code);
 void add_bench_command(CLI::App& app, int& exit_code);
 void add_run_command(CLI::App& app, int& exit_code);  // built with DPDK only
+// `xdpdk run WORDS...`: main() calls it directly with the words after `run`.
+int run_command_main(const std::vector<std::string>& words);
 
 // Prints "xdpdk: <message>" on stderr and returns the failure exit code.
 int fail(const std::string& message);

@@ -1,27 +1,103 @@
 #include "dp_objects.h"
 
+#include <algorithm>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <set>
 
+#include "global_set.h"
 #include "maps_json.h"
 #include "object_setup.h"
 
 namespace xdpdk::dataplane {
+
+namespace {
+
+std::string global_name(const std::string& set_arg) { return set_arg.substr(0, set_arg.find('=')); }
+
+bool has_global(const vm::Object& obj, const std::string& name) {
+    for (const vm::GlobalVar& g : obj.globals())
+        if (g.name == name) return true;
+    return false;
+}
+
+// With several objects, each takes the --set options and --maps-in maps it
+// has; one that no object has is an error. The same pipeline as
+// cli::open_prepared_object otherwise.
+Result<std::unique_ptr<vm::Object>> open_shared_setup(const std::string& path, const vm::ObjectOptions& options,
+                                                      const std::vector<std::string>& sets,
+                                                      const nlohmann::json& maps_in, const std::string& maps_source,
+                                                      std::vector<bool>& set_used, std::set<std::string>& maps_used) {
+    XDPDK_ASSIGN_OR_RETURN(auto obj, vm::Object::open(path, options));
+    std::vector<std::string> own_sets;
+    for (size_t i = 0; i < sets.size(); ++i) {
+        if (!has_global(*obj, global_name(sets[i]))) continue;
+        own_sets.push_back(sets[i]);
+        set_used[i] = true;
+    }
+    XDPDK_RETURN_IF_ERROR(cli::apply_global_assignments(*obj, own_sets));
+    cli::MapsInput input;
+    if (!maps_in.is_null()) {
+        nlohmann::json own = nlohmann::json::object();
+        for (const auto& [name, entries] : maps_in.items()) {
+            if (obj->find_map(name) == nullptr) continue;
+            own[name] = entries;
+            maps_used.insert(name);
+        }
+        XDPDK_ASSIGN_OR_RETURN(input, cli::parse_maps_json(*obj, own.dump(), maps_source));
+        XDPDK_RETURN_IF_ERROR(cli::apply_map_values(input));
+    }
+    XDPDK_RETURN_IF_ERROR(obj->load());
+    XDPDK_RETURN_IF_ERROR(cli::apply_prog_entries(*obj, input));
+    return obj;
+}
+
+std::vector<std::string> distinct_objects(const RunConfig& config) {
+    std::vector<std::string> paths;
+    for (const AttachSpec& spec : config.attach)
+        if (std::find(paths.begin(), paths.end(), spec.object_path) == paths.end()) paths.push_back(spec.object_path);
+    return paths;
+}
+
+}  // namespace
 
 Result<ObjectSet> ObjectSet::load(const RunConfig& config, uint32_t ncpus) {
     ObjectSet set;
     vm::ObjectOptions options;
     options.ncpus = ncpus;
     options.engine = config.engine;
-    for (const AttachSpec& spec : config.attach) {
-        bool seen = false;
-        for (const auto& entry : set.objects_) seen |= entry.first == spec.object_path;
-        if (seen) continue;
-        auto obj = cli::open_prepared_object(spec.object_path, options, config.sets, config.maps_in);
-        if (!obj) return obj.error();
-        set.objects_.emplace_back(spec.object_path, std::shared_ptr<vm::Object>(std::move(*obj)));
+    const std::vector<std::string> paths = distinct_objects(config);
+    if (paths.size() == 1) {
+        // Exactly as replay: every --set and every map of --maps-in must exist.
+        XDPDK_ASSIGN_OR_RETURN(auto obj, cli::open_prepared_object(paths[0], options, config.sets, config.maps_in));
+        set.objects_.emplace_back(paths[0], std::shared_ptr<vm::Object>(std::move(obj)));
+        return set;
     }
+    const std::string maps_source = "maps-in '" + config.maps_in + "'";
+    nlohmann::json maps_in;
+    if (!config.maps_in.empty()) {
+        std::ifstream in(config.maps_in, std::ios::binary);
+        if (!in) return make_error(maps_source, std::string("cannot open: ") + std::strerror(errno));
+        maps_in = nlohmann::json::parse(in, nullptr, false);
+        if (!maps_in.is_object()) return make_error(maps_source, "expected a JSON object of maps");
+    }
+    std::vector<bool> set_used(config.sets.size(), false);
+    std::set<std::string> maps_used;
+    for (const std::string& path : paths) {
+        XDPDK_ASSIGN_OR_RETURN(auto obj, open_shared_setup(path, options, config.sets, maps_in, maps_source, set_used,
+                                                           maps_used));
+        set.objects_.emplace_back(path, std::shared_ptr<vm::Object>(std::move(obj)));
+    }
+    for (size_t i = 0; i < config.sets.size(); ++i)
+        if (!set_used[i])
+            return make_error("--set '" + config.sets[i] + "'",
+                              "no attached object has a global variable '" + global_name(config.sets[i]) + "'");
+    if (maps_in.is_object())
+        for (const auto& [name, entries] : maps_in.items())
+            if (!maps_used.count(name)) return make_error(maps_source, "no attached object has a map '" + name + "'");
     return set;
 }
 

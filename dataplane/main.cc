@@ -10,6 +10,11 @@ int fail(const std::string& message) {
 }  // namespace xdpdk::cli
 
 int main(int argc, char** argv) {
+#ifdef XDPDK_HAVE_DPDK
+    // `run` hands EAL options and `--` on untouched, which CLI11 would not.
+    if (argc >= 2 && std::string(argv[1]) == "run")
+        return xdpdk::cli::run_command_main(std::vector<std::string>(argv + 2, argv + argc));
+#endif
     CLI::App app{"xdpdk: run unmodified XDP programs in userspace"};
     app.require_subcommand(1);
     int exit_code = 0;

@@ -55,18 +55,27 @@ void describe_options(CLI::App& app, RunConfig& c, ListOptions& lists) {
     app.add_option("--maps-in", c.maps_in, "JSON map contents to set before the run");
     app.add_option("--maps-out", c.maps_out, "JSON dump of the attached objects' maps after the run");
     app.add_option("--engine", lists.engine, "jit (machine code, default) or interp");
-    app.add_option("--duration", c.duration_s, "stop after S seconds (default: until SIGINT/SIGTERM)");
-    app.add_option("--packets", c.max_packets, "stop after N packets received on the attached ports");
+    app.add_option("--duration", c.duration_s, "stop after S seconds (default: until SIGINT/SIGTERM)")
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--packets", c.max_packets, "stop after N packets received on the attached ports")
+        ->check(CLI::NonNegativeNumber);
     app.add_option("--stats-interval", c.stats_interval_s, "seconds between live stats lines; 0: none")
+        ->check(CLI::NonNegativeNumber)
         ->capture_default_str();
     app.add_flag("--json", c.json, "final summary as JSON on standard output");
     app.add_option("--rx-queues", c.rx_queues, "rx queues per port (RSS spreads flows across them)")
-        ->capture_default_str();
-    app.add_option("--rx-desc", c.rx_desc, "rx descriptors per queue")->capture_default_str();
-    app.add_option("--tx-desc", c.tx_desc, "tx descriptors per queue")->capture_default_str();
-    app.add_option("--burst", c.burst, "packets per rx burst")->capture_default_str();
-    app.add_option("--mbuf-cache", c.mbuf_cache, "per-lcore mempool cache")->capture_default_str();
-    app.add_option("--mbufs", c.mbufs_per_pool, "mbufs per pool (default: sized from ports, queues, descriptors)");
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--rx-desc", c.rx_desc, "rx descriptors per queue")->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--tx-desc", c.tx_desc, "tx descriptors per queue")->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--burst", c.burst, "packets per rx burst")->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--mbuf-cache", c.mbuf_cache, "per-lcore mempool cache")->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--mbufs", c.mbufs_per_pool, "mbufs per pool (default: sized from ports, queues, descriptors)")
+        ->check(CLI::NonNegativeNumber);
     app.add_option("--trace", c.trace_path, "file for XDP_ABORTED packets and bpf_printk lines (default stderr)");
 }
 

@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 #include <pcap/pcap.h>
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,9 +22,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dataplane/dp_attach.h"
+#include "dataplane/run_args.h"
 #include "sample_scenarios.h"
 #include "test_support.h"
 #include "vm/object.h"
+#include "vm/packet.h"
 
 using namespace xdpdk::test;
 using nlohmann::json;
@@ -260,42 +266,540 @@ std::vector<std::string> equivalence_pcaps(const SampleScenario& s) {
     return chosen;
 }
 
-// One worker: the pcaps each port writes, the per-action counters and the
-// maps afterwards equal replay's.
+// One program on port 0 of three pcap ports, one worker, against replay of
+// the same object, setup and capture.
+struct EquivalenceCase {
+    std::string object;   // path
+    std::string program;  // name
+    std::string pcap;     // path
+    std::vector<std::string> setup;  // --set/--maps-in, given to both
+    std::vector<std::string> run_extra;
+};
+
+// The pcaps each port writes, the per-action counters and the maps afterwards
+// equal replay's. Returns the run's summary.
+json expect_equivalent_to_replay(const EquivalenceCase& c) {
+    const std::string dir = temp_dir();
+    const auto records = replay_records(c.object, c.program, c.pcap, c.setup, dir + "/replay-maps");
+    EXPECT_FALSE(records.empty());
+    const Expected want = expected_from(records);
+
+    const ThreePorts ports = three_pcap_ports(dir, c.pcap);
+    std::vector<std::string> app = {"--attach", "0=" + c.object + "@" + c.program, "--pass", "0=port:1", "--packets",
+                                    std::to_string(records.size()), "--json", "--maps-out", dir + "/run-maps"};
+    app.insert(app.end(), c.setup.begin(), c.setup.end());
+    app.insert(app.end(), c.run_extra.begin(), c.run_extra.end());
+    const CommandResult r = run_dp(ports.eal, app);
+    const json summary = parse_summary(r);
+    if (!summary.contains("ports")) {
+        ADD_FAILURE() << r.out << r.err;
+        return summary;
+    }
+    EXPECT_EQ(summary.at("stopped_by"), "--packets");
+    const json& port0 = port_of(summary, 0);
+    EXPECT_EQ(port0.at("rx").at("packets"), records.size());
+    expect_actions(port0, want);
+    for (int port = 0; port < 3; ++port) {
+        EXPECT_EQ(capture_hex(ports.tx(port)), want.out[port]) << "port " << port;
+        EXPECT_EQ(port_of(summary, port).at("tx").at("packets"), want.out[port].size());
+        EXPECT_EQ(port_of(summary, port).at("tx").at("drops"), 0);
+    }
+    expect_same_maps(dir + "/run-maps", dir + "/replay-maps");
+    expect_pools_released(summary);
+    return summary;
+}
+
 TEST_P(SampleEquivalence, OutputsCountersAndMapsEqualReplay) {
     const SampleScenario& s = GetParam();
     for (const std::string& rel : equivalence_pcaps(s)) {
         SCOPED_TRACE(rel);
-        const std::string dir = temp_dir();
-        const std::string pcap = source_path(rel);
-        const ScenarioSetup setup = write_setup(s, dir, 1);
-        const auto records = replay_records(prog_path(s.object), s.program, pcap, setup.options, dir + "/replay-maps");
-        ASSERT_FALSE(records.empty());
-        const Expected want = expected_from(records);
-
-        const ThreePorts ports = three_pcap_ports(dir, pcap);
-        std::vector<std::string> app = {"--attach", "0=" + prog_path(s.object) + "@" + s.program, "--pass", "0=port:1",
-                                        "--packets", std::to_string(records.size()), "--json", "--maps-out",
-                                        dir + "/run-maps"};
-        app.insert(app.end(), setup.options.begin(), setup.options.end());
-        const CommandResult r = run_dp(ports.eal, app);
-        const json summary = parse_summary(r);
-        ASSERT_TRUE(summary.contains("ports")) << r.out << r.err;
-        EXPECT_EQ(summary.at("stopped_by"), "--packets");
-        const json& port0 = port_of(summary, 0);
-        EXPECT_EQ(port0.at("rx").at("packets"), records.size());
-        expect_actions(port0, want);
-        for (int port = 0; port < 3; ++port) {
-            EXPECT_EQ(capture_hex(ports.tx(port)), want.out[port]) << "port " << port;
-            EXPECT_EQ(port_of(summary, port).at("tx").at("packets"), want.out[port].size());
-            EXPECT_EQ(port_of(summary, port).at("tx").at("drops"), 0);
-        }
-        expect_same_maps(dir + "/run-maps", dir + "/replay-maps");
-        expect_pools_released(summary);
+        const ScenarioSetup setup = write_setup(s, temp_dir(), 1);
+        expect_equivalent_to_replay({prog_path(s.object), s.program, source_path(rel), setup.options, {}});
     }
 }
 
 INSTANTIATE_TEST_SUITE_P(Samples, SampleEquivalence, ::testing::ValuesIn(sample_scenarios(0)), scenario_name);
+
+// tests/progs/verdicts.o on sample.pcap: every action, a return value that is
+// no action (counted as XDP_ABORTED and apart), a shortened packet, a
+// redirect to an ifindex no port has (dropped, counted as a redirect error),
+// one to port 2 through a devmap entry, and global data.
+TEST(RunVerdicts, UnknownActionsRedirectsAndRewritesMatchReplay) {
+    const std::string dir = temp_dir();
+    write_file(dir + "/maps.json", R"({"ports": [{"key": "02000000", "ifindex": 3}]})");
+    const json summary = expect_equivalent_to_replay({test_prog_path("verdicts"), "xdp_verdicts",
+                                                      source_path("pcaps/sample.pcap"), {"--maps-in", dir + "/maps.json"},
+                                                      {"--trace", dir + "/trace.log"}});
+    const json& port0 = port_of(summary, 0);
+    // Every aborted packet is traced (fewer than the rate limit here), with
+    // the value the program returned.
+    const uint64_t aborted = port0.at("actions").at("XDP_ABORTED").at("packets");
+    ASSERT_GT(aborted, 0u);
+    ASSERT_LT(aborted, 50u);
+    const std::string trace = read_file(dir + "/trace.log");
+    size_t lines = 0, unknown_lines = 0;
+    for (size_t at = trace.find("XDP_ABORTED"); at != std::string::npos; at = trace.find("XDP_ABORTED", at + 1)) ++lines;
+    for (size_t at = trace.find("return value 7"); at != std::string::npos; at = trace.find("return value 7", at + 1))
+        ++unknown_lines;
+    EXPECT_EQ(lines, aborted) << trace;
+    EXPECT_EQ(unknown_lines, port0.at("unknown_actions").get<uint64_t>()) << trace;
+    EXPECT_GT(port0.at("unknown_actions").get<uint64_t>(), 0u);
+    EXPECT_GT(port0.at("redirect_errors").get<uint64_t>(), 0u);
+    EXPECT_GT(port_of(summary, 2).at("tx").at("packets").get<uint64_t>(), 0u);
+}
+
+TEST(RunEngines, InterpreterGivesTheSameResults) {
+    const json summary = expect_equivalent_to_replay({prog_path("tail_calls"), "xdp_pipeline_entry",
+                                                      source_path("pcaps/edge_cases.pcap"), {}, {"--engine", "interp"}});
+    EXPECT_EQ(summary.value("engine", ""), "interp");
+}
+
+// net_ring: port 0 (pcap) passes to port 1, a ring whose transmit side is
+// its own receive side; port 1's program passes on to port 2 (pcap). The
+// output is replay of the second program over replay of the first one's
+// passed packets.
+TEST(RunRing, PacketsCrossARingPortBetweenTwoPrograms) {
+    const std::string dir = temp_dir();
+    const std::string pcap = source_path("pcaps/sample.pcap");
+    const auto first = replay_records(prog_path("pkt_counter"), "xdp_count_protocols", pcap, {}, dir + "/m1");
+    ASSERT_FALSE(first.empty());
+    std::vector<std::string> passed;
+    for (const auto& r : first)
+        if (r.action == "XDP_PASS") passed.push_back(r.data);
+    ASSERT_FALSE(passed.empty());
+    // The passed packets as a capture, for the second replay.
+    pcap_t* dead = pcap_open_dead(DLT_EN10MB, 65535);
+    pcap_dumper_t* dumper = pcap_dump_open(dead, (dir + "/passed.pcap").c_str());
+    ASSERT_NE(dumper, nullptr);
+    for (const std::string& h : passed) {
+        Bytes b;
+        for (size_t i = 0; i < h.size(); i += 2) b.push_back(static_cast<uint8_t>(std::stoi(h.substr(i, 2), nullptr, 16)));
+        pcap_pkthdr hdr{};
+        hdr.caplen = hdr.len = static_cast<uint32_t>(b.size());
+        pcap_dump(reinterpret_cast<u_char*>(dumper), &hdr, b.data());
+    }
+    pcap_dump_close(dumper);
+    pcap_close(dead);
+    const std::vector<std::string> setup = {"--set", "blocked_proto=17"};
+    const auto second = replay_records(prog_path("global_config"), "xdp_configured", dir + "/passed.pcap", setup,
+                                       dir + "/m2");
+    std::vector<std::string> want;
+    for (const auto& r : second)
+        if (r.action == "XDP_PASS") want.push_back(r.data);
+
+    auto eal = eal_base();
+    eal.push_back("--vdev=net_pcap0,rx_pcap=" + pcap);
+    eal.push_back("--vdev=net_ring0");
+    eal.push_back("--vdev=net_pcap1,tx_pcap=" + dir + "/out.pcap");
+    const CommandResult r = run_dp(eal, {"--attach", "0=" + prog_path("pkt_counter"), "--pass", "0=port:1",
+                                         "--attach", "1=" + prog_path("global_config"), "--pass", "1=port:2",
+                                         "--set", "blocked_proto=17", "--packets",
+                                         std::to_string(first.size() + passed.size()), "--json"});
+    const json summary = parse_summary(r);
+    ASSERT_TRUE(summary.contains("ports")) << r.err;
+    EXPECT_EQ(port_of(summary, 1).at("name"), "net_ring0");
+    EXPECT_EQ(port_of(summary, 1).at("rx").at("packets"), passed.size());
+    EXPECT_EQ(port_of(summary, 1).at("actions").at("XDP_PASS").at("packets"), want.size());
+    EXPECT_EQ(capture_hex(dir + "/out.pcap"), want);
+    expect_pools_released(summary);
+}
+
+// Two workers, two rx queues (net_pcap: one capture per queue). Each worker
+// polls one queue and runs as its own CPU: the per-CPU counters of
+// pkt_counter hold, slot by slot, what replay counts for that queue's capture.
+TEST(RunWorkers, QueuesSpreadAcrossWorkersAndPerCpuSlotsAreTheirs) {
+    const std::string dir = temp_dir();
+    const std::string a = source_path("pcaps/sample.pcap"), b = source_path("pcaps/fw_traffic.pcap");
+    const auto ra = replay_records(prog_path("pkt_counter"), "xdp_count_protocols", a, {}, dir + "/ma");
+    const auto rb = replay_records(prog_path("pkt_counter"), "xdp_count_protocols", b, {}, dir + "/mb");
+    ASSERT_FALSE(ra.empty());
+    ASSERT_FALSE(rb.empty());
+
+    // Two worker lcores on however many CPUs there are: lcore 2 shares CPU 1.
+    auto eal = eal_base("0,1");
+    eal.erase(std::find(eal.begin(), eal.end(), "-l"), eal.end() - 1);  // drop "-l 0,1", keep the log level
+    eal.insert(eal.end() - 1, {"--lcores", "0@0,1@1,2@1"});
+    eal.push_back("--vdev=net_pcap0,rx_pcap=" + a + ",rx_pcap=" + b + ",tx_pcap=" + dir + "/tx0.pcap");
+    eal.push_back("--vdev=net_pcap1,tx_pcap=" + dir + "/pass.pcap");
+    const CommandResult r = run_dp(eal, {"--attach", "0=" + prog_path("pkt_counter"), "--pass", "0=port:1",
+                                         "--rx-queues", "2", "--packets", std::to_string(ra.size() + rb.size()),
+                                         "--json", "--maps-out", dir + "/run-maps"});
+    const json summary = parse_summary(r);
+    ASSERT_TRUE(summary.contains("ports")) << r.err;
+    ASSERT_EQ(summary.at("workers").size(), 2u);
+    const json& port0 = port_of(summary, 0);
+    EXPECT_EQ(port0.at("rx_queues"), 2);
+    ASSERT_EQ(port0.at("workers").size(), 2u);
+    // Worker slot 0 polls queue 0 (capture a), slot 1 queue 1 (capture b).
+    EXPECT_EQ(summary.at("workers")[0].at("queues"), json::parse(R"([{"port":0,"queue":0}])"));
+    EXPECT_EQ(summary.at("workers")[1].at("queues"), json::parse(R"([{"port":0,"queue":1}])"));
+    EXPECT_EQ(port0.at("workers")[0].at("rx").at("packets"), ra.size());
+    EXPECT_EQ(port0.at("workers")[1].at("rx").at("packets"), rb.size());
+
+    // proto_stats: slot s of every entry equals slot 0 of the replay of the
+    // capture worker s read.
+    const json run_maps = json::parse(read_file(dir + "/run-maps"));
+    const json maps_a = json::parse(read_file(dir + "/ma")), maps_b = json::parse(read_file(dir + "/mb"));
+    ASSERT_EQ(run_maps.at("proto_stats").size(), maps_a.at("proto_stats").size());
+    bool second_slot_used = false;
+    for (size_t i = 0; i < run_maps.at("proto_stats").size(); ++i) {
+        const json& e = run_maps["proto_stats"][i];
+        ASSERT_EQ(e.at("values").size(), 2u);
+        EXPECT_EQ(e["values"][0], maps_a["proto_stats"][i].at("values")[0]) << e.dump();
+        EXPECT_EQ(e["values"][1], maps_b["proto_stats"][i].at("values")[0]) << e.dump();
+        second_slot_used |= e["values"][1] != e["values"][0];
+    }
+    EXPECT_TRUE(second_slot_used);
+
+    // Both workers pass into port 1's single tx queue (shared under a lock):
+    // everything arrives, in some interleaving.
+    std::vector<std::string> want;
+    for (const auto* records : {&ra, &rb})
+        for (const auto& rec : *records)
+            if (rec.action == "XDP_PASS") want.push_back(rec.data);
+    auto got = capture_hex(dir + "/pass.pcap");
+    std::sort(got.begin(), got.end());
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(got, want);
+    expect_pools_released(summary);
+}
+
+// ---- stopping: --duration, signals; telemetry while running ----
+
+// A run in the background, its output in files.
+class BackgroundRun {
+public:
+    BackgroundRun(const std::vector<std::string>& eal, const std::vector<std::string>& app, const std::string& dir)
+        : out_(dir + "/stdout"), err_(dir + "/stderr") {
+        std::vector<std::string> args = {xdpdk_binary(), "run"};
+        args.insert(args.end(), eal.begin(), eal.end());
+        args.push_back("--");
+        args.insert(args.end(), app.begin(), app.end());
+        pid_ = fork();
+        if (pid_ == 0) {
+            const int out = open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            const int err = open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            dup2(out, 1);
+            dup2(err, 2);
+            std::vector<char*> argv;
+            for (auto& a : args) argv.push_back(a.data());
+            argv.push_back(nullptr);
+            execv(argv[0], argv.data());
+            _exit(127);
+        }
+    }
+    ~BackgroundRun() {
+        if (pid_ > 0 && !waited_) {
+            kill(pid_, SIGKILL);
+            waitpid(pid_, nullptr, 0);
+        }
+    }
+    void signal(int sig) { kill(pid_, sig); }
+    CommandResult wait() {
+        int status = 0;
+        waitpid(pid_, &status, 0);
+        waited_ = true;
+        return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), read_file(out_), read_file(err_)};
+    }
+
+private:
+    std::string out_, err_;
+    pid_t pid_ = -1;
+    bool waited_ = false;
+};
+
+std::string file_prefix_of(const std::vector<std::string>& eal) {
+    for (const auto& a : eal)
+        if (a.rfind("--file-prefix=", 0) == 0) return a.substr(14);
+    return "";
+}
+
+// One request on DPDK's telemetry socket (what dpdk-telemetry.py does).
+json telemetry_query(const std::string& socket_path, const std::string& command) {
+    const int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_path.c_str());
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        close(fd);
+        return json();
+    }
+    char buf[65536];
+    ssize_t n = read(fd, buf, sizeof buf);  // the greeting
+    json reply;
+    if (n > 0 && write(fd, command.data(), command.size()) == static_cast<ssize_t>(command.size())) {
+        n = read(fd, buf, sizeof buf);
+        if (n > 0) reply = json::parse(std::string(buf, static_cast<size_t>(n)), nullptr, false);
+    }
+    close(fd);
+    return reply;
+}
+
+std::vector<std::string> endless_port(const std::string& dir) {
+    auto eal = eal_base();
+    eal.push_back("--vdev=net_pcap0,rx_pcap=" + source_path("pcaps/sample.pcap") + ",infinite_rx=1,tx_pcap=" + dir +
+                  "/tx.pcap");
+    return eal;
+}
+
+TEST(RunStop, DurationEndsTheRunAndEveryMbufComesBack) {
+    const std::string dir = temp_dir();
+    const CommandResult r =
+        run_dp(endless_port(dir), {"--attach", "0=" + prog_path("xdp_drop"), "--duration", "0.5", "--json"});
+    const json summary = parse_summary(r);
+    ASSERT_TRUE(summary.contains("ports")) << r.err;
+    EXPECT_EQ(summary.at("stopped_by"), "--duration");
+    EXPECT_GE(summary.at("seconds").get<double>(), 0.5);
+    const json& port0 = port_of(summary, 0);
+    const uint64_t rx = port0.at("rx").at("packets");
+    EXPECT_GT(rx, 100u);  // the capture replays endlessly
+    EXPECT_EQ(port0.at("actions").at("XDP_DROP").at("packets"), rx);
+    EXPECT_EQ(port0.at("nic").at("rx_packets"), rx);
+    expect_pools_released(summary);
+}
+
+TEST(RunStop, SigtermStopsCleanlyAndTelemetryServesTheFiguresMeanwhile) {
+    const std::string dir = temp_dir();
+    const auto eal = endless_port(dir);
+    BackgroundRun run(eal, {"--attach", "0=" + prog_path("mac_swap"), "--json", "--stats-interval", "0.2"}, dir);
+    const std::string socket_path = "/var/run/dpdk/" + file_prefix_of(eal) + "/dpdk_telemetry.v2";
+    json all, one;
+    for (int i = 0; i < 100; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        all = telemetry_query(socket_path, "/xdpdk/stats");
+        if (all.is_object() && all.contains("/xdpdk/stats") && all["/xdpdk/stats"].is_object() &&
+            all["/xdpdk/stats"].value("rx_packets", json::array()).size() == 1 &&
+            all["/xdpdk/stats"]["rx_packets"][0].get<uint64_t>() > 0)
+            break;
+    }
+    one = telemetry_query(socket_path, "/xdpdk/stats,0");
+    // A live line (every 0.2 s) before the signal.
+    for (int i = 0; i < 100 && read_file(dir + "/stderr").find("port 0 net_pcap0") == std::string::npos; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    run.signal(SIGTERM);
+    const CommandResult r = run.wait();
+    ASSERT_TRUE(all.is_object() && all.contains("/xdpdk/stats")) << all.dump() << r.err;
+    const json& stats = all["/xdpdk/stats"];
+    EXPECT_EQ(stats.at("ports"), json::array({0}));
+    EXPECT_GT(stats.at("rx_packets")[0].get<uint64_t>(), 0u);
+    EXPECT_EQ(stats.at("tx_action_packets")[0], stats.at("rx_packets")[0]);  // mac_swap sends everything back
+    // The reply is keyed by the command without its parameter.
+    ASSERT_TRUE(one.is_object() && one.contains("/xdpdk/stats")) << one.dump();
+    EXPECT_EQ(one["/xdpdk/stats"].at("name"), "net_pcap0");
+    EXPECT_EQ(one["/xdpdk/stats"].at("program"), "xdp_mac_swap");
+    EXPECT_EQ(one["/xdpdk/stats"].at("rx_packets_per_worker").size(), 1u);
+    EXPECT_GE(one["/xdpdk/stats"].at("rx_packets").get<uint64_t>(), stats.at("rx_packets")[0].get<uint64_t>());
+
+    const json summary = parse_summary(r);
+    ASSERT_TRUE(summary.contains("ports")) << r.err;
+    EXPECT_EQ(summary.at("stopped_by"), "signal");
+    const json& port0 = port_of(summary, 0);
+    EXPECT_GE(port0.at("rx").at("packets").get<uint64_t>(), stats.at("rx_packets")[0].get<uint64_t>());
+    EXPECT_EQ(port0.at("tx").at("packets").get<uint64_t>() + port0.at("tx").at("drops").get<uint64_t>(),
+              port0.at("actions").at("XDP_TX").at("packets").get<uint64_t>());
+    expect_pools_released(summary);
+    // Live lines went to stderr (stdout holds the JSON).
+    EXPECT_NE(r.err.find("port 0 net_pcap0"), std::string::npos) << r.err;
+}
+
+TEST(RunSummary, TextSummaryNamesTheProgramAndCounts) {
+    const std::string dir = temp_dir();
+    auto eal = eal_base();
+    eal.push_back("--vdev=net_pcap0,rx_pcap=" + source_path("pcaps/sample.pcap"));
+    const CommandResult r = run_dp(eal, {"--attach", "0=" + prog_path("xdp_drop"), "--packets", "100"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("100 packets received"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("xdp_drop_all (section xdp)"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("XDP_DROP                100"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("0 in use"), std::string::npos) << r.out;
+}
+
+// ---- the attach point: replacing a port's programs under traffic ----
+
+std::shared_ptr<xdpdk::vm::Object> loaded(const std::string& name) {
+    auto obj = xdpdk::vm::Object::open(prog_path(name));
+    EXPECT_TRUE(obj.ok()) << obj.error().str();
+    EXPECT_TRUE((*obj)->load().ok());
+    return std::shared_ptr<xdpdk::vm::Object>(std::move(*obj));
+}
+
+std::unique_ptr<xdpdk::dataplane::AttachedSet> set_of(std::shared_ptr<xdpdk::vm::Object> obj) {
+    auto prog = obj->default_xdp_program();
+    EXPECT_TRUE(prog.ok());
+    auto set = std::make_unique<xdpdk::dataplane::AttachedSet>();
+    set->chain.push_back({std::move(obj), *prog});
+    return set;
+}
+
+// The old set (and the object only it holds) is freed only once the worker
+// that loaded it passes a quiescent state; replace() returns then.
+TEST(AttachPoint, ReplaceWaitsForTheWorkerHoldingTheOldSet) {
+    xdpdk::vm::ReclaimDomain domain;
+    xdpdk::dataplane::AttachPoint point;
+    std::weak_ptr<xdpdk::vm::Object> old_obj;
+    {
+        auto obj = loaded("xdp_pass");
+        old_obj = obj;
+        point.replace(set_of(std::move(obj)), domain);
+    }
+    std::atomic<int> stage{0};
+    std::thread worker([&] {
+        xdpdk::vm::ReclaimThread reclaim(domain);
+        const auto* set = point.load();
+        stage = 1;                                      // holding the old set
+        while (stage.load() != 2) std::this_thread::yield();
+        // Still usable: the control thread is waiting for us.
+        xdpdk::vm::PacketFrame frame(Bytes(64, 0));
+        xdpdk::vm::ExecContext ex;
+        EXPECT_EQ(set->run(frame.xdp(), ex), xdpdk::vm::XDP_PASS);
+        reclaim.quiescent();
+        while (stage.load() != 3) std::this_thread::yield();
+    });
+    while (stage.load() != 1) std::this_thread::yield();
+    std::atomic<bool> replaced{false};
+    std::thread control([&] {
+        point.replace(set_of(loaded("xdp_drop")), domain);
+        replaced = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_FALSE(replaced.load());
+    EXPECT_FALSE(old_obj.expired());
+    stage = 2;
+    control.join();
+    EXPECT_TRUE(replaced.load());
+    EXPECT_TRUE(old_obj.expired());
+    xdpdk::vm::PacketFrame frame(Bytes(64, 0));
+    xdpdk::vm::ExecContext ex;
+    EXPECT_EQ(point.load()->run(frame.xdp(), ex), xdpdk::vm::XDP_DROP);
+    stage = 3;
+    worker.join();
+}
+
+// Two workers run whatever is attached, burst after burst, while the control
+// thread swaps between two programs: every verdict is one of theirs, and a
+// burst that starts after replace() returned sees the new program.
+TEST(AttachPoint, SwapsUnderConcurrentRuns) {
+    xdpdk::vm::ReclaimDomain domain;
+    xdpdk::dataplane::AttachPoint point;
+    const auto pass = loaded("xdp_pass"), drop = loaded("xdp_drop");
+    point.replace(set_of(pass), domain);
+    std::atomic<bool> stop{false}, replacing{false};
+    std::atomic<uint64_t> published{xdpdk::vm::XDP_PASS};  // the verdict of the set attached last
+    std::atomic<uint64_t> runs{0}, wrong{0}, checked{0}, stale{0};
+    auto worker = [&] {
+        xdpdk::vm::ReclaimThread reclaim(domain);
+        xdpdk::vm::PacketFrame frame(Bytes(64, 0));
+        xdpdk::vm::ExecContext ex;
+        while (!stop.load()) {
+            const bool quiet_before = !replacing.load();
+            const uint64_t expected = published.load();
+            const auto* set = point.load();
+            uint64_t verdict = 0;
+            for (int i = 0; i < 32; ++i) {
+                verdict = set->run(frame.xdp(), ex);
+                if (verdict != xdpdk::vm::XDP_PASS && verdict != xdpdk::vm::XDP_DROP) ++wrong;
+            }
+            // No replace ran around this burst: it must have used the set
+            // attached last.
+            if (quiet_before && !replacing.load() && published.load() == expected) {
+                ++checked;
+                if (verdict != expected) ++stale;
+            }
+            runs += 32;
+            reclaim.quiescent();
+        }
+    };
+    std::thread w1(worker), w2(worker);
+    for (int i = 0; i < 40; ++i) {
+        const bool to_drop = i % 2 == 0;
+        replacing = true;
+        point.replace(set_of(to_drop ? drop : pass), domain);
+        published = to_drop ? xdpdk::vm::XDP_DROP : xdpdk::vm::XDP_PASS;
+        replacing = false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    stop = true;
+    w1.join();
+    w2.join();
+    EXPECT_GT(runs.load(), 0u);
+    EXPECT_EQ(wrong.load(), 0u);
+    EXPECT_GT(checked.load(), 0u);
+    EXPECT_EQ(stale.load(), 0u);
+    EXPECT_EQ(domain.pending(), 0u);
+    EXPECT_EQ(pass.use_count() + drop.use_count(), 3);  // ours, and the set attached last
+}
+
+// ---- the command line, without EAL ----
+
+namespace dp = xdpdk::dataplane;
+
+TEST(RunArgs, SplitsEalFromApplicationOptions) {
+    auto line = dp::split_run_command_line({"-l", "0,1", "--vdev=net_null0", "--", "--attach", "0=a.o", "--json"});
+    ASSERT_TRUE(line.ok());
+    EXPECT_EQ(line->eal_args, (std::vector<std::string>{"-l", "0,1", "--vdev=net_null0"}));
+    EXPECT_EQ(line->app_args, (std::vector<std::string>{"--attach", "0=a.o", "--json"}));
+    EXPECT_TRUE(line->config_path.empty());
+
+    line = dp::split_run_command_line({"--config", "c.toml", "--", "--duration", "2"});
+    ASSERT_TRUE(line.ok());
+    EXPECT_EQ(line->config_path, "c.toml");
+    EXPECT_TRUE(line->eal_args.empty());
+    EXPECT_EQ(line->app_args, (std::vector<std::string>{"--duration", "2"}));
+
+    EXPECT_EQ(dp::split_run_command_line({"--config", "c.toml", "-l", "0,1"}).error().str(),
+              "run --config: EAL options come from the config file; application options go after '--', not '-l'");
+    EXPECT_EQ(dp::split_run_command_line({"-l", "0,1", "--config", "c.toml"}).error().str(),
+              "run --config: must come first: xdpdk run --config FILE [-- options]");
+}
+
+TEST(RunArgs, OptionsAddToWhatAConfigFileGave) {
+    dp::RunConfig config;
+    config.attach.push_back({1, "one.o", ""});
+    config.duration_s = 9;
+    ASSERT_TRUE(dp::parse_run_options({"--attach", "0=dir/prog.o@entry", "--pass", "0=tap:hostif", "--pass",
+                                       "1=port:0", "--ifindex", "1=42", "--set", "x=1", "--packets", "10",
+                                       "--engine", "interp", "--rx-queues", "4"},
+                                      config)
+                    .ok());
+    ASSERT_EQ(config.attach.size(), 2u);
+    EXPECT_EQ(config.attach[1].port, 0);
+    EXPECT_EQ(config.attach[1].object_path, "dir/prog.o");
+    EXPECT_EQ(config.attach[1].program_name, "entry");
+    ASSERT_EQ(config.pass.size(), 2u);
+    EXPECT_EQ(config.pass[0].kind, dp::PassSpec::Kind::Tap);
+    EXPECT_EQ(config.pass[0].tap_name, "hostif");
+    EXPECT_EQ(config.pass[1].kind, dp::PassSpec::Kind::Port);
+    EXPECT_EQ(config.pass[1].target_port, 0);
+    ASSERT_EQ(config.ifindex.size(), 1u);
+    EXPECT_EQ(config.ifindex[0].ifindex, 42u);
+    EXPECT_EQ(config.sets, std::vector<std::string>{"x=1"});
+    EXPECT_EQ(config.max_packets, 10u);
+    EXPECT_EQ(config.duration_s, 9);  // kept
+    EXPECT_EQ(config.engine, xdpdk::vm::EngineKind::Interp);
+    EXPECT_EQ(config.rx_queues, 4);
+    EXPECT_TRUE(dp::validate_run_config(config).ok());
+}
+
+TEST(RunArgs, ValidationNamesTheConflict) {
+    auto error_of = [](const std::vector<std::string>& args) {
+        dp::RunConfig config;
+        auto st = dp::parse_run_options(args, config);
+        if (st.ok()) st = dp::validate_run_config(config);
+        return st.ok() ? std::string() : st.error().str();
+    };
+    EXPECT_EQ(error_of({"--attach", "0=a.o", "--ifindex", "0=5", "--ifindex", "0=6"}),
+              "--ifindex port 0: port has two ifindexes");
+    EXPECT_EQ(error_of({"--attach", "0=a.o", "--ifindex", "0=5", "--ifindex", "1=5"}), "--ifindex 5: given to ports 0 and 1");
+    EXPECT_EQ(error_of({"--attach", "0=a.o", "--pass", "0=port:0"}),
+              "--pass port 0: passing to the receiving port itself is XDP_TX; use port:N with another port");
+    EXPECT_EQ(error_of({"--attach", "0=a.o", "--pass", "0=drop", "--pass", "0=tap"}),
+              "--pass port 0: port has two pass destinations");
+    EXPECT_EQ(error_of({"--attach", "0=a.o@"}), "--attach '0=a.o@': empty program name after '@'");
+    EXPECT_EQ(error_of({"--attach", "0=a.o", "--burst", "0"}), "--burst: must be from 1 to 512");
+    EXPECT_EQ(error_of({"--attach", "0=a.o", "--duration", "soon"}).rfind("run: Could not convert: --duration", 0), 0u)
+        << error_of({"--attach", "0=a.o", "--duration", "soon"});
+    EXPECT_NE(error_of({"--attach", "0=a.o", "--packets", "-3"}).find("--packets"), std::string::npos);
+}
 
 // ---- configuration errors: one clear line, non-zero exit, no traffic ----
 
