@@ -116,6 +116,10 @@ Status configure_port(uint16_t port, const PortQueues& q, rte_mempool* pool) {
 }
 
 uint64_t drain_port(uint16_t port, uint16_t rx_queues, uint32_t max_bursts) {
+    rte_eth_dev_info info{};
+    if (rte_eth_dev_info_get(port, &info) != 0 || info.driver_name == nullptr ||
+        std::strcmp(info.driver_name, "net_ring") != 0)
+        return 0;
     uint64_t freed = 0;
     rte_mbuf* pkts[64];
     for (uint16_t q = 0; q < rx_queues; ++q) {

@@ -39,9 +39,12 @@ Result<rte_mempool*> create_mbuf_pool(uint32_t mbufs, uint32_t cache);
 // sets them up on `pool` and starts the port.
 Status configure_port(uint16_t port, const PortQueues& queues, rte_mempool* pool);
 
-// After the workers stopped: receives and frees what is left in software
-// rings (net_ring holds our mbufs until someone reads them), a bounded
-// number of bursts per queue; returns how many packets it freed.
+// After the workers stopped: receives and frees what is left in the rx
+// rings of devices whose rings hold our own mbufs and which nothing else
+// frees (net_ring: what was sent into it and not yet read), a bounded number
+// of bursts per queue; returns how many packets it freed. Other devices
+// release their rings on stop, and reading them would only pull in new
+// packets (a pcap file, a NIC).
 uint64_t drain_port(uint16_t port, uint16_t rx_queues, uint32_t max_bursts);
 
 // Stops and closes the port; the PMD releases the mbufs it holds.

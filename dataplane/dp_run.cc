@@ -174,10 +174,7 @@ Status Session::create_taps() {
         const std::string iface =
             plans_[i].pass->tap_name.empty() ? "xdpdk" + std::to_string(for_port) : plans_[i].pass->tap_name;
         XDPDK_ASSIGN_OR_RETURN(const uint16_t tap, create_tap_port(for_port, iface));
-        // Appended piecewise: g++ 12 misreports chained operator+ here (-Wrestrict).
-        std::string pass = "tap ";
-        pass.append(iface).append(" (port ").append(std::to_string(tap)).append(")");
-        plans_[i].info.pass = std::move(pass);
+        plans_[i].info.pass = "tap " + iface + " (port " + std::to_string(tap) + ")";
         PortPlan plan{tap, {}, {}, nullptr, nullptr};
         plan.info.id = tap;
         plan.info.name = port_name(tap);

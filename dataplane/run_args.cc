@@ -1,6 +1,7 @@
 #include "run_args.h"
 
 #include <charconv>
+#include <cstdlib>
 #include <map>
 #include <set>
 
@@ -36,6 +37,16 @@ Result<std::pair<uint16_t, std::string_view>> split_port_rule(std::string_view t
     return std::pair{port, text.substr(eq + 1)};
 }
 
+// Numbers of the options: CLI11 would wrap "-3" into a huge unsigned value.
+const CLI::Validator kNotNegative(
+    [](std::string& text) -> std::string {
+        char* end = nullptr;
+        const double value = std::strtod(text.c_str(), &end);
+        if (text.empty() || *end != '\0' || !(value >= 0)) return "must be a number >= 0, not '" + text + "'";
+        return {};
+    },
+    "NUMBER>=0");
+
 // Values of the list options before they are parsed into specs.
 struct ListOptions {
     std::vector<std::string> attach, pass, ifindex, sets;
@@ -56,26 +67,26 @@ void describe_options(CLI::App& app, RunConfig& c, ListOptions& lists) {
     app.add_option("--maps-out", c.maps_out, "JSON dump of the attached objects' maps after the run");
     app.add_option("--engine", lists.engine, "jit (machine code, default) or interp");
     app.add_option("--duration", c.duration_s, "stop after S seconds (default: until SIGINT/SIGTERM)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(kNotNegative);
     app.add_option("--packets", c.max_packets, "stop after N packets received on the attached ports")
-        ->check(CLI::NonNegativeNumber);
+        ->check(kNotNegative);
     app.add_option("--stats-interval", c.stats_interval_s, "seconds between live stats lines; 0: none")
-        ->check(CLI::NonNegativeNumber)
+        ->check(kNotNegative)
         ->capture_default_str();
     app.add_flag("--json", c.json, "final summary as JSON on standard output");
     app.add_option("--rx-queues", c.rx_queues, "rx queues per port (RSS spreads flows across them)")
         ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
+        ->check(kNotNegative);
     app.add_option("--rx-desc", c.rx_desc, "rx descriptors per queue")->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
+        ->check(kNotNegative);
     app.add_option("--tx-desc", c.tx_desc, "tx descriptors per queue")->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
+        ->check(kNotNegative);
     app.add_option("--burst", c.burst, "packets per rx burst")->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
+        ->check(kNotNegative);
     app.add_option("--mbuf-cache", c.mbuf_cache, "per-lcore mempool cache")->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
+        ->check(kNotNegative);
     app.add_option("--mbufs", c.mbufs_per_pool, "mbufs per pool (default: sized from ports, queues, descriptors)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(kNotNegative);
     app.add_option("--trace", c.trace_path, "file for XDP_ABORTED packets and bpf_printk lines (default stderr)");
 }
 

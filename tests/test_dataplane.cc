@@ -22,12 +22,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "dataplane/dp_attach.h"
-#include "dataplane/run_args.h"
 #include "sample_scenarios.h"
 #include "test_support.h"
 #include "vm/object.h"
-#include "vm/packet.h"
 
 using namespace xdpdk::test;
 using nlohmann::json;
@@ -354,6 +351,64 @@ TEST(RunEngines, InterpreterGivesTheSameResults) {
     EXPECT_EQ(summary.value("engine", ""), "interp");
 }
 
+// tests/progs/helper_adjust.o runs a script of adjust_head/meta/tail calls
+// from a map: their results, the lengths the program saw and the packets
+// that leave (data_off, data_len, pkt_len carried back into the mbuf)
+// equal replay's. Bytes a grown head exposes are the buffer's old contents
+// (in the kernel too), so packets compare from the old start on.
+struct AdjustScript {
+    const char* name;
+    std::vector<std::pair<uint32_t, int32_t>> ops;  // kind (1 head, 2 meta, 3 tail), delta
+    size_t exposed_head;                            // bytes of grown head in front of the packet
+};
+
+std::string le32(uint32_t v) { return hex({uint8_t(v), uint8_t(v >> 8), uint8_t(v >> 16), uint8_t(v >> 24)}); }
+
+class RunAdjust : public ::testing::TestWithParam<AdjustScript> {};
+
+TEST_P(RunAdjust, PacketsLeaveAsTheProgramLeftThem) {
+    const AdjustScript& script = GetParam();
+    const std::string dir = temp_dir();
+    std::string value;
+    for (size_t i = 0; i < 4; ++i) {
+        const auto op = i < script.ops.size() ? script.ops[i] : std::pair<uint32_t, int32_t>{0, 0};
+        value += le32(op.first) + le32(static_cast<uint32_t>(op.second));
+    }
+    write_file(dir + "/maps.json", R"({"adjust_script": [{"key": "00000000", "value": ")" + value + R"("}]})");
+    const std::vector<std::string> setup = {"--maps-in", dir + "/maps.json"};
+    const std::string pcap = source_path("pcaps/edge_cases.pcap");
+    const auto records = replay_records(test_prog_path("helper_adjust"), "adjust_probe", pcap, setup, dir + "/replay-maps");
+    ASSERT_FALSE(records.empty());
+
+    const ThreePorts ports = three_pcap_ports(dir, pcap);
+    std::vector<std::string> app = {"--attach", "0=" + test_prog_path("helper_adjust"), "--pass", "0=port:1",
+                                    "--packets", std::to_string(records.size()), "--json", "--maps-out",
+                                    dir + "/run-maps"};
+    app.insert(app.end(), setup.begin(), setup.end());
+    const CommandResult r = run_dp(ports.eal, app);
+    const json summary = parse_summary(r);
+    ASSERT_TRUE(summary.contains("ports")) << r.err;
+    expect_actions(port_of(summary, 0), expected_from(records));
+    const auto got = capture_hex(ports.tx(1));
+    ASSERT_EQ(got.size(), records.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+        const std::string& want = records[i].data;
+        ASSERT_EQ(got[i].size(), want.size()) << "packet " << i;
+        const size_t from = std::min(want.size(), script.exposed_head * 2);
+        EXPECT_EQ(got[i].substr(from), want.substr(from)) << "packet " << i;
+    }
+    expect_same_maps(dir + "/run-maps", dir + "/replay-maps");
+    expect_pools_released(summary);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Scripts, RunAdjust,
+    ::testing::Values(AdjustScript{"head_grown_past_the_mbuf_headroom", {{1, -200}, {3, 64}}, 200},
+                      AdjustScript{"head_grown_to_the_limit", {{1, -216}, {3, 100}}, 216},
+                      AdjustScript{"meta_then_head_then_shrunk_tail", {{2, -32}, {1, -16}, {3, -10}}, 16},
+                      AdjustScript{"head_shrunk", {{1, 14}}, 0}),
+    [](const ::testing::TestParamInfo<AdjustScript>& info) { return std::string(info.param.name); });
+
 // net_ring: port 0 (pcap) passes to port 1, a ring whose transmit side is
 // its own receive side; port 1's program passes on to port 2 (pcap). The
 // output is replay of the second program over replay of the first one's
@@ -612,193 +667,6 @@ TEST(RunSummary, TextSummaryNamesTheProgramAndCounts) {
     EXPECT_NE(r.out.find("xdp_drop_all (section xdp)"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("XDP_DROP                100"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("0 in use"), std::string::npos) << r.out;
-}
-
-// ---- the attach point: replacing a port's programs under traffic ----
-
-std::shared_ptr<xdpdk::vm::Object> loaded(const std::string& name) {
-    auto obj = xdpdk::vm::Object::open(prog_path(name));
-    EXPECT_TRUE(obj.ok()) << obj.error().str();
-    EXPECT_TRUE((*obj)->load().ok());
-    return std::shared_ptr<xdpdk::vm::Object>(std::move(*obj));
-}
-
-std::unique_ptr<xdpdk::dataplane::AttachedSet> set_of(std::shared_ptr<xdpdk::vm::Object> obj) {
-    auto prog = obj->default_xdp_program();
-    EXPECT_TRUE(prog.ok());
-    auto set = std::make_unique<xdpdk::dataplane::AttachedSet>();
-    set->chain.push_back({std::move(obj), *prog});
-    return set;
-}
-
-// The old set (and the object only it holds) is freed only once the worker
-// that loaded it passes a quiescent state; replace() returns then.
-TEST(AttachPoint, ReplaceWaitsForTheWorkerHoldingTheOldSet) {
-    xdpdk::vm::ReclaimDomain domain;
-    xdpdk::dataplane::AttachPoint point;
-    std::weak_ptr<xdpdk::vm::Object> old_obj;
-    {
-        auto obj = loaded("xdp_pass");
-        old_obj = obj;
-        point.replace(set_of(std::move(obj)), domain);
-    }
-    std::atomic<int> stage{0};
-    std::thread worker([&] {
-        xdpdk::vm::ReclaimThread reclaim(domain);
-        const auto* set = point.load();
-        stage = 1;                                      // holding the old set
-        while (stage.load() != 2) std::this_thread::yield();
-        // Still usable: the control thread is waiting for us.
-        xdpdk::vm::PacketFrame frame(Bytes(64, 0));
-        xdpdk::vm::ExecContext ex;
-        EXPECT_EQ(set->run(frame.xdp(), ex), xdpdk::vm::XDP_PASS);
-        reclaim.quiescent();
-        while (stage.load() != 3) std::this_thread::yield();
-    });
-    while (stage.load() != 1) std::this_thread::yield();
-    std::atomic<bool> replaced{false};
-    std::thread control([&] {
-        point.replace(set_of(loaded("xdp_drop")), domain);
-        replaced = true;
-    });
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    EXPECT_FALSE(replaced.load());
-    EXPECT_FALSE(old_obj.expired());
-    stage = 2;
-    control.join();
-    EXPECT_TRUE(replaced.load());
-    EXPECT_TRUE(old_obj.expired());
-    xdpdk::vm::PacketFrame frame(Bytes(64, 0));
-    xdpdk::vm::ExecContext ex;
-    EXPECT_EQ(point.load()->run(frame.xdp(), ex), xdpdk::vm::XDP_DROP);
-    stage = 3;
-    worker.join();
-}
-
-// Two workers run whatever is attached, burst after burst, while the control
-// thread swaps between two programs: every verdict is one of theirs, and a
-// burst that starts after replace() returned sees the new program.
-TEST(AttachPoint, SwapsUnderConcurrentRuns) {
-    xdpdk::vm::ReclaimDomain domain;
-    xdpdk::dataplane::AttachPoint point;
-    const auto pass = loaded("xdp_pass"), drop = loaded("xdp_drop");
-    point.replace(set_of(pass), domain);
-    std::atomic<bool> stop{false}, replacing{false};
-    std::atomic<uint64_t> published{xdpdk::vm::XDP_PASS};  // the verdict of the set attached last
-    std::atomic<uint64_t> runs{0}, wrong{0}, checked{0}, stale{0};
-    auto worker = [&] {
-        xdpdk::vm::ReclaimThread reclaim(domain);
-        xdpdk::vm::PacketFrame frame(Bytes(64, 0));
-        xdpdk::vm::ExecContext ex;
-        while (!stop.load()) {
-            const bool quiet_before = !replacing.load();
-            const uint64_t expected = published.load();
-            const auto* set = point.load();
-            uint64_t verdict = 0;
-            for (int i = 0; i < 32; ++i) {
-                verdict = set->run(frame.xdp(), ex);
-                if (verdict != xdpdk::vm::XDP_PASS && verdict != xdpdk::vm::XDP_DROP) ++wrong;
-            }
-            // No replace ran around this burst: it must have used the set
-            // attached last.
-            if (quiet_before && !replacing.load() && published.load() == expected) {
-                ++checked;
-                if (verdict != expected) ++stale;
-            }
-            runs += 32;
-            reclaim.quiescent();
-        }
-    };
-    std::thread w1(worker), w2(worker);
-    for (int i = 0; i < 40; ++i) {
-        const bool to_drop = i % 2 == 0;
-        replacing = true;
-        point.replace(set_of(to_drop ? drop : pass), domain);
-        published = to_drop ? xdpdk::vm::XDP_DROP : xdpdk::vm::XDP_PASS;
-        replacing = false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    stop = true;
-    w1.join();
-    w2.join();
-    EXPECT_GT(runs.load(), 0u);
-    EXPECT_EQ(wrong.load(), 0u);
-    EXPECT_GT(checked.load(), 0u);
-    EXPECT_EQ(stale.load(), 0u);
-    EXPECT_EQ(domain.pending(), 0u);
-    EXPECT_EQ(pass.use_count() + drop.use_count(), 3);  // ours, and the set attached last
-}
-
-// ---- the command line, without EAL ----
-
-namespace dp = xdpdk::dataplane;
-
-TEST(RunArgs, SplitsEalFromApplicationOptions) {
-    auto line = dp::split_run_command_line({"-l", "0,1", "--vdev=net_null0", "--", "--attach", "0=a.o", "--json"});
-    ASSERT_TRUE(line.ok());
-    EXPECT_EQ(line->eal_args, (std::vector<std::string>{"-l", "0,1", "--vdev=net_null0"}));
-    EXPECT_EQ(line->app_args, (std::vector<std::string>{"--attach", "0=a.o", "--json"}));
-    EXPECT_TRUE(line->config_path.empty());
-
-    line = dp::split_run_command_line({"--config", "c.toml", "--", "--duration", "2"});
-    ASSERT_TRUE(line.ok());
-    EXPECT_EQ(line->config_path, "c.toml");
-    EXPECT_TRUE(line->eal_args.empty());
-    EXPECT_EQ(line->app_args, (std::vector<std::string>{"--duration", "2"}));
-
-    EXPECT_EQ(dp::split_run_command_line({"--config", "c.toml", "-l", "0,1"}).error().str(),
-              "run --config: EAL options come from the config file; application options go after '--', not '-l'");
-    EXPECT_EQ(dp::split_run_command_line({"-l", "0,1", "--config", "c.toml"}).error().str(),
-              "run --config: must come first: xdpdk run --config FILE [-- options]");
-}
-
-TEST(RunArgs, OptionsAddToWhatAConfigFileGave) {
-    dp::RunConfig config;
-    config.attach.push_back({1, "one.o", ""});
-    config.duration_s = 9;
-    ASSERT_TRUE(dp::parse_run_options({"--attach", "0=dir/prog.o@entry", "--pass", "0=tap:hostif", "--pass",
-                                       "1=port:0", "--ifindex", "1=42", "--set", "x=1", "--packets", "10",
-                                       "--engine", "interp", "--rx-queues", "4"},
-                                      config)
-                    .ok());
-    ASSERT_EQ(config.attach.size(), 2u);
-    EXPECT_EQ(config.attach[1].port, 0);
-    EXPECT_EQ(config.attach[1].object_path, "dir/prog.o");
-    EXPECT_EQ(config.attach[1].program_name, "entry");
-    ASSERT_EQ(config.pass.size(), 2u);
-    EXPECT_EQ(config.pass[0].kind, dp::PassSpec::Kind::Tap);
-    EXPECT_EQ(config.pass[0].tap_name, "hostif");
-    EXPECT_EQ(config.pass[1].kind, dp::PassSpec::Kind::Port);
-    EXPECT_EQ(config.pass[1].target_port, 0);
-    ASSERT_EQ(config.ifindex.size(), 1u);
-    EXPECT_EQ(config.ifindex[0].ifindex, 42u);
-    EXPECT_EQ(config.sets, std::vector<std::string>{"x=1"});
-    EXPECT_EQ(config.max_packets, 10u);
-    EXPECT_EQ(config.duration_s, 9);  // kept
-    EXPECT_EQ(config.engine, xdpdk::vm::EngineKind::Interp);
-    EXPECT_EQ(config.rx_queues, 4);
-    EXPECT_TRUE(dp::validate_run_config(config).ok());
-}
-
-TEST(RunArgs, ValidationNamesTheConflict) {
-    auto error_of = [](const std::vector<std::string>& args) {
-        dp::RunConfig config;
-        auto st = dp::parse_run_options(args, config);
-        if (st.ok()) st = dp::validate_run_config(config);
-        return st.ok() ? std::string() : st.error().str();
-    };
-    EXPECT_EQ(error_of({"--attach", "0=a.o", "--ifindex", "0=5", "--ifindex", "0=6"}),
-              "--ifindex port 0: port has two ifindexes");
-    EXPECT_EQ(error_of({"--attach", "0=a.o", "--ifindex", "0=5", "--ifindex", "1=5"}), "--ifindex 5: given to ports 0 and 1");
-    EXPECT_EQ(error_of({"--attach", "0=a.o", "--pass", "0=port:0"}),
-              "--pass port 0: passing to the receiving port itself is XDP_TX; use port:N with another port");
-    EXPECT_EQ(error_of({"--attach", "0=a.o", "--pass", "0=drop", "--pass", "0=tap"}),
-              "--pass port 0: port has two pass destinations");
-    EXPECT_EQ(error_of({"--attach", "0=a.o@"}), "--attach '0=a.o@': empty program name after '@'");
-    EXPECT_EQ(error_of({"--attach", "0=a.o", "--burst", "0"}), "--burst: must be from 1 to 512");
-    EXPECT_EQ(error_of({"--attach", "0=a.o", "--duration", "soon"}).rfind("run: Could not convert: --duration", 0), 0u)
-        << error_of({"--attach", "0=a.o", "--duration", "soon"});
-    EXPECT_NE(error_of({"--attach", "0=a.o", "--packets", "-3"}).find("--packets"), std::string::npos);
 }
 
 // ---- configuration errors: one clear line, non-zero exit, no traffic ----
