@@ -4,19 +4,13 @@
 #include <charconv>
 #include <filesystem>
 
+#include "data_file.h"
 #include "test_support.h"
 #include "vm/assembler.h"
 #include "vm/hex_bytes.h"
 
 namespace xdpdk::test {
 namespace {
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-        s.remove_suffix(1);
-    return s;
-}
 
 std::optional<uint64_t> parse_result(std::string_view s) {
     const bool negative = !s.empty() && s.front() == '-';
@@ -38,34 +32,17 @@ Result<IsaCase> parse_isa_case(std::string name, std::string_view text) {
     const std::string subject = "isa '" + name + "'";
     IsaCase c;
     c.name = std::move(name);
-    std::string section;
-    std::string asm_text, mem_text, result_text, error_text;
-    bool seen_asm = false, seen_mem = false;
-    while (!text.empty()) {
-        const size_t nl = text.find('\n');
-        std::string_view line = text.substr(0, nl);
-        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-        // Every file line not in the asm section is a blank asm line, so
-        // assembler errors give file line numbers.
-        if (line.starts_with("--") || section != "asm") asm_text.push_back('\n');
-        if (line.starts_with("--")) {
-            section = std::string(trim(line.substr(2)));
-            if (section == "asm") seen_asm = true;
-            else if (section == "mem") seen_mem = true;
-            else if (section != "result" && section != "error")
-                return make_error(subject, "unknown section '-- " + section + "'");
-            continue;
-        }
-        std::string* into = section == "asm" ? &asm_text : section == "mem" ? &mem_text
-                           : section == "result" ? &result_text : section == "error" ? &error_text : nullptr;
-        if (into) {
-            into->append(line).push_back('\n');
-        } else if (!trim(line).empty() && !trim(line).starts_with("#")) {
-            return make_error(subject, "text before the first section: '" + std::string(line) + "'");
-        }
-    }
-    if (!seen_asm) return make_error(subject, "no '-- asm' section");
-    auto program = vm::assemble(asm_text);
+    XDPDK_ASSIGN_OR_RETURN(DataFile file, split_data_file(subject, text, {"asm", "mem", "result", "error"}));
+    if (!file.has_asm) return make_error(subject, "no '-- asm' section");
+    auto joined = [&](std::string_view section) {
+        std::string out;
+        if (const auto* lines = file.lines(section))
+            for (std::string_view line : *lines) out.append(line).push_back('\n');
+        return out;
+    };
+    const std::string mem_text = joined("mem"), result_text = joined("result"), error_text = joined("error");
+    const bool seen_mem = file.lines("mem") != nullptr;
+    auto program = vm::assemble(file.asm_text);
     if (!program) return make_error(subject, program.error().str());
     c.program = std::move(program).value();
     if (seen_mem) {
@@ -73,7 +50,7 @@ Result<IsaCase> parse_isa_case(std::string name, std::string_view text) {
         if (!mem) return make_error(subject, "-- mem: " + mem.error().str());
         c.mem = std::move(mem).value();
     }
-    const std::string_view result = trim(result_text), error = trim(error_text);
+    const std::string_view result = trim_data(result_text), error = trim_data(error_text);
     if (result.empty() == error.empty())
         return make_error(subject, "needs exactly one of '-- result' and '-- error'");
     if (!result.empty()) {

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "data_file.h"
 #include "test_support.h"
 #include "vm/assembler.h"
 #include "vm/program.h"
@@ -15,12 +16,6 @@ namespace {
 
 constexpr uint64_t kMapTag = 0x5eed000000000000ull, kValueTag = 0x5eed000100000000ull;
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-        s.remove_suffix(1);
-    return s;
-}
 
 std::optional<uint32_t> map_type_by_name(std::string_view n) {
     using vm::MapType;
@@ -64,10 +59,10 @@ Result<std::string> substitute_map_refs(const std::string& subject, std::string 
             std::string ref = text.substr(open, close - open);
             uint64_t off = 0;
             if (const size_t plus = ref.find('+'); plus != std::string::npos) {
-                auto o = parse_u64(trim(std::string_view(ref).substr(plus + 1)));
+                auto o = parse_u64(trim_data(std::string_view(ref).substr(plus + 1)));
                 if (!o || *o > 0xffff) return make_error(subject, "bad map value offset in '" + ref + "'");
                 off = *o;
-                ref = std::string(trim(std::string_view(ref).substr(0, plus)));
+                ref = std::string(trim_data(std::string_view(ref).substr(0, plus)));
             }
             size_t idx = maps.size();
             for (size_t i = 0; i < maps.size(); ++i)
@@ -87,49 +82,38 @@ Result<VerifierCase> parse_verifier_case(std::string name, std::string_view text
     const std::string subject = "verifier case '" + name + "'";
     VerifierCase c;
     c.name = std::move(name);
-    std::string section, asm_text, error_text, kernel_text;
-    bool seen_asm = false, seen_error = false;
-    while (!text.empty()) {
-        const size_t nl = text.find('\n');
-        std::string_view line = text.substr(0, nl);
-        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-        if (line.starts_with("--") || section != "asm") asm_text.push_back('\n');
-        if (line.starts_with("--")) {
-            section = std::string(trim(line.substr(2)));
-            if (section == "asm") seen_asm = true;
-            else if (section == "error") seen_error = true;
-            else if (section == "accept") c.accept = true;
-            else if (section != "maps" && section != "type" && section != "kernel")
-                return make_error(subject, "unknown section '-- " + section + "'");
-            continue;
-        }
-        const std::string_view t = trim(line);
-        if (section == "asm") {
-            asm_text.append(line);
-            asm_text.push_back('\n');
-        } else if (t.empty() || t.starts_with("#")) {
-            continue;
-        } else if (section == "maps") {
-            std::istringstream in{std::string(t)};
-            std::string mname, type, ks, vs, me, flags = "0";
-            in >> mname >> type >> ks >> vs >> me >> flags;
-            auto mt = map_type_by_name(type);
-            auto k = parse_u64(ks), v = parse_u64(vs), m = parse_u64(me), f = parse_u64(flags);
-            if (!mt || !k || !v || !m || !f) return make_error(subject, "bad map line '" + std::string(t) + "'");
-            c.maps.push_back(CaseMap{vm::MapSpec{mname, *mt, uint32_t(*k), uint32_t(*v), uint32_t(*m), uint32_t(*f)}});
-        } else if (section == "type") {
-            if (t == "xdp") continue;
-            if (!t.starts_with("raw ")) return make_error(subject, "type is 'xdp' or 'raw N'");
-            auto n = parse_u64(trim(t.substr(4)));
-            if (!n) return make_error(subject, "bad raw memory size");
-            c.raw = true;
-            c.raw_mem_size = *n;
-        } else if (section == "error") {
-            error_text = std::string(t);
-        } else if (section == "kernel") {
-            kernel_text = std::string(t);
-        } else {
-            return make_error(subject, "text outside a section: '" + std::string(line) + "'");
+    XDPDK_ASSIGN_OR_RETURN(DataFile file,
+                           split_data_file(subject, text, {"asm", "error", "accept", "maps", "type", "kernel"}));
+    std::string error_text, kernel_text;
+    const bool seen_asm = file.has_asm, seen_error = file.lines("error") != nullptr;
+    c.accept = file.lines("accept") != nullptr;
+    for (const auto& [section, lines] : file.sections) {
+        for (std::string_view line : lines) {
+            const std::string_view t = trim_data(line);
+            if (t.empty() || t.starts_with("#")) continue;
+            if (section == "maps") {
+                std::istringstream in{std::string(t)};
+                std::string mname, type, ks, vs, me, flags = "0";
+                in >> mname >> type >> ks >> vs >> me >> flags;
+                auto mt = map_type_by_name(type);
+                auto k = parse_u64(ks), v = parse_u64(vs), m = parse_u64(me), f = parse_u64(flags);
+                if (!mt || !k || !v || !m || !f) return make_error(subject, "bad map line '" + std::string(t) + "'");
+                c.maps.push_back(
+                    CaseMap{vm::MapSpec{mname, *mt, uint32_t(*k), uint32_t(*v), uint32_t(*m), uint32_t(*f)}});
+            } else if (section == "type") {
+                if (t == "xdp") continue;
+                if (!t.starts_with("raw ")) return make_error(subject, "type is 'xdp' or 'raw N'");
+                auto n = parse_u64(trim_data(t.substr(4)));
+                if (!n) return make_error(subject, "bad raw memory size");
+                c.raw = true;
+                c.raw_mem_size = *n;
+            } else if (section == "error") {
+                error_text = std::string(t);
+            } else if (section == "kernel") {
+                kernel_text = std::string(t);
+            } else {
+                return make_error(subject, "text outside a section: '" + std::string(line) + "'");
+            }
         }
     }
     if (!seen_asm) return make_error(subject, "no '-- asm' section");
@@ -141,19 +125,19 @@ Result<VerifierCase> parse_verifier_case(std::string name, std::string_view text
             auto n = parse_u64(error_text.substr(5, colon - 5));
             if (colon == std::string::npos || !n) return make_error(subject, "bad 'insn N:' in -- error");
             c.error_insn = static_cast<int64_t>(*n);
-            c.error = std::string(trim(std::string_view(error_text).substr(colon + 1)));
+            c.error = std::string(trim_data(std::string_view(error_text).substr(colon + 1)));
         } else {
             c.error = error_text;
         }
     }
     if (!kernel_text.empty()) {
         const size_t colon = kernel_text.find(':');
-        c.kernel_verdict = std::string(trim(std::string_view(kernel_text).substr(0, colon)));
+        c.kernel_verdict = std::string(trim_data(std::string_view(kernel_text).substr(0, colon)));
         if (colon == std::string::npos || (c.kernel_verdict != "accepts" && c.kernel_verdict != "refuses"))
             return make_error(subject, "-- kernel is 'accepts: why' or 'refuses: why'");
-        c.kernel_reason = std::string(trim(std::string_view(kernel_text).substr(colon + 1)));
+        c.kernel_reason = std::string(trim_data(std::string_view(kernel_text).substr(colon + 1)));
     }
-    XDPDK_ASSIGN_OR_RETURN(std::string source, substitute_map_refs(subject, asm_text, c.maps));
+    XDPDK_ASSIGN_OR_RETURN(std::string source, substitute_map_refs(subject, file.asm_text, c.maps));
     auto program = vm::assemble(source);
     if (!program) return make_error(subject, program.error().str());
     c.program = std::move(program).value();
