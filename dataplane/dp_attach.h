@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "vm/engine.h"
+#include "vm/jit/jit.h"
 #include "vm/object.h"
 #include "vm/reclaim.h"
 
@@ -24,6 +25,14 @@ struct AttachedProgram {
 // dispatcher convention of libxdp); the first other verdict is final.
 struct AttachedSet {
     std::vector<AttachedProgram> chain;  // never empty
+
+    // The machine code to call directly when the chain is one JIT-compiled
+    // program, the common case: no loop and no engine dispatch per packet.
+    // Null otherwise (use run()).
+    vm::JitCode::Entry direct_entry() const {
+        if (chain.size() != 1 || !chain[0].program->jit) return nullptr;
+        return chain[0].program->jit->entry();
+    }
 
     uint64_t run(vm::XdpBuff& xdp, vm::ExecContext& ex) const {
         uint64_t verdict = vm::XDP_PASS;

@@ -6,6 +6,7 @@
 #include <rte_bus.h>
 #include <rte_dev.h>
 #include <rte_errno.h>
+#include <rte_lcore.h>
 #include <rte_mbuf.h>
 
 #include "dp_mbuf_xdp.h"
@@ -72,14 +73,20 @@ Result<PortQueues> fit_queues(uint16_t port, PortQueues wanted) {
     return q;
 }
 
-Result<rte_mempool*> create_mbuf_pool(uint32_t mbufs, uint32_t cache) {
+int port_socket(uint16_t port) {
+    const int socket = rte_eth_dev_socket_id(port);
+    return socket >= 0 ? socket : static_cast<int>(rte_socket_id());
+}
+
+Result<rte_mempool*> create_mbuf_pool(uint32_t mbufs, uint32_t cache, int socket) {
     cache = std::min<uint32_t>({cache, RTE_MEMPOOL_CACHE_MAX_SIZE, static_cast<uint32_t>(mbufs / 1.5)});
     const uint16_t data_room = kXdpFrameSize - kExtraHeadroom;
-    rte_mempool* pool =
-        rte_pktmbuf_pool_create("xdpdk_mbufs", mbufs, cache, kExtraHeadroom, data_room, SOCKET_ID_ANY);
+    const std::string name = "xdpdk_mbufs_s" + std::to_string(socket);
+    rte_mempool* pool = rte_pktmbuf_pool_create(name.c_str(), mbufs, cache, kExtraHeadroom, data_room, socket);
     if (pool == nullptr)
-        return make_error("mbuf pool", "cannot create " + std::to_string(mbufs) + " mbufs: " +
-                                           errno_text(rte_errno) + " (EAL -m gives the memory; --mbufs the count)");
+        return make_error("mbuf pool " + name, "cannot create " + std::to_string(mbufs) + " mbufs on socket " +
+                                                   std::to_string(socket) + ": " + errno_text(rte_errno) +
+                                                   " (EAL -m / --socket-mem give the memory; --mbufs the count)");
     return pool;
 }
 
@@ -94,10 +101,16 @@ Status configure_port(uint16_t port, const PortQueues& q, rte_mempool* pool) {
         conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
         conf.rx_adv_conf.rss_conf.rss_hf = hashes;
     }
+    // Frames longer than one mbuf arrive as segment chains (xdp.frags
+    // programs see them as frags, dp_frags.h) where the device can do it;
+    // devices without the offloads (net_pcap chains jumbo frames anyway)
+    // would refuse the configuration if asked.
+    conf.rxmode.offloads |= info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER;
+    conf.txmode.offloads |= info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
     rc = rte_eth_dev_configure(port, q.rx, q.tx, &conf);
     if (rc != 0) return make_error(subject, "configure " + std::to_string(q.rx) + " rx and " + std::to_string(q.tx) +
                                                 " tx queues: " + errno_text(rc));
-    const int socket = rte_eth_dev_socket_id(port);
+    const int socket = port_socket(port);
     for (uint16_t i = 0; i < q.rx; ++i) {
         rc = rte_eth_rx_queue_setup(port, i, q.rx_desc, socket, nullptr, pool);
         if (rc != 0)

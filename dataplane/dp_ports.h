@@ -33,7 +33,13 @@ Result<PortQueues> fit_queues(uint16_t port, PortQueues wanted);
 
 // Every mbuf carries kExtraHeadroom of private area (see dp_mbuf_xdp.h);
 // with its buffer that makes a kernel-sized XDP frame (a 4096-byte page).
-Result<rte_mempool*> create_mbuf_pool(uint32_t mbufs, uint32_t cache);
+// The pool's memory is on `socket` (a NUMA node), where the ports that
+// receive into it sit.
+Result<rte_mempool*> create_mbuf_pool(uint32_t mbufs, uint32_t cache, int socket);
+
+// The NUMA node a port's queues and mbufs belong on: the device's, or the
+// main lcore's for devices without one (virtual devices).
+int port_socket(uint16_t port);
 
 // Configures queues (RSS across several rx queues when the device has it),
 // sets them up on `pool` and starts the port.

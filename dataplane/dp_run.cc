@@ -79,7 +79,8 @@ private:
     Status create_taps();
     Status start_ports();
     void plan_workers();
-    uint32_t pool_size() const;
+    uint32_t pool_size(int socket) const;
+    Status create_pools();
     const char* wait_for_stop();
     void release_ports();
 
@@ -105,8 +106,8 @@ void Session::release_ports() {
     ports_released_ = true;
     for (uint16_t port : started_) stop_and_close_port(port);
     started_.clear();
-    if (rt_.pool != nullptr) rte_mempool_free(rt_.pool);
-    rt_.pool = nullptr;
+    for (rte_mempool* pool : rt_.pools) rte_mempool_free(pool);
+    rt_.pools.clear();
 }
 
 Status Session::find_workers() {
@@ -184,12 +185,15 @@ Status Session::create_taps() {
     return {};
 }
 
-uint32_t Session::pool_size() const {
+// The pool for the ports on `socket`: their rx and tx rings full, plus what
+// the workers may hold.
+uint32_t Session::pool_size(int socket) const {
     if (config_.mbufs_per_pool) return *config_.mbufs_per_pool;
     const auto workers = static_cast<uint32_t>(worker_lcores_.size());
     uint64_t n = 0;
     for (const PortPlan& p : plans_)
-        n += uint64_t{p.queues.rx} * p.queues.rx_desc + uint64_t{p.queues.tx} * p.queues.tx_desc;
+        if (port_socket(p.id) == socket)
+            n += uint64_t{p.queues.rx} * p.queues.rx_desc + uint64_t{p.queues.tx} * p.queues.tx_desc;
     // In flight in workers (an rx burst and a tx buffer per port), in lcore
     // caches, and slack for what sits in software rings between ports.
     n += uint64_t{workers} * (plans_.size() + 1) * config_.burst;
@@ -215,14 +219,18 @@ Status Session::start_ports() {
         p.info.rx_queues = p.queues.rx;
         p.info.tx_queues = p.queues.tx;
     }
-    XDPDK_ASSIGN_OR_RETURN(rt_.pool, create_mbuf_pool(pool_size(), config_.mbuf_cache));
+    XDPDK_RETURN_IF_ERROR(create_pools());
     for (PortPlan& p : plans_) {
-        XDPDK_RETURN_IF_ERROR(configure_port(p.id, p.queues, rt_.pool));
+        rte_mempool* pool = nullptr;
+        for (rte_mempool* candidate : rt_.pools)
+            if (candidate->socket_id == port_socket(p.id)) pool = candidate;
+        XDPDK_RETURN_IF_ERROR(configure_port(p.id, p.queues, pool));
         started_.push_back(p.id);
         PortState& state = rt_.ports[p.id];
         state.in_use = true;
         state.ifindex = p.info.ifindex;
         state.tx_queues = p.queues.tx;
+        state.rx_pool = pool;
         if (p.queues.tx < workers) {
             state.tx_locks.reset(new rte_spinlock_t[p.queues.tx]);
             for (uint16_t q = 0; q < p.queues.tx; ++q) rte_spinlock_init(&state.tx_locks[q]);
@@ -243,6 +251,21 @@ Status Session::start_ports() {
     }
     for (const PortPlan& p : plans_)
         if (p.info.tap_for != kNoPort) rt_.ports[p.info.tap_for].pass_port = p.id;
+    return {};
+}
+
+// One pool per NUMA node that has ports, as DPDK applications do: a port's
+// mbufs are then local to it (and to the workers polling it, when lcores
+// are picked on the same node).
+Status Session::create_pools() {
+    for (const PortPlan& p : plans_) {
+        const int socket = port_socket(p.id);
+        bool have = false;
+        for (const rte_mempool* pool : rt_.pools) have = have || pool->socket_id == socket;
+        if (have) continue;
+        XDPDK_ASSIGN_OR_RETURN(rte_mempool * pool, create_mbuf_pool(pool_size(socket), config_.mbuf_cache, socket));
+        rt_.pools.push_back(pool);
+    }
     return {};
 }
 
@@ -333,11 +356,10 @@ Status Session::run() {
     summary.stopped_by = stopped_by;
     summary.engine = config_.engine == vm::EngineKind::Jit ? "jit" : "interp";
     for (const PortInfo& p : infos_) summary.drained += drain_port(p.id, p.rx_queues, drain_bursts(config_.rx_desc));
-    const std::string pool_name = rt_.pool->name;
-    const uint32_t pool_mbufs = rt_.pool->size;
     for (uint16_t port : started_) stop_and_close_port(port);
     started_.clear();
-    summary.pools.push_back({pool_name, pool_mbufs, rte_mempool_in_use_count(rt_.pool)});
+    for (const rte_mempool* pool : rt_.pools)
+        summary.pools.push_back({pool->name, pool->size, rte_mempool_in_use_count(pool)});
     release_ports();
 
     Status maps = config_.maps_out.empty() ? Status{} : objects_->write_maps(config_.maps_out);

@@ -29,6 +29,7 @@ struct PortState {
     // send on (another port, or the exception tap).
     uint16_t pass_port = kNoPort;
     uint16_t tx_queues = 0;
+    const rte_mempool* rx_pool = nullptr;  // the pool its rx queues fill from
     // One lock per tx queue when the device has fewer tx queues than there
     // are workers (net_pcap has one per tx_pcap file); null otherwise.
     std::unique_ptr<rte_spinlock_t[]> tx_locks;
@@ -91,7 +92,15 @@ struct Runtime {
     PacketBudget budget;
     std::atomic<bool> stop{false};
     uint16_t burst = 32;
-    rte_mempool* pool = nullptr;  // our mbufs carry kExtraHeadroom of private area
+    // Our mbuf pools, one per NUMA node with ports; their mbufs carry
+    // kExtraHeadroom of private area. Mbufs of other pools (a PMD's own)
+    // have only the headroom their buffer has.
+    std::vector<rte_mempool*> pools;
+    bool is_own_pool(const rte_mempool* pool) const {
+        for (const rte_mempool* p : pools)
+            if (p == pool) return true;
+        return false;
+    }
 };
 
 }  // namespace xdpdk::dataplane

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
@@ -31,6 +32,15 @@ public:
         bytes_ += m->pkt_len;
         if (count_ == capacity_) [[unlikely]]
             flush();
+    }
+
+    // A burst's worth at once (n <= capacity), in order after what is buffered.
+    void push_burst(rte_mbuf* const* pkts, uint16_t n, uint64_t bytes) {
+        if (count_ + n > capacity_) flush();
+        std::memcpy(pkts_ + count_, pkts, n * sizeof(rte_mbuf*));
+        count_ = static_cast<uint16_t>(count_ + n);
+        bytes_ += bytes;
+        if (count_ == capacity_) flush();
     }
 
     void flush() {

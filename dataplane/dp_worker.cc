@@ -68,72 +68,119 @@ void Worker::poll(const RxSource& src, rte_mbuf** pkts) {
     flush_tx();
 }
 
+// The per-packet loop does only what every packet needs: build the view,
+// call the program (its machine code directly when it is one JIT-compiled
+// program), carry back head/tail changes and sort the packet by verdict into
+// local arrays. XDP_TX and XDP_DROP, the verdicts a fast path lives on, stay
+// in those arrays and leave in one tx burst / one bulk free; the others take
+// an out-of-line path. Counters are summed locally and stored once per burst.
 void Worker::run_programs(const RxSource& src, const AttachedSet& set, rte_mbuf** pkts, uint16_t n) {
+    const vm::JitCode::Entry direct = set.direct_entry();
     const PortState& port = rt_.ports[src.port];
-    PortCounters& c = counters_[src.port];
+    const rte_mempool* rx_pool = port.rx_pool;
+    const uint32_t ifindex = port.ifindex;
+    BurstVerdicts v;
     uint64_t rx_bytes = 0;
-    uint64_t packets[kXdpActions] = {}, bytes[kXdpActions] = {};
-    uint64_t unknown = 0, redirect_errors = 0;
-    rte_mbuf* drops[kMaxBurst];
-    uint16_t ndrops = 0;
 
     for (uint16_t i = 0; i < n && i < kPrefetchAhead; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
     for (uint16_t i = 0; i < n; ++i) {
         if (i + kPrefetchAhead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
         rte_mbuf* m = pkts[i];
         rx_bytes += m->pkt_len;
-        const uint16_t extra = m->pool == rt_.pool ? kExtraHeadroom : 0;
-        vm::XdpBuff xdp = xdp_view(m, extra, port.ifindex, src.queue);
-        const uint64_t retval = set.run(xdp, ex_);
-        uint32_t action = static_cast<uint32_t>(retval);
-        if (retval > vm::XDP_REDIRECT) [[unlikely]] {
-            action = vm::XDP_ABORTED;
-            ++unknown;
+        const bool own = m->pool == rx_pool || rt_.is_own_pool(m->pool);
+        vm::XdpBuff xdp = xdp_view(m, own ? kExtraHeadroom : 0, ifindex, src.queue);
+        uint64_t retval;
+        if (direct != nullptr) [[likely]] {
+            ex_.reset_run();
+            retval = direct(reinterpret_cast<uint64_t>(&xdp), 0, &ex_);
+        } else {
+            retval = set.run(xdp, ex_);
         }
+        uint32_t action = retval <= vm::XDP_REDIRECT ? static_cast<uint32_t>(retval) : vm::XDP_ABORTED;
         if (!apply_xdp_to_mbuf(m, xdp)) [[unlikely]]
             action = vm::XDP_ABORTED;
-        ++packets[action];
-        bytes[action] += m->pkt_len;
-        switch (action) {
-            case vm::XDP_TX:
-                send(src.port, m);
-                break;
-            case vm::XDP_REDIRECT: {
-                const uint16_t to = rt_.ports_by_ifindex.port_of(ex_.redirect.ifindex);
-                if (to == kNoPort) [[unlikely]] {
-                    ++redirect_errors;
-                    drops[ndrops++] = m;
-                } else {
-                    send(to, m);
-                }
-                break;
-            }
-            case vm::XDP_PASS:
-                if (port.pass_port != kNoPort) send(port.pass_port, m);
-                else drops[ndrops++] = m;
-                break;
-            case vm::XDP_ABORTED:
-                trace_.aborted(src.port, src.queue, retval, ex_.fault, m->pkt_len);
-                drops[ndrops++] = m;
-                break;
-            default:
-                drops[ndrops++] = m;
-                break;
+        const uint32_t len = m->pkt_len;
+        if (action == vm::XDP_TX) [[likely]] {
+            v.tx[v.ntx++] = m;
+            v.tx_bytes += len;
+        } else if (action == vm::XDP_DROP) {
+            v.drop[v.ndrop++] = m;
+            ++v.drop_packets;
+            v.drop_bytes += len;
+        } else {
+            other_verdict(src, v, m, action, retval);
         }
     }
-    if (ndrops != 0) rte_pktmbuf_free_bulk(drops, ndrops);
+    if (v.ntx != 0) {
+        tx_[src.port].push_burst(v.tx, v.ntx, v.tx_bytes);
+        mark_dirty(src.port);
+    }
+    if (v.ndrop != 0) rte_pktmbuf_free_bulk(v.drop, v.ndrop);
 
+    PortCounters& c = counters_[src.port];
     c.rx_packets.add(n);
     c.rx_bytes.add(rx_bytes);
-    for (uint32_t a = 0; a < kXdpActions; ++a) {
-        if (packets[a] == 0) continue;
-        c.action_packets[a].add(packets[a]);
-        c.action_bytes[a].add(bytes[a]);
+    if (v.ntx != 0) {
+        c.action_packets[vm::XDP_TX].add(v.ntx);
+        c.action_bytes[vm::XDP_TX].add(v.tx_bytes);
     }
-    if (unknown != 0) [[unlikely]]
-        c.unknown_actions.add(unknown);
-    if (redirect_errors != 0) [[unlikely]]
-        c.redirect_errors.add(redirect_errors);
+    if (v.drop_packets != 0) {
+        c.action_packets[vm::XDP_DROP].add(v.drop_packets);
+        c.action_bytes[vm::XDP_DROP].add(v.drop_bytes);
+    }
+    if (v.others != 0) [[unlikely]]
+        count_other_verdicts(c, v);
+}
+
+// XDP_PASS, XDP_REDIRECT and XDP_ABORTED (unknown return values included).
+void Worker::other_verdict(const RxSource& src, BurstVerdicts& v, rte_mbuf* m, uint32_t action, uint64_t retval) {
+    ++v.others;
+    ++v.packets[action];
+    v.bytes[action] += m->pkt_len;
+    uint16_t to = kNoPort;
+    switch (action) {
+        case vm::XDP_REDIRECT:
+            if (ex_.redirect.kind != vm::RedirectTarget::Kind::None)
+                to = rt_.ports_by_ifindex.port_of(ex_.redirect.ifindex);
+            if (to == kNoPort) ++v.redirect_errors;
+            break;
+        case vm::XDP_PASS:
+            to = rt_.ports[src.port].pass_port;
+            break;
+        default:
+            if (retval > vm::XDP_REDIRECT) ++v.unknown;
+            trace_.aborted(src.port, src.queue, retval, ex_.fault, m->pkt_len);
+            break;
+    }
+    if (to == kNoPort) {
+        v.drop[v.ndrop++] = m;
+        return;
+    }
+    // Keep the port's order: XDP_TX packets collected so far in this burst
+    // were received earlier, so they go into its tx buffer first.
+    if (to == src.port && v.ntx != 0) {
+        tx_[to].push_burst(v.tx, v.ntx, v.tx_bytes);
+        mark_dirty(to);
+        v.moved_tx += v.ntx;
+        v.moved_tx_bytes += v.tx_bytes;
+        v.ntx = 0;
+        v.tx_bytes = 0;
+    }
+    send(to, m);
+}
+
+void Worker::count_other_verdicts(PortCounters& c, const BurstVerdicts& v) {
+    for (uint32_t a = 0; a < kXdpActions; ++a) {
+        if (v.packets[a] == 0) continue;
+        c.action_packets[a].add(v.packets[a]);
+        c.action_bytes[a].add(v.bytes[a]);
+    }
+    if (v.moved_tx != 0) {
+        c.action_packets[vm::XDP_TX].add(v.moved_tx);
+        c.action_bytes[vm::XDP_TX].add(v.moved_tx_bytes);
+    }
+    if (v.unknown != 0) c.unknown_actions.add(v.unknown);
+    if (v.redirect_errors != 0) c.redirect_errors.add(v.redirect_errors);
 }
 
 void Worker::forward_host(const RxSource& src, rte_mbuf** pkts, uint16_t n) {

@@ -34,6 +34,22 @@ struct WorkerPlan {
     std::vector<RxSource> sources;
 };
 
+// What one burst's verdicts collect before they are acted on and counted.
+struct BurstVerdicts {
+    rte_mbuf* tx[kMaxBurst];    // XDP_TX, in order, for the receiving port
+    rte_mbuf* drop[kMaxBurst];  // to free: XDP_DROP, XDP_ABORTED, undeliverable
+    uint16_t ntx = 0, ndrop = 0;
+    uint32_t drop_packets = 0;  // XDP_DROP verdicts among `drop`
+    uint64_t tx_bytes = 0, drop_bytes = 0;
+    // The rarer verdicts (PASS, REDIRECT, ABORTED), counted by other_verdict.
+    uint32_t others = 0;
+    uint32_t packets[kXdpActions] = {};
+    uint64_t bytes[kXdpActions] = {};
+    uint32_t unknown = 0, redirect_errors = 0;
+    uint32_t moved_tx = 0;  // XDP_TX packets handed to the tx buffer early, to keep order
+    uint64_t moved_tx_bytes = 0;
+};
+
 class Worker {
 public:
     // Tx queue on each port: slot % the port's tx queues.
@@ -54,9 +70,14 @@ public:
 private:
     void poll(const RxSource& src, rte_mbuf** pkts);
     void run_programs(const RxSource& src, const AttachedSet& set, rte_mbuf** pkts, uint16_t n);
+    void other_verdict(const RxSource& src, BurstVerdicts& v, rte_mbuf* m, uint32_t action, uint64_t retval);
+    static void count_other_verdicts(PortCounters& c, const BurstVerdicts& v);
     void forward_host(const RxSource& src, rte_mbuf** pkts, uint16_t n);
     void send(uint16_t port, rte_mbuf* m) {
         tx_[port].push(m);
+        mark_dirty(port);
+    }
+    void mark_dirty(uint16_t port) {
         if (!listed_[port]) {
             listed_[port] = true;
             dirty_[dirty_count_++] = port;
