@@ -1,7 +1,8 @@
 // The bundled configs/ run end to end through `xdpdk run --config`: the pcap
 // demo gives what `xdpdk replay` gives, the null benchmark transmits what it
 // receives, the tap exception path delivers PASS packets to a host interface,
-// the veth/af_packet setup carries pings between two namespaces, and config
+// the veth/af_packet setup carries pings between two namespaces, RSS (an
+// af_packet fanout group) keeps each flow on one worker, and config
 // mistakes stop the run with one message before any traffic.
 //
 // Each test rewrites the bundled file only where it must: paths to this build
@@ -328,6 +329,90 @@ TEST(DataplaneConfigs, VethAfPacketCarriesTrafficBetweenNamespaces) {
         EXPECT_GE(action_packets(*port, "XDP_REDIRECT"), 6u) << port->dump();
         EXPECT_EQ((*port)["redirect_errors"], 0) << port->dump();
     }
+}
+
+// Little-endian hex (as --maps-out writes keys and values) to a number.
+uint64_t hex_le(const std::string& hex) {
+    uint64_t v = 0;
+    for (size_t i = hex.size(); i >= 2; i -= 2) v = (v << 8) | std::stoul(hex.substr(i - 2, 2), nullptr, 16);
+    return v;
+}
+
+// RSS on a real device: net_af_packet with two queue pairs reads the veth
+// through a PACKET_FANOUT_HASH group, so the kernel spreads flows over the
+// two rx queues by their 4-tuple hash, as a NIC's RSS does. Two workers poll
+// one queue each. tests/progs/flow_slots counts each UDP flow (source port)
+// in a per-CPU hash: every flow must sit wholly in one worker's slot, both
+// workers must have flows, and nothing may be lost.
+TEST(DataplaneRss, FlowsSpreadOverQueuesAndStayOnTheirWorker) {
+    const std::string prefix = unique_name("xr");
+    const std::string script = "XDPDK_NETNS_PREFIX=" + prefix + " " + source_path("scripts/netns-veth.sh");
+    if (!sh(script + " up >/dev/null 2>&1")) {
+        (void)sh(script + " down >/dev/null 2>&1");
+        GTEST_SKIP() << "cannot create network namespaces and veth pairs (needs root and iproute2)";
+    }
+    struct Teardown {
+        std::string script;
+        ~Teardown() { (void)sh(script + " down >/dev/null 2>&1"); }
+    } teardown{script};
+    // Nobody answers ARP on the xdpdk side: a fixed neighbour entry instead.
+    ASSERT_TRUE(sh(cat({"ip -n ", prefix, "-a neigh replace 10.77.0.2 lladdr 02:00:00:00:00:02 dev ", prefix,
+                        "-pa nud permanent"})));
+
+    const std::string out = temp_dir();
+    const std::vector<std::string> args = {
+        xdpdk_binary(), "run", "--no-huge", "-m", "1024", "--no-pci", "--file-prefix=" + prefix,
+        "--lcores", "0@0,1@1,2@1",  // two workers, even on a 2-CPU machine
+        "--log-level=lib.eal:warning", "--vdev=net_af_packet0,iface=" + prefix + "-va,qpairs=2", "--",
+        "--attach", "0=" + test_prog_path("flow_slots"), "--rx-queues", "2", "--duration", "60",
+        "--stats-interval", "0.2", "--json", "--maps-out", out + "/maps.json"};
+    Background xdpdk(args, out + "/stdout", out + "/stderr");
+    ASSERT_TRUE(xdpdk.started());
+    // The first live line: ports are up and their sockets receive.
+    for (int i = 0; i < 300 && xdpdk.running() && read_file(out + "/stderr").find("port 0") == std::string::npos; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ASSERT_TRUE(xdpdk.running()) << read_file(out + "/stderr");
+
+    constexpr int kFlows = 32, kPerFlow = 20;
+    const std::string sender = cat({"import socket\nfor f in range(", std::to_string(kFlows),
+                                    "):\n    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                                    "    s.bind(('10.77.0.1', 40000 + f))\n    for i in range(",
+                                    std::to_string(kPerFlow), "):\n        s.sendto(b'rss', ('10.77.0.2', 9))\n"});
+    write_file(out + "/send.py", sender);
+    ASSERT_TRUE(sh(cat({"ip netns exec ", prefix, "-a python3 ", out, "/send.py"})));
+    // Until every datagram was received (the fanout rings hold them all).
+    for (int i = 0; i < 100; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        const std::string err = read_file(out + "/stderr");
+        const size_t drop = err.find("drop ", err.rfind("port 0"));
+        if (drop != std::string::npos && std::stoull(err.substr(drop + 5)) >= kFlows * kPerFlow) break;
+    }
+    EXPECT_EQ(xdpdk.stop(), 0) << read_file(out + "/stderr");
+
+    const Json summary = Json::parse(read_file(out + "/stdout"), nullptr, false);
+    ASSERT_FALSE(summary.is_discarded()) << read_file(out + "/stdout") << read_file(out + "/stderr");
+    const Json* port = find_port(summary, 0);
+    ASSERT_NE(port, nullptr);
+    EXPECT_EQ((*port)["rx_queues"], 2);
+    const Json maps = Json::parse(read_file(out + "/maps.json"), nullptr, false);
+    ASSERT_TRUE(maps.contains("flow_packets")) << read_file(out + "/maps.json");
+    int flows_on[2] = {0, 0};
+    int seen = 0;
+    for (const Json& e : maps["flow_packets"]) {
+        const uint64_t flow = hex_le(e["key"].get<std::string>());
+        if (flow < 40000 || flow >= 40000 + kFlows) continue;  // not ours
+        ++seen;
+        ASSERT_EQ(e["values"].size(), 2u);
+        const uint64_t on0 = hex_le(e["values"][0].get<std::string>());
+        const uint64_t on1 = hex_le(e["values"][1].get<std::string>());
+        EXPECT_EQ(on0 + on1, uint64_t{kPerFlow}) << "flow " << flow;
+        EXPECT_TRUE(on0 == 0 || on1 == 0) << "flow " << flow << " reached both workers: " << on0 << " and " << on1;
+        ++flows_on[on0 != 0 ? 0 : 1];
+    }
+    EXPECT_EQ(seen, kFlows);
+    EXPECT_GT(flows_on[0], 0) << "no flow reached worker 0";
+    EXPECT_GT(flows_on[1], 0) << "no flow reached worker 1";
+    for (const Json& pool : summary["mempools"]) EXPECT_EQ(pool["in_use"], 0) << pool.dump();
 }
 
 // ---- mistakes: one message, non-zero exit, no packet moved ----
