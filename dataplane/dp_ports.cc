@@ -78,10 +78,33 @@ int port_socket(uint16_t port) {
     return socket >= 0 ? socket : static_cast<int>(rte_socket_id());
 }
 
-Result<rte_mempool*> create_mbuf_pool(uint32_t mbufs, uint32_t cache, int socket) {
+bool needs_page_objects(uint16_t port) {
+    rte_eth_dev_info info{};
+    return rte_eth_dev_info_get(port, &info) == 0 && info.driver_name != nullptr &&
+           std::strcmp(info.driver_name, "net_af_xdp") == 0;
+}
+
+namespace {
+
+// The largest data room whose mempool object (object header, mbuf, private
+// area, buffer, and any padding rte_mempool adds) fits in a page.
+uint16_t page_fit_data_room() {
+    uint32_t room = kXdpFrameSize - kExtraHeadroom - sizeof(rte_mbuf);
+    for (; room > RTE_PKTMBUF_HEADROOM; room -= RTE_CACHE_LINE_SIZE) {
+        rte_mempool_objsz size{};
+        rte_mempool_calc_obj_size(sizeof(rte_mbuf) + kExtraHeadroom + room, 0, &size);
+        if (size.total_size <= kXdpFrameSize) break;
+    }
+    return static_cast<uint16_t>(room);
+}
+
+}  // namespace
+
+Result<rte_mempool*> create_mbuf_pool(uint32_t mbufs, uint32_t cache, int socket, bool page_objects) {
     cache = std::min<uint32_t>({cache, RTE_MEMPOOL_CACHE_MAX_SIZE, static_cast<uint32_t>(mbufs / 1.5)});
-    const uint16_t data_room = kXdpFrameSize - kExtraHeadroom;
-    const std::string name = "xdpdk_mbufs_s" + std::to_string(socket);
+    const uint16_t data_room = page_objects ? page_fit_data_room() : kXdpFrameSize - kExtraHeadroom;
+    std::string name = "xdpdk_mbufs_s" + std::to_string(socket);
+    if (page_objects) name += "_xsk";
     rte_mempool* pool = rte_pktmbuf_pool_create(name.c_str(), mbufs, cache, kExtraHeadroom, data_room, socket);
     if (pool == nullptr)
         return make_error("mbuf pool " + name, "cannot create " + std::to_string(mbufs) + " mbufs on socket " +

@@ -34,8 +34,14 @@ Result<PortQueues> fit_queues(uint16_t port, PortQueues wanted);
 // Every mbuf carries kExtraHeadroom of private area (see dp_mbuf_xdp.h);
 // with its buffer that makes a kernel-sized XDP frame (a 4096-byte page).
 // The pool's memory is on `socket` (a NUMA node), where the ports that
-// receive into it sit.
-Result<rte_mempool*> create_mbuf_pool(uint32_t mbufs, uint32_t cache, int socket);
+// receive into it sit. `page_objects`: every mempool object, headers
+// included, fits in a 4096-byte page (AF_XDP umem chunks cannot be larger),
+// for a little less packet room.
+Result<rte_mempool*> create_mbuf_pool(uint32_t mbufs, uint32_t cache, int socket, bool page_objects);
+
+// Whether the port's driver receives into mempool objects as AF_XDP umem
+// chunks (net_af_xdp), which must fit in a page.
+bool needs_page_objects(uint16_t port);
 
 // The NUMA node a port's queues and mbufs belong on: the device's, or the
 // main lcore's for devices without one (virtual devices).

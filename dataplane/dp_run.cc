@@ -79,8 +79,9 @@ private:
     Status create_taps();
     Status start_ports();
     void plan_workers();
-    uint32_t pool_size(int socket) const;
+    uint32_t pool_size(int socket, bool page_objects) const;
     Status create_pools();
+    rte_mempool* pool_for(uint16_t port) const;
     const char* wait_for_stop();
     void release_ports();
 
@@ -92,6 +93,11 @@ private:
     std::vector<uint16_t> started_;
     std::vector<std::unique_ptr<Worker>> workers_;
     std::vector<PortInfo> infos_;
+    struct PoolKind {
+        int socket;
+        bool page_objects;
+    };
+    std::vector<PoolKind> pool_kinds_;  // of rt_.pools, index by index
     FILE* trace_out_ = stderr;
     bool ports_released_ = false;
 };
@@ -108,6 +114,7 @@ void Session::release_ports() {
     started_.clear();
     for (rte_mempool* pool : rt_.pools) rte_mempool_free(pool);
     rt_.pools.clear();
+    pool_kinds_.clear();
 }
 
 Status Session::find_workers() {
@@ -187,12 +194,12 @@ Status Session::create_taps() {
 
 // The pool for the ports on `socket`: their rx and tx rings full, plus what
 // the workers may hold.
-uint32_t Session::pool_size(int socket) const {
+uint32_t Session::pool_size(int socket, bool page_objects) const {
     if (config_.mbufs_per_pool) return *config_.mbufs_per_pool;
     const auto workers = static_cast<uint32_t>(worker_lcores_.size());
     uint64_t n = 0;
     for (const PortPlan& p : plans_)
-        if (port_socket(p.id) == socket)
+        if (port_socket(p.id) == socket && needs_page_objects(p.id) == page_objects)
             n += uint64_t{p.queues.rx} * p.queues.rx_desc + uint64_t{p.queues.tx} * p.queues.tx_desc;
     // In flight in workers (an rx burst and a tx buffer per port), in lcore
     // caches, and slack for what sits in software rings between ports.
@@ -221,9 +228,7 @@ Status Session::start_ports() {
     }
     XDPDK_RETURN_IF_ERROR(create_pools());
     for (PortPlan& p : plans_) {
-        rte_mempool* pool = nullptr;
-        for (rte_mempool* candidate : rt_.pools)
-            if (candidate->socket_id == port_socket(p.id)) pool = candidate;
+        rte_mempool* pool = pool_for(p.id);
         XDPDK_RETURN_IF_ERROR(configure_port(p.id, p.queues, pool));
         started_.push_back(p.id);
         PortState& state = rt_.ports[p.id];
@@ -256,17 +261,27 @@ Status Session::start_ports() {
 
 // One pool per NUMA node that has ports, as DPDK applications do: a port's
 // mbufs are then local to it (and to the workers polling it, when lcores
-// are picked on the same node).
+// are picked on the same node). AF_XDP ports get a pool of their own whose
+// objects fit in a page.
 Status Session::create_pools() {
     for (const PortPlan& p : plans_) {
+        if (pool_for(p.id) != nullptr) continue;
         const int socket = port_socket(p.id);
-        bool have = false;
-        for (const rte_mempool* pool : rt_.pools) have = have || pool->socket_id == socket;
-        if (have) continue;
-        XDPDK_ASSIGN_OR_RETURN(rte_mempool * pool, create_mbuf_pool(pool_size(socket), config_.mbuf_cache, socket));
+        const bool page_objects = needs_page_objects(p.id);
+        XDPDK_ASSIGN_OR_RETURN(rte_mempool * pool, create_mbuf_pool(pool_size(socket, page_objects),
+                                                                     config_.mbuf_cache, socket, page_objects));
         rt_.pools.push_back(pool);
+        pool_kinds_.push_back({socket, page_objects});
     }
     return {};
+}
+
+rte_mempool* Session::pool_for(uint16_t port) const {
+    const PoolKind kind{port_socket(port), needs_page_objects(port)};
+    for (size_t i = 0; i < pool_kinds_.size(); ++i)
+        if (pool_kinds_[i].socket == kind.socket && pool_kinds_[i].page_objects == kind.page_objects)
+            return rt_.pools[i];
+    return nullptr;
 }
 
 void Session::plan_workers() {

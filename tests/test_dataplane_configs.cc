@@ -274,10 +274,13 @@ TEST(DataplaneConfigs, TapExceptionDeliversPassPacketsToTheHost) {
     EXPECT_EQ(seen, expected.pass);
 }
 
-// Namespaces a and b reach each other only through xdpdk's two af_packet
-// ports: a UDP echo (tests/tools/udp_echo.py; ARP first) gets no answer
-// before xdpdk runs and every answer while it does.
-TEST(DataplaneConfigs, VethAfPacketCarriesTrafficBetweenNamespaces) {
+// Namespaces a and b reach each other only through xdpdk's two ports on the
+// veth ends (net_af_packet, or net_af_xdp: AF_XDP sockets): a UDP echo
+// (tests/tools/udp_echo.py; ARP first) gets no answer before xdpdk runs and
+// every answer while it does.
+class VethConfigs : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(VethConfigs, CarryTrafficBetweenNamespaces) {
     const std::string prefix = unique_name("xv");
     const std::string script = "XDPDK_NETNS_PREFIX=" + prefix + " " + source_path("scripts/netns-veth.sh");
     if (!sh(script + " up >/dev/null 2>&1")) {
@@ -301,7 +304,7 @@ TEST(DataplaneConfigs, VethAfPacketCarriesTrafficBetweenNamespaces) {
     };
     ASSERT_FALSE(echo_from_a(1)) << "namespaces are connected without xdpdk";
 
-    std::string text = localized_config("veth-af-packet.toml", out);
+    std::string text = localized_config(GetParam(), out);
     replace_all(text, "iface=xdpdk-va", "iface=" + prefix + "-va");
     replace_all(text, "iface=xdpdk-vb", "iface=" + prefix + "-vb");
     const std::string config = write_config(out, text);
@@ -330,6 +333,11 @@ TEST(DataplaneConfigs, VethAfPacketCarriesTrafficBetweenNamespaces) {
         EXPECT_EQ((*port)["redirect_errors"], 0) << port->dump();
     }
 }
+
+INSTANTIATE_TEST_SUITE_P(DataplaneConfigs, VethConfigs, ::testing::Values("veth-af-packet.toml", "veth-af-xdp.toml"),
+                         [](const ::testing::TestParamInfo<const char*>& info) {
+                             return std::string(info.param).find("xdp") != std::string::npos ? "AfXdp" : "AfPacket";
+                         });
 
 // Little-endian hex (as --maps-out writes keys and values) to a number.
 uint64_t hex_le(const std::string& hex) {
