@@ -345,6 +345,21 @@ TEST(RunVerdicts, UnknownActionsRedirectsAndRewritesMatchReplay) {
     EXPECT_GT(port_of(summary, 2).at("tx").at("packets").get<uint64_t>(), 0u);
 }
 
+// The devmap entry now points back at the receiving port (ifindex 1): its tx
+// capture interleaves XDP_TX and redirected packets, and must keep the
+// order they arrived in, as replay's does.
+TEST(RunVerdicts, RedirectsToTheReceivingPortKeepOrderWithTx) {
+    const std::string dir = temp_dir();
+    write_file(dir + "/maps.json", R"({"ports": [{"key": "02000000", "ifindex": 1}]})");
+    const json summary = expect_equivalent_to_replay({test_prog_path("verdicts"), "xdp_verdicts",
+                                                      source_path("pcaps/sample.pcap"), {"--maps-in", dir + "/maps.json"},
+                                                      {"--trace", dir + "/trace.log"}});
+    const json& port0 = port_of(summary, 0);
+    EXPECT_GT(port0.at("actions").at("XDP_TX").at("packets").get<uint64_t>(), 0u);
+    EXPECT_GT(port0.at("actions").at("XDP_REDIRECT").at("packets").get<uint64_t>(),
+              port0.at("redirect_errors").get<uint64_t>());
+}
+
 TEST(RunEngines, InterpreterGivesTheSameResults) {
     const json summary = expect_equivalent_to_replay({prog_path("tail_calls"), "xdp_pipeline_entry",
                                                       source_path("pcaps/edge_cases.pcap"), {}, {"--engine", "interp"}});
