@@ -5,9 +5,13 @@
 // returns (same node, same CPU slot) for hits, misses, deleted and re-added
 // keys and keys sharing a bucket; LRU lookups must set the referenced bit as
 // LruHashMap::lookup does; lookups racing with updates must only ever see
-// whole values.
+// whole values. Keys built on the stack by narrow stores, which the JIT
+// rewrites as whole words before the lookup (vm/jit/narrow_stores.cc), must
+// find what the helper finds and stay unchanged. The hash's crc32 instruction
+// must agree with its portable form (other architectures).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstring>
@@ -141,25 +145,36 @@ void check_type_and_size(MapType type, uint32_t key_size) {
             << name;
     }
 
-    // Fill the map; with as many buckets as entries some keys share one.
+    // Fill the map with kEntries keys, the last one chosen to share a bucket
+    // with an earlier one, so that the chain walk is tested whatever the
+    // map's (random) seed.
     const maps::HashTable& table = table_of(*map);
+    auto bucket = [&](uint32_t n) { return table.hash(key_of(key_size, n).data()) & (kEntries - 1); };
+    std::vector<uint32_t> present;
     std::set<uint32_t> buckets;
-    for (uint32_t n = 0; n < kEntries; ++n) {
+    for (uint32_t n = 0; n + 1 < kEntries; ++n) {
+        present.push_back(n);
+        buckets.insert(bucket(n));
+    }
+    uint32_t shared = kEntries - 1;
+    while (buckets.count(bucket(shared)) == 0 && shared < 10000) ++shared;
+    ASSERT_EQ(buckets.count(bucket(shared)), 1u) << name << ": no key shares a bucket";
+    present.push_back(shared);
+    for (uint32_t n : present) {
         const auto key = key_of(key_size, n);
         std::vector<uint8_t> value(is_percpu(type) ? kNcpus * 16 : kValueSize, static_cast<uint8_t>(n + 1));
         ASSERT_EQ(map->user_update(key.data(), value.data(), kAny), 0) << name;
-        buckets.insert(table.hash(key.data()) & (kEntries - 1));
     }
-    EXPECT_LT(buckets.size(), kEntries) << name << ": no two keys share a bucket; the walk is untested";
+    auto is_present = [&](uint32_t n) { return std::find(present.begin(), present.end(), n) != present.end(); };
 
     for (uint32_t cpu = 0; cpu <= kNcpus; ++cpu) {
-        for (uint32_t n = 0; n < 2 * kEntries; ++n) {
+        for (uint32_t n = 0; n <= shared + kEntries; ++n) {
             const std::string what = name + " n " + std::to_string(n) + " cpu " + std::to_string(cpu);
             void* v = engines.lookup(key_of(key_size, n), cpu, what);
-            const bool hit = n < kEntries && (!is_percpu(type) || cpu < kNcpus);
+            const bool hit = is_present(n) && (!is_percpu(type) || cpu < kNcpus);
             EXPECT_EQ(v != nullptr, hit) << what;
             if (v) {
-                EXPECT_EQ(*static_cast<uint8_t*>(v), n + 1) << what;
+                EXPECT_EQ(*static_cast<uint8_t*>(v), static_cast<uint8_t>(n + 1)) << what;
             }
         }
     }
@@ -169,12 +184,12 @@ void check_type_and_size(MapType type, uint32_t key_size) {
     EXPECT_EQ(engines.lookup(near, 0, name + " near miss"), nullptr);
 
     // Deleted keys miss; re-added ones hit again.
-    for (uint32_t n = 0; n < kEntries; n += 2) ASSERT_EQ(map->user_delete(key_of(key_size, n).data()), 0);
-    for (uint32_t n = 0; n < kEntries; ++n) {
-        const std::string what = name + " after delete n " + std::to_string(n);
-        EXPECT_EQ(engines.lookup(key_of(key_size, n), 1, what) != nullptr, n % 2 == 1) << what;
+    for (size_t i = 0; i < present.size(); i += 2) ASSERT_EQ(map->user_delete(key_of(key_size, present[i]).data()), 0);
+    for (size_t i = 0; i < present.size(); ++i) {
+        const std::string what = name + " after delete n " + std::to_string(present[i]);
+        EXPECT_EQ(engines.lookup(key_of(key_size, present[i]), 1, what) != nullptr, i % 2 == 1) << what;
     }
-    const auto again = key_of(key_size, 0);
+    const auto again = key_of(key_size, present[0]);
     std::vector<uint8_t> value(is_percpu(type) ? kNcpus * 16 : kValueSize, 0x77);
     ASSERT_EQ(map->user_update(again.data(), value.data(), kAny), 0);
     void* v = engines.lookup(again, 1, name + " re-added");
@@ -228,9 +243,13 @@ TEST(JitHashLookupConcurrency, LookupsRacingWithUpdatesSeeOnlyWholeValues) {
         // Both words carry the same stamp: a torn value would not.
         return std::array<uint64_t, 2>{key * 1000003ull + round, key * 1000003ull + round};
     };
-    std::atomic<bool> stop{false};
+    std::atomic<bool> stop{false}, started{false};
     std::thread writer([&] {
         for (uint64_t round = 0; !stop.load(std::memory_order_relaxed); ++round) {
+            // The reader starts once every key has been written at least once
+            // (on a loaded machine it could otherwise finish before this
+            // thread ran at all, and see no hit).
+            if (round == 2 * kKeys) started.store(true);
             const uint32_t k = static_cast<uint32_t>(round % kKeys);
             const auto key = key_of(16, k);
             if (round % 7 == 3) {
@@ -241,6 +260,7 @@ TEST(JitHashLookupConcurrency, LookupsRacingWithUpdatesSeeOnlyWholeValues) {
             }
         }
     });
+    while (!started.load()) std::this_thread::yield();
     uint64_t hits = 0, misses = 0;
     {
         ReclaimThread online;
@@ -274,6 +294,276 @@ TEST(JitHashLookup, SampleKeySizesAreSpecialised) {
     EXPECT_NE(jit::specialised_hash_lookup(4, false, false), nullptr);
     EXPECT_NE(jit::specialised_hash_lookup(8, false, false), nullptr);
     EXPECT_NE(jit::specialised_hash_lookup(16, true, false), nullptr);
+}
+
+
+// ---- keys built on the stack (vm/jit/narrow_stores.cc) ----
+
+// Assembles `text` and points every `r1 = 0x1111 ll` at `map`.
+std::unique_ptr<Program> program_with_map(const std::string& text, Map& map) {
+    auto raw = assemble(text);
+    EXPECT_TRUE(raw.ok()) << (raw.ok() ? "" : raw.error().str()) << "\n" << text;
+    if (!raw.ok()) return nullptr;
+    const auto ptr = reinterpret_cast<uint64_t>(&map);
+    std::vector<size_t> lddws;
+    for (size_t i = 0; i + 1 < raw->size(); ++i) {
+        RawInsn& in = (*raw)[i];
+        if (in.code == 0x18 && static_cast<uint32_t>(in.imm) == kMapMarker && (*raw)[i + 1].imm == 0) {
+            in.imm = static_cast<int32_t>(static_cast<uint32_t>(ptr));
+            (*raw)[i + 1].imm = static_cast<int32_t>(static_cast<uint32_t>(ptr >> 32));
+            lddws.push_back(i);
+            ++i;
+        }
+    }
+    auto prog = make_program("prog 'stack_key'", std::move(raw).value());
+    EXPECT_TRUE(prog.ok()) << (prog.ok() ? "" : prog.error().str());
+    if (!prog.ok()) return nullptr;
+    for (size_t i : lddws) (*prog)->lddw_origins.push_back(LddwOrigin{static_cast<uint32_t>(i), &map, 0, false});
+    return std::move(prog).value();
+}
+
+// The program under test: values in r3-r5 (from the buffer), stores that
+// build the key, the lookup, then the key's bytes copied to buffer[32...] and
+// r0 = the value pointer.
+struct StackKeyProgram {
+    std::string text;
+    std::vector<uint8_t> key;  // what the stores leave in the key's bytes
+};
+
+constexpr size_t kKeyCopyAt = 32;
+
+std::vector<uint8_t> stack_key_buffer() {
+    std::vector<uint8_t> mem(kKeyCopyAt + 48);
+    for (size_t i = 0; i < 24; ++i) mem[i] = static_cast<uint8_t>(0x31 * i + 0x17);
+    return mem;
+}
+
+// A random case: the key at r10 + key_off (any alignment), first covered
+// completely by random stores, then overwritten in part by more random
+// stores, overlapping each other and the key's edges; some by immediates,
+// some from registers, some through r7 (a moved copy of r10), optionally
+// with a basic-block boundary in between.
+StackKeyProgram random_stack_key_program(std::mt19937_64& rng, uint32_t key_size) {
+    auto pick = [&](int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(rng() % uint64_t(hi - lo + 1)); };
+    const std::vector<uint8_t> mem = stack_key_buffer();
+    uint64_t regs[6] = {};
+    for (int r = 3; r <= 5; ++r) std::memcpy(&regs[r], &mem[8 * (r - 3)], 8);
+
+    const int64_t key_off = pick(-512, -int64_t{key_size});
+    const int64_t r7_off = pick(-256, 0);
+    // Stack bytes from key_off - 8 to key_off + key_size + 8 (within the frame).
+    const int64_t lo = std::max<int64_t>(-512, key_off - 8), hi = std::min<int64_t>(0, key_off + key_size + 8);
+    std::vector<int> bytes(static_cast<size_t>(hi - lo), -1);
+    std::string text = "r3 = *(u64 *)(r1 +0)\nr4 = *(u64 *)(r1 +8)\nr5 = *(u64 *)(r1 +16)\nr9 = r1\n";
+    text += "r7 = r10\nr7 += " + std::to_string(r7_off) + "\n";
+
+    auto store = [&](int64_t at, unsigned size) {
+        static const char* kSize[] = {"", "u8", "u16", "", "u32", "", "", "", "u64"};
+        const bool via_r7 = rng() % 4 == 0;
+        const int64_t off = via_r7 ? at - r7_off : at;
+        if (off < -32768 || off > 32767) return;
+        std::string line = "*(";
+        line += kSize[size];
+        line += via_r7 ? " *)(r7 " : " *)(r10 ";
+        if (off >= 0) line += "+";
+        line += std::to_string(off);
+        line += ") = ";
+        uint64_t value;
+        if (rng() % 3 == 0) {
+            const auto imm = static_cast<int32_t>(rng());
+            value = static_cast<uint64_t>(int64_t{imm});
+            line += std::to_string(imm);
+        } else {
+            const int r = static_cast<int>(pick(3, 5));
+            value = regs[r];
+            line += 'r';
+            line += std::to_string(r);
+        }
+        text += line + "\n";
+        for (unsigned b = 0; b < size; ++b) bytes[static_cast<size_t>(at + b - lo)] = static_cast<uint8_t>(value >> (8 * b));
+    };
+    auto random_size = [&] { return 1u << pick(0, 3); };
+    auto random_store = [&] {
+        const unsigned size = random_size();
+        const int64_t at = pick(lo, hi - size);
+        store(at, size);
+    };
+
+    // Cover the key completely (the engines' stacks start out different).
+    for (int64_t at = key_off; at < key_off + key_size;) {
+        unsigned size = random_size();
+        while (at + size > hi) size /= 2;
+        store(at, size);
+        at += size;
+    }
+    const int before = static_cast<int>(pick(0, 3));
+    for (int i = 0; i < before; ++i) random_store();
+    if (rng() % 2) text += "goto +0\n";  // what follows is a new basic block
+    const int after = static_cast<int>(pick(0, 6));
+    for (int i = 0; i < after; ++i) random_store();
+
+    switch (rng() % 3) {
+        case 0: text += "r2 = r10\nr2 += " + std::to_string(key_off) + "\n"; break;
+        case 1: text += "r2 = r10\nr2 -= " + std::to_string(-key_off) + "\n"; break;
+        default: text += "r2 = r7\nr2 += " + std::to_string(key_off - r7_off) + "\n"; break;
+    }
+    text += "r1 = 0x1111 ll\ncall bpf_map_lookup_elem\nr6 = r0\n";
+    for (uint32_t b = 0; b < key_size; ++b)
+    {
+        text += "r1 = *(u8 *)(r10 ";
+        text += std::to_string(key_off + b);
+        text += ")\n*(u8 *)(r9 +";
+        text += std::to_string(kKeyCopyAt + b);
+        text += ") = r1\n";
+    }
+    text += "r0 = r6\nexit\n";
+
+    StackKeyProgram p{text, {}};
+    for (uint32_t b = 0; b < key_size; ++b) {
+        const int v = bytes[static_cast<size_t>(key_off + b - lo)];
+        EXPECT_GE(v, 0) << "generator: key byte " << b << " not covered";
+        p.key.push_back(static_cast<uint8_t>(v));
+    }
+    return p;
+}
+
+// Runs `p` on the interpreter and on the JIT with the rewrite on and off and
+// with the helper call; all must return the direct lookup's pointer and copy
+// out the key the stores built. Returns whether the rewrite was emitted.
+bool check_stack_key_program(Map& map, const StackKeyProgram& p, const std::string& what) {
+    auto interp = program_with_map(p.text, map);
+    auto forwarded = program_with_map(p.text, map);
+    auto plain = program_with_map(p.text, map);
+    auto called = program_with_map(p.text, map);
+    EXPECT_TRUE(interp && forwarded && plain && called) << what;
+    if (!interp || !forwarded || !plain || !called) return false;
+    JitOptions no_forward, no_inline;
+    no_forward.forward_narrow_stores = false;
+    no_inline.inline_helpers = false;
+    EXPECT_TRUE(jit_compile(*forwarded).ok()) << what;
+    EXPECT_TRUE(jit_compile(*plain, no_forward).ok()) << what;
+    EXPECT_TRUE(jit_compile(*called, no_inline).ok()) << what;
+    if (!forwarded->jit || !plain->jit || !called->jit) return false;
+
+    const uint64_t expected = reinterpret_cast<uint64_t>(map.lookup(p.key.data(), 0));
+    auto run = [&](const Program& prog, const char* engine) {
+        std::vector<uint8_t> mem = stack_key_buffer();
+        ExecContext ex;
+        EXPECT_EQ(run_raw(prog, mem.data(), mem.size(), ex), expected) << what << " (" << engine << ")\n" << p.text;
+        EXPECT_TRUE(std::equal(p.key.begin(), p.key.end(), mem.begin() + kKeyCopyAt))
+            << what << " (" << engine << "): the key bytes changed\n" << p.text;
+    };
+    run(*interp, "interpreter");
+    run(*forwarded, "JIT");
+    run(*plain, "JIT without the rewrite");
+    run(*called, "JIT, helper call");
+    return forwarded->jit->code_size() > plain->jit->code_size();
+}
+
+TEST(JitStackKeys, RandomStoreSequencesLookUpTheKeyTheyBuilt) {
+    constexpr int kCases = 150;
+    std::mt19937_64 rng(20261122);
+    for (uint32_t key_size : {4u, 8u, 12u, 16u, 20u, 24u, 32u, 40u}) {
+        auto map = make_map(MapType::Hash, key_size, 8, 64, 1);
+        ASSERT_TRUE(map);
+        int rewritten = 0, hits = 0;
+        for (int i = 0; i < kCases; ++i) {
+            const StackKeyProgram p = random_stack_key_program(rng, key_size);
+            // Half of the keys are present (and stay: later cases may build them again).
+            if (rng() % 2) {
+                const uint64_t value = rng();
+                map->user_update(p.key.data(), &value, kAny);
+            }
+            hits += map->lookup(p.key.data(), 0) != nullptr;
+            std::string what = "key ";
+            what += std::to_string(key_size);
+            what += " case ";
+            what += std::to_string(i);
+            rewritten += check_stack_key_program(*map, p, what);
+            if (testing::Test::HasFailure()) return;
+        }
+        // The cases exercise the rewrite, and lookups that hit and miss.
+        EXPECT_GT(rewritten, kCases / 3) << "key " << key_size;
+        EXPECT_GT(hits, kCases / 4) << "key " << key_size;
+        EXPECT_LT(hits, kCases) << "key " << key_size;
+    }
+}
+
+// The load balancer's VIP key: a u32, a u16 and a u8 store in the lookup's
+// block over a byte zeroed earlier. The rewrite is emitted there (the code
+// grows) and not for a key stored as one u64.
+TEST(JitStackKeys, MixedStoresAreRewrittenAndWholeWordsAreLeftAlone) {
+    auto map = make_map(MapType::Hash, 8, 8, 16, 1);
+    ASSERT_TRUE(map);
+    const uint8_t key[8] = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0};
+    const uint64_t value = 42;
+    ASSERT_EQ(map->user_update(key, &value, kAny), 0);
+    const std::string mixed = R"(
+        r1 = 0
+        *(u64 *)(r10 -48) = r1
+        goto +0
+        *(u8 *)(r10 -42) = 0x77
+        r3 = 0x6655
+        *(u16 *)(r10 -44) = r3
+        r1 = 0x44332211
+        *(u32 *)(r10 -48) = r1
+        r2 = r10
+        r2 += -48
+        r1 = 0x1111 ll
+        call bpf_map_lookup_elem
+        exit)";
+    const std::string whole = R"(
+        r1 = 0x0077665544332211 ll
+        *(u64 *)(r10 -48) = r1
+        r2 = r10
+        r2 += -48
+        r1 = 0x1111 ll
+        call bpf_map_lookup_elem
+        exit)";
+    JitOptions no_forward;
+    no_forward.forward_narrow_stores = false;
+    for (const std::string* text : {&mixed, &whole}) {
+        auto on = program_with_map(*text, *map), off = program_with_map(*text, *map);
+        ASSERT_TRUE(on && off);
+        ASSERT_TRUE(jit_compile(*on).ok());
+        ASSERT_TRUE(jit_compile(*off, no_forward).ok());
+        if (text == &mixed) EXPECT_GT(on->jit->code_size(), off->jit->code_size());
+        else EXPECT_EQ(on->jit->code_size(), off->jit->code_size());
+        for (const Program* p : {on.get(), off.get()}) {
+            std::vector<uint8_t> mem(8, 1);
+            ExecContext ex;
+            EXPECT_EQ(run_raw(*p, mem.data(), mem.size(), ex), reinterpret_cast<uint64_t>(map->lookup(key, 0)));
+        }
+    }
+}
+
+// ---- the hash (vm/maps/hash_table.h) ----
+
+TEST(HashKey, Crc32cWordMatchesThePortableForm) {
+    std::mt19937_64 rng(7);
+    for (int i = 0; i < 10000; ++i) {
+        const uint64_t crc = i % 3 == 0 ? 0 : static_cast<uint32_t>(rng()), word = i % 5 == 0 ? 0 : rng();
+        ASSERT_EQ(maps::crc32c_word(crc, word), maps::crc32c_word_portable(static_cast<uint32_t>(crc), word))
+            << "crc " << crc << " word " << word;
+    }
+    // Known answer: CRC-32C (Castagnoli) of "12345678", init and final xor ~0.
+    uint64_t word;
+    std::memcpy(&word, "12345678", 8);
+    EXPECT_EQ(~maps::crc32c_word_portable(0xffffffffu, word), 0x6087809au);
+}
+
+// BPF_F_ZERO_SEED maps hash alike (same buckets, so the same iteration order)
+// in every map and process; random seeds differ.
+TEST(HashKey, ZeroSeedIsFixedAndRandomSeedsDiffer) {
+    maps::HashTable a(16, 8, 64, true), b(16, 8, 64, true), c(16, 8, 64, false), d(16, 8, 64, false);
+    int differ = 0;
+    for (uint32_t n = 0; n < 64; ++n) {
+        const auto key = key_of(16, n);
+        EXPECT_EQ(a.hash(key.data()), b.hash(key.data()));
+        EXPECT_EQ(a.hash(key.data()), maps::hash_key(0, key.data(), 16));
+        differ += c.hash(key.data()) != d.hash(key.data());
+    }
+    EXPECT_GT(differ, 60);
 }
 
 }  // namespace

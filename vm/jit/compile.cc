@@ -61,6 +61,7 @@ Status Emitter::emit_instruction(size_t at) {
     a.bind(insn_labels[pc]);
     if (block_start[pc]) {
         known.forget_all();
+        mem_stores.clear();
         reachable = true;
     }
     // Nothing jumps here and nothing falls through (after a jump decided at
@@ -68,17 +69,22 @@ Status Emitter::emit_instruction(size_t at) {
     if (!reachable) return {};
     if (pc < fused_end) {
         known.after(pc);
+        forget_stores_based_on(in);
         return {};
     }
     if (opts.fuse_byte_loads) {
         if (const size_t covered = emit_fused_byte_loads()) {
             fused_end = pc + covered;
             known.after(pc);
+            forget_stores_based_on(in);
             return {};
         }
     }
     Status st = emit_by_class(in);
-    if (st.ok() && in.op != Op::LddwTail) known.after(pc);
+    if (st.ok() && in.op != Op::LddwTail) {
+        known.after(pc);
+        forget_stores_based_on(in);
+    }
     if (in.op == Op::Exit || in.op == Op::Ja || in.op == Op::Ja32) reachable = false;
     return st;
 }

@@ -13,27 +13,6 @@
 namespace xdpdk::vm::jit {
 namespace {
 
-// Registers an instruction writes (r0-r5 for calls).
-bool writes_register(const Insn& in, uint8_t r) {
-    switch (op_info(in.op).kind) {
-        case Kind::AluImm:
-        case Kind::AluReg:
-        case Kind::Neg:
-        case Kind::MovSx:
-        case Kind::Endian:
-        case Kind::Lddw:
-        case Kind::Ldx:
-        case Kind::Ldxs: return in.dst == r;
-        case Kind::Atomic: {
-            const int32_t op = op_info(in.op).select_value;
-            if (op == bpf::CMPXCHG) return r == 0;
-            return (op & bpf::FETCH) && in.src == r;
-        }
-        case Kind::Call: return r <= 5;
-        default: return false;
-    }
-}
-
 uint64_t round_up8(uint64_t v) { return (v + 7) & ~uint64_t{7}; }
 
 }  // namespace
@@ -59,7 +38,7 @@ const Map* Emitter::constant_map_in(uint8_t reg) const {
         if (w.op == Op::LddwTail) continue;
         const Kind kind = op_info(w.op).kind;
         if (kind == Kind::Exit || kind == Kind::Ja) return nullptr;
-        if (!writes_register(w, reg)) continue;
+        if (!((written_registers(w) >> reg) & 1)) continue;
         if (kind != Kind::Lddw || k + 1 >= prog.insns.size()) return nullptr;
         const uint64_t value = static_cast<uint32_t>(w.imm) |
                                (static_cast<uint64_t>(static_cast<uint32_t>(prog.insns[k + 1].imm)) << 32);
@@ -115,7 +94,8 @@ bool Emitter::emit_inline_array_lookup() {
 // Hash, per-CPU hash, LRU and LRU per-CPU hash lookups with a key size that
 // has a specialised reader: a direct call to it with the table as an
 // immediate, the key pointer (r2) where it already is, and for per-CPU maps
-// the calling CPU, the CPU count and the value stride.
+// the calling CPU, the CPU count and the value stride. A key on the stack is
+// first made forwardable to the reader's word loads (narrow_stores.cc).
 bool Emitter::emit_inline_hash_lookup() {
     const Map* map = constant_map_in_r1();
     if (!map) return false;
@@ -126,6 +106,8 @@ bool Emitter::emit_inline_hash_lookup() {
     const HashLookupFn fn = specialised_hash_lookup(map->spec().key_size, lru, percpu);
     if (fn == nullptr) return false;
     const maps::HashTable& table = static_cast<const maps::HashMap*>(map)->table();
+    if (const auto key = known.stack_offset(2); key && opts.forward_narrow_stores)
+        emit_stack_key_words(*key, map->spec().key_size);
     a.mov(x86::rdi, reinterpret_cast<uint64_t>(&table));
     if (percpu) {
         a.mov(x86::edx, x86::dword_ptr(kExReg, offsetof(ExecContext, cpu)));
@@ -151,9 +133,14 @@ bool Emitter::emit_inline_csum_diff() {
 
     // acc (64-bit, its 32-bit start already in place) += the words at base;
     // then fold to 32 bits with end-around carry.
-    auto sum_words = [&](const x86::Gp& acc, const x86::Gp& base, uint32_t bytes) {
+    // Words just written in narrower pieces are read in those pieces
+    // (narrow_stores.cc), with r9 (free here) as the second scratch.
+    auto sum_words = [&](const x86::Gp& acc, uint8_t ptr_reg, uint32_t bytes) {
+        KnownValues::Address base = known.address(ptr_reg);
+        // r0 (rax) already holds the sum here.
+        if (base.base == 0) base = KnownValues::Address{ptr_reg, 0};
         for (uint32_t i = 0; i < bytes; i += 4) {
-            a.mov(x86::r11d, x86::dword_ptr(base, static_cast<int32_t>(i)));
+            emit_load_word(kScratch2, x86::r9, base.base, base.offset + i, 4);
             a.add(acc, kScratch2);
         }
         a.mov(kScratch2, acc);
@@ -161,7 +148,7 @@ bool Emitter::emit_inline_csum_diff() {
         a.add(sized(acc, 4), x86::r11d);
         a.adc(sized(acc, 4), 0);
     };
-    const x86::Gp from = reg64(1), to = reg64(3);
+    constexpr uint8_t from = 1, to = 3;
     const x86::Gpd seed = x86::r8d;  // r5
     if (from_bytes && to_bytes) {
         a.mov(x86::eax, seed);

@@ -32,6 +32,7 @@ Status Emitter::emit_memory(const Insn& in) {
         case Op::StxDW: a.mov(x86::qword_ptr(reg64(in.dst), in.off), reg64(in.src)); break;
         default: return insn_error(std::string("the JIT does not handle ") + info.name + " as a memory access");
     }
+    if (info.kind == Kind::St || info.kind == Kind::Stx) note_store(in);
     return {};
 }
 
@@ -63,6 +64,7 @@ Status Emitter::emit_atomic(const Insn& in) {
             break;
         default: return insn_error(std::string("the JIT does not handle ") + info.name);
     }
+    note_store(in);
     return {};
 }
 

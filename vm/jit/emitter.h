@@ -1,6 +1,7 @@
 // Private to the JIT: the state of one compilation and the emit function of
 // each opcode class, one file per class (emit_alu.cc, emit_jump.cc,
-// emit_memory.cc, emit_call.cc, emit_inline.cc). compile.cc drives them.
+// emit_memory.cc, emit_call.cc, emit_inline.cc), and the JIT's own
+// optimisations (fuse_loads.cc, narrow_stores.cc). compile.cc drives them.
 //
 // Register mapping (as the kernel's x86-64 JIT, so helper arguments r1-r5
 // already sit in the SysV argument registers):
@@ -102,6 +103,23 @@ public:
 
     Error insn_error(std::string reason) const;
 
+    // Records a store or atomic `in` in mem_stores.
+    void note_store(const Insn& in);
+    // Forgets the stores addressed by registers `in` (just emitted) writes.
+    void forget_stores_based_on(const Insn& in);
+    // dst (zero-extended) = the n (4 or 8) bytes at `base` + off, the value
+    // of eBPF register base_reg plus off: one load, or when this block wrote
+    // those bytes with several stores, one load inside each store's bytes
+    // (each forwarded from the store buffer), joined with `tmp`. See
+    // narrow_stores.cc.
+    void emit_load_word(const x86::Gp& dst, const x86::Gp& tmp, uint8_t base_reg, int64_t off, unsigned n);
+    // Before a call that reads the key_size-byte key at r10 + key in 8-byte
+    // words (and a 4-byte tail): rewrites each word that this block built
+    // from narrower stores as one store of that width, so the callee's loads
+    // are store-forwarded instead of waiting for the narrow stores to reach
+    // the cache. The bytes stay what they were. Clobbers rax and r11.
+    void emit_stack_key_words(int64_t key, uint32_t key_size);
+
     const Program& prog;
     const JitOptions& opts;
     x86::Assembler& a;
@@ -118,6 +136,15 @@ public:
     RegisterUse use;
     // x86 registers the program's own frame saves in its prologue (x86 ids).
     std::vector<uint32_t> entry_saved;
+    // Stores emitted so far in this basic block, in program order, each at
+    // an offset from a register not written since (r10 for the stack),
+    // for narrow_stores.cc.
+    struct MemStore {
+        uint8_t base;
+        int32_t off;
+        uint8_t size;
+    };
+    std::vector<MemStore> mem_stores;
     bool reachable = true;  // the instruction being emitted can run
     size_t fused_end = 0;   // instructions before this were emitted by a fused sequence
 

@@ -69,6 +69,11 @@ struct JitOptions {
     // header field read byte by byte) become one wider load. Off only to
     // compare both forms in tests.
     bool fuse_byte_loads = true;
+    // Words the block has just written with narrower stores (a map key on the
+    // stack, a header under an inline bpf_csum_diff) are read in pieces that
+    // the store buffer forwards (narrow_stores.cc). Off only to compare both
+    // forms in tests.
+    bool forward_narrow_stores = true;
     // Shifts by a register with BMI2 (shlx/shrx/sarx) when the CPU has it;
     // off forces the rcx sequence so tests cover both.
     bool use_bmi2 = true;

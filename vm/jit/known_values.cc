@@ -18,6 +18,22 @@ bool read_only(const Map& map) { return map.frozen() && (map.spec().flags & kFla
 
 void KnownValues::forget_all() {
     for (Known& k : regs_) k = Known{};
+    // r10 is read-only: the frame pointer wherever the code is.
+    regs_[10] = Known{Known::Kind::Stack, 0, nullptr, 0};
+}
+
+KnownValues::Address KnownValues::address(uint8_t r) const {
+    // Offsets stay far from the limits of an x86 displacement.
+    constexpr int64_t kMaxOffset = int64_t{1} << 30;
+    if (r > 10 || regs_[r].offset < -kMaxOffset || regs_[r].offset > kMaxOffset) return Address{r, 0};
+    if (regs_[r].kind == Known::Kind::Stack) return Address{10, regs_[r].offset};
+    if (regs_[r].kind == Known::Kind::Derived) return Address{regs_[r].base, regs_[r].offset};
+    return Address{r, 0};
+}
+
+std::optional<int64_t> KnownValues::stack_offset(uint8_t r) const {
+    if (r > 10 || regs_[r].kind != Known::Kind::Stack) return std::nullopt;
+    return regs_[r].offset;
 }
 
 std::optional<uint64_t> KnownValues::scalar(uint8_t r) const {
@@ -52,6 +68,34 @@ std::optional<uint64_t> KnownValues::folded_load(const Insn& in) const {
 }
 
 void KnownValues::after(size_t pc) {
+    const uint16_t written = written_registers(prog_.insns[pc]);
+    update(pc);
+    // A register derived from one just overwritten no longer is.
+    for (Known& k : regs_)
+        if (k.kind == Known::Kind::Derived && (written >> k.base) & 1) k = Known{};
+}
+
+uint16_t written_registers(const Insn& in) {
+    switch (op_info(in.op).kind) {
+        case Kind::AluImm:
+        case Kind::AluReg:
+        case Kind::Neg:
+        case Kind::MovSx:
+        case Kind::Endian:
+        case Kind::Lddw:
+        case Kind::Ldx:
+        case Kind::Ldxs: return static_cast<uint16_t>(1u << in.dst);
+        case Kind::Atomic: {
+            const int32_t op = op_info(in.op).select_value;
+            if (op == bpf::CMPXCHG) return 1;
+            return (op & bpf::FETCH) ? static_cast<uint16_t>(1u << in.src) : 0;
+        }
+        case Kind::Call: return 0x3f;
+        default: return 0;
+    }
+}
+
+void KnownValues::update(size_t pc) {
     const Insn& in = prog_.insns[pc];
     const OpInfo& info = op_info(in.op);
     Known result;
@@ -76,10 +120,18 @@ void KnownValues::after(size_t pc) {
             else if (in.op == Op::Mov32Imm) result = Known{Known::Kind::Immediate, static_cast<uint32_t>(in.imm)};
             else if (in.op == Op::Add64Imm && regs_[in.dst].kind == Known::Kind::MapValue)
                 result = Known{Known::Kind::MapValue, 0, regs_[in.dst].map, regs_[in.dst].offset + in.imm};
+            else if ((in.op == Op::Add64Imm || in.op == Op::Sub64Imm) &&
+                     (regs_[in.dst].kind == Known::Kind::Stack || regs_[in.dst].kind == Known::Kind::Derived)) {
+                result = regs_[in.dst];
+                result.offset += in.op == Op::Add64Imm ? int64_t{in.imm} : -int64_t{in.imm};
+            }
             regs_[in.dst] = result;
             return;
         case Kind::AluReg:
-            if (in.op == Op::Mov64Reg) result = regs_[in.src];
+            if (in.op == Op::Mov64Reg) {
+                result = regs_[in.src];
+                if (result.kind == Known::Kind::None) result = Known{Known::Kind::Derived, 0, nullptr, 0, in.src};
+            }
             regs_[in.dst] = result;
             return;
         case Kind::Ldx:

@@ -6,6 +6,7 @@
 #include "array_map.h"
 #include "devmap.h"
 #include "devmap_hash.h"
+#include "hash_table.h"
 #include "hash_map.h"
 #include "lpm_trie.h"
 #include "lru_hash_map.h"
@@ -19,6 +20,14 @@ Result<std::unique_ptr<Map>> create_map(const MapSpec& spec, uint32_t ncpus) {
     if (ncpus == 0) return map_error(spec, "needs at least one CPU slot");
     const std::string type = std::string(map_type_name(spec.type)) + " (" + std::to_string(spec.type) + ")";
     if (spec.max_entries == 0) return map_error(spec, "max_entries must be at least 1");
+    const bool hashed = spec.type == static_cast<uint32_t>(MapType::Hash) ||
+                        spec.type == static_cast<uint32_t>(MapType::PercpuHash) ||
+                        spec.type == static_cast<uint32_t>(MapType::LruHash) ||
+                        spec.type == static_cast<uint32_t>(MapType::LruPercpuHash) ||
+                        spec.type == static_cast<uint32_t>(MapType::DevmapHash);
+    if (hashed && !hash_cpu_supported())
+        return map_error(spec, "hash maps need a CPU with SSE4.2 (the crc32 instruction of their hash); this one "
+                               "has none");
     switch (static_cast<MapType>(spec.type)) {
         case MapType::Array:
         case MapType::PercpuArray: return ArrayMap::create(spec, ncpus);

@@ -27,6 +27,15 @@ uint64_t random_seed() {
 
 }  // namespace
 
+bool hash_cpu_supported() {
+#if defined(__SSE4_2__)
+    static const bool supported = __builtin_cpu_supports("sse4.2");
+    return supported;
+#else
+    return true;
+#endif
+}
+
 HashTable::HashTable(uint32_t key_size, uint32_t value_bytes, uint32_t max_entries, bool zero_seed)
     : key_size_(key_size), seed_(zero_seed ? 0 : random_seed()) {
     const uint32_t n = max_entries >= kMaxBuckets ? kMaxBuckets : std::bit_ceil(max_entries);

@@ -18,6 +18,12 @@
 #include <memory>
 #include <mutex>
 
+#if defined(__SSE4_2__)
+#include <nmmintrin.h>
+#elif defined(__ARM_FEATURE_CRC32)
+#include <arm_acle.h>
+#endif
+
 namespace xdpdk::vm::maps {
 
 struct HashNode {
@@ -30,30 +36,86 @@ struct HashNode {
     // followed by the key, then the value at an 8-aligned offset
 };
 
-// Word-at-a-time multiply-rotate (murmur3-style) with a per-map seed: cheap for
-// the 4..40-byte keys XDP programs use. Inline so that a reader specialised
-// for one key size (the JIT's lookups) compiles it to straight-line code.
+// CRC32C of one 8-byte word, as the SSE4.2 crc32 instruction computes it.
+// The portable form exists for other architectures and so that tests can
+// check the instruction against it.
+inline uint32_t crc32c_word_portable(uint32_t crc, uint64_t word) {
+    uint64_t c = crc ^ word;  // reflected: the word's bits enter lowest first
+    for (int i = 0; i < 64; ++i) c = (c >> 1) ^ (0x82f63b78u & (0 - (c & 1)));
+    return static_cast<uint32_t>(c);
+}
+
+// Takes and returns 64 bits (the upper half zero) so that a chain of them needs
+// no zero-extending moves in between.
+inline uint64_t crc32c_word(uint64_t crc, uint64_t word) {
+#if defined(__SSE4_2__)
+    return _mm_crc32_u64(crc, word);
+#elif defined(__ARM_FEATURE_CRC32)
+    return __crc32cd(static_cast<uint32_t>(crc), word);
+#else
+    return crc32c_word_portable(static_cast<uint32_t>(crc), word);
+#endif
+}
+
+// Whether this CPU runs crc32c_word as compiled: x86-64 builds use the SSE4.2
+// instruction (meson adds -msse4.2; DPDK requires SSE4.2 on x86 anyway).
+// Hash map creation refuses to run without it rather than die of SIGILL.
+bool hash_cpu_supported();
+
+// The one hash of every hash-table path (helpers, user-side map operations,
+// the JIT's specialised lookups), with a per-map seed. A chain of one CRC32C
+// per 8-byte word (3 cycles of latency each on current x86 cores), where
+// murmur-style mixing cost a dependent multiply-rotate per word and three
+// multiplies at the end. Each word is first multiplied by an odd number
+// derived from the seed (a bijection, off the dependent chain): CRC alone is
+// linear, so keys whose XOR is a multiple of the polynomial would collide
+// under every seed, and keys varying in a few bits only could crowd a few
+// buckets; the multiply makes both depend on the seed and breaks the
+// linearity (also for seed 0, BPF_F_ZERO_SEED, which stays a fixed
+// function). The final xor-shift folds the high bits into the low ones that
+// pick the bucket (h & mask). Inline so a reader specialised for one key size
+// compiles it to straight-line code.
 inline uint32_t hash_key(uint64_t seed, const void* key, uint32_t key_size) {
     const auto* p = static_cast<const uint8_t*>(key);
-    uint64_t h = seed ^ (uint64_t{key_size} * 0x9e3779b97f4a7c15ull);
+    const uint64_t mult = (seed ^ 0x9e3779b97f4a7c15ull) | 1;
+    uint64_t h = static_cast<uint32_t>(seed >> 32) ^ key_size;
     uint32_t left = key_size;
     for (; left >= 8; left -= 8, p += 8) {
         uint64_t w;
         std::memcpy(&w, p, 8);
-        h ^= std::rotl(w * 0x87c37b91114253d5ull, 31) * 0x4cf5ad432745937full;
-        h = std::rotl(h, 27) * 5 + 0x52dce729;
+        h = crc32c_word(h, w * mult);
     }
     if (left != 0) {
         uint64_t w = 0;
         std::memcpy(&w, p, left);
-        h ^= std::rotl(w * 0x87c37b91114253d5ull, 31) * 0x4cf5ad432745937full;
+        h = crc32c_word(h, w * mult);
     }
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 33;
-    return static_cast<uint32_t>(h);
+    return static_cast<uint32_t>(h ^ (h >> 16));
+}
+
+// Equality of two keys of KeySize bytes, one 8-byte (or smaller tail) load per
+// word of each: the JIT stores the words of a stack key as 8-byte words
+// before its lookups (vm/jit/narrow_stores.cc), and loads no wider than those
+// stores are forwarded from them (a 16-byte vector compare would not be).
+template <uint32_t KeySize>
+inline bool keys_equal(const void* a, const void* b) {
+    const auto* pa = static_cast<const uint8_t*>(a);
+    const auto* pb = static_cast<const uint8_t*>(b);
+    uint64_t diff = 0;
+    uint32_t i = 0;
+    for (; i + 8 <= KeySize; i += 8) {
+        uint64_t x, y;
+        std::memcpy(&x, pa + i, 8);
+        std::memcpy(&y, pb + i, 8);
+        diff |= x ^ y;
+    }
+    if constexpr (KeySize % 8 != 0) {
+        uint64_t x = 0, y = 0;
+        std::memcpy(&x, pa + i, KeySize % 8);
+        std::memcpy(&y, pb + i, KeySize % 8);
+        diff |= x ^ y;
+    }
+    return diff == 0;
 }
 
 class HashTable {
@@ -80,7 +142,7 @@ public:
         const uint32_t h = hash_key(seed_, key, KeySize);
         HashNode* node = buckets_[h & mask_].load(std::memory_order_acquire);
         while (node != nullptr) {
-            if (node->hash == h && std::memcmp(key_of(node), key, KeySize) == 0) return node;
+            if (node->hash == h && keys_equal<KeySize>(key_of(node), key)) return node;
             node = node->next.load(std::memory_order_acquire);
         }
         return nullptr;
