@@ -321,12 +321,18 @@ INSTANTIATE_TEST_SUITE_P(Samples, SampleEquivalence, ::testing::ValuesIn(sample_
 // no action (counted as XDP_ABORTED and apart), a shortened packet, a
 // redirect to an ifindex no port has (dropped, counted as a redirect error),
 // one to port 2 through a devmap entry, and global data.
+// verdicts.o on sample.pcap through expect_equivalent_to_replay, its devmap
+// entry 2 pointing at `ifindex`; the trace goes to dir/trace.log.
+json run_verdicts(const std::string& dir, uint32_t devmap_ifindex) {
+    write_file(dir + "/maps.json",
+               R"({"ports": [{"key": "02000000", "ifindex": )" + std::to_string(devmap_ifindex) + "}]}");
+    return expect_equivalent_to_replay({test_prog_path("verdicts"), "xdp_verdicts", source_path("pcaps/sample.pcap"),
+                                        {"--maps-in", dir + "/maps.json"}, {"--trace", dir + "/trace.log"}});
+}
+
 TEST(RunVerdicts, UnknownActionsRedirectsAndRewritesMatchReplay) {
     const std::string dir = temp_dir();
-    write_file(dir + "/maps.json", R"({"ports": [{"key": "02000000", "ifindex": 3}]})");
-    const json summary = expect_equivalent_to_replay({test_prog_path("verdicts"), "xdp_verdicts",
-                                                      source_path("pcaps/sample.pcap"), {"--maps-in", dir + "/maps.json"},
-                                                      {"--trace", dir + "/trace.log"}});
+    const json summary = run_verdicts(dir, 3);
     const json& port0 = port_of(summary, 0);
     // Every aborted packet is traced (fewer than the rate limit here), with
     // the value the program returned.
@@ -349,11 +355,7 @@ TEST(RunVerdicts, UnknownActionsRedirectsAndRewritesMatchReplay) {
 // capture interleaves XDP_TX and redirected packets, and must keep the
 // order they arrived in, as replay's does.
 TEST(RunVerdicts, RedirectsToTheReceivingPortKeepOrderWithTx) {
-    const std::string dir = temp_dir();
-    write_file(dir + "/maps.json", R"({"ports": [{"key": "02000000", "ifindex": 1}]})");
-    const json summary = expect_equivalent_to_replay({test_prog_path("verdicts"), "xdp_verdicts",
-                                                      source_path("pcaps/sample.pcap"), {"--maps-in", dir + "/maps.json"},
-                                                      {"--trace", dir + "/trace.log"}});
+    const json summary = run_verdicts(temp_dir(), 1);
     const json& port0 = port_of(summary, 0);
     EXPECT_GT(port0.at("actions").at("XDP_TX").at("packets").get<uint64_t>(), 0u);
     EXPECT_GT(port0.at("actions").at("XDP_REDIRECT").at("packets").get<uint64_t>(),

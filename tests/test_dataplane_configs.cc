@@ -274,6 +274,24 @@ TEST(DataplaneConfigs, TapExceptionDeliversPassPacketsToTheHost) {
     EXPECT_EQ(seen, expected.pass);
 }
 
+// scripts/netns-veth.sh's two namespaces under `prefix`, removed again when
+// this goes out of scope.
+class VethNamespaces {
+public:
+    explicit VethNamespaces(const std::string& prefix)
+        : script_("XDPDK_NETNS_PREFIX=" + prefix + " " + source_path("scripts/netns-veth.sh")) {
+        up_ = sh(script_ + " up >/dev/null 2>&1");
+    }
+    ~VethNamespaces() { (void)sh(script_ + " down >/dev/null 2>&1"); }
+    VethNamespaces(const VethNamespaces&) = delete;
+    VethNamespaces& operator=(const VethNamespaces&) = delete;
+    bool up() const { return up_; }
+
+private:
+    std::string script_;
+    bool up_ = false;
+};
+
 // Namespaces a and b reach each other only through xdpdk's two ports on the
 // veth ends (net_af_packet, or net_af_xdp: AF_XDP sockets): a UDP echo
 // (tests/tools/udp_echo.py; ARP first) gets no answer before xdpdk runs and
@@ -282,15 +300,8 @@ class VethConfigs : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(VethConfigs, CarryTrafficBetweenNamespaces) {
     const std::string prefix = unique_name("xv");
-    const std::string script = "XDPDK_NETNS_PREFIX=" + prefix + " " + source_path("scripts/netns-veth.sh");
-    if (!sh(script + " up >/dev/null 2>&1")) {
-        (void)sh(script + " down >/dev/null 2>&1");
-        GTEST_SKIP() << "cannot create network namespaces and veth pairs (needs root and iproute2)";
-    }
-    struct Teardown {
-        std::string script;
-        ~Teardown() { (void)sh(script + " down >/dev/null 2>&1"); }
-    } teardown{script};
+    const VethNamespaces namespaces(prefix);
+    if (!namespaces.up()) GTEST_SKIP() << "cannot create network namespaces and veth pairs (needs root and iproute2)";
 
     const std::string out = temp_dir();
     const std::string echo = source_path("tests/tools/udp_echo.py");
@@ -354,15 +365,8 @@ uint64_t hex_le(const std::string& hex) {
 // workers must have flows, and nothing may be lost.
 TEST(DataplaneRss, FlowsSpreadOverQueuesAndStayOnTheirWorker) {
     const std::string prefix = unique_name("xr");
-    const std::string script = "XDPDK_NETNS_PREFIX=" + prefix + " " + source_path("scripts/netns-veth.sh");
-    if (!sh(script + " up >/dev/null 2>&1")) {
-        (void)sh(script + " down >/dev/null 2>&1");
-        GTEST_SKIP() << "cannot create network namespaces and veth pairs (needs root and iproute2)";
-    }
-    struct Teardown {
-        std::string script;
-        ~Teardown() { (void)sh(script + " down >/dev/null 2>&1"); }
-    } teardown{script};
+    const VethNamespaces namespaces(prefix);
+    if (!namespaces.up()) GTEST_SKIP() << "cannot create network namespaces and veth pairs (needs root and iproute2)";
     // Nobody answers ARP on the xdpdk side: a fixed neighbour entry instead.
     ASSERT_TRUE(sh(cat({"ip -n ", prefix, "-a neigh replace 10.77.0.2 lladdr 02:00:00:00:00:02 dev ", prefix,
                         "-pa nud permanent"})));
