@@ -592,6 +592,130 @@ TEST(JitFusedLoads, ByteWiseReadsGiveTheSameRegistersAndMemory) {
     EXPECT_LT(fused_size * 3, plain_size);
 }
 
+// Random windows of byte loads, byte stores, moves and byte shifts on one
+// base (the packet through r1, or the stack), with small offsets so that
+// sources and destinations overlap often, the registers live afterwards or
+// dead, sometimes a jump into the window: fused and plain must both agree
+// with the interpreter on r0, memory and every register; and the
+// non-overlapping ones must really be fused (fewer bytes of code).
+TEST(JitFusedStores, RandomByteWindowsAgreeWithTheInterpreter) {
+    std::mt19937 rng(11);
+    auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+    const char* const regs[] = {"r0", "r2", "r3", "r4", "r5"};
+    int fused_smaller = 0;
+    for (int round = 0; round < 3000; ++round) {
+        const bool stack = pick(0, 1) == 1;
+        const char* base = stack ? "r10" : "r1";
+        const int lo = stack ? -32 : 0;  // runs reach up to 7 bytes past lo + span - 1
+        const int span = pick(0, 2) == 0 ? 24 : 12;  // wide spans rarely overlap
+        std::string text;
+        // Registers get distinct 64-bit values; the stack gets mem[64..96).
+        for (int r = 0; r < 5; ++r) text += std::string(regs[r]) + " = *(u64 *)(r1 +" + std::to_string(32 + 8 * r) + ")\n";
+        text += "r6 = *(u64 *)(r1 +88)\n *(u64 *)(r10 -32) = r6\n"
+                "r6 = *(u64 *)(r1 +64)\n *(u64 *)(r10 -24) = r6\n r6 = *(u64 *)(r1 +72)\n *(u64 *)(r10 -16) = r6\n"
+                "r6 = *(u64 *)(r1 +80)\n *(u64 *)(r10 -8) = r6\n r6 = *(u8 *)(r1 +100)\n";
+        // The window: clang's shapes (a byte-wise copy of a run, a register's
+        // bytes stored between shifts) mixed with random single operations.
+        auto at = [&](int o) { return std::string("(") + base + (o < 0 ? " " : " +") + std::to_string(o) + ")"; };
+        auto off = [&] { return lo + pick(0, span - 1); };
+        std::vector<std::string> window;
+        for (int chunks = pick(1, 3); chunks-- > 0;) {
+            const std::string x = regs[pick(0, 4)], y = regs[pick(0, 4)];
+            const int n = pick(1, 8), from = off(), to = off();
+            const bool down = pick(0, 3) == 0;
+            switch (pick(0, 5)) {
+                case 0:
+                case 1:
+                    for (int i = 0; i < n; ++i) {
+                        const int k = down ? n - 1 - i : i;
+                        window.push_back(x + " = *(u8 *)" + at(from + k));
+                        window.push_back("*(u8 *)" + at(to + k) + " = " + x);
+                    }
+                    break;
+                case 2:
+                    for (int i = 0; i < n; ++i) {
+                        if (i) window.push_back(x + " >>= 8");
+                        window.push_back("*(u8 *)" + at(to + i) + " = " + x);
+                    }
+                    break;
+                default:
+                    for (int i = 0; i < n; ++i) {
+                        switch (pick(0, 9)) {
+                            case 0: case 1: case 2: window.push_back(x + " = *(u8 *)" + at(off())); break;
+                            case 3: case 4: case 5: case 6: window.push_back("*(u8 *)" + at(off()) + " = " + y); break;
+                            case 7: window.push_back(x + " = " + y); break;
+                            case 8: window.push_back(x + " >>= " + std::to_string(8 * pick(1, 3))); break;
+                            default: window.push_back(x + " += 1"); break;
+                        }
+                    }
+                    break;
+            }
+        }
+        if (pick(0, 3) == 0 && window.size() > 1)
+            text += "if r6 > 127 goto +" + std::to_string(pick(1, static_cast<int>(window.size()) - 1)) + "\n";
+        for (const std::string& line : window) text += line + "\n";
+        // Afterwards: every register and the stack copied to memory (live),
+        // or the registers overwritten first (dead).
+        if (pick(0, 1) == 0) {
+            for (int r = 0; r < 5; ++r) text += "*(u64 *)(r1 +" + std::to_string(104 + 8 * r) + ") = " + regs[r] + "\n";
+        } else {
+            text += "r0 = 0\n r2 = 0\n r3 = 0\n r4 = 0\n r5 = 0\n";
+        }
+        text += "r6 = *(u64 *)(r10 -32)\n *(u64 *)(r1 +88) = r6\n"
+                "r6 = *(u64 *)(r10 -24)\n *(u64 *)(r1 +64) = r6\n r6 = *(u64 *)(r10 -16)\n *(u64 *)(r1 +72) = r6\n"
+                "r6 = *(u64 *)(r10 -8)\n *(u64 *)(r1 +80) = r6\n r0 = 1\n exit";
+        auto prog = build(text);
+        ASSERT_TRUE(prog) << text;
+        std::vector<uint8_t> mem(144);
+        for (auto& b : mem) b = static_cast<uint8_t>(rng());
+        JitOptions plain;
+        plain.fuse_byte_stores = false;
+        expect_engines_agree(*prog, mem, text + "\nfused");
+        expect_engines_agree(*prog, mem, text + "\nplain", plain);
+        if (HasFailure()) return;
+        ASSERT_TRUE(jit_compile(*prog, plain).ok());
+        const size_t plain_size = prog->jit->code_size();
+        ASSERT_TRUE(jit_compile(*prog).ok());
+        if (prog->jit->code_size() < plain_size) ++fused_smaller;
+    }
+    EXPECT_GT(fused_smaller, 1000);
+}
+
+// The reflector's swap as clang emits it, on the packet: fused, the copy is
+// one 4-byte and one 2-byte move per MAC, and the stores of the stack temp's
+// bytes between shifts are one store each.
+TEST(JitFusedStores, MacSwapIsFusedAndMatches) {
+    const std::string text =
+        "r2 = *(u8 *)(r1 +11)\n r2 <<= 8\n r3 = *(u8 *)(r1 +10)\n r2 |= r3\n *(u16 *)(r10 -4) = r2\n"
+        "r2 = *(u8 *)(r1 +7)\n r2 <<= 8\n r3 = *(u8 *)(r1 +6)\n r2 |= r3\n r3 = *(u8 *)(r1 +9)\n r3 <<= 8\n"
+        "r4 = *(u8 *)(r1 +8)\n r3 |= r4\n r3 <<= 16\n r3 |= r2\n *(u32 *)(r10 -8) = r3\n"
+        "r2 = *(u8 *)(r1 +2)\n *(u8 *)(r1 +8) = r2\n r2 = *(u8 *)(r1 +3)\n *(u8 *)(r1 +9) = r2\n"
+        "r2 = *(u8 *)(r1 +0)\n *(u8 *)(r1 +6) = r2\n r2 = *(u8 *)(r1 +1)\n *(u8 *)(r1 +7) = r2\n"
+        "r2 = *(u8 *)(r1 +4)\n *(u8 *)(r1 +10) = r2\n r2 = *(u8 *)(r1 +5)\n *(u8 *)(r1 +11) = r2\n"
+        "r2 = *(u32 *)(r10 -8)\n r3 = r2\n r3 >>= 16\n *(u8 *)(r1 +2) = r3\n r3 = r2\n r3 >>= 24\n"
+        "*(u8 *)(r1 +3) = r3\n *(u8 *)(r1 +0) = r2\n r2 >>= 8\n *(u8 *)(r1 +1) = r2\n"
+        "r2 = *(u16 *)(r10 -4)\n *(u8 *)(r1 +4) = r2\n r2 >>= 8\n *(u8 *)(r1 +5) = r2\n r0 = 3\n exit";
+    auto prog = build(text);
+    ASSERT_TRUE(prog);
+    std::vector<uint8_t> mem(14);
+    for (size_t i = 0; i < mem.size(); ++i) mem[i] = static_cast<uint8_t>(0x10 + i);
+    JitOptions plain;
+    plain.fuse_byte_stores = false;
+    EXPECT_EQ(expect_engines_agree(*prog, mem, "mac swap fused"), 3u);
+    EXPECT_EQ(expect_engines_agree(*prog, mem, "mac swap plain", plain), 3u);
+    ExecContext ex;
+    ASSERT_TRUE(jit_compile(*prog).ok());
+    std::vector<uint8_t> out = mem;
+    EXPECT_EQ(run_raw(*prog, out.data(), out.size(), ex), 3u);
+    const std::vector<uint8_t> swapped = {0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x10,
+                                          0x11, 0x12, 0x13, 0x14, 0x15, 0x1c, 0x1d};
+    EXPECT_EQ(out, swapped);
+    const size_t fused_size = prog->jit->insn_offsets().back() - prog->jit->insn_offsets()[0];
+    ASSERT_TRUE(jit_compile(*prog, plain).ok());
+    const size_t plain_size = prog->jit->insn_offsets().back() - prog->jit->insn_offsets()[0];
+    EXPECT_LT(fused_size * 3, plain_size * 2);
+}
+
 TEST(JitInline, SmpProcessorIdIsInlined) {
     auto prog = build("call bpf_get_smp_processor_id\nexit");
     ASSERT_TRUE(prog);

@@ -72,13 +72,14 @@ Status Emitter::emit_instruction(size_t at) {
         forget_stores_based_on(in);
         return {};
     }
-    if (opts.fuse_byte_loads) {
-        if (const size_t covered = emit_fused_byte_loads()) {
-            fused_end = pc + covered;
-            known.after(pc);
-            forget_stores_based_on(in);
-            return {};
-        }
+    size_t covered = 0;
+    if (opts.fuse_byte_loads) covered = emit_fused_byte_loads();
+    if (covered == 0 && opts.fuse_byte_stores) covered = emit_fused_byte_stores();
+    if (covered != 0) {
+        fused_end = pc + covered;
+        known.after(pc);
+        forget_stores_based_on(in);
+        return {};
     }
     Status st = emit_by_class(in);
     if (st.ok() && in.op != Op::LddwTail) {

@@ -1,7 +1,7 @@
 // Private to the JIT: the state of one compilation and the emit function of
 // each opcode class, one file per class (emit_alu.cc, emit_jump.cc,
 // emit_memory.cc, emit_call.cc, emit_inline.cc), and the JIT's own
-// optimisations (fuse_loads.cc, narrow_stores.cc). compile.cc drives them.
+// optimisations (fuse_loads.cc, fuse_stores.cc, narrow_stores.cc). compile.cc drives them.
 //
 // Register mapping (as the kernel's x86-64 JIT, so helper arguments r1-r5
 // already sit in the SysV argument registers):
@@ -97,6 +97,10 @@ public:
     // wider loads (fuse_loads.cc); returns how many instructions that covers,
     // 0 when none.
     size_t emit_fused_byte_loads();
+    // Byte-wise copies and byte stores of shifted registers starting at
+    // `pc`, emitted as wider stores (fuse_stores.cc); returns how many
+    // instructions that covers, 0 when none.
+    size_t emit_fused_byte_stores();
 
     // Helper calls replaced by inline code; false when `in` is not one.
     bool emit_inline_helper(const Insn& in);

@@ -69,6 +69,11 @@ struct JitOptions {
     // header field read byte by byte) become one wider load. Off only to
     // compare both forms in tests.
     bool fuse_byte_loads = true;
+    // Byte stores clang emits for a memcpy of unknown alignment (load/store
+    // pairs) or for a register's bytes (stores between shifts) become one
+    // store per run of contiguous bytes (fuse_stores.cc). Off only to compare
+    // both forms in tests.
+    bool fuse_byte_stores = true;
     // Words the block has just written with narrower stores (a map key on the
     // stack, a header under an inline bpf_csum_diff) are read in pieces that
     // the store buffer forwards (narrow_stores.cc). Off only to compare both
