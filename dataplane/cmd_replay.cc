@@ -82,12 +82,28 @@ Status replay(const ReplayOptions& o) {
     // Map entries a program deletes are freed once this thread has left the
     // run that might still hold them.
     vm::ReclaimThread reclaim;
+    // Packets longer than one XDP buffer (3520 bytes) are split as
+    // BPF_PROG_TEST_RUN splits them; only xdp.frags programs see the frags.
+    const vm::FrameLayout layout = prog->frags ? vm::FrameLayout::MultiBuffer : vm::FrameLayout::FirstBuffer;
+    std::vector<uint8_t> whole;
     for (uint64_t index = 0;; ++index) {
         XDPDK_ASSIGN_OR_RETURN(auto next, reader->next());
         if (!next) break;
-        vm::PacketFrame frame(next->bytes, o.ifindex, o.rx_queue);
+        if (layout == vm::FrameLayout::MultiBuffer && next->bytes.size() > vm::kXdpMaxMultiBufferLen) {
+            std::string why = "packet ";
+            why += std::to_string(index);
+            why += ": " + std::to_string(next->bytes.size());
+            why += " bytes do not fit an XDP frame of 3520 linear bytes and 17 frags of 4096 (at most ";
+            why += std::to_string(vm::kXdpMaxMultiBufferLen) + " bytes, as in the kernel)";
+            return make_error("pcap '" + o.pcap_path + "'", why);
+        }
+        vm::PacketFrame frame(next->bytes, o.ifindex, o.rx_queue, layout);
         const uint64_t retval = vm::run_xdp(*prog, frame.xdp(), ex);
-        const auto data = frame.data();
+        std::span<const uint8_t> data = frame.data();
+        if (frame.split()) [[unlikely]] {
+            whole = frame.packet();
+            data = whole;
+        }
         counts.add(retval, data.size());
         outputs->packet(index, *next, retval, data, ex);
         reclaim.quiescent();

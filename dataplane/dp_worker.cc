@@ -2,6 +2,7 @@
 
 #include <rte_prefetch.h>
 
+#include "dp_frags.h"
 #include "dp_mbuf_xdp.h"
 #include "vm/reclaim.h"
 
@@ -88,16 +89,25 @@ void Worker::run_programs(const RxSource& src, const AttachedSet& set, rte_mbuf*
         rte_mbuf* m = pkts[i];
         rx_bytes += m->pkt_len;
         const bool own = m->pool == rx_pool || rt_.is_own_pool(m->pool);
-        vm::XdpBuff xdp = xdp_view(m, own ? kExtraHeadroom : 0, ifindex, src.queue);
         uint64_t retval;
-        if (direct != nullptr) [[likely]] {
-            ex_.reset_run();
-            retval = direct(reinterpret_cast<uint64_t>(&xdp), 0, &ex_);
+        bool applied;
+        if (m->nb_segs > 1 && chain_takes_frags(set)) [[unlikely]] {
+            // xdp.frags programs see the later segments as frags (dp_frags.h).
+            const FragsRun fr = run_frags(set, m, own ? kExtraHeadroom : 0, ifindex, src.queue, ex_);
+            retval = fr.retval;
+            applied = fr.applied;
         } else {
-            retval = set.run(xdp, ex_);
+            vm::XdpBuff xdp = xdp_view(m, own ? kExtraHeadroom : 0, ifindex, src.queue);
+            if (direct != nullptr) [[likely]] {
+                ex_.reset_run();
+                retval = direct(reinterpret_cast<uint64_t>(&xdp), 0, &ex_);
+            } else {
+                retval = set.run(xdp, ex_);
+            }
+            applied = apply_xdp_to_mbuf(m, xdp);
         }
         uint32_t action = retval <= vm::XDP_REDIRECT ? static_cast<uint32_t>(retval) : vm::XDP_ABORTED;
-        if (!apply_xdp_to_mbuf(m, xdp)) [[unlikely]]
+        if (!applied) [[unlikely]]
             action = vm::XDP_ABORTED;
         const uint32_t len = m->pkt_len;
         if (action == vm::XDP_TX) [[likely]] {

@@ -234,8 +234,9 @@ Status KernelObject::set_prog_array_slot(std::string_view map_name, uint32_t ind
 Result<XdpRun> KernelObject::run_xdp(std::string_view prog, std::span<const uint8_t> packet,
                                      const XdpRunOptions& opts) {
     XDPDK_ASSIGN_OR_RETURN(int fd, find_prog_fd(prog));
-    // The kernel's frame is one page; the output can grow up to that.
-    std::vector<uint8_t> out(4096);
+    // The kernel's frame is one page, and a multi-buffer frame's last frag
+    // (a page) may grow too: the output is at most a page past the input.
+    std::vector<uint8_t> out(packet.size() + 4096);
     xdp_md ctx_in{};
     ctx_in.data_end = static_cast<uint32_t>(packet.size());
     ctx_in.ingress_ifindex = opts.ingress_ifindex;

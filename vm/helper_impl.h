@@ -23,5 +23,8 @@ XDPDK_HELPER(helper_xdp_adjust_head);
 XDPDK_HELPER(helper_xdp_adjust_tail);
 XDPDK_HELPER(helper_xdp_adjust_meta);
 XDPDK_HELPER(helper_csum_diff);
+XDPDK_HELPER(helper_xdp_get_buff_len);
+XDPDK_HELPER(helper_xdp_load_bytes);
+XDPDK_HELPER(helper_xdp_store_bytes);
 
 }  // namespace xdpdk::vm

@@ -41,6 +41,9 @@ constexpr std::array<HelperFn, kNumKernelHelpers> build_registry() {
     t[XdpAdjustTail] = helper_xdp_adjust_tail;
     t[XdpAdjustMeta] = helper_xdp_adjust_meta;
     t[CsumDiff] = helper_csum_diff;
+    t[XdpGetBuffLen] = helper_xdp_get_buff_len;
+    t[XdpLoadBytes] = helper_xdp_load_bytes;
+    t[XdpStoreBytes] = helper_xdp_store_bytes;
     return t;
 }
 

@@ -14,7 +14,8 @@ namespace helper_id {
 constexpr int32_t MapLookupElem = 1, MapUpdateElem = 2, MapDeleteElem = 3, KtimeGetNs = 5,
                   TracePrintk = 6, GetPrandomU32 = 7, GetSmpProcessorId = 8, TailCall = 12,
                   Redirect = 23, XdpAdjustHead = 44, CsumDiff = 28, RedirectMap = 51,
-                  XdpAdjustMeta = 54, XdpAdjustTail = 65;
+                  XdpAdjustMeta = 54, XdpAdjustTail = 65, XdpGetBuffLen = 188, XdpLoadBytes = 189,
+                  XdpStoreBytes = 190;
 }
 
 // nullptr when this runtime does not implement helper `id`.

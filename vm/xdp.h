@@ -9,6 +9,14 @@
 
 namespace xdpdk::vm {
 
+// One buffer of a multi-buffer frame: `len` bytes at `data`, and room in its
+// buffer for `capacity` (>= len) from `data` on, which adjust_tail may grow into.
+struct XdpFrag {
+    uint8_t* data;
+    uint32_t len;
+    uint32_t capacity;
+};
+
 struct XdpBuff {
     uint8_t* data;
     uint8_t* data_end;
@@ -18,6 +26,13 @@ struct XdpBuff {
     uint32_t rx_queue_index;
     uint32_t egress_ifindex;
     uint32_t frame_size;  // bytes from data_hard_start to the end of the frame
+    // Multi-buffer frames (xdp.frags programs only): the packet continues
+    // after data_end in frags[0..nfrags), in order, as the kernel's
+    // skb_shared_info frags do. nfrags == 0 is a linear frame; programs not
+    // in an xdp.frags section always get one. bpf_xdp_adjust_tail shrinks
+    // nfrags when it releases frags; the frame's owner frees what is past it.
+    XdpFrag* frags = nullptr;
+    uint32_t nfrags = 0;
 };
 
 // Kernel constants that shape what adjust_head/meta/tail may do.
@@ -26,6 +41,8 @@ constexpr uint32_t kXdpFrameReserve = 40;       // sizeof(struct xdp_frame), kep
 constexpr uint32_t kXdpTailReserve = 320;       // SKB_DATA_ALIGN(sizeof(struct skb_shared_info))
 constexpr uint32_t kXdpMaxMetaLen = 255;        // type_max(skb_shared_info.meta_len) in 6.18; older kernels: 32
 constexpr uint32_t kEthHeaderLen = 14;
+constexpr uint32_t kXdpMaxFrags = 17;           // MAX_SKB_FRAGS
+constexpr uint32_t kXdpPageSize = 4096;         // PAGE_SIZE: one buffer of BPF_PROG_TEST_RUN
 
 // XDP actions.
 enum XdpAction : uint32_t { XDP_ABORTED = 0, XDP_DROP = 1, XDP_PASS = 2, XDP_TX = 3, XDP_REDIRECT = 4 };

@@ -84,7 +84,8 @@ Status Verifier::check_helper_call(const Insn& in) {
                 break;
             }
             case ArgType::PtrToMem:
-            case ArgType::PtrToMemOrNull: {
+            case ArgType::PtrToMemOrNull:
+            case ArgType::PtrToUninitMem: {
                 const ArgType size_t_ = proto->args[a + 1];
                 XDPDK_RETURN_IF_ERROR(check_readable(r + 1));
                 const RegState& size_reg = reg(r + 1);
@@ -102,7 +103,9 @@ Status Verifier::check_helper_call(const Insn& in) {
                     if (sz.umax != 0) return expected("fp, pkt, pkt_meta, map_value (NULL only with size 0)");
                 } else {
                     if (!is_pointer(arg.type) || arg.type == RegType::MapValueOrNull) return expected("fp, pkt, pkt_meta, map_value");
-                    XDPDK_RETURN_IF_ERROR(check_helper_mem(r, sz.umax, AccessKind::Read));
+                    // Like Linux, the helper is taken to fill all umax bytes of uninit memory.
+                    const AccessKind kind = t == ArgType::PtrToUninitMem ? AccessKind::Write : AccessKind::Read;
+                    XDPDK_RETURN_IF_ERROR(check_helper_mem(r, sz.umax, kind));
                 }
                 ++a;  // the size argument is checked
                 break;

@@ -302,8 +302,18 @@ Status Verifier::check_helper_mem(int r, uint64_t size, AccessKind kind) {
                 return fail(cat("invalid variable-offset stack access ", rn, " var=", var.str()));
             const int64_t lo = ptr.off + (var.is_const() ? int64_t(var.const_value()) : var.smin);
             const int64_t hi = ptr.off + (var.is_const() ? int64_t(var.const_value()) : var.smax) + int64_t(size);
-            return check_stack_range(ptr, lo, hi, kind == AccessKind::Read, r,
-                                     kind == AccessKind::Read ? "indirect read from" : "indirect write to");
+            XDPDK_RETURN_IF_ERROR(check_stack_range(ptr, lo, hi, kind == AccessKind::Read, r,
+                                                    kind == AccessKind::Read ? "indirect read from" : "indirect write to"));
+            if (kind == AccessKind::Write) {
+                // The helper fills the bytes with data the verifier knows nothing of.
+                Frame& f = cur_.frames[ptr.frame];
+                for (int64_t o = lo; o < hi; ++o) {
+                    StackSlot& s = f.grow_to(static_cast<int32_t>(o));
+                    forget_spill(s);
+                    s.bytes[byte_in_slot_(o)] = ByteKind::Misc;
+                }
+            }
+            return {};
         }
         case RegType::Packet: case RegType::PacketMeta: case RegType::MapValue: case RegType::Mem: {
             if (size >= uint64_t(kMaxVarOff)) return fail(cat(rn, " memory access of ", size, " bytes is too large"));

@@ -32,6 +32,13 @@ const Entry kProtos[] = {
     {helper_id::RedirectMap, {"bpf_redirect_map", R::Integer, {A::ConstMapPtr, A::Anything, A::Anything}}},
     {helper_id::XdpAdjustMeta, {"bpf_xdp_adjust_meta", R::Integer, {A::PtrToCtx, A::Anything}, true}},
     {helper_id::XdpAdjustTail, {"bpf_xdp_adjust_tail", R::Integer, {A::PtrToCtx, A::Anything}, true}},
+    {helper_id::XdpGetBuffLen, {"bpf_xdp_get_buff_len", R::Integer, {A::PtrToCtx}}},
+    {helper_id::XdpLoadBytes,
+     {"bpf_xdp_load_bytes", R::Integer, {A::PtrToCtx, A::Anything, A::PtrToUninitMem, A::ConstSize}}},
+    // The buffer is only read: ARG_PTR_TO_MEM | MEM_RDONLY in current kernels
+    // (older ones declared ARG_PTR_TO_UNINIT_MEM, a bug fixed upstream).
+    {helper_id::XdpStoreBytes,
+     {"bpf_xdp_store_bytes", R::Integer, {A::PtrToCtx, A::Anything, A::PtrToMem, A::ConstSize}}},
 };
 
 constexpr int32_t kMaxId = 256;
@@ -60,6 +67,7 @@ const char* arg_type_name(ArgType t) {
         case A::PtrToMapValue: return "pointer to map value";
         case A::PtrToMem: return "pointer to memory";
         case A::PtrToMemOrNull: return "pointer to memory or NULL";
+        case A::PtrToUninitMem: return "pointer to writable memory";
         case A::ConstSize: return "size";
         case A::ConstSizeOrZero: return "size or zero";
         case A::PtrToCtx: return "ctx";

@@ -16,6 +16,7 @@ enum class ArgType : uint8_t {
     PtrToMapValue,   // readable memory of the map's value size
     PtrToMem,        // readable memory; its size is the next argument
     PtrToMemOrNull,  // the same, or NULL with a zero size
+    PtrToUninitMem,  // writable memory the helper fills; its size is the next argument
     ConstSize,       // a bounded size, > 0
     ConstSizeOrZero, // a bounded size, >= 0
     PtrToCtx,        // the unmodified context pointer
