@@ -19,7 +19,8 @@ constexpr uint16_t kExtraHeadroom = vm::kXdpHeadroom - RTE_PKTMBUF_HEADROOM;
 static_assert(vm::kXdpHeadroom >= RTE_PKTMBUF_HEADROOM && kExtraHeadroom % RTE_MBUF_PRIV_ALIGN == 0);
 
 // `extra` is kExtraHeadroom for mbufs of our pools, else 0. The program sees
-// the first segment only; a multi-segment packet cannot grow its tail.
+// the first segment only (xdp.frags programs get the others as frags:
+// dp_frags.h); a multi-segment packet cannot grow its tail here.
 inline vm::XdpBuff xdp_view(rte_mbuf* m, uint16_t extra, uint32_t ifindex, uint16_t queue) {
     auto* buf = static_cast<uint8_t*>(m->buf_addr);
     uint8_t* data = buf + m->data_off;
