@@ -16,6 +16,7 @@ from collections import defaultdict
 
 SYSTEMS = [
     ("testpmd_io", "testpmd io"),
+    ("testpmd_io_4k", "testpmd io, 4 KiB mbufs"),
     ("testpmd_bpf_drop", "testpmd + rte_bpf JIT, drop"),
     ("testpmd_bpf_mac_swap", "testpmd + rte_bpf JIT, MAC swap"),
     ("xdpdk_drop", "xdpdk XDP_DROP"),
@@ -56,18 +57,21 @@ def main(path):
         if not any(k.startswith(mode + "/") for k in list(mpps) + list(errors)):
             continue
         print(f"#### {title}\n")
-        print("| device | " + " | ".join(t for _, t in SYSTEMS) + " | XDP_TX / io | LB / io |")
-        print("|---" * (len(SYSTEMS) + 3) + "|")
+        print("| device | " + " | ".join(t for _, t in SYSTEMS)
+              + " | XDP_TX / io | LB / io | XDP_TX / io 4 KiB | LB / io 4 KiB |")
+        print("|---" * (len(SYSTEMS) + 5) + "|")
         for dev, dev_title in DEVICES:
             cells = []
             for sys_name, _ in SYSTEMS:
                 v = value(f"{mode}/{dev}/{sys_name}")
                 cells.append("n/a" if v is None else f"{v:.2f}")
             io = value(f"{mode}/{dev}/testpmd_io")
+            io4k = value(f"{mode}/{dev}/testpmd_io_4k")
             tx = value(f"{mode}/{dev}/xdpdk_mac_swap")
             lb = value(f"{mode}/{dev}/xdpdk_load_balancer")
-            ratio = lambda x: "n/a" if x is None or not io else f"{100 * x / io:.0f}%"
-            print(f"| {dev_title} | " + " | ".join(cells) + f" | {ratio(tx)} | {ratio(lb)} |")
+            ratio = lambda x, base: "n/a" if x is None or not base else f"{100 * x / base:.0f}%"
+            print(f"| {dev_title} | " + " | ".join(cells)
+                  + f" | {ratio(tx, io)} | {ratio(lb, io)} | {ratio(tx, io4k)} | {ratio(lb, io4k)} |")
         print()
         rss_rows = [(k, statistics.median(v)) for k, v in sorted(rss.items()) if k.startswith(mode + "/")]
         if rss_rows:

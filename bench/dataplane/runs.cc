@@ -69,13 +69,15 @@ RunResult run_xdpdk(const Environment& env, const std::string& vdev, const XdpPr
     return r;
 }
 
-RunResult run_testpmd(const Environment& env, const std::string& vdev, bool pcap, const std::string& bpf_object) {
+RunResult run_testpmd(const Environment& env, const std::string& vdev, bool pcap, const std::string& bpf_object,
+                      const std::vector<std::string>& testpmd_options) {
     std::vector<std::string> args = {env.testpmd};
     for (auto& a : eal_args(env, vdev)) args.push_back(std::move(a));
     // -i: commands on stdin. --no-flush-rx: with infinite_rx the start-up
     // flush would never end.
     args.insert(args.end(), {"--", "-i", "--forward-mode=io", "--nb-cores=1"});
     if (pcap) args.push_back("--no-flush-rx");
+    args.insert(args.end(), testpmd_options.begin(), testpmd_options.end());
     Process p(args, env.scratch_dir);
     if (!p.started()) return {.error = "cannot start " + env.testpmd};
     if (!bpf_object.empty()) p.write_stdin("bpf-load rx 0 0 J " + bpf_object + "\n");

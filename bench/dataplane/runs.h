@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace xdpdk::bench {
 
@@ -33,6 +34,8 @@ struct RunResult {
 
 RunResult run_xdpdk(const Environment& env, const std::string& vdev, const XdpProgram& prog);
 // `bpf_object` empty: plain io forwarding.
-RunResult run_testpmd(const Environment& env, const std::string& vdev, bool pcap, const std::string& bpf_object);
+// `testpmd_options`: more application options (e.g. --mbuf-size).
+RunResult run_testpmd(const Environment& env, const std::string& vdev, bool pcap, const std::string& bpf_object,
+                      const std::vector<std::string>& testpmd_options = {});
 
 }  // namespace xdpdk::bench
