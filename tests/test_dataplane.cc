@@ -740,6 +740,14 @@ TEST_F(RunErrors, BadOptionValues) {
     expect_one_error(run_dp(one_port(), {}), "no program attached");
 }
 
+// 1,000,000 mbufs of 4 KiB do not fit in -m 1024: the pool's name, its
+// NUMA node and what to change, before any port starts.
+TEST_F(RunErrors, PoolLargerThanTheMemory) {
+    expect_one_error(run_dp(one_port(), {"--attach", drop(), "--mbufs", "1000000"}),
+                     "mbuf pool xdpdk_mbufs_s0: cannot create 1000000 mbufs on socket 0");
+    EXPECT_TRUE(read_file(tx()).size() <= 24) << "packets were sent before the error";
+}
+
 TEST_F(RunErrors, NoTrafficBeforeTheError) {
     // Programs load after EAL but before any port starts: mac_swap would
     // send every packet back, yet the port's tx capture stays empty.
