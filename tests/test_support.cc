@@ -4,6 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -91,6 +93,17 @@ std::string read_file(const std::string& path) {
 void write_file(const std::string& path, const std::string& data) {
     std::ofstream f(path, std::ios::binary);
     f << data;
+}
+
+std::vector<std::string> built_objects() {
+    std::vector<std::string> out;
+    for (const char* dir : {"progs", "tests/progs"}) {
+        const std::string path = std::string(std::getenv("XDPDK_BUILD_DIR")) + "/" + dir;
+        for (const auto& e : std::filesystem::directory_iterator(path))
+            if (e.path().extension() == ".o") out.push_back(e.path().string());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
 }
 
 }  // namespace xdpdk::test

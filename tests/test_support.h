@@ -27,4 +27,7 @@ CommandResult run_command(const std::vector<std::string>& args, const std::strin
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& data);
 
+// Every built BPF object (progs/*.o and tests/progs/*.o of this build), sorted.
+std::vector<std::string> built_objects();
+
 }  // namespace xdpdk::test

@@ -98,21 +98,10 @@ TEST(VerifierKernel, CorpusAgreesWithLinux) {
     std::printf("compared %zu corpus programs with Linux (%zu marked as differing on purpose)\n", compared, marked);
 }
 
-std::vector<std::string> sample_objects() {
-    std::vector<std::string> out;
-    for (const char* dir : {"progs", "tests/progs"}) {
-        const std::string path = std::string(std::getenv("XDPDK_BUILD_DIR")) + "/" + dir;
-        for (const auto& e : std::filesystem::directory_iterator(path))
-            if (e.path().extension() == ".o") out.push_back(e.path().string());
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-}
-
 TEST(VerifierKernel, SamplesAgreeWithLinux) {
     if (!test::kernel_unavailable_reason().empty()) GTEST_SKIP() << test::kernel_unavailable_reason();
     std::string disagreements;
-    for (const std::string& path : sample_objects()) {
+    for (const std::string& path : xdpdk::test::built_objects()) {
         vm::ObjectOptions opts;
         opts.engine = vm::EngineKind::Interp;
         auto obj = vm::Object::open(path, opts);

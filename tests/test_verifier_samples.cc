@@ -14,17 +14,6 @@ using namespace xdpdk::vm;
 
 namespace {
 
-std::vector<std::string> all_objects() {
-    std::vector<std::string> out;
-    for (const char* dir : {"progs", "tests/progs"}) {
-        const std::string path = std::string(std::getenv("XDPDK_BUILD_DIR")) + "/" + dir;
-        for (const auto& e : std::filesystem::directory_iterator(path))
-            if (e.path().extension() == ".o") out.push_back(e.path().string());
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-}
-
 class Samples : public testing::TestWithParam<std::string> {};
 
 TEST_P(Samples, Accepted) {
@@ -47,8 +36,8 @@ std::string name_of(const testing::TestParamInfo<std::string>& info) {
     return n;
 }
 
-INSTANTIATE_TEST_SUITE_P(All, Samples, testing::ValuesIn(all_objects()), name_of);
+INSTANTIATE_TEST_SUITE_P(All, Samples, testing::ValuesIn(xdpdk::test::built_objects()), name_of);
 
-TEST(SamplesList, FindsTheObjects) { EXPECT_GE(all_objects().size(), 20u); }
+TEST(SamplesList, FindsTheObjects) { EXPECT_GE(xdpdk::test::built_objects().size(), 20u); }
 
 }  // namespace
