@@ -24,15 +24,26 @@ struct AttachedProgram {
 // Programs run in order while they return XDP_PASS (the multi-program
 // dispatcher convention of libxdp); the first other verdict is final.
 struct AttachedSet {
-    std::vector<AttachedProgram> chain;  // never empty
+    explicit AttachedSet(std::vector<AttachedProgram> programs) : chain(std::move(programs)) {
+        if (chain.size() == 1 && chain[0].program->jit) {
+            direct = chain[0].program->jit->entry();
+            direct_leaves_run_state = vm::leaves_run_state(*chain[0].program);
+        }
+        for (const AttachedProgram& p : chain) takes_frags = takes_frags && p.program->frags;
+    }
 
+    const std::vector<AttachedProgram> chain;  // never empty
     // The machine code to call directly when the chain is one JIT-compiled
     // program, the common case: no loop and no engine dispatch per packet.
     // Null otherwise (use run()).
-    vm::JitCode::Entry direct_entry() const {
-        if (chain.size() != 1 || !chain[0].program->jit) return nullptr;
-        return chain[0].program->jit->entry();
-    }
+    vm::JitCode::Entry direct = nullptr;
+    // vm::leaves_run_state of that program: when false, the worker resets
+    // the ExecContext only after a verdict other than DROP, PASS or TX.
+    bool direct_leaves_run_state = true;
+    // Every program of the chain is an xdp.frags program: only then may the
+    // frame have frags (libxdp's dispatcher, likewise, is frags-capable only
+    // when all its programs are).
+    bool takes_frags = true;
 
     uint64_t run(vm::XdpBuff& xdp, vm::ExecContext& ex) const {
         uint64_t verdict = vm::XDP_PASS;

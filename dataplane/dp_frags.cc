@@ -5,12 +5,6 @@
 
 namespace xdpdk::dataplane {
 
-bool chain_takes_frags(const AttachedSet& set) {
-    for (const AttachedProgram& p : set.chain)
-        if (!p.program->frags) return false;
-    return true;
-}
-
 FragsRun run_frags(const AttachedSet& set, rte_mbuf* m, uint16_t extra, uint32_t ifindex, uint16_t queue,
                    vm::ExecContext& ex) {
     vm::XdpFrag frags[vm::kXdpMaxFrags];

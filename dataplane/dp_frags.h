@@ -17,11 +17,6 @@
 
 namespace xdpdk::dataplane {
 
-// True when every program of the chain is an xdp.frags program: only then
-// may the frame have frags (libxdp's dispatcher, likewise, is frags-capable
-// only when all its programs are).
-bool chain_takes_frags(const AttachedSet& set);
-
 struct FragsRun {
     uint64_t retval;  // the chain's verdict
     // False when the mbuf cannot describe the result (more segments than a

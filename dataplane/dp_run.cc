@@ -249,9 +249,8 @@ Status Session::start_ports() {
         if (p.pass && p.pass->kind == PassSpec::Kind::Port) state.pass_port = p.pass->target_port;
         if (p.attach) {
             XDPDK_ASSIGN_OR_RETURN(AttachedProgram prog, objects_->program_for(*p.attach));
-            auto set = std::make_unique<AttachedSet>();
-            set->chain.push_back(std::move(prog));
-            state.attach.replace(std::move(set), vm::ReclaimDomain::global());
+            state.attach.replace(std::make_unique<AttachedSet>(std::vector<AttachedProgram>{std::move(prog)}),
+                                 vm::ReclaimDomain::global());
         }
     }
     for (const PortPlan& p : plans_)

@@ -76,7 +76,7 @@ void Worker::poll(const RxSource& src, rte_mbuf** pkts) {
 // in those arrays and leave in one tx burst / one bulk free; the others take
 // an out-of-line path. Counters are summed locally and stored once per burst.
 void Worker::run_programs(const RxSource& src, const AttachedSet& set, rte_mbuf** pkts, uint16_t n) {
-    const vm::JitCode::Entry direct = set.direct_entry();
+    const vm::JitCode::Entry direct = set.direct;
     const PortState& port = rt_.ports[src.port];
     const rte_mempool* rx_pool = port.rx_pool;
     const uint32_t ifindex = port.ifindex;
@@ -91,18 +91,23 @@ void Worker::run_programs(const RxSource& src, const AttachedSet& set, rte_mbuf*
         const bool own = m->pool == rx_pool || rt_.is_own_pool(m->pool);
         uint64_t retval;
         bool applied;
-        if (m->nb_segs > 1 && chain_takes_frags(set)) [[unlikely]] {
+        if (m->nb_segs > 1 && set.takes_frags) [[unlikely]] {
             // xdp.frags programs see the later segments as frags (dp_frags.h).
             const FragsRun fr = run_frags(set, m, own ? kExtraHeadroom : 0, ifindex, src.queue, ex_);
             retval = fr.retval;
             applied = fr.applied;
+            run_state_dirty_ = true;
         } else {
             vm::XdpBuff xdp = xdp_view(m, own ? kExtraHeadroom : 0, ifindex, src.queue);
             if (direct != nullptr) [[likely]] {
-                ex_.reset_run();
+                if (run_state_dirty_) {
+                    ex_.reset_run();
+                    run_state_dirty_ = set.direct_leaves_run_state;
+                }
                 retval = direct(reinterpret_cast<uint64_t>(&xdp), 0, &ex_);
             } else {
                 retval = set.run(xdp, ex_);
+                run_state_dirty_ = true;
             }
             applied = apply_xdp_to_mbuf(m, xdp);
         }
@@ -144,6 +149,7 @@ void Worker::run_programs(const RxSource& src, const AttachedSet& set, rte_mbuf*
 
 // XDP_PASS, XDP_REDIRECT and XDP_ABORTED (unknown return values included).
 void Worker::other_verdict(const RxSource& src, BurstVerdicts& v, rte_mbuf* m, uint32_t action, uint64_t retval) {
+    run_state_dirty_ = true;  // a redirect target or fault to reset before the next run
     ++v.others;
     ++v.packets[action];
     v.bytes[action] += m->pkt_len;

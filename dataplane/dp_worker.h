@@ -94,6 +94,9 @@ private:
     std::array<uint16_t, RTE_MAX_ETHPORTS> dirty_{};  // ports sent to in this burst
     std::array<bool, RTE_MAX_ETHPORTS> listed_{};
     uint16_t dirty_count_ = 0;
+    // ex_ may hold a previous run's redirect target, tail-call count or
+    // fault: reset it before the next run (AttachedSet::direct_leaves_run_state).
+    bool run_state_dirty_ = true;
 };
 
 }  // namespace xdpdk::dataplane

@@ -34,13 +34,36 @@ std::shared_ptr<xdpdk::vm::Object> loaded(const std::string& name) {
 std::unique_ptr<xdpdk::dataplane::AttachedSet> set_of(std::shared_ptr<xdpdk::vm::Object> obj) {
     auto prog = obj->default_xdp_program();
     EXPECT_TRUE(prog.ok());
-    auto set = std::make_unique<xdpdk::dataplane::AttachedSet>();
-    set->chain.push_back({std::move(obj), *prog});
-    return set;
+    using xdpdk::dataplane::AttachedProgram;
+    return std::make_unique<xdpdk::dataplane::AttachedSet>(std::vector<AttachedProgram>{{std::move(obj), *prog}});
 }
 
 // The old set (and the object only it holds) is freed only once the worker
 // that loaded it passes a quiescent state; replace() returns then.
+// A set of one JIT-compiled program is called directly, and tells the worker
+// whether a run can leave a redirect target or tail-call count behind (then
+// the worker resets its ExecContext before every run, else only after a
+// verdict other than DROP, PASS or TX).
+TEST(AttachedSet, DirectEntryAndWhetherRunsLeaveState) {
+    const std::pair<const char*, bool> cases[] = {
+        {"mac_swap", false}, {"load_balancer", false}, {"firewall", false},
+        {"redirect", true},  {"tail_calls", true},
+    };
+    for (const auto& [name, leaves] : cases) {
+        auto set = set_of(loaded(name));
+        EXPECT_NE(set->direct, nullptr) << name;
+        EXPECT_EQ(set->direct_leaves_run_state, leaves) << name;
+        EXPECT_FALSE(set->takes_frags) << name;
+    }
+    EXPECT_TRUE(set_of(loaded("frags_stamp"))->takes_frags);
+    // Two programs: no direct entry, run() resets before each of them.
+    auto obj = loaded("mac_swap");
+    auto prog = obj->default_xdp_program();
+    ASSERT_TRUE(prog.ok());
+    const xdpdk::dataplane::AttachedSet two({{obj, *prog}, {obj, *prog}});
+    EXPECT_EQ(two.direct, nullptr);
+}
+
 TEST(AttachPoint, ReplaceWaitsForTheWorkerHoldingTheOldSet) {
     xdpdk::vm::ReclaimDomain domain;
     xdpdk::dataplane::AttachPoint point;

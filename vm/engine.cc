@@ -1,5 +1,6 @@
 #include "engine.h"
 
+#include "helpers.h"
 #include "interpreter.h"
 
 namespace xdpdk::vm {
@@ -18,6 +19,15 @@ inline uint64_t run(const Program& prog, uint64_t r1, uint64_t r2, ExecContext& 
     return interpret(prog, r1, r2, ex);
 }
 }  // namespace
+
+bool leaves_run_state(const Program& prog) {
+    for (const Insn& in : prog.insns) {
+        if (in.op != Op::Call) continue;
+        if (in.imm == helper_id::Redirect || in.imm == helper_id::RedirectMap || in.imm == helper_id::TailCall)
+            return true;
+    }
+    return false;
+}
 
 uint64_t run_xdp(const Program& prog, XdpBuff& xdp, ExecContext& ex) {
     ex.reset_run();
