@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -23,7 +24,9 @@
 #include "vm/jit/jit.h"
 #include "vm/map.h"
 #include "vm/object.h"
+#include "vm/packet.h"
 #include "vm/program.h"
+#include "vm/xdp.h"
 
 namespace xdpdk::test {
 namespace {
@@ -765,6 +768,59 @@ TEST(JitInline, CsumDiffWithConstantSizesIsInlinedAndMatchesTheHelper) {
     EXPECT_TRUE(code_contains_pointer(*prog->jit, reinterpret_cast<const void*>(find_helper(28))));
     std::vector<uint8_t> mem = {6, 0, 0, 0, 1, 2, 3, 4};
     expect_engines_agree(*prog, mem, "size from memory");
+}
+
+// bpf_xdp_adjust_head with the JIT's inline sequence (frames without
+// metadata) and the helper (with metadata, or with inline helpers off)
+// against the interpreter: the verdict, where data, data_meta and data_end
+// end up, and the bytes, for offsets on and around every bound.
+TEST(JitInline, AdjustHeadMatchesTheHelperOnAndAroundItsBounds) {
+    const std::vector<uint8_t> packet = [] {
+        std::vector<uint8_t> p(60);
+        for (size_t i = 0; i < p.size(); ++i) p[i] = static_cast<uint8_t>(i * 7 + 1);
+        return p;
+    }();
+    const int64_t len = static_cast<int64_t>(packet.size());
+    const int64_t room = kXdpHeadroom - kXdpFrameReserve;  // how far data may move down
+    const int64_t offsets[] = {-room - 1, -room, -room + 1, -20, -1, 0, 1, 14, len - 15, len - 14, len - 13,
+                               len, 4096, INT32_MIN, INT32_MAX, int64_t{0x100000010}, -int64_t{0x100000000}};
+    for (const bool with_meta : {false, true}) {
+        for (const int64_t offset : offsets) {
+            std::string text = "r6 = r1\n";
+            if (with_meta) text += "r2 = -8\ncall bpf_xdp_adjust_meta\nr1 = r6\n";
+            text += "r2 = " + std::to_string(offset) + " ll\ncall bpf_xdp_adjust_head\nexit\n";
+            auto prog = build(text);
+            ASSERT_TRUE(prog);
+            struct Outcome {
+                uint64_t r0;
+                ptrdiff_t data, meta, end;
+                std::vector<uint8_t> bytes;
+                bool operator==(const Outcome&) const = default;
+            };
+            auto run_with = [&](const JitOptions* opts) {
+                prog->jit.reset();
+                if (opts) EXPECT_TRUE(jit_compile(*prog, *opts).ok());
+                PacketFrame frame(packet);
+                XdpBuff& x = frame.xdp();
+                ExecContext ex;
+                const uint64_t r0 = run_xdp(*prog, x, ex);
+                return Outcome{r0, x.data - x.data_hard_start, x.data_meta - x.data_hard_start,
+                               x.data_end - x.data_hard_start, std::vector<uint8_t>(x.data_meta, x.data_end)};
+            };
+            const std::string what = std::string(with_meta ? "with" : "without") + " metadata, offset " +
+                                     std::to_string(offset);
+            const Outcome interp = run_with(nullptr);
+            JitOptions called;
+            called.inline_helpers = false;
+            EXPECT_TRUE(run_with(&called) == interp) << what << " (helper called)";
+            const JitOptions inlined;
+            EXPECT_TRUE(run_with(&inlined) == interp) << what << " (inline)";
+            const int32_t low = static_cast<int32_t>(offset);
+            const bool fits = low >= -room + (with_meta ? 8 : 0) && low <= len - 14;
+            EXPECT_EQ(interp.r0, fits ? 0u : static_cast<uint64_t>(-EINVAL)) << what;
+            EXPECT_EQ(interp.data, kXdpHeadroom + (fits ? low : 0)) << what;
+        }
+    }
 }
 
 // ---- read-only maps ----

@@ -2,9 +2,11 @@
 // the helper returns for every input (tests run both forms on the same
 // programs); r1-r5 are left as they are, which a verified program never reads
 // after a call.
+#include <cerrno>
 #include <cstddef>
 
 #include "../helpers.h"
+#include "../xdp.h"
 #include "../map.h"
 #include "../maps/hash_map.h"
 #include "emitter.h"
@@ -24,6 +26,7 @@ bool Emitter::emit_inline_helper(const Insn& in) {
             return true;
         case helper_id::MapLookupElem: return emit_inline_array_lookup() || emit_inline_hash_lookup();
         case helper_id::CsumDiff: return emit_inline_csum_diff();
+        case helper_id::XdpAdjustHead: emit_inline_adjust_head(); return true;
         default: return false;
     }
 }
@@ -175,6 +178,39 @@ bool Emitter::emit_inline_csum_diff() {
     a.add(x86::eax, x86::r10d);
     a.shr(x86::eax, 16);
     return true;
+}
+
+// bpf_xdp_adjust_head(ctx = r1, offset = r2) on a frame without metadata
+// (data_meta == data, as XDP programs mostly run): the helper's bounds
+// (data may not go below data_hard_start plus the reserved xdp_frame, nor
+// leave less than an Ethernet header) and its two stores, inline. With
+// metadata the helper runs, as it also moves the metadata.
+void Emitter::emit_inline_adjust_head() {
+    const asmjit::Label call = a.newLabel(), refused = a.newLabel(), done = a.newLabel();
+    const x86::Gp ctx = reg64(1);
+    a.mov(kScratch, x86::qword_ptr(ctx, offsetof(XdpBuff, data)));
+    a.cmp(kScratch, x86::qword_ptr(ctx, offsetof(XdpBuff, data_meta)));
+    a.jne(call);
+    a.movsxd(kScratch2, reg32(2));
+    a.add(kScratch2, kScratch);  // the new data
+    a.mov(kScratch, x86::qword_ptr(ctx, offsetof(XdpBuff, data_hard_start)));
+    a.add(kScratch, static_cast<int32_t>(kXdpFrameReserve));
+    a.cmp(kScratch2, kScratch);
+    a.jb(refused);
+    a.mov(kScratch, x86::qword_ptr(ctx, offsetof(XdpBuff, data_end)));
+    a.sub(kScratch, static_cast<int32_t>(kEthHeaderLen));
+    a.cmp(kScratch2, kScratch);
+    a.ja(refused);
+    a.mov(x86::qword_ptr(ctx, offsetof(XdpBuff, data)), kScratch2);
+    a.mov(x86::qword_ptr(ctx, offsetof(XdpBuff, data_meta)), kScratch2);
+    a.xor_(x86::eax, x86::eax);
+    a.jmp(done);
+    a.bind(refused);
+    a.mov(x86::rax, -static_cast<int64_t>(EINVAL));
+    a.jmp(done);
+    a.bind(call);
+    emit_helper_call(helper_id::XdpAdjustHead);
+    a.bind(done);
 }
 
 }  // namespace xdpdk::vm::jit

@@ -166,6 +166,7 @@ private:
     const Map* constant_map_in(uint8_t reg) const;
     bool emit_inline_array_lookup();
     bool emit_inline_csum_diff();
+    void emit_inline_adjust_head();
     const Map* constant_map_in_r1() const { return constant_map_in(1); }
     bool emit_inline_hash_lookup();
 };
