@@ -799,7 +799,9 @@ TEST(JitInline, AdjustHeadMatchesTheHelperOnAndAroundItsBounds) {
             };
             auto run_with = [&](const JitOptions* opts) {
                 prog->jit.reset();
-                if (opts) EXPECT_TRUE(jit_compile(*prog, *opts).ok());
+                if (opts) {
+                    EXPECT_TRUE(jit_compile(*prog, *opts).ok());
+                }
                 PacketFrame frame(packet);
                 XdpBuff& x = frame.xdp();
                 ExecContext ex;
