@@ -195,8 +195,17 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "bench_dataplane: %s\n", error.c_str());
         return 1;
     }
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+    // Repetitions of all rows in a shuffled order by default (a later
+    // --benchmark_enable_random_interleaving=false wins): the host's load
+    // drifts over minutes and a run right after another DPDK process tends
+    // to be faster, so rows measured back to back are biased.
+    char interleave[] = "--benchmark_enable_random_interleaving=true";
+    std::vector<char*> args(argv, argv + argc);
+    args.insert(args.begin() + 1, interleave);
+    args.push_back(nullptr);
+    int nargs = argc + 1;
+    benchmark::Initialize(&nargs, args.data());
+    if (benchmark::ReportUnrecognizedArguments(nargs, args.data())) return 2;
     register_all(options, traffic, scratch);
     benchmark::AddCustomContext("seconds_per_run", std::to_string(options.seconds));
     benchmark::AddCustomContext("worker", "lcore 1 (main lcore 0)");
