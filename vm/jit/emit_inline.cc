@@ -6,9 +6,9 @@
 #include <cstddef>
 
 #include "../helpers.h"
-#include "../xdp.h"
 #include "../map.h"
 #include "../maps/hash_map.h"
+#include "../xdp.h"
 #include "emitter.h"
 #include "hash_lookup.h"
 
