@@ -37,8 +37,10 @@ struct AttachedSet {
     // program, the common case: no loop and no engine dispatch per packet.
     // Null otherwise (use run()).
     vm::JitCode::Entry direct = nullptr;
-    // vm::leaves_run_state of that program: when false, the worker resets
-    // the ExecContext only after a verdict other than DROP, PASS or TX.
+    // vm::leaves_run_state of that program. The worker resets its
+    // ExecContext before a run only when the previous run (of this or another
+    // port's program) may have left state: it had this flag set, or ended in
+    // a verdict other than DROP, PASS or TX.
     bool direct_leaves_run_state = true;
     // Every program of the chain is an xdp.frags program: only then may the
     // frame have frags (libxdp's dispatcher, likewise, is frags-capable only

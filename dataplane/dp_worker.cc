@@ -100,10 +100,10 @@ void Worker::run_programs(const RxSource& src, const AttachedSet& set, rte_mbuf*
         } else {
             vm::XdpBuff xdp = xdp_view(m, own ? kExtraHeadroom : 0, ifindex, src.queue);
             if (direct != nullptr) [[likely]] {
-                if (run_state_dirty_) {
-                    ex_.reset_run();
-                    run_state_dirty_ = set.direct_leaves_run_state;
-                }
+                // Whether this run may leave state, for the next run (which
+                // may be another port's program) to reset.
+                if (run_state_dirty_) ex_.reset_run();
+                run_state_dirty_ = set.direct_leaves_run_state;
                 retval = direct(reinterpret_cast<uint64_t>(&xdp), 0, &ex_);
             } else {
                 retval = set.run(xdp, ex_);

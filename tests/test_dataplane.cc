@@ -476,6 +476,37 @@ TEST(RunRing, PacketsCrossARingPortBetweenTwoPrograms) {
     expect_pools_released(summary);
 }
 
+// One worker, two ports with different programs: what one program leaves in
+// the worker's run state must not reach its next run. Port 0 runs
+// tests/progs/run_state.o, one tail call per packet and XDP_TX; port 1 runs
+// mac_swap, which leaves nothing behind (so the worker need not reset before
+// it). Both receive the same capture, their bursts alternating. Port 0
+// transmits every packet, as in replay; with a tail-call count carried over
+// from earlier runs, its 34th tail call would fail and drop the packet.
+TEST(RunWorkers, RunStateOfOnePortsProgramDoesNotReachTheNextRun) {
+    const std::string dir = temp_dir();
+    const std::string pcap = source_path("pcaps/sample.pcap");
+    const auto records = replay_records(test_prog_path("run_state"), "tail_to_tx", pcap, {}, dir + "/replay-maps");
+    ASSERT_GT(records.size(), 64u);  // several bursts of 32 on each port
+    const Expected want = expected_from(records);
+    ASSERT_EQ(want.actions.at("XDP_TX").first, records.size());
+
+    auto eal = eal_base();
+    eal.push_back("--vdev=net_pcap0,rx_pcap=" + pcap + ",tx_pcap=" + dir + "/tx0.pcap");
+    eal.push_back("--vdev=net_pcap1,rx_pcap=" + pcap + ",tx_pcap=" + dir + "/tx1.pcap");
+    const CommandResult r =
+        run_dp(eal, {"--attach", "0=" + test_prog_path("run_state") + "@tail_to_tx", "--attach",
+                     "1=" + prog_path("mac_swap"), "--packets", std::to_string(2 * records.size()), "--json"});
+    const json summary = parse_summary(r);
+    ASSERT_TRUE(summary.contains("ports")) << r.out << r.err;
+    EXPECT_EQ(port_of(summary, 0).at("rx").at("packets"), records.size());
+    EXPECT_EQ(port_of(summary, 1).at("rx").at("packets"), records.size());
+    EXPECT_GT(port_of(summary, 1).at("actions").at("XDP_TX").at("packets").get<uint64_t>(), 0u);
+    expect_actions(port_of(summary, 0), want);
+    EXPECT_TRUE(capture_hex(dir + "/tx0.pcap") == want.out[0]) << "port 0 transmitted other packets than replay";
+    expect_pools_released(summary);
+}
+
 // Two workers, two rx queues (net_pcap: one capture per queue). Each worker
 // polls one queue and runs as its own CPU: the per-CPU counters of
 // pkt_counter hold, slot by slot, what replay counts for that queue's capture.
