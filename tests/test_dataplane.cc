@@ -478,15 +478,19 @@ TEST(RunRing, PacketsCrossARingPortBetweenTwoPrograms) {
 
 // One worker, two ports with different programs: what one program leaves in
 // the worker's run state must not reach its next run. Port 0 runs
-// tests/progs/run_state.o, one tail call per packet and XDP_TX; port 1 runs
-// mac_swap, which leaves nothing behind (so the worker need not reset before
-// it). Both receive the same capture, their bursts alternating. Port 0
-// transmits every packet, as in replay; with a tail-call count carried over
-// from earlier runs, its 34th tail call would fail and drop the packet.
+// verdicts.o's xdp_jump (a tail call to xdp_stage2, which returns XDP_TX;
+// XDP_DROP when the tail call fails), so every run leaves a tail-call count
+// behind; port 1 runs mac_swap, which leaves nothing (so the worker need not
+// reset before it). Both receive the same capture, their bursts
+// alternating. Port 0 transmits every packet, as in replay; with a count
+// carried over from earlier runs, its 34th tail call would fail and drop.
 TEST(RunWorkers, RunStateOfOnePortsProgramDoesNotReachTheNextRun) {
     const std::string dir = temp_dir();
     const std::string pcap = source_path("pcaps/sample.pcap");
-    const auto records = replay_records(test_prog_path("run_state"), "tail_to_tx", pcap, {}, dir + "/replay-maps");
+    const std::string maps = dir + "/jump.json";
+    write_file(maps, R"({"jump": [{"key": "00000000", "prog": "xdp_stage2"}]})");
+    const std::string object = test_prog_path("verdicts");
+    const auto records = replay_records(object, "xdp_jump", pcap, {"--maps-in", maps}, dir + "/replay-maps");
     ASSERT_GT(records.size(), 64u);  // several bursts of 32 on each port
     const Expected want = expected_from(records);
     ASSERT_EQ(want.actions.at("XDP_TX").first, records.size());
@@ -494,9 +498,9 @@ TEST(RunWorkers, RunStateOfOnePortsProgramDoesNotReachTheNextRun) {
     auto eal = eal_base();
     eal.push_back("--vdev=net_pcap0,rx_pcap=" + pcap + ",tx_pcap=" + dir + "/tx0.pcap");
     eal.push_back("--vdev=net_pcap1,rx_pcap=" + pcap + ",tx_pcap=" + dir + "/tx1.pcap");
-    const CommandResult r =
-        run_dp(eal, {"--attach", "0=" + test_prog_path("run_state") + "@tail_to_tx", "--attach",
-                     "1=" + prog_path("mac_swap"), "--packets", std::to_string(2 * records.size()), "--json"});
+    const CommandResult r = run_dp(eal, {"--attach", "0=" + object + "@xdp_jump", "--attach",
+                                         "1=" + prog_path("mac_swap"), "--maps-in", maps, "--packets",
+                                         std::to_string(2 * records.size()), "--json"});
     const json summary = parse_summary(r);
     ASSERT_TRUE(summary.contains("ports")) << r.out << r.err;
     EXPECT_EQ(port_of(summary, 0).at("rx").at("packets"), records.size());
