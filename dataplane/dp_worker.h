@@ -39,10 +39,11 @@ struct BurstVerdicts {
     rte_mbuf* tx[kMaxBurst];    // XDP_TX, in order, for the receiving port
     rte_mbuf* drop[kMaxBurst];  // to free: XDP_DROP, XDP_ABORTED, undeliverable
     uint16_t ntx = 0, ndrop = 0;
-    uint32_t drop_packets = 0;  // XDP_DROP verdicts among `drop`
-    uint64_t tx_bytes = 0, drop_bytes = 0;
+    uint64_t tx_bytes = 0;
+    uint64_t drop_bytes = 0;  // of the XDP_DROP verdicts among `drop`
     // The rarer verdicts (PASS, REDIRECT, ABORTED), counted by other_verdict.
     uint32_t others = 0;
+    uint32_t others_dropped = 0;  // of them, the ones in `drop`
     uint32_t packets[kXdpActions] = {};
     uint64_t bytes[kXdpActions] = {};
     uint32_t unknown = 0, redirect_errors = 0;
@@ -70,6 +71,11 @@ public:
 private:
     void poll(const RxSource& src, rte_mbuf** pkts);
     void run_programs(const RxSource& src, const AttachedSet& set, rte_mbuf** pkts, uint16_t n);
+    // Both return the burst's received bytes (before the programs ran).
+    uint64_t run_direct(const RxSource& src, const AttachedSet& set, rte_mbuf** pkts, uint16_t n, BurstVerdicts& v);
+    uint64_t run_general(const RxSource& src, const AttachedSet& set, rte_mbuf** pkts, uint16_t n, BurstVerdicts& v);
+    void run_packet(const RxSource& src, const AttachedSet& set, rte_mbuf* m, BurstVerdicts& v);
+    void finish_burst(const RxSource& src, BurstVerdicts& v, uint16_t n, uint64_t rx_bytes);
     void other_verdict(const RxSource& src, BurstVerdicts& v, rte_mbuf* m, uint32_t action, uint64_t retval);
     static void count_other_verdicts(PortCounters& c, const BurstVerdicts& v);
     void forward_host(const RxSource& src, rte_mbuf** pkts, uint16_t n);

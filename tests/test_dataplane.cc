@@ -22,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dataplane/pcap_io.h"
 #include "sample_scenarios.h"
 #include "test_support.h"
 #include "vm/object.h"
@@ -360,6 +361,33 @@ TEST(RunVerdicts, RedirectsToTheReceivingPortKeepOrderWithTx) {
     EXPECT_GT(port0.at("actions").at("XDP_TX").at("packets").get<uint64_t>(), 0u);
     EXPECT_GT(port0.at("actions").at("XDP_REDIRECT").at("packets").get<uint64_t>(),
               port0.at("redirect_errors").get<uint64_t>());
+}
+
+// A worker runs a one-program JIT set in its fast loop, but hands some
+// packets to the general path: a tail that cannot grow to the frame's end
+// (3600 bytes in one segment), several segments (5000 bytes). With those
+// mixed in, verdicts.o's xdp_sequence, which stamps each packet with the
+// number of its run and takes every action, gives replay's outputs, order
+// and maps.
+TEST(RunVerdicts, PacketsOffTheFastLoopKeepTheirOrder) {
+    const std::string dir = temp_dir();
+    const std::string pcap = dir + "/mixed.pcap";
+    {
+        auto w = xdpdk::cli::PcapWriter::open(pcap, DLT_EN10MB);
+        ASSERT_TRUE(w) << w.error().str();
+        const size_t sizes[] = {60, 3600, 5000, 1500, 3520, 200};
+        for (size_t i = 0; i < 30; ++i) {
+            Bytes frame(sizes[i % 6]);
+            for (size_t b = 0; b < frame.size(); ++b) frame[b] = static_cast<uint8_t>(b * 3 + i);
+            frame[12] = 0x88, frame[13] = 0xb5;
+            w.value()->write({1, static_cast<int64_t>(i)}, static_cast<uint32_t>(frame.size()), frame);
+        }
+    }
+    const json summary = expect_equivalent_to_replay({test_prog_path("verdicts"), "xdp_sequence", pcap, {}, {}});
+    ASSERT_TRUE(summary.contains("ports"));
+    const json& actions = port_of(summary, 0).at("actions");
+    EXPECT_EQ(actions.at("XDP_TX").at("packets"), 6 + 3);  // run 4 of each 5 shrinks frames under 3000 bytes first
+    EXPECT_EQ(actions.at("XDP_ABORTED").at("packets"), 6);
 }
 
 TEST(RunEngines, InterpreterGivesTheSameResults) {

@@ -3,8 +3,8 @@
 // so one replay exercises every action, a rewritten packet, a shortened
 // packet, redirects by ifindex and through a devmap, a return value that is
 // no XDP action, and per-CPU, hash, devmap, prog-array and global-data maps.
-// Also a tail-call entry, a program that shows its context, and a non-XDP
-// program.
+// Also a tail-call entry, a program that shows its context, one that stamps
+// the order packets ran in, and a non-XDP program.
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
@@ -15,6 +15,7 @@
 
 const volatile __u32 redirect_ifindex = 5;  /* IPv6 UDP goes here */
 __u64 packets = 0;                          /* .bss */
+__u32 sequence = 0;                         /* .bss: xdp_sequence's runs */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -162,6 +163,36 @@ int xdp_ctx_echo(struct xdp_md *ctx)
 	__builtin_memcpy(data, &ifindex, 4);
 	__builtin_memcpy(data + 4, &queue, 2);
 	return XDP_PASS;
+}
+
+/* Writes the number of its run over the first 4 bytes and picks the verdict
+ * from it, so a run that reorders or skips packets shows in the output. It
+ * calls no helper that leaves state for the next run (a redirect, a tail
+ * call), so workers take their fast loop with it. */
+SEC("xdp")
+int xdp_sequence(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 seq = sequence++;
+
+	if (data + 4 > data_end)
+		return XDP_ABORTED;
+	__builtin_memcpy(data, &seq, 4);
+	switch (seq % 5) {
+	case 0:
+		return XDP_TX;
+	case 1:
+		return XDP_DROP;
+	case 2:
+		return XDP_PASS;
+	case 3:
+		return 9; /* no action: XDP_ABORTED */
+	default:
+		if (data_end - data < 3000 && bpf_xdp_adjust_tail(ctx, -4) == 0)
+			return XDP_TX;
+		return XDP_PASS;
+	}
 }
 
 SEC("tc")
