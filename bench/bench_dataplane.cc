@@ -72,6 +72,8 @@ std::vector<System> systems() {
         {"testpmd_bpf_drop", std::nullopt, build_path("bench/progs/rte_dp_drop.o")},
         {"testpmd_bpf_mac_swap", std::nullopt, build_path("bench/progs/rte_dp_mac_swap.o")},
         {"xdpdk_drop", XdpProgram{build_path("progs/xdp_drop.o"), "", "", "XDP_DROP"}, ""},
+        // No program body: what xdpdk itself costs around an XDP_TX program.
+        {"xdpdk_tx_empty", XdpProgram{build_path("bench/progs/xdp_tx_empty.o"), "", "", "XDP_TX"}, ""},
         {"xdpdk_mac_swap", XdpProgram{build_path("progs/mac_swap.o"), "", "", "XDP_TX"}, ""},
         {"xdpdk_load_balancer", XdpProgram{build_path("progs/load_balancer.o"), "xdp_load_balancer", lb_maps, "XDP_TX"},
          ""},

@@ -20,6 +20,7 @@ SYSTEMS = [
     ("testpmd_bpf_drop", "testpmd + rte_bpf JIT, drop"),
     ("testpmd_bpf_mac_swap", "testpmd + rte_bpf JIT, MAC swap"),
     ("xdpdk_drop", "xdpdk XDP_DROP"),
+    ("xdpdk_tx_empty", "xdpdk XDP_TX, empty program"),
     ("xdpdk_mac_swap", "xdpdk XDP_TX mac_swap"),
     ("xdpdk_load_balancer", "xdpdk load balancer"),
 ]
@@ -58,8 +59,8 @@ def main(path):
             continue
         print(f"#### {title}\n")
         print("| device | " + " | ".join(t for _, t in SYSTEMS)
-              + " | XDP_TX / io | LB / io | XDP_TX / io 4 KiB | LB / io 4 KiB |")
-        print("|---" * (len(SYSTEMS) + 5) + "|")
+              + " | empty TX / io | XDP_TX / io | LB / io | XDP_TX / io 4 KiB | LB / io 4 KiB |")
+        print("|---" * (len(SYSTEMS) + 6) + "|")
         for dev, dev_title in DEVICES:
             cells = []
             for sys_name, _ in SYSTEMS:
@@ -67,11 +68,12 @@ def main(path):
                 cells.append("n/a" if v is None else f"{v:.2f}")
             io = value(f"{mode}/{dev}/testpmd_io")
             io4k = value(f"{mode}/{dev}/testpmd_io_4k")
+            empty = value(f"{mode}/{dev}/xdpdk_tx_empty")
             tx = value(f"{mode}/{dev}/xdpdk_mac_swap")
             lb = value(f"{mode}/{dev}/xdpdk_load_balancer")
             ratio = lambda x, base: "n/a" if x is None or not base else f"{100 * x / base:.0f}%"
             print(f"| {dev_title} | " + " | ".join(cells)
-                  + f" | {ratio(tx, io)} | {ratio(lb, io)} | {ratio(tx, io4k)} | {ratio(lb, io4k)} |")
+                  + f" | {ratio(empty, io)} | {ratio(tx, io)} | {ratio(lb, io)} | {ratio(tx, io4k)} | {ratio(lb, io4k)} |")
         print()
         rss_rows = [(k, statistics.median(v)) for k, v in sorted(rss.items()) if k.startswith(mode + "/")]
         if rss_rows:
