@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dataplane/pcap_io.h"
+#include "packet_builder.h"
 #include "sample_scenarios.h"
 #include "test_support.h"
 #include "vm/object.h"
@@ -565,6 +566,46 @@ TEST(RunWorkers, RunStateOfOnePortsProgramDoesNotReachTheNextRun) {
     EXPECT_GT(port_of(summary, 1).at("actions").at("XDP_TX").at("packets").get<uint64_t>(), 0u);
     expect_actions(port_of(summary, 0), want);
     EXPECT_TRUE(capture_hex(dir + "/tx0.pcap") == want.out[0]) << "port 0 transmitted other packets than replay";
+    expect_pools_released(summary);
+}
+
+// The fast loop starts from a clean run state, whatever ran before it on
+// the worker. One worker, three ports: port 0 runs verdicts.o's
+// xdp_verdicts on IPv6 UDP frames, each a bpf_redirect to ifindex 3 (port
+// 2), so every run leaves a redirect target behind; port 1 runs
+// xdp_bare_redirect (XDP_REDIRECT without a target) in the fast loop, its
+// bursts right after port 0's. Port 1's packets are all redirect errors;
+// none follows port 0's target.
+TEST(RunWorkers, FastLoopDoesNotInheritTheLastRunsRedirectTarget) {
+    const std::string dir = temp_dir();
+    std::vector<std::vector<uint8_t>> frames;
+    for (uint16_t i = 0; i < 40; ++i) {
+        xdpdk::test::PacketSpec s;
+        s.l3 = xdpdk::test::L3::Ipv6;
+        s.l4 = 17;
+        s.sport = static_cast<uint16_t>(40000 + i);
+        s.frame_len = 80;
+        frames.push_back(xdpdk::test::build_packet(s));
+    }
+    const std::string pcap = dir + "/udp6.pcap";
+    ASSERT_EQ(xdpdk::test::write_pcap(pcap, frames), "");
+    const std::string object = test_prog_path("verdicts");
+    auto eal = eal_base();
+    eal.push_back("--vdev=net_pcap0,rx_pcap=" + pcap);
+    eal.push_back("--vdev=net_pcap1,rx_pcap=" + pcap);
+    eal.push_back("--vdev=net_pcap2,tx_pcap=" + dir + "/tx2.pcap");
+    const CommandResult r = run_dp(eal, {"--attach", "0=" + object + "@xdp_verdicts", "--attach",
+                                         "1=" + object + "@xdp_bare_redirect", "--set", "redirect_ifindex=3",
+                                         "--packets", std::to_string(2 * frames.size()), "--json"});
+    const json summary = parse_summary(r);
+    ASSERT_TRUE(summary.contains("ports")) << r.out << r.err;
+    const json& redirecting = port_of(summary, 0);
+    EXPECT_EQ(redirecting.at("actions").at("XDP_REDIRECT").at("packets"), frames.size());
+    EXPECT_EQ(redirecting.at("redirect_errors"), 0);
+    const json& bare = port_of(summary, 1);
+    EXPECT_EQ(bare.at("actions").at("XDP_REDIRECT").at("packets"), frames.size());
+    EXPECT_EQ(bare.at("redirect_errors"), frames.size());
+    EXPECT_EQ(capture_hex(dir + "/tx2.pcap").size(), frames.size());
     expect_pools_released(summary);
 }
 

@@ -4,7 +4,8 @@
 // packet, redirects by ifindex and through a devmap, a return value that is
 // no XDP action, and per-CPU, hash, devmap, prog-array and global-data maps.
 // Also a tail-call entry, a program that shows its context, one that stamps
-// the order packets ran in, and a non-XDP program.
+// the order packets ran in, a redirect without a target, and a non-XDP
+// program.
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
@@ -197,6 +198,15 @@ int xdp_sequence(struct xdp_md *ctx)
 			return XDP_TX;
 		return XDP_PASS;
 	}
+}
+
+/* XDP_REDIRECT without a redirect helper: there is no target, so the packet
+ * is dropped as a redirect error. */
+SEC("xdp")
+int xdp_bare_redirect(struct xdp_md *ctx)
+{
+	(void)ctx;
+	return XDP_REDIRECT;
 }
 
 SEC("tc")
