@@ -11,6 +11,11 @@ namespace {
 
 constexpr uint16_t kPrefetchAhead = 3;
 
+// Packet data of pkts[from, from + count), those of them below n.
+inline void prefetch_data(rte_mbuf* const* pkts, uint32_t from, uint32_t n, uint32_t count) {
+    for (uint32_t i = from; i < n && i < from + count; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+}
+
 }  // namespace
 
 Worker::Worker(Runtime& rt, WorkerPlan plan, FILE* trace_out)
@@ -96,10 +101,7 @@ uint64_t Worker::run_direct(const RxSource& src, const AttachedSet& set, rte_mbu
     const vm::JitCode::Entry direct = set.direct;
     const PortState& port = rt_.ports[src.port];
     const rte_mempool* rx_pool = port.rx_pool;
-    if (run_state_dirty_) {
-        ex_.reset_run();
-        run_state_dirty_ = false;
-    }
+    reset_run_state_if_dirty();
     vm::XdpBuff xdp{};
     xdp.ingress_ifindex = port.ifindex;
     xdp.rx_queue_index = src.queue;
@@ -112,9 +114,9 @@ uint64_t Worker::run_direct(const RxSource& src, const AttachedSet& set, rte_mbu
     };
     auto reload = [&] { ntx = v.ntx, ndrop = v.ndrop, tx_bytes = v.tx_bytes, drop_bytes = v.drop_bytes; };
 
-    for (uint16_t i = 0; i < n && i < kPrefetchAhead; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+    prefetch_data(pkts, 0, n, kPrefetchAhead);
     for (uint16_t i = 0; i < n; ++i) {
-        if (i + kPrefetchAhead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
+        prefetch_data(pkts, i + kPrefetchAhead, n, 1);
         rte_mbuf* m = pkts[i];
         rx_bytes += m->pkt_len;
         const uint32_t off = m->data_off, len = m->data_len, buf_len = m->buf_len;
@@ -122,10 +124,7 @@ uint64_t Worker::run_direct(const RxSource& src, const AttachedSet& set, rte_mbu
             spill();
             run_packet(src, set, m, v);
             reload();
-            if (run_state_dirty_) {
-                ex_.reset_run();
-                run_state_dirty_ = false;
-            }
+            reset_run_state_if_dirty();
             continue;
         }
         auto* buf = static_cast<uint8_t*>(m->buf_addr);
@@ -149,10 +148,9 @@ uint64_t Worker::run_direct(const RxSource& src, const AttachedSet& set, rte_mbu
             drop_bytes += m->pkt_len;
         } else {
             spill();
-            other_verdict(src, v, m, action, retval);
+            other_verdict(src, v, m, action, retval);  // sets run_state_dirty_
             reload();
-            ex_.reset_run();
-            run_state_dirty_ = false;
+            reset_run_state_if_dirty();
         }
     }
     spill();
@@ -163,9 +161,9 @@ uint64_t Worker::run_direct(const RxSource& src, const AttachedSet& set, rte_mbu
 uint64_t Worker::run_general(const RxSource& src, const AttachedSet& set, rte_mbuf** pkts, uint16_t n,
                              BurstVerdicts& v) {
     uint64_t rx_bytes = 0;
-    for (uint16_t i = 0; i < n && i < kPrefetchAhead; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+    prefetch_data(pkts, 0, n, kPrefetchAhead);
     for (uint16_t i = 0; i < n; ++i) {
-        if (i + kPrefetchAhead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
+        prefetch_data(pkts, i + kPrefetchAhead, n, 1);
         rx_bytes += pkts[i]->pkt_len;
         run_packet(src, set, pkts[i], v);
     }

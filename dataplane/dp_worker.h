@@ -90,6 +90,12 @@ private:
         }
     }
     void flush_tx();
+    void reset_run_state_if_dirty() {
+        if (run_state_dirty_) {
+            ex_.reset_run();
+            run_state_dirty_ = false;
+        }
+    }
 
     Runtime& rt_;
     WorkerPlan plan_;
