@@ -87,17 +87,11 @@ long Devmap::user_lookup(const void* key, void* value_out) const {
 }
 
 long Devmap::user_update(const void* key, const void* value, uint64_t flags) {
-    if (long rc = user_write_denied(*this)) return rc;
-    const long rc = update(key, value, flags, 0);
-    ReclaimDomain::global().try_collect();
-    return rc;
+    return user_write(*this, [&] { return update(key, value, flags, 0); });
 }
 
 long Devmap::user_delete(const void* key) {
-    if (long rc = user_write_denied(*this)) return rc;
-    const long rc = remove(key);
-    ReclaimDomain::global().try_collect();
-    return rc;
+    return user_write(*this, [&] { return remove(key); });
 }
 
 long Devmap::next_key(const void* key, void* next_out) const {

@@ -54,45 +54,24 @@ long DevmapHash::update(const void* key, const void* value, uint64_t flags, uint
 }
 
 long DevmapHash::remove(const void* key) {
-    const uint32_t hash = table_.hash(key);
-    HashNode* node;
-    {
-        std::lock_guard<std::mutex> lock(table_.writer_lock());
-        const HashTable::Slot slot = table_.find_slot(key, hash);
-        if (slot.node == nullptr) return -ENOENT;
-        table_.unlink(slot);
-        node = slot.node;
-    }
-    HashTable::retire(node);
-    return 0;
+    return table_.erase(key, [](HashNode*) {});
 }
 
 long DevmapHash::user_lookup(const void* key, void* value_out) const {
     if (long rc = user_read_denied(*this)) return rc;
-    std::lock_guard<std::mutex> lock(table_.writer_lock());
-    HashNode* node = table_.find(key, table_.hash(key));
-    if (node == nullptr) return -ENOENT;
-    std::memcpy(value_out, table_.value_of(node), spec_.value_size);
-    return 0;
+    return table_.copy_value(key, value_out, spec_.value_size);
 }
 
 long DevmapHash::user_update(const void* key, const void* value, uint64_t flags) {
-    if (long rc = user_write_denied(*this)) return rc;
-    const long rc = update(key, value, flags, 0);
-    ReclaimDomain::global().try_collect();
-    return rc;
+    return user_write(*this, [&] { return update(key, value, flags, 0); });
 }
 
 long DevmapHash::user_delete(const void* key) {
-    if (long rc = user_write_denied(*this)) return rc;
-    const long rc = remove(key);
-    ReclaimDomain::global().try_collect();
-    return rc;
+    return user_write(*this, [&] { return remove(key); });
 }
 
 long DevmapHash::next_key(const void* key, void* next_out) const {
     if (long rc = user_read_denied(*this)) return rc;
-    std::lock_guard<std::mutex> lock(table_.writer_lock());
     return table_.next_key(key, next_out);
 }
 

@@ -114,46 +114,24 @@ long HashMap::update(const void* key, const void* value, uint64_t flags, uint32_
 }
 
 long HashMap::remove(const void* key) {
-    const uint32_t hash = table_.hash(key);
-    HashNode* node;
-    {
-        std::lock_guard<std::mutex> lock(table_.writer_lock());
-        const HashTable::Slot slot = table_.find_slot(key, hash);
-        if (slot.node == nullptr) return -ENOENT;
-        table_.unlink(slot);
-        untrack(slot.node);
-        node = slot.node;
-    }
-    HashTable::retire(node);
-    return 0;
+    return table_.erase(key, [this](HashNode* node) { untrack(node); });
 }
 
 long HashMap::user_lookup(const void* key, void* value_out) const {
     if (long rc = user_read_denied(*this)) return rc;
-    std::lock_guard<std::mutex> lock(table_.writer_lock());
-    HashNode* node = table_.find(key, table_.hash(key));
-    if (node == nullptr) return -ENOENT;
-    std::memcpy(value_out, table_.value_of(node), user_value_size());
-    return 0;
+    return table_.copy_value(key, value_out, user_value_size());
 }
 
 long HashMap::user_update(const void* key, const void* value, uint64_t flags) {
-    if (long rc = user_write_denied(*this)) return rc;
-    const long rc = update_impl(key, value, flags, kAllCpus);
-    ReclaimDomain::global().try_collect();
-    return rc;
+    return user_write(*this, [&] { return update_impl(key, value, flags, kAllCpus); });
 }
 
 long HashMap::user_delete(const void* key) {
-    if (long rc = user_write_denied(*this)) return rc;
-    const long rc = remove(key);
-    ReclaimDomain::global().try_collect();
-    return rc;
+    return user_write(*this, [&] { return remove(key); });
 }
 
 long HashMap::next_key(const void* key, void* next_out) const {
     if (long rc = user_read_denied(*this)) return rc;
-    std::lock_guard<std::mutex> lock(table_.writer_lock());
     return table_.next_key(key, next_out);
 }
 

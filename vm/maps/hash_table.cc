@@ -118,7 +118,16 @@ HashNode* HashTable::first_from(uint32_t bucket) const {
     return nullptr;
 }
 
+long HashTable::copy_value(const void* key, void* value_out, uint32_t size) const {
+    std::lock_guard<std::mutex> lock(writer_lock_);
+    HashNode* node = find(key, hash(key));
+    if (node == nullptr) return -ENOENT;
+    std::memcpy(value_out, value_of(node), size);
+    return 0;
+}
+
 long HashTable::next_key(const void* key, void* next_out) const {
+    std::lock_guard<std::mutex> lock(writer_lock_);
     HashNode* next = nullptr;
     if (key == nullptr) {
         next = first_from(0);

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <bit>
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -167,8 +168,31 @@ public:
     static void retire(HashNode* node);
     uint32_t count() const { return count_; }
 
-    // get_next_key with the kernel's semantics (writer lock held): nullptr or
-    // a missing key gives the first key, the last key gives -ENOENT.
+    // Unlinks and retires the node of `key` (-ENOENT when absent), calling
+    // on_unlink(node) under the writer lock once it is unlinked.
+    template <typename OnUnlink>
+    long erase(const void* key, OnUnlink&& on_unlink) {
+        const uint32_t h = hash(key);
+        HashNode* node;
+        {
+            std::lock_guard<std::mutex> lock(writer_lock_);
+            const Slot slot = find_slot(key, h);
+            if (slot.node == nullptr) return -ENOENT;
+            unlink(slot);
+            on_unlink(slot.node);
+            node = slot.node;
+        }
+        retire(node);
+        return 0;
+    }
+
+    // ---- user side: these take the writer lock themselves ----
+    // Copies the first `size` value bytes of `key`'s node; -ENOENT when absent.
+    // The lock keeps the node from being retired (and freed by a collector)
+    // during the copy: user threads are not online.
+    long copy_value(const void* key, void* value_out, uint32_t size) const;
+    // get_next_key with the kernel's semantics: nullptr or a missing key gives
+    // the first key, the last key gives -ENOENT.
     long next_key(const void* key, void* next_out) const;
 
 private:

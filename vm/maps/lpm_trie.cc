@@ -270,17 +270,11 @@ long LpmTrie::user_lookup(const void* key, void* value_out) const {
 }
 
 long LpmTrie::user_update(const void* key, const void* value, uint64_t flags) {
-    if (long rc = user_write_denied(*this)) return rc;
-    const long rc = update(key, value, flags, 0);
-    ReclaimDomain::global().try_collect();
-    return rc;
+    return user_write(*this, [&] { return update(key, value, flags, 0); });
 }
 
 long LpmTrie::user_delete(const void* key) {
-    if (long rc = user_write_denied(*this)) return rc;
-    const long rc = remove(key);
-    ReclaimDomain::global().try_collect();
-    return rc;
+    return user_write(*this, [&] { return remove(key); });
 }
 
 // Post-order, as the kernel: the entry after `key` is the first entry of the

@@ -10,6 +10,7 @@
 
 #include "vm/error.h"
 #include "vm/map.h"
+#include "vm/reclaim.h"
 
 namespace xdpdk::vm::maps {
 
@@ -51,6 +52,18 @@ inline long user_write_denied(const Map& map) {
     return (map.frozen() || (map.spec().flags & kFlagRdonly)) ? -EPERM : 0;
 }
 inline long user_read_denied(const Map& map) { return (map.spec().flags & kFlagWronly) ? -EPERM : 0; }
+
+// A user-side update or delete of a map whose writes retire memory: the
+// permission check, the write, then a collection. User threads are never
+// online, so without it nodes retired from here would wait for the next
+// worker to collect them.
+template <typename Write>
+long user_write(const Map& map, Write&& write) {
+    if (long rc = user_write_denied(map)) return rc;
+    const long rc = write();
+    ReclaimDomain::global().try_collect();
+    return rc;
+}
 
 // get_next_key of every array-like map: a missing or out-of-range key restarts
 // at 0, the last index ends the walk.
