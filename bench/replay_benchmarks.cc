@@ -84,32 +84,43 @@ void run_pcap_read(benchmark::State& state, const std::string& path, uint64_t pa
     finish(state, packets, path);
 }
 
-// Reading plus building each packet's frame as replay does, without running
-// a program: separates the interpreter's share of replay_loop.
-void run_read_frames(benchmark::State& state, const std::string& path, uint64_t packets) {
+// Times passes over the capture as replay reads it: each packet's frame is
+// built and handed to per_frame, whose results are summed. False (the
+// benchmark skipped) when the capture cannot be read or is short.
+template <typename PerFrame>
+bool time_frame_passes(benchmark::State& state, const std::string& path, uint64_t packets, PerFrame&& per_frame) {
     for (auto _ : state) {
         const auto start = Clock::now();
         auto reader = cli::PcapReader::open(path);
         if (!reader) {
             state.SkipWithError(reader.error().str().c_str());
-            return;
+            return false;
         }
-        uint64_t lengths = 0;
+        uint64_t sum = 0;
         for (;;) {
             auto next = reader.value()->next();
             if (!next || !next.value()) break;
             vm::PacketFrame frame(next.value()->bytes);
-            benchmark::DoNotOptimize(frame.xdp().data);
-            lengths += frame.data().size();
+            sum += per_frame(frame);
         }
-        benchmark::DoNotOptimize(lengths);
+        benchmark::DoNotOptimize(sum);
         state.SetIterationTime(seconds_since(start));
         if (reader.value()->packets_read() != packets) {
             state.SkipWithError("capture has the wrong number of packets");
-            return;
+            return false;
         }
     }
-    finish(state, packets, path);
+    return true;
+}
+
+// Reading plus building each packet's frame as replay does, without running
+// a program: separates the interpreter's share of replay_loop.
+void run_read_frames(benchmark::State& state, const std::string& path, uint64_t packets) {
+    const bool done = time_frame_passes(state, path, packets, [](vm::PacketFrame& frame) -> uint64_t {
+        benchmark::DoNotOptimize(frame.xdp().data);
+        return frame.data().size();
+    });
+    if (done) finish(state, packets, path);
 }
 
 void run_replay_loop(benchmark::State& state, const std::string& path, uint64_t packets, const std::string& sample) {
@@ -124,28 +135,10 @@ void run_replay_loop(benchmark::State& state, const std::string& path, uint64_t 
         return;
     }
     vm::ExecContext ex;
-    for (auto _ : state) {
-        const auto start = Clock::now();
-        auto reader = cli::PcapReader::open(path);
-        if (!reader) {
-            state.SkipWithError(reader.error().str().c_str());
-            return;
-        }
-        uint64_t verdicts = 0;
-        for (;;) {
-            auto next = reader.value()->next();
-            if (!next || !next.value()) break;
-            vm::PacketFrame frame(next.value()->bytes);
-            verdicts += vm::run_xdp(*prog.value(), frame.xdp(), ex);
-        }
-        benchmark::DoNotOptimize(verdicts);
-        state.SetIterationTime(seconds_since(start));
-        if (reader.value()->packets_read() != packets) {
-            state.SkipWithError("capture has the wrong number of packets");
-            return;
-        }
-    }
-    finish(state, packets, path);
+    const bool done = time_frame_passes(state, path, packets, [&](vm::PacketFrame& frame) -> uint64_t {
+        return vm::run_xdp(*prog.value(), frame.xdp(), ex);
+    });
+    if (done) finish(state, packets, path);
 }
 
 double children_cpu_seconds() {
