@@ -689,9 +689,16 @@ TEST(DevmapHash, KeyedRedirectTargets) {
     auto keys = all_keys(*m);
     std::sort(keys.begin(), keys.end());
     EXPECT_EQ(keys, (std::vector<uint32_t>{1000, 2000}));
+    uint32_t read = 0;
+    EXPECT_EQ(m->user_lookup(&key, &read), -ENOENT);  // 3000, refused above
+    key = 2000;
+    EXPECT_EQ(m->user_lookup(&key, &read), 0);
+    EXPECT_EQ(read, 8u);
     key = 1000;
     EXPECT_EQ(m->user_delete(&key), 0);
     EXPECT_EQ(m->lookup(&key, 0), nullptr);
+    EXPECT_EQ(m->user_lookup(&key, &read), -ENOENT);
+    EXPECT_EQ(all_keys(*m), (std::vector<uint32_t>{2000}));
 }
 
 }  // namespace
