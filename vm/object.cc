@@ -62,16 +62,6 @@ bool is_global_data_section(const ElfSection& s) {
            (s.name == ".data" || starts_with(s.name, ".data.") || is_rodata_section(s.name));
 }
 
-// "xdp", "xdp/...", "xdp.frags", "xdp.frags/..."; nullopt for other types.
-std::optional<bool> xdp_section_frags(std::string_view sec) {
-    for (const bool frags : {false, true}) {
-        const std::string_view base = frags ? "xdp.frags" : "xdp";
-        if (sec == base || (starts_with(sec, base) && sec.size() > base.size() && sec[base.size()] == '/'))
-            return frags;
-    }
-    return std::nullopt;
-}
-
 size_t edit_distance(std::string_view a, std::string_view b) {
     std::vector<size_t> row(b.size() + 1);
     for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
@@ -300,9 +290,10 @@ Status Object::Impl::collect_programs() {
         auto prog = std::make_unique<Program>();
         prog->name = f.name;
         prog->section = section;
-        const auto frags = xdp_section_frags(section);
-        prog->type = frags ? ProgType::Xdp : ProgType::Other;
-        prog->frags = frags.value_or(false);
+        const SectionKind kind = classify_section(section);
+        prog->type = kind.xdp ? ProgType::Xdp : ProgType::Other;
+        prog->frags = kind.frags;
+        prog->attach = kind.attach;
         for (const auto& p : programs)
             if (p->name == prog->name) return fail("two programs are named " + quoted(prog->name));
         programs.push_back(std::move(prog));
@@ -361,7 +352,9 @@ std::string Object::Impl::program_list() const {
 
 Error Object::Impl::not_xdp(const Program& p) const {
     return make_error("prog " + quoted(p.name) + " (section " + quoted(p.section) + ")",
-                      "not an XDP program; only XDP programs run in xdpdk");
+                      "not an XDP program: the section makes it a " +
+                          std::string(classify_section(p.section).other_type) +
+                          " program; only XDP programs run in xdpdk");
 }
 
 Status Object::Impl::load() {
@@ -380,6 +373,7 @@ Status Object::Impl::load() {
         VerifyEnv env;
         env.log = opts.verifier_log;
         env.log_insns = opts.verifier_log_insns;
+        env.attach = p.attach;
         auto verdict = verify(*checked, env);
         if (!verdict) return verdict.error();
         XDPDK_RETURN_IF_ERROR(rewrite_xdp_ctx(prog_subject, linked.insns, verdict->ctx_loads));
@@ -388,6 +382,7 @@ Status Object::Impl::load() {
         built[i]->name = p.name;
         built[i]->section = p.section;
         built[i]->frags = p.frags;
+        built[i]->attach = p.attach;
         built[i]->lddw_origins = std::move(linked.lddw_origins);
     }
     for (const ProgArrayInit& init : prog_array_inits) {
@@ -474,8 +469,20 @@ const std::vector<std::unique_ptr<Program>>& Object::programs() const { return i
 Result<Program*> Object::find_program(std::string_view name_or_section) const {
     for (const auto& p : impl_->programs)
         if (p->name == name_or_section) return p->type == ProgType::Xdp ? Result<Program*>(p.get()) : impl_->not_xdp(*p);
+    std::vector<Program*> in_section;
     for (const auto& p : impl_->programs)
-        if (p->section == name_or_section) return p->type == ProgType::Xdp ? Result<Program*>(p.get()) : impl_->not_xdp(*p);
+        if (p->section == name_or_section) in_section.push_back(p.get());
+    if (in_section.size() == 1)
+        return in_section[0]->type == ProgType::Xdp ? Result<Program*>(in_section[0]) : impl_->not_xdp(*in_section[0]);
+    if (in_section.size() > 1) {
+        // libxdp would take the first; a name that picks one program among
+        // several silently is how the wrong program ends up attached.
+        std::string names;
+        for (const Program* p : in_section) names += (names.empty() ? "" : ", ") + p->name;
+        return make_error("section " + quoted(name_or_section),
+                          "is ambiguous: it holds " + std::to_string(in_section.size()) + " programs (" + names +
+                              "); name one by its function name");
+    }
     return impl_->fail("no program or section " + quoted(name_or_section) + "; " + impl_->program_list());
 }
 

@@ -135,7 +135,7 @@ Status Verifier::check_mem_access(int r, const RegState& ptr, int32_t insn_off, 
                             std::to_string(size), " (the context is read only)"));
             if (sign_extend) return fail("invalid bpf_context access: sign-extending load from ctx");
             std::string why;
-            auto field = xdp_ctx_read(insn_off, size, &why);
+            auto field = xdp_ctx_read(insn_off, size, env_.attach, &why);
             if (!field) return fail(why);
             if (field->type == RegType::Scalar) *loaded = RegState::scalar(Scalar::of_size(4));
             else *loaded = RegState::pointer(field->type);
