@@ -1,0 +1,100 @@
+// What a root loader (xdp-loader, ip link set xdp, bpftool) gets the kernel to
+// accept, xdpdk accepts and runs the same way: XDP programs in the section
+// names real projects use. Each claim is checked against Linux where bpf()
+// is allowed: the same accept/refuse, verdicts, bytes and maps.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "dual_runtime.h"
+#include "test_support.h"
+#include "vm/object.h"
+#include "vm/xdp.h"
+
+namespace xdpdk::test {
+namespace {
+
+using vm::ProgType;
+using vm::XdpAttach;
+
+std::string named_sections_obj() { return test_prog_path("xdp_named_sections"); }
+
+TEST(NamedSections, EverySectionButKnownOtherTypesHoldsXdpPrograms) {
+    auto obj = vm::Object::open(named_sections_obj());
+    ASSERT_TRUE(obj.ok()) << obj.error().str();
+    struct Expected {
+        const char* name;
+        const char* section;
+        ProgType type;
+        XdpAttach attach;
+    };
+    const Expected expected[] = {
+        {"xdp_stats_func", "xdp_stats", ProgType::Xdp, XdpAttach::Ingress},
+        {"xdp_patch_ports_func", "xdp_patch_ports", ProgType::Xdp, XdpAttach::Ingress},
+        {"xdp_sock_prog", "xdp_sock", ProgType::Xdp, XdpAttach::Ingress},
+        {"xdp_tx_back", "tx", ProgType::Xdp, XdpAttach::Ingress},
+        {"xdp_devmap_egress", "xdp/devmap", ProgType::Xdp, XdpAttach::Devmap},
+        {"xdp_devmap_legacy", "xdp_devmap/legacy_egress", ProgType::Xdp, XdpAttach::Devmap},
+        {"xdp_cpumap_pass", "xdp/cpumap", ProgType::Xdp, XdpAttach::Cpumap},
+        {"trace_xdp_exception", "tracepoint/xdp/xdp_exception", ProgType::Other, XdpAttach::Ingress},
+    };
+    const auto& progs = obj.value()->programs();
+    ASSERT_EQ(progs.size(), std::size(expected));
+    for (size_t i = 0; i < progs.size(); ++i) {
+        EXPECT_EQ(progs[i]->name, expected[i].name);
+        EXPECT_EQ(progs[i]->section, expected[i].section);
+        EXPECT_EQ(progs[i]->type, expected[i].type) << expected[i].name;
+        EXPECT_EQ(progs[i]->attach, expected[i].attach) << expected[i].name;
+    }
+    // The devmap programs read ctx->egress_ifindex; the verifier takes that
+    // from their attach type.
+    auto st = obj.value()->load();
+    ASSERT_TRUE(st.ok()) << st.error().str();
+
+    auto trace = obj.value()->find_program("tracepoint/xdp/xdp_exception");
+    ASSERT_FALSE(trace.ok());
+    EXPECT_EQ(trace.error().str(),
+              "prog 'trace_xdp_exception' (section 'tracepoint/xdp/xdp_exception'): not an XDP program: the "
+              "section makes it a tracepoint (BPF_PROG_TYPE_TRACEPOINT) program; only XDP programs run in xdpdk");
+    auto by_section = obj.value()->find_program("tx");
+    ASSERT_TRUE(by_section.ok());
+    EXPECT_EQ(by_section.value()->name, "xdp_tx_back");
+}
+
+TEST(NamedSections, SameVerdictsBytesAndMapsAsKernel) {
+    SKIP_WITHOUT_KERNEL();
+    CpuPin pin(0);
+    DualRuntime rt;
+    ASSERT_EQ(rt.open(named_sections_obj(), {}, {}), "");
+    std::map<std::string, std::map<uint32_t, int>> verdicts;
+    std::map<std::string, int> rewritten;  // packets the kernel's run changed
+    for (const char* prog : {"xdp_stats_func", "xdp_patch_ports_func", "xdp_sock_prog", "xdp_tx_back"}) {
+        ASSERT_EQ(rt.select_program(prog), "");
+        for (const char* pcap : {"pcaps/lb_traffic.pcap", "pcaps/edge_cases.pcap"}) {
+            const std::vector<Bytes> frames = read_pcap(pcap);
+            ASSERT_FALSE(frames.empty());
+            int mismatches = 0;
+            for (size_t i = 0; i < frames.size(); ++i) {
+                DualRuntime::Outcome outcome;
+                XdpRunOptions opts;
+                const std::string diff = rt.run_and_compare(frames[i], opts, pin.cpu(), &outcome);
+                ++verdicts[prog][outcome.kernel.action];
+                if (outcome.kernel.data != frames[i]) ++rewritten[prog];
+                if (!diff.empty() && mismatches++ < kMaxReportedMismatches)
+                    ADD_FAILURE() << prog << " " << pcap << " packet " << i << ": " << diff;
+            }
+        }
+        rt.expect_same_maps(pin.pinned(), std::string("after ") + prog);
+    }
+    // The captures reach the paths that matter: UDP ports patched, MACs
+    // swapped, both verdicts of xdp_sock.
+    EXPECT_GT(rewritten["xdp_patch_ports_func"], 0);
+    EXPECT_GT(verdicts["xdp_tx_back"][vm::XDP_TX], 0);
+    EXPECT_GT(rewritten["xdp_tx_back"], 0);
+    EXPECT_GT(verdicts["xdp_stats_func"][vm::XDP_PASS], 0);
+}
+
+}  // namespace
+}  // namespace xdpdk::test
