@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "global_set.h"
 #include "kernel_runner.h"
+#include "map_size_option.h"
 #include "maps_json.h"
 #include "object_setup.h"
 #include "vm/object.h"
@@ -34,6 +35,7 @@ struct BenchOptions {
     std::string engines = kAllEngines;
     std::string maps_in;
     std::vector<std::string> sets;
+    std::vector<std::string> map_sizes;
     bool json = false;
     bool quiet = false;
 };
@@ -69,6 +71,7 @@ Result<std::vector<EngineChoice>> parse_engines(const std::string& list) {
 Result<std::unique_ptr<vm::Object>> prepare_object(const BenchOptions& o, vm::EngineKind engine) {
     vm::ObjectOptions options;
     options.engine = engine;
+    XDPDK_ASSIGN_OR_RETURN(options.map_sizes, parse_map_sizes(o.map_sizes));
     return open_prepared_object(o.object_path, options, o.sets, o.maps_in);
 }
 
@@ -154,6 +157,8 @@ void add_bench_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--engines", opts->engines, "comma-separated engines to time")->capture_default_str();
     cmd->add_option("--maps-in", opts->maps_in, "JSON map contents to set before each engine's run");
     cmd->add_option("--set", opts->sets, "NAME=VALUE: set a global variable before load (integer or hex:BYTES)")
+        ->allow_extra_args(false);
+    cmd->add_option("--map-size", opts->map_sizes, "NAME=N: a map's max_entries, set before load")
         ->allow_extra_args(false);
     cmd->add_flag("--json", opts->json, "print the results as JSON");
     cmd->add_flag("--quiet", opts->quiet, "no progress line on stderr");

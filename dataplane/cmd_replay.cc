@@ -18,6 +18,7 @@
 #include "vm/object.h"
 #include "vm/packet.h"
 #include "vm/reclaim.h"
+#include "map_size_option.h"
 
 namespace xdpdk::cli {
 namespace {
@@ -31,6 +32,7 @@ struct ReplayOptions {
     ReplayOutputPaths outputs;
     std::string maps_in;
     std::vector<std::string> sets;
+    std::vector<std::string> map_sizes;
     uint32_t ifindex = 1;
     uint32_t rx_queue = 0;
     bool trace = false;
@@ -62,6 +64,7 @@ Result<std::unique_ptr<vm::Object>> prepare_object(const ReplayOptions& o, vm::E
     vm::ObjectOptions object_options;
     object_options.ncpus = o.cpus;
     object_options.engine = engine;
+    XDPDK_ASSIGN_OR_RETURN(object_options.map_sizes, parse_map_sizes(o.map_sizes));
     return open_prepared_object(o.object_path, object_options, o.sets, o.maps_in);
 }
 
@@ -131,6 +134,8 @@ void add_replay_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--maps-in", opts->maps_in, "JSON map contents to set before the run");
     cmd->add_option("--maps-out", opts->outputs.maps_out, "JSON dump of every map after the run");
     cmd->add_option("--set", opts->sets, "NAME=VALUE: set a global variable before load (integer or hex:BYTES)")
+        ->allow_extra_args(false);
+    cmd->add_option("--map-size", opts->map_sizes, "NAME=N: a map's max_entries, set before load")
         ->allow_extra_args(false);
     cmd->add_option("--ifindex", opts->ifindex, "ingress ifindex the program sees")->capture_default_str();
     cmd->add_option("--rx-queue", opts->rx_queue, "rx queue index the program sees")->capture_default_str();

@@ -97,6 +97,9 @@ Result<std::vector<uint8_t>> read_whole_file(const std::string& path) {
     return bytes;
 }
 
+// BPF_MAP_TYPE_CPUMAP, indexed by CPU like a perf event array.
+constexpr uint32_t kMapTypeCpumap = 16;
+
 struct ProgArrayValues {
     Map* map;
     uint64_t start;  // offset of `values` in ".maps"
@@ -129,6 +132,7 @@ struct Object::Impl {
     std::vector<std::unique_ptr<Program>> programs;
     std::vector<size_t> program_funcs;  // index in `funcs` for each program
     std::vector<ProgArrayInit> prog_array_inits;
+    const Program* only = nullptr;  // load_only()
     bool loaded = false;
 
     Error fail(std::string reason) const { return make_error(subject, std::move(reason)); }
@@ -142,7 +146,9 @@ struct Object::Impl {
     Status collect_globals();
     Status collect_programs();
     Status collect_prog_array_inits();
-    Result<Map*> add_map(const MapSpec& spec);
+    enum class MapOrigin { Declared, GlobalData };
+    Result<Map*> add_map(const MapSpec& spec, MapOrigin origin = MapOrigin::Declared);
+    Status check_map_sizes() const;
     const ElfSymbol* find_symbol(uint32_t section, std::string_view name) const;
     std::string program_list() const;
     Error not_xdp(const Program& p) const;
@@ -157,6 +163,7 @@ Status Object::Impl::open(std::vector<uint8_t> bytes) {
     XDPDK_RETURN_IF_ERROR(collect_legacy_maps());
     XDPDK_RETURN_IF_ERROR(collect_btf_maps());
     XDPDK_RETURN_IF_ERROR(collect_data_maps());
+    XDPDK_RETURN_IF_ERROR(check_map_sizes());
     XDPDK_RETURN_IF_ERROR(collect_globals());
     XDPDK_RETURN_IF_ERROR(collect_programs());
     std::set<uint32_t> xdp_sections;
@@ -182,12 +189,54 @@ Status Object::Impl::collect_btf() {
     return {};
 }
 
-Result<Map*> Object::Impl::add_map(const MapSpec& spec) {
+Result<Map*> Object::Impl::add_map(const MapSpec& declared, MapOrigin origin) {
     for (const auto& m : maps)
-        if (m->name() == spec.name) return fail("two maps are named " + quoted(spec.name));
-    XDPDK_ASSIGN_OR_RETURN(auto map, create_map(spec, opts.ncpus));
+        if (m->name() == declared.name) return fail("two maps are named " + quoted(declared.name));
+    MapSpec spec = declared;
+    const std::string subject = "map " + quoted(spec.name);
+    bool sized = false;
+    for (const auto& [name, size] : opts.map_sizes) {
+        if (name != spec.name) continue;
+        if (origin == MapOrigin::GlobalData)
+            return make_error(subject, "holds the global variables of a section, exactly one value; --map-size "
+                                       "cannot resize it");
+        spec.max_entries = size;
+        sized = true;
+    }
+    if (spec.max_entries == 0) {
+        const auto type = static_cast<MapType>(spec.type);
+        if (type == MapType::PerfEventArray || spec.type == kMapTypeCpumap) {
+            spec.max_entries = opts.ncpus;
+        } else {
+            return make_error(subject, "max_entries is 0: the program's loader sets its size before load; give "
+                                       "one with --map-size " + spec.name + "=N");
+        }
+    }
+    auto created = create_map(spec, opts.ncpus);
+    if (!created && sized) {
+        Error e = created.error();
+        e.reason += " (size " + std::to_string(spec.max_entries) + " from --map-size)";
+        return e;
+    }
+    XDPDK_ASSIGN_OR_RETURN(auto map, std::move(created));
     maps.push_back(std::move(map));
     return maps.back().get();
+}
+
+// A size for a map the object does not have is a typo the user must hear of.
+Status Object::Impl::check_map_sizes() const {
+    if (opts.map_sizes_may_miss) return {};
+    for (const auto& [name, size] : opts.map_sizes) {
+        bool found = false;
+        for (const auto& m : maps) found |= m->name() == name;
+        if (found) continue;
+        std::string names;
+        for (const auto& m : maps) names += (names.empty() ? "" : ", ") + m->name();
+        return make_error("--map-size " + name + "=" + std::to_string(size),
+                          "the object has no map " + quoted(name) +
+                              (names.empty() ? std::string("; it has no maps") : "; its maps: " + names));
+    }
+    return {};
 }
 
 const ElfSymbol* Object::Impl::find_symbol(uint32_t section, std::string_view sym_name) const {
@@ -251,7 +300,7 @@ Status Object::Impl::collect_data_maps() {
         if (btf)
             for (const BtfDataVar& v : datasec_vars(*btf, s.name))
                 if (!v.is_static) spec.flags |= kMapFlagMmapable;
-        XDPDK_ASSIGN_OR_RETURN(Map * map, add_map(spec));
+        XDPDK_ASSIGN_OR_RETURN(Map * map, add_map(spec, MapOrigin::GlobalData));
         if (s.type == SHT_PROGBITS) {
             const uint32_t key = 0;
             if (long err = map->user_update(&key, elf->data(s).data(), kAny); err != 0)
@@ -359,10 +408,16 @@ Error Object::Impl::not_xdp(const Program& p) const {
 
 Status Object::Impl::load() {
     if (loaded) return fail("already loaded");
+    auto wanted = [&](size_t i) {
+        if (!only || programs[i].get() == only) return true;
+        for (const ProgArrayInit& init : prog_array_inits)
+            if (init.program == i) return true;
+        return false;
+    };
     std::vector<std::unique_ptr<Program>> built(programs.size());
     for (size_t i = 0; i < programs.size(); ++i) {
         const Program& p = *programs[i];
-        if (p.type != ProgType::Xdp) continue;
+        if (p.type != ProgType::Xdp || !wanted(i)) continue;
         const std::string prog_subject = "prog " + quoted(p.name);
         XDPDK_ASSIGN_OR_RETURN(LinkedProgram linked,
                                link_program(*elf, funcs, relocs, funcs[program_funcs[i]], prog_subject));
@@ -462,6 +517,12 @@ Status Object::set_global(std::string_view name, std::span<const uint8_t> bytes)
 }
 
 Status Object::load() { return impl_->load(); }
+
+Status Object::load_only(const Program& prog) {
+    if (impl_->loaded) return impl_->fail("already loaded");
+    impl_->only = &prog;
+    return {};
+}
 bool Object::loaded() const { return impl_->loaded; }
 
 const std::vector<std::unique_ptr<Program>>& Object::programs() const { return impl_->programs; }
