@@ -56,6 +56,9 @@ public:
         kernel = std::move(kobj.value());
         vm::ObjectOptions opts;
         opts.ncpus = ncpus;
+        opts.map_sizes = map_sizes;
+        for (const auto& [map, size] : map_sizes)
+            if (auto st = kernel->set_map_size(map, size); !st) return st.error().str();
         auto vobj = vm::Object::open(path, opts);
         if (!vobj) return "vm: " + vobj.error().str();
         vm_obj = std::move(vobj.value());
@@ -121,6 +124,7 @@ public:
         test::expect_same_maps(dumps.value(), *vm_obj, exact_percpu, when);
     }
 
+    std::vector<std::pair<std::string, uint32_t>> map_sizes;  // set before open()
     std::unique_ptr<KernelObject> kernel;
     std::unique_ptr<vm::Object> vm_obj;
     vm::Program* vm_prog = nullptr;

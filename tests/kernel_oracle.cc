@@ -178,6 +178,13 @@ Status KernelObject::set_global(std::string_view name, std::span<const uint8_t> 
     return make_error(subject, "no global variable '" + std::string(name) + "'");
 }
 
+Status KernelObject::set_map_size(std::string_view map, uint32_t max_entries) {
+    XDPDK_ASSIGN_OR_RETURN(bpf_map * m, find_map(map));
+    if (const int rc = bpf_map__set_max_entries(m, max_entries); rc != 0)
+        return make_error("kernel map '" + std::string(map) + "'", "bpf_map__set_max_entries: " + errno_text(-rc));
+    return {};
+}
+
 Status KernelObject::load() {
     // As libxdp's loaders do: a program in a section libbpf knows no type for
     // is loaded as XDP, and the legacy xdp_devmap/ and xdp_cpumap/ prefixes

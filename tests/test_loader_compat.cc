@@ -96,5 +96,63 @@ TEST(NamedSections, SameVerdictsBytesAndMapsAsKernel) {
     EXPECT_GT(verdicts["xdp_stats_func"][vm::XDP_PASS], 0);
 }
 
+// ---------------------------------------------------------------- map sizes
+
+std::string sized_by_loader_obj() { return test_prog_path("map_sized_by_loader"); }
+
+TEST(MapSizes, AMapOfZeroEntriesNeedsItsLoadersSize) {
+    auto obj = vm::Object::open(sized_by_loader_obj());
+    ASSERT_FALSE(obj.ok());
+    EXPECT_EQ(obj.error().str(), "map 'proto_packets': max_entries is 0: the program's loader sets its size before "
+                                 "load; give one with --map-size proto_packets=N");
+    vm::ObjectOptions opts;
+    opts.map_sizes = {{"src_packets", 16}, {"proto_packets", 3}};
+    auto sized = vm::Object::open(sized_by_loader_obj(), opts);
+    ASSERT_TRUE(sized.ok()) << sized.error().str();
+    EXPECT_EQ(sized.value()->find_map("src_packets")->spec().max_entries, 16u);
+    EXPECT_EQ(sized.value()->find_map("proto_packets")->spec().max_entries, 3u);
+}
+
+TEST(MapSizes, ASizeForNoMapOrForGlobalDataIsRefused) {
+    vm::ObjectOptions opts;
+    opts.map_sizes = {{"src_packets", 16}, {"proto_packets", 3}, {"src_packet", 2}};
+    auto typo = vm::Object::open(sized_by_loader_obj(), opts);
+    ASSERT_FALSE(typo.ok());
+    EXPECT_EQ(typo.error().str(), "--map-size src_packet=2: the object has no map 'src_packet'; its maps: "
+                                  "proto_packets, src_packets");
+    vm::ObjectOptions data;
+    data.map_sizes = {{"loader_g.bss", 2}};
+    auto globals = vm::Object::open(test_prog_path("loader_globals"), data);
+    ASSERT_FALSE(globals.ok());
+    EXPECT_NE(globals.error().str().find("exactly one value; --map-size cannot resize it"), std::string::npos)
+        << globals.error().str();
+}
+
+// The sizes decide what the program sees: with 4 source slots, new sources
+// past the fourth are dropped, in the kernel as in xdpdk.
+TEST(MapSizes, SameVerdictsAndMapsAsKernelWithTheLoadersSizes) {
+    SKIP_WITHOUT_KERNEL();
+    CpuPin pin(0);
+    DualRuntime rt;
+    rt.map_sizes = {{"src_packets", 4}, {"proto_packets", 3}};
+    ASSERT_EQ(rt.open(sized_by_loader_obj(), {}, {}), "");
+    ASSERT_EQ(rt.select_program("count_sources"), "");
+    std::map<uint32_t, int> verdicts;
+    int mismatches = 0;
+    for (const char* pcap : {"pcaps/lb_traffic.pcap", "pcaps/fw_traffic.pcap"}) {
+        const std::vector<Bytes> frames = read_pcap(pcap);
+        for (size_t i = 0; i < frames.size(); ++i) {
+            DualRuntime::Outcome outcome;
+            const std::string diff = rt.run_and_compare(frames[i], XdpRunOptions{}, pin.cpu(), &outcome);
+            ++verdicts[outcome.kernel.action];
+            if (!diff.empty() && mismatches++ < kMaxReportedMismatches)
+                ADD_FAILURE() << pcap << " packet " << i << ": " << diff;
+        }
+    }
+    EXPECT_GT(verdicts[vm::XDP_DROP], 0) << "the 4-entry map never filled";
+    EXPECT_GT(verdicts[vm::XDP_PASS], 0);
+    rt.expect_same_maps(pin.pinned(), "after the captures");
+}
+
 }  // namespace
 }  // namespace xdpdk::test
