@@ -536,6 +536,8 @@ TEST(ObjectLibbpf, MapsAndProgramsMatchLibbpfForEveryObject) {
     int compared = 0;
     for (const std::string& path : paths) {
         SCOPED_TRACE(path);
+        // Its maps need the sizes its loader sets (test_loader_compat).
+        if (!test::loader_map_sizes(path).empty()) continue;
         auto ours = Object::open(path);
         ASSERT_TRUE(ours.ok()) << ours.error().str();
         bpf_object* theirs = bpf_object__open_file(path.c_str(), nullptr);

@@ -104,6 +104,7 @@ TEST(VerifierKernel, SamplesAgreeWithLinux) {
     for (const std::string& path : xdpdk::test::built_objects()) {
         vm::ObjectOptions opts;
         opts.engine = vm::EngineKind::Interp;
+        opts.map_sizes = test::loader_map_sizes(path);
         auto obj = vm::Object::open(path, opts);
         ASSERT_TRUE(obj.ok()) << obj.error().str();
         const Status ours = (*obj)->load();
@@ -113,6 +114,7 @@ TEST(VerifierKernel, SamplesAgreeWithLinux) {
             std::printf("not compared (libbpf cannot open it): %s\n", kobj.error().str().c_str());
             continue;
         }
+        for (const auto& [map, size] : opts.map_sizes) ASSERT_TRUE((*kobj)->set_map_size(map, size).ok());
         const Status theirs = (*kobj)->load();
         if (ours.ok() == theirs.ok()) continue;
         disagreements += "\n  " + path + ": xdpdk " + (ours.ok() ? "accepts" : "refuses (" + ours.error().str() + ")") +

@@ -16,6 +16,7 @@
 #include <set>
 
 #include "btf_info.h"
+#include "dead_code.h"
 #include "elf_file.h"
 #include "reloc.h"
 #include "verifier/verifier.h"
@@ -414,6 +415,10 @@ Status Object::Impl::load() {
             if (init.program == i) return true;
         return false;
     };
+    // .rodata is final from here on, as libbpf freezes it before loading
+    // programs: the verifier reads it as constants (so a branch a knob
+    // switches off is dead) and the JIT folds loads from it.
+    for (Map* m : rodata_maps) m->freeze();
     std::vector<std::unique_ptr<Program>> built(programs.size());
     for (size_t i = 0; i < programs.size(); ++i) {
         const Program& p = *programs[i];
@@ -432,6 +437,8 @@ Status Object::Impl::load() {
         auto verdict = verify(*checked, env);
         if (!verdict) return verdict.error();
         XDPDK_RETURN_IF_ERROR(rewrite_xdp_ctx(prog_subject, linked.insns, verdict->ctx_loads));
+        XDPDK_RETURN_IF_ERROR(
+            remove_dead_code(prog_subject, linked.insns, verdict->dead_insns, linked.lddw_origins));
         if (opts.verified_forms) opts.verified_forms->push_back(std::move(checked));
         XDPDK_ASSIGN_OR_RETURN(built[i], make_program(prog_subject, std::move(linked.insns), ProgType::Xdp));
         built[i]->name = p.name;
@@ -446,9 +453,6 @@ Status Object::Impl::load() {
             return make_error("map " + quoted(init.map->name()),
                               "slot " + std::to_string(init.slot) + ": " + not_xdp(p).str());
     }
-    // .rodata is final from here on, as libbpf freezes it before loading
-    // programs; the JIT folds loads from it into constants.
-    for (Map* m : rodata_maps) m->freeze();
     if (opts.engine == EngineKind::Jit)
         for (const auto& b : built)
             if (b) XDPDK_RETURN_IF_ERROR(jit_compile(*b));
