@@ -24,6 +24,7 @@ namespace xdpdk::cli {
 namespace {
 
 constexpr uint32_t kMaxCpus = 1024;
+constexpr size_t kEthHeaderLen = 14;
 
 struct ReplayOptions {
     std::string object_path;
@@ -36,6 +37,7 @@ struct ReplayOptions {
     uint32_t ifindex = 1;
     uint32_t rx_queue = 0;
     bool trace = false;
+    bool run_runts = false;
     std::string engine = "jit";
     uint32_t cpus = 1;
 };
@@ -100,6 +102,13 @@ Status replay(const ReplayOptions& o) {
             why += std::to_string(vm::kXdpMaxMultiBufferLen) + " bytes, as in the kernel)";
             return make_error("pcap '" + o.pcap_path + "'", why);
         }
+        // BPF_PROG_TEST_RUN refuses frames shorter than an Ethernet header.
+        if (next->bytes.size() < kEthHeaderLen && !o.run_runts) {
+            counts.add_not_run();
+            outputs->not_run(index, *next, "shorter than an Ethernet header (14 bytes): the kernel's test run refuses "
+                                           "it; --run-runts runs it");
+            continue;
+        }
         vm::PacketFrame frame(next->bytes, o.ifindex, o.rx_queue, layout);
         const uint64_t retval = vm::run_xdp(*prog, frame.xdp(), ex);
         std::span<const uint8_t> data = frame.data();
@@ -108,7 +117,7 @@ Status replay(const ReplayOptions& o) {
             data = whole;
         }
         counts.add(retval, data.size());
-        outputs->packet(index, *next, retval, data, ex);
+        outputs->packet(index, *next, retval, data, frame.meta(), ex);
         reclaim.quiescent();
     }
     XDPDK_RETURN_IF_ERROR(outputs->commit(*obj));
@@ -141,6 +150,8 @@ void add_replay_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--rx-queue", opts->rx_queue, "rx queue index the program sees")->capture_default_str();
     cmd->add_option("--cpus", opts->cpus, "CPU slots of per-CPU maps (the program runs on slot 0)")->capture_default_str();
     cmd->add_flag("--trace", opts->trace, "print bpf_printk lines on stderr");
+    cmd->add_flag("--run-runts", opts->run_runts,
+                  "run frames shorter than 14 bytes too (BPF_PROG_TEST_RUN refuses them; by default they are not run)");
     cmd->add_option("--engine", opts->engine, "jit (machine code) or interp")->capture_default_str();
     cmd->callback([opts, &exit_code] {
         auto st = replay(*opts);

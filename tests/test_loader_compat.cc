@@ -154,5 +154,68 @@ TEST(MapSizes, SameVerdictsAndMapsAsKernelWithTheLoadersSizes) {
     rt.expect_same_maps(pin.pinned(), "after the captures");
 }
 
+// ---------------------------------------------------------------- .rodata knobs
+
+std::string rodata_knobs_obj() { return test_prog_path("rodata_knobs"); }
+
+struct KnobCase {
+    const char* name;
+    std::vector<GlobalSetting> globals;
+};
+
+std::vector<KnobCase> knob_cases() {
+    return {
+        {"defaults (peek off)", {}},
+        {"peek_len=64", {{"peek_len", bytes_of(uint32_t{64})}}},
+        {"peek_len=600, drop short", {{"peek_len", bytes_of(uint32_t{600})}, {"verdict_on_short", {1}}}},
+        {"rounds=0", {{"rounds", bytes_of(uint32_t{0})}}},
+        {"rounds=100", {{"rounds", bytes_of(uint32_t{100})}}},
+    };
+}
+
+// Verified as an unknown number, peek_len makes `data + peek_len` an
+// unbounded packet offset; the kernel and xdpdk accept the program because
+// the frozen .rodata makes it a constant, whatever --set chose.
+TEST(RodataKnobs, SameVerdictsBytesAndMapsAsKernelForEverySetting) {
+    SKIP_WITHOUT_KERNEL();
+    CpuPin pin(0);
+    for (const KnobCase& c : knob_cases()) {
+        SCOPED_TRACE(c.name);
+        DualRuntime rt;
+        ASSERT_EQ(rt.open(rodata_knobs_obj(), c.globals, {}), "");
+        ASSERT_EQ(rt.select_program("xdp_knobs"), "");
+        std::map<uint32_t, int> verdicts;
+        int mismatches = 0;
+        for (const Bytes& frame : read_pcap("pcaps/edge_cases.pcap")) {
+            DualRuntime::Outcome outcome;
+            const std::string diff = rt.run_and_compare(frame, XdpRunOptions{}, pin.cpu(), &outcome);
+            ++verdicts[outcome.kernel.action];
+            if (!diff.empty() && mismatches++ < kMaxReportedMismatches) ADD_FAILURE() << diff;
+        }
+        EXPECT_GT(verdicts[vm::XDP_TX], 0);
+        rt.expect_same_maps(pin.pinned(), c.name);
+    }
+}
+
+// What a knob switches off is not in the program that runs: the loader drops
+// the dead branch, as the kernel does for a privileged loader.
+TEST(RodataKnobs, ASwitchedOffFeatureLeavesTheLoadedProgram) {
+    auto size_with = [](const std::vector<GlobalSetting>& globals) -> size_t {
+        auto obj = vm::Object::open(rodata_knobs_obj());
+        if (!obj) return 0;
+        for (const auto& g : globals) EXPECT_TRUE(obj.value()->set_global(g.name, g.value).ok());
+        auto st = obj.value()->load();
+        EXPECT_TRUE(st.ok()) << st.error().str();
+        auto prog = obj.value()->find_program("xdp_knobs");
+        return prog ? prog.value()->insns.size() : 0;
+    };
+    const size_t off = size_with({});
+    const size_t on = size_with({{"peek_len", bytes_of(uint32_t{64})}});
+    const size_t no_rounds = size_with({{"rounds", bytes_of(uint32_t{0})}});
+    EXPECT_GT(off, 0u);
+    EXPECT_LT(off, on) << "the peek branch stayed in the program with peek_len=0";
+    EXPECT_LT(no_rounds, off) << "the loop stayed in the program with rounds=0";
+}
+
 }  // namespace
 }  // namespace xdpdk::test
