@@ -36,6 +36,7 @@ struct ReplayOptions {
     std::vector<std::string> map_sizes;
     uint32_t ifindex = 1;
     uint32_t rx_queue = 0;
+    uint32_t egress_ifindex = 0;  // what a devmap program (xdp/devmap) sees
     bool trace = false;
     bool run_runts = false;
     std::string engine = "jit";
@@ -76,6 +77,10 @@ Status replay(const ReplayOptions& o) {
         return make_error("--cpus", "must be from 1 to " + std::to_string(kMaxCpus));
     XDPDK_ASSIGN_OR_RETURN(auto obj, prepare_object(o, engine));
     XDPDK_ASSIGN_OR_RETURN(vm::Program * prog, choose_program(*obj, o.prog));
+    if (o.egress_ifindex != 0 && prog->attach != vm::XdpAttach::Devmap)
+        return make_error("--egress-ifindex", "only a devmap program (section xdp/devmap) reads ctx->egress_ifindex; '" +
+                                                  prog->name + "' is a " + vm::xdp_attach_name(prog->attach) +
+                                                  " program");
     XDPDK_ASSIGN_OR_RETURN(auto reader, PcapReader::open(o.pcap_path));
     XDPDK_ASSIGN_OR_RETURN(auto outputs, ReplayOutputs::open(o.outputs, reader->linktype()));
 
@@ -110,6 +115,7 @@ Status replay(const ReplayOptions& o) {
             continue;
         }
         vm::PacketFrame frame(next->bytes, o.ifindex, o.rx_queue, layout);
+        frame.xdp().egress_ifindex = o.egress_ifindex;
         const uint64_t retval = vm::run_xdp(*prog, frame.xdp(), ex);
         std::span<const uint8_t> data = frame.data();
         if (frame.split()) [[unlikely]] {
@@ -148,6 +154,9 @@ void add_replay_command(CLI::App& app, int& exit_code) {
         ->allow_extra_args(false);
     cmd->add_option("--ifindex", opts->ifindex, "ingress ifindex the program sees")->capture_default_str();
     cmd->add_option("--rx-queue", opts->rx_queue, "rx queue index the program sees")->capture_default_str();
+    cmd->add_option("--egress-ifindex", opts->egress_ifindex,
+                    "egress ifindex a devmap program (xdp/devmap) sees, as when run from a devmap entry")
+        ->capture_default_str();
     cmd->add_option("--cpus", opts->cpus, "CPU slots of per-CPU maps (the program runs on slot 0)")->capture_default_str();
     cmd->add_flag("--trace", opts->trace, "print bpf_printk lines on stderr");
     cmd->add_flag("--run-runts", opts->run_runts,

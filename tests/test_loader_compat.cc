@@ -88,6 +88,13 @@ TEST(NamedSections, SameVerdictsBytesAndMapsAsKernel) {
         }
         rt.expect_same_maps(pin.pinned(), std::string("after ") + prog);
     }
+    // Devmap and cpumap programs run only from a map entry: Linux's test run
+    // refuses them.
+    const Bytes frame = read_pcap("pcaps/lb_traffic.pcap").front();
+    for (const char* prog : {"xdp_devmap_egress", "xdp_cpumap_pass"}) {
+        auto k = rt.kernel->run_xdp(prog, frame);
+        EXPECT_FALSE(k.ok()) << prog << ": the kernel test-ran it";
+    }
     // The captures reach the paths that matter: UDP ports patched, MACs
     // swapped, both verdicts of xdp_sock.
     EXPECT_GT(rewritten["xdp_patch_ports_func"], 0);

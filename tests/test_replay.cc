@@ -552,6 +552,25 @@ TEST_F(Replay, VerdictsBytesAndMapsAgreeWithTheKernel) {
     }
 }
 
+// A devmap program runs as from a devmap entry, seeing --egress-ifindex
+// (Linux's test run refuses devmap programs; xdpdk runs them offline).
+TEST_F(Replay, DevmapProgramsSeeTheEgressIfindex) {
+    const std::string obj = test_prog_path("xdp_named_sections");
+    auto same = replay({obj, sample_pcap(), "--prog", "xdp_devmap_egress", "--ifindex", "3", "--egress-ifindex", "3"});
+    ASSERT_EQ(same.exit_code, 0) << same.err;
+    EXPECT_EQ(summary_rows(same.out)["XDP_DROP"].packets, packets_.size());
+    auto other = replay({obj, sample_pcap(), "--prog", "xdp_devmap_egress", "--ifindex", "3", "--egress-ifindex", "4",
+                         "--maps-out", path("egress.json")});
+    ASSERT_EQ(other.exit_code, 0) << other.err;
+    EXPECT_EQ(summary_rows(other.out)["XDP_PASS"].packets, packets_.size());
+    EXPECT_EQ(json::parse(read_file(path("egress.json")))["egress_seen"][0]["value"], "04000000");
+
+    auto not_devmap = replay({obj, sample_pcap(), "--prog", "xdp_tx_back", "--egress-ifindex", "4"});
+    EXPECT_EQ(not_devmap.exit_code, 1);
+    EXPECT_NE(not_devmap.err.find("xdpdk: --egress-ifindex: only a devmap program"), std::string::npos)
+        << not_devmap.err;
+}
+
 // Hash maps dump by key, so two runs over the same capture give the same file.
 TEST_F(Replay, MapsOutListsHashMapsByKey) {
     std::string first;
