@@ -11,6 +11,7 @@
 #include "global_set.h"
 #include "map_size_option.h"
 #include "prog_dump.h"
+#include "prog_show.h"
 #include "vm/object.h"
 
 namespace xdpdk::cli {
@@ -131,6 +132,7 @@ void add_prog_command(CLI::App& app, int& exit_code) {
     dump_cmd->require_subcommand(1);
     add_dump_kind(*dump_cmd, "xlated", DumpKind::Xlated, "the eBPF instructions after load-time rewriting", exit_code);
     add_dump_kind(*dump_cmd, "jited", DumpKind::Jited, "the JIT's machine code, by eBPF instruction", exit_code);
+    add_prog_show_command(*prog, exit_code);
     CLI::App* verify_cmd = prog->add_subcommand("verify", "Run the verifier on every XDP program: accepted or refused, and why");
     auto vopts = std::make_shared<VerifyOptions>();
     verify_cmd->add_option("PROG", vopts->object_path, "BPF object file built with clang -target bpf")->required();
