@@ -141,6 +141,9 @@ Status Verifier::check_alu(const Insn& in) {
         if (out.value.smin >= kMaxVarOff || out.value.smin <= -kMaxVarOff)
             return fail(cat("value ", out.value.smin, " makes ", tname, " pointer be out of bounds"));
     }
+    // The pointer's offset is now this scalar's value.
+    if (!dst_ptr) mark_reg_precise(in.dst);
+    else if (reg_src) mark_reg_precise(in.src);
     dst = out;
     return {};
 }

@@ -272,6 +272,15 @@ Result<Flow> Verifier::check_branch(const Insn& in) {
     const RegState b = reg_src ? reg(in.src)
                                : RegState::constant(is64 ? uint64_t(int64_t{in.imm}) : uint64_t(uint32_t(in.imm)));
 
+    note_linked(in.dst);
+    if (reg_src) note_linked(in.src);
+    // Whatever the operands' values decide beyond "explore both ways, each
+    // narrowed" must hold in any state this path's checkpoints later prune.
+    auto values_decided = [&] {
+        mark_reg_precise(in.dst);
+        if (reg_src) mark_reg_precise(in.src);
+    };
+
     int taken = -1;
     PacketCompare pkt;
     if (a.is_scalar() && b.is_scalar()) {
@@ -284,6 +293,7 @@ Result<Flow> Verifier::check_branch(const Insn& in) {
         if (pkt.known[0]) taken = 1;
         if (pkt.known[1]) taken = 0;
     }
+    if (taken >= 0 || !a.is_scalar() || !b.is_scalar()) values_decided();
     if (taken == 1) {
         next_pc_ = target;
         return Flow::Goto;
@@ -304,6 +314,7 @@ Result<Flow> Verifier::check_branch(const Insn& in) {
         mark(cur_, pkt.range_if[0]);
         mark(other, pkt.range_if[1]);
     }
+    if (!take_ok || !fall_ok) values_decided();
     if (take_ok && fall_ok) {
         XDPDK_RETURN_IF_ERROR(push_branch(std::move(other), pc_, target));
         path_ = paths_.add(path_, pc_, pc_ + 1);

@@ -37,6 +37,7 @@ std::optional<uint64_t> Verifier::constant_stack_key(const RegState& ptr, uint32
     if (!s) return std::nullopt;
     const RegState k = read_stack_slot(*s, byte, size, false);
     if (!k.is_scalar() || !k.value.is_const()) return std::nullopt;
+    mark_slot_precise(ptr.frame, static_cast<uint32_t>((-off - 1) / kSlotSize));
     return k.value.const_value();
 }
 
@@ -93,6 +94,8 @@ Status Verifier::check_helper_call(const Insn& in) {
                 if (!size_reg.is_scalar())
                     return fail(cat(sn, " type=", reg_type_name(size_reg.type), " expected=scalar (size argument of ", fname, ")"));
                 const Scalar& sz = size_reg.value;
+                mark_reg_precise(r + 1);
+                mark_reg_precise(r);  // NULL (a scalar 0) or a pointer
                 if (sz.smin < 0)
                     return fail(cat(sn, " min value is negative, either use unsigned or 'var &= const' (size argument of ", fname, ")"));
                 if (sz.umax >= uint64_t(kMaxVarOff))

@@ -228,6 +228,9 @@ Status Verifier::check_mem_access(int r, const RegState& ptr, int32_t insn_off, 
                 return {};
             }
             const int byte = byte_in_slot_(lo);
+            entry_.stack_frame = static_cast<int8_t>(ptr.frame);
+            entry_.stack_slot = static_cast<uint8_t>((-lo - 1) / kSlotSize);
+            entry_.whole_slot = write && size == kSlotSize;
             if (!write) {
                 *loaded = read_stack_slot(*f.slot_at(static_cast<int32_t>(lo)), byte, size, sign_extend);
                 if (loaded->type == RegType::NotInit)
