@@ -160,6 +160,7 @@ Status Verifier::check_local_call(const Insn& in) {
     callee.regs[10] = RegState::pointer(RegType::Stack);
     callee.regs[10].frame = static_cast<uint8_t>(cur_.frames.size());
     cur_.frames.push_back(std::move(callee));
+    note_new_frame(static_cast<uint32_t>(cur_.frames.size() - 1));
     next_pc_ = target;
     return {};
 }

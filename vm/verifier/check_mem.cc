@@ -128,6 +128,7 @@ Status Verifier::check_stack_range(const RegState& ptr, int64_t lo, int64_t hi, 
     if (!need_init) return {};
     Frame& f = cur_.frames[ptr.frame];
     for (int64_t o = lo; o < hi; ++o) {
+        if (o == lo || byte_in_slot_(o) == 0) mark_slot_read(ptr.frame, static_cast<uint32_t>((-o - 1) / kSlotSize));
         const StackSlot* s = f.slot_at(static_cast<int32_t>(o));
         if (!s || s->bytes[byte_in_slot_(o)] == ByteKind::Invalid)
             return fail(cat("invalid read from stack ", reg_name(r), " off ", lo, "+",
@@ -240,6 +241,7 @@ Status Verifier::check_mem_access(int r, const RegState& ptr, int32_t insn_off, 
             if (value && is_pointer(value->type) && size != kSlotSize)
                 return fail(cat("invalid size of register spill: ", size, "-byte store of a pointer"));
             write_stack_slot(f.grow_to(static_cast<int32_t>(lo)), byte, size, value);
+            if (size == kSlotSize) note_slot_written(ptr.frame, entry_.stack_slot);
             return {};
         }
         case RegType::NotInit:

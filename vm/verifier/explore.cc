@@ -73,7 +73,8 @@ Status Verifier::push_branch(State st, uint32_t from, uint32_t pc) {
     if (parent_) ++parent_->branches;
     std::vector<HistEntry> hist = hist_;
     hist.push_back(entry_);  // the branch itself, which the pushed path took too
-    pending_.push_back(Pending{std::move(st), pc, parent_, paths_.add(path_, from, pc), std::move(hist), hist_lost_});
+    pending_.push_back(Pending{std::move(st), pc, parent_, paths_.add(path_, from, pc), std::move(hist), hist_lost_,
+                                written_});
     return {};
 }
 
@@ -97,9 +98,10 @@ Result<Verifier::Visit> Verifier::visit_prune_point() {
                             " (the loop cannot be proven to end)"));
             continue;
         }
-        if (state_covers(cp->state, cur_, pc_, cfg_.live_in, precision_ ? &cp->precise : nullptr)) {
+        if (state_covers(cp->state, cur_, pc_, cfg_.live_in, precision_ ? &cp->precise : nullptr, &cp->live_slots)) {
             ++cp->hits;
             propagate_precision(*cp);
+            propagate_liveness(*cp);
             return Visit::Pruned;
         }
         // As Linux: a finished state that keeps failing to prune is dropped
@@ -115,10 +117,12 @@ Result<Verifier::Visit> Verifier::visit_prune_point() {
     const size_t bytes = state_bytes(cur_) + hist_.size() * sizeof(HistEntry);
     if (list.size() < kMaxStatesPerInsn && checkpoint_bytes_ + bytes <= kMaxStateBytes) {
         checkpoint_bytes_ += bytes;
-        checkpoints_.push_back(Checkpoint{cur_, parent_, 1, std::move(hist_), {}});
+        checkpoints_.push_back(Checkpoint{cur_, parent_, 1, std::move(hist_), {}, 0, 0, false, false, {}, {}});
         checkpoints_.back().hist_lost = hist_lost_;
+        checkpoints_.back().written = std::move(written_);
         hist_.clear();
         hist_lost_ = false;
+        written_.clear();
         parent_ = &checkpoints_.back();
         list.push_back(parent_);
     }
@@ -177,7 +181,7 @@ Result<Flow> Verifier::step(const Insn& in) {
 }
 
 Result<VerifierInfo> Verifier::run() {
-    pending_.push_back(Pending{entry_state(env_), 0, nullptr, PathLog::kRoot, {}, false});
+    pending_.push_back(Pending{entry_state(env_), 0, nullptr, PathLog::kRoot, {}, false, {}});
     while (!pending_.empty()) {
         Pending p = std::move(pending_.back());
         pending_.pop_back();
@@ -187,6 +191,7 @@ Result<VerifierInfo> Verifier::run() {
         path_ = p.path;
         hist_ = std::move(p.hist);
         hist_lost_ = p.hist_lost;
+        written_ = std::move(p.written);
         if (env_.log_insns && env_.log && path_ != PathLog::kRoot) *env_.log += cat("from branch: ", paths_.str(path_, 1), "\n");
         for (;;) {
             if (cfg_.prune_point[pc_]) {

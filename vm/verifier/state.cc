@@ -95,12 +95,14 @@ bool slot_covers(const StackSlot& old, const StackSlot* cur, IdMap& ids, bool pr
     return true;
 }
 
-bool frame_covers(const Frame& old, const Frame& cur, uint16_t live, IdMap& ids, const PreciseSet& precise) {
+bool frame_covers(const Frame& old, const Frame& cur, uint16_t live, IdMap& ids, const PreciseSet& precise,
+                  uint64_t live_slots) {
     for (int r = 0; r < 10; ++r)
         if ((live >> r) & 1)
             if (!reg_covers(old.regs[r], cur.regs[r], ids, (precise.regs >> r) & 1)) return false;
     for (size_t i = 0; i < old.slots.size(); ++i)
-        if (!slot_covers(old.slots[i], i < cur.slots.size() ? &cur.slots[i] : nullptr, ids, (precise.slots >> i) & 1))
+        if (((live_slots >> i) & 1) &&
+            !slot_covers(old.slots[i], i < cur.slots.size() ? &cur.slots[i] : nullptr, ids, (precise.slots >> i) & 1))
             return false;
     return true;
 }
@@ -126,7 +128,7 @@ StackSlot& Frame::grow_to(int32_t fp_off) {
 }
 
 bool state_covers(const State& old, const State& cur, uint32_t pc, const std::vector<uint16_t>& live_in,
-                  const std::vector<PreciseSet>* precise) {
+                  const std::vector<PreciseSet>* precise, const std::vector<uint64_t>* live_slots) {
     static const PreciseSet kAll{uint16_t(0x7ff), ~uint64_t{0}};
     static const PreciseSet kNone{};
     if (old.frames.size() != cur.frames.size()) return false;
@@ -135,7 +137,8 @@ bool state_covers(const State& old, const State& cur, uint32_t pc, const std::ve
     IdMap ids;
     for (size_t f = 0; f < old.frames.size(); ++f)
         if (!frame_covers(old.frames[f], cur.frames[f], frame_live(cur, f, pc, live_in), ids,
-                          !precise ? kAll : f < precise->size() ? (*precise)[f] : kNone))
+                          !precise ? kAll : f < precise->size() ? (*precise)[f] : kNone,
+                          !live_slots ? ~uint64_t{0} : f < live_slots->size() ? (*live_slots)[f] : 0))
             return false;
     return true;
 }

@@ -69,9 +69,11 @@ struct PreciseSet {
 // at their return sites. Ids are matched consistently, not by value.
 // `precise` (per frame of `old`) names the scalars whose range must contain
 // cur's; any other scalar in `old` stands for every scalar, as Linux's
-// regsafe treats imprecise ones. nullptr: every scalar is precise.
+// regsafe treats imprecise ones. `live_slots` (per frame, bit per slot)
+// names the stack slots some path from `old` read before writing them; the
+// others are not compared. nullptr: every scalar is precise, every slot live.
 bool state_covers(const State& old, const State& cur, uint32_t pc, const std::vector<uint16_t>& live_in,
-                  const std::vector<PreciseSet>* precise = nullptr);
+                  const std::vector<PreciseSet>* precise = nullptr, const std::vector<uint64_t>* live_slots = nullptr);
 
 // The registers of the running frame live at `pc` are identical in both
 // (ignoring ids): with state_covers, a sign that a loop makes no progress.

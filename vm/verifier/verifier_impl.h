@@ -66,6 +66,10 @@ struct Checkpoint {
     uint32_t hits = 0, misses = 0;  // comparisons once finished
     bool hist_lost = false;    // hist was cut short: nothing above can be followed
     bool all_precise = false;  // so is every checkpoint above it
+    // Stack liveness (per frame, bit per slot): slots read below before
+    // being written, and slots the path from the parent wrote whole.
+    std::vector<uint64_t> live_slots;
+    std::vector<uint64_t> written;
 };
 
 enum class AccessKind : uint8_t { Read, Write };
@@ -138,6 +142,7 @@ public:
         uint32_t path;
         std::vector<HistEntry> hist;
         bool hist_lost;
+        std::vector<uint64_t> written;
     };
     std::vector<Pending> pending_;
     // Pushes `st` to be explored from `pc` later; `from` is the branch insn.
@@ -172,6 +177,13 @@ public:
     bool backtrack_segment(const std::vector<HistEntry>& hist, Backtrack& bt);
     void note_linked(int r);
     void propagate_precision(const Checkpoint& old);
+
+    // ---- stack liveness (liveness.cc), as Linux's REG_LIVE_READ ----
+    std::vector<uint64_t> written_;  // per frame: slots written whole since parent_
+    void mark_slot_read(uint32_t frame, uint32_t slot);
+    void note_slot_written(uint32_t frame, uint32_t slot);
+    void note_new_frame(uint32_t frame);
+    void propagate_liveness(const Checkpoint& old);
 
 private:
     enum class Visit { Continue, Pruned };
