@@ -127,9 +127,12 @@ void Verifier::limit_history() {
     hist_lost_ = true;
 }
 
-// Marks what `bt` holds in the checkpoint (scalars only: other values are
-// compared exactly anyway) and keeps in `bt` what still needs its sources
-// found above it: bits already precise there were followed before.
+// Marks what `bt` holds in the checkpoint and keeps in `bt` what still
+// needs its sources found above it: bits already precise there were
+// followed before. Registers that hold pointers there are compared exactly
+// anyway. A slot that is not a spilled scalar there (zero or unknown bytes,
+// compared by kind) is not marked but stays followed: a later store of a
+// register may have made it what the path read.
 static bool apply_to_checkpoint(Checkpoint& cp, Backtrack& bt) {
     if (bt.frames.size() > cp.state.frames.size()) return false;
     if (cp.precise.size() < cp.state.frames.size()) cp.precise.resize(cp.state.frames.size());
@@ -147,8 +150,8 @@ static bool apply_to_checkpoint(Checkpoint& cp, Backtrack& bt) {
             const uint64_t sl = uint64_t{1} << i;
             if (!(want.slots & sl)) continue;
             const bool scalar_spill = i < fr.slots.size() && fr.slots[i].is_spill() && fr.slots[i].spilled.is_scalar();
-            if (!scalar_spill || (have.slots & sl)) want.slots &= ~sl;
-            else have.slots |= sl;
+            if (have.slots & sl) want.slots &= ~sl;
+            else if (scalar_spill) have.slots |= sl;
         }
     }
     return true;
