@@ -1,10 +1,10 @@
 // Walks TCP options the way SYN proxies and load balancers do (Katran's
 // and Suricata's parsers, the kernel's xdp_synproxy selftest): up to 40
-// bytes of options, one kind/length pair per step (at most 15 steps), in a bounded loop with a
-// packet bounds check before each read. Records the MSS and the timestamp
-// it finds in a map value, clamps the MSS to the configured ceiling
-// (rewriting the packet and fixing the checksum incrementally), and keeps
-// the peer's TSval per source port.
+// bytes of options, one kind/length pair per step (at most 15 steps), in a
+// bounded loop with a packet bounds check before each read. Records the MSS
+// and the timestamp it finds in a map value, clamps the MSS to the
+// configured ceiling (rewriting the packet and fixing the checksum
+// incrementally), and keeps the peer's TSval per source port.
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -13,7 +13,6 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
-#define MAX_OPT_BYTES 40
 // Options looked at per packet, as Katran bounds it
 // (TCP_HDR_OPT_MAX_OPT_CHECKS); one step per byte (40) is more than
 // Linux 6.18 verifies within its budget for this loop.
