@@ -124,11 +124,12 @@ Status Verifier::check_stack_range(const RegState& ptr, int64_t lo, int64_t hi, 
     if (lo < -bpf::kStackSize || hi > 0)
         return fail(cat("invalid ", what, " stack ", reg_name(r), " off=", std::to_string(lo) +
                     " size=", hi - lo, " (the stack frame is fp-512 to fp)"));
+    // Stack liveness: whether or not the rules below check these bytes.
+    if (need_init) mark_range_read(ptr.frame, lo, hi);
     note_stack_depth(ptr.frame, lo);
     if (!need_init) return {};
     Frame& f = cur_.frames[ptr.frame];
     for (int64_t o = lo; o < hi; ++o) {
-        if (o == lo || byte_in_slot_(o) == 0) mark_slot_read(ptr.frame, static_cast<uint32_t>((-o - 1) / kSlotSize));
         const StackSlot* s = f.slot_at(static_cast<int32_t>(o));
         if (!s || s->bytes[byte_in_slot_(o)] == ByteKind::Invalid)
             return fail(cat("invalid read from stack ", reg_name(r), " off ", lo, "+",

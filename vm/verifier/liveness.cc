@@ -30,6 +30,11 @@ void Verifier::mark_slot_read(uint32_t frame, uint32_t slot) {
     }
 }
 
+void Verifier::mark_range_read(uint32_t frame, int64_t lo, int64_t hi) {
+    if (lo >= hi) return;
+    for (int64_t s = (-hi) / kSlotSize; s <= (-lo - 1) / kSlotSize; ++s) mark_slot_read(frame, static_cast<uint32_t>(s));
+}
+
 void Verifier::note_slot_written(uint32_t frame, uint32_t slot) { set(written_, frame, slot); }
 
 // A called function's frame is new: nothing above the call reads it.

@@ -181,6 +181,7 @@ public:
     // ---- stack liveness (liveness.cc), as Linux's REG_LIVE_READ ----
     std::vector<uint64_t> written_;  // per frame: slots written whole since parent_
     void mark_slot_read(uint32_t frame, uint32_t slot);
+    void mark_range_read(uint32_t frame, int64_t lo, int64_t hi);  // bytes fp+lo .. fp+hi
     void note_slot_written(uint32_t frame, uint32_t slot);
     void note_new_frame(uint32_t frame);
     void propagate_liveness(const Checkpoint& old);
