@@ -98,6 +98,10 @@ Status Verifier::check_alu(const Insn& in) {
     const RegState ptr = dst_ptr ? dst : src;
     const Scalar& delta = dst_ptr ? src.value : dst.value;
     const int ptr_reg = dst_ptr ? in.dst : in.src;
+    // Whether the arithmetic is allowed, and the pointer it makes, depend on
+    // the scalar's value.
+    if (!dst_ptr) mark_reg_precise(in.dst);
+    else if (reg_src) mark_reg_precise(in.src);
     const char* tname = reg_type_name(ptr.type);
     switch (ptr.type) {
         case RegType::MapPtr:
@@ -141,9 +145,6 @@ Status Verifier::check_alu(const Insn& in) {
         if (out.value.smin >= kMaxVarOff || out.value.smin <= -kMaxVarOff)
             return fail(cat("value ", out.value.smin, " makes ", tname, " pointer be out of bounds"));
     }
-    // The pointer's offset is now this scalar's value.
-    if (!dst_ptr) mark_reg_precise(in.dst);
-    else if (reg_src) mark_reg_precise(in.src);
     dst = out;
     return {};
 }

@@ -71,10 +71,12 @@ Status Verifier::push_branch(State st, uint32_t from, uint32_t pc) {
     if (pending_.size() >= kMaxPendingBranches)
         return fail(cat("the sequence of ", pending_.size() + 1, " jumps is too complex"));
     if (parent_) ++parent_->branches;
-    std::vector<HistEntry> hist = hist_;
-    hist.push_back(entry_);  // the branch itself, which the pushed path took too
-    pending_.push_back(Pending{std::move(st), pc, parent_, paths_.add(path_, from, pc), std::move(hist), hist_lost_,
-                                written_});
+    pending_.push_back(Pending{std::move(st), pc, parent_, paths_.add(path_, from, pc)});
+    Pending& p = pending_.back();
+    p.hist = hist_;
+    p.hist.push_back(entry_);  // the branch itself, which the pushed path took too
+    p.hist_lost = hist_lost_;
+    p.written = written_;
     return {};
 }
 
@@ -117,7 +119,8 @@ Result<Verifier::Visit> Verifier::visit_prune_point() {
     const size_t bytes = state_bytes(cur_) + hist_.size() * sizeof(HistEntry);
     if (list.size() < kMaxStatesPerInsn && checkpoint_bytes_ + bytes <= kMaxStateBytes) {
         checkpoint_bytes_ += bytes;
-        checkpoints_.push_back(Checkpoint{cur_, parent_, 1, std::move(hist_), {}, 0, 0, false, false, {}, {}});
+        checkpoints_.push_back(Checkpoint{cur_, parent_, 1});
+        checkpoints_.back().hist = std::move(hist_);
         checkpoints_.back().hist_lost = hist_lost_;
         checkpoints_.back().written = std::move(written_);
         hist_.clear();
@@ -181,7 +184,7 @@ Result<Flow> Verifier::step(const Insn& in) {
 }
 
 Result<VerifierInfo> Verifier::run() {
-    pending_.push_back(Pending{entry_state(env_), 0, nullptr, PathLog::kRoot, {}, false, {}});
+    pending_.push_back(Pending{entry_state(env_), 0, nullptr, PathLog::kRoot});
     while (!pending_.empty()) {
         Pending p = std::move(pending_.back());
         pending_.pop_back();

@@ -61,15 +61,15 @@ struct Checkpoint {
     State state;
     Checkpoint* parent;
     uint32_t branches;
-    std::vector<HistEntry> hist;
-    std::vector<PreciseSet> precise;
+    std::vector<HistEntry> hist{};
+    std::vector<PreciseSet> precise{};
     uint32_t hits = 0, misses = 0;  // comparisons once finished
     bool hist_lost = false;    // hist was cut short: nothing above can be followed
     bool all_precise = false;  // so is every checkpoint above it
     // Stack liveness (per frame, bit per slot): slots read below before
     // being written, and slots the path from the parent wrote whole.
-    std::vector<uint64_t> live_slots;
-    std::vector<uint64_t> written;
+    std::vector<uint64_t> live_slots{};
+    std::vector<uint64_t> written{};
 };
 
 enum class AccessKind : uint8_t { Read, Write };
@@ -140,9 +140,10 @@ public:
         uint32_t pc;
         Checkpoint* parent;
         uint32_t path;
-        std::vector<HistEntry> hist;
-        bool hist_lost;
-        std::vector<uint64_t> written;
+        // What precision and liveness need of the path so far (see below).
+        std::vector<HistEntry> hist{};
+        bool hist_lost = false;
+        std::vector<uint64_t> written{};
     };
     std::vector<Pending> pending_;
     // Pushes `st` to be explored from `pc` later; `from` is the branch insn.
