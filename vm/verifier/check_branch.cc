@@ -293,12 +293,15 @@ Result<Flow> Verifier::check_branch(const Insn& in) {
         if (pkt.known[0]) taken = 1;
         if (pkt.known[1]) taken = 0;
     }
-    if (taken >= 0 || !a.is_scalar() || !b.is_scalar()) values_decided();
     if (taken == 1) {
+        values_decided();
         next_pc_ = target;
         return Flow::Goto;
     }
-    if (taken == 0) return Flow::Next;
+    if (taken == 0) {
+        values_decided();
+        return Flow::Next;
+    }
 
     State other = cur_;
     const bool fall_ok = refine_state(*this, cur_, in, negate(c), is64);
@@ -314,7 +317,9 @@ Result<Flow> Verifier::check_branch(const Insn& in) {
         mark(cur_, pkt.range_if[0]);
         mark(other, pkt.range_if[1]);
     }
-    if (!take_ok || !fall_ok) values_decided();
+    // A direction ruled out depends on both values; a comparison with a
+    // pointer, on the scalar side's (NULL or not).
+    if (!take_ok || !fall_ok || !a.is_scalar() || !b.is_scalar()) values_decided();
     if (take_ok && fall_ok) {
         XDPDK_RETURN_IF_ERROR(push_branch(std::move(other), pc_, target));
         path_ = paths_.add(path_, pc_, pc_ + 1);

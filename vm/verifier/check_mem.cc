@@ -233,6 +233,7 @@ Status Verifier::check_mem_access(int r, const RegState& ptr, int32_t insn_off, 
             entry_.stack_frame = static_cast<int8_t>(ptr.frame);
             entry_.stack_slot = static_cast<uint8_t>((-lo - 1) / kSlotSize);
             entry_.whole_slot = write && size == kSlotSize;
+            if (entry_.whole_slot) note_slot_written(ptr.frame, entry_.stack_slot);
             if (!write) {
                 *loaded = read_stack_slot(*f.slot_at(static_cast<int32_t>(lo)), byte, size, sign_extend);
                 if (loaded->type == RegType::NotInit)
@@ -242,7 +243,6 @@ Status Verifier::check_mem_access(int r, const RegState& ptr, int32_t insn_off, 
             if (value && is_pointer(value->type) && size != kSlotSize)
                 return fail(cat("invalid size of register spill: ", size, "-byte store of a pointer"));
             write_stack_slot(f.grow_to(static_cast<int32_t>(lo)), byte, size, value);
-            if (size == kSlotSize) note_slot_written(ptr.frame, entry_.stack_slot);
             return {};
         }
         case RegType::NotInit:
