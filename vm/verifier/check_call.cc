@@ -149,6 +149,11 @@ Status Verifier::check_helper_call(const Insn& in) {
 }
 
 Status Verifier::check_local_call(const Insn& in) {
+    // The precision walk does not follow values into or out of a called
+    // function (it marks every scalar instead); and how a call checks its
+    // arguments (a global function's may be a NULL scalar) depends on their
+    // values: the argument scalars are precise from here up.
+    for (int r = 1; r <= 5; ++r) mark_reg_precise(r);
     if (cur_.frames.size() >= kMaxCallFrames)
         return fail(cat("the call stack of ", std::to_string(cur_.frames.size() + 1), " frames is too deep (at most ",
                     std::to_string(kMaxCallFrames), ")"));
