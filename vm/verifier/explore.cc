@@ -100,7 +100,8 @@ Result<Verifier::Visit> Verifier::visit_prune_point() {
                             " (the loop cannot be proven to end)"));
             continue;
         }
-        if (state_covers(cp->state, cur_, pc_, cfg_.live_in, precision_ ? &cp->precise : nullptr, &cp->live_slots)) {
+        if (state_covers(cp->state, cur_, pc_, cfg_.live_in, precision_ ? &cp->precise : nullptr,
+                         env_.exact_states ? nullptr : &cp->live_slots)) {
             ++cp->hits;
             propagate_precision(*cp);
             propagate_liveness(*cp);

@@ -163,7 +163,7 @@ public:
 
     // ---- precision (precision.cc) ----
     // Off: every scalar is compared by range (unprivileged Linux does so).
-    bool precision_ = true;
+    bool precision_ = !env_.exact_states;
     std::vector<HistEntry> hist_;  // this path since parent_
     bool hist_lost_ = false;       // cut short (see kMaxHistory)
     HistEntry entry_;              // the instruction being checked
