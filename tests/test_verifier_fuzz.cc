@@ -98,7 +98,7 @@ TEST(VerifierFuzz, PathExplosionHitsTheBudget) {
 TEST(VerifierFuzz, PruningNeverAcceptsWhatExactStatesRefuse) {
     std::mt19937_64 rng(1313);
     int accepted = 0, refused = 0;
-    for (uint64_t seed = 0; seed < 1500; ++seed) {
+    for (uint64_t seed = 0; seed < 1000; ++seed) {
         progfuzz::GeneratedCase c = progfuzz::generate_case(seed);
         const int mutations = 1 + int(rng() % 3);
         for (int m = 0; m < mutations; ++m) {
@@ -117,7 +117,7 @@ TEST(VerifierFuzz, PruningNeverAcceptsWhatExactStatesRefuse) {
         VerifyEnv env;
         env.type = ProgType::Raw;
         env.mem_size = c.mem.size();
-        env.insn_budget = 200000;
+        env.insn_budget = 50000;
         auto pruned = verify(**prog, env);
         env.exact_states = true;
         auto exact = verify(**prog, env);

@@ -73,8 +73,10 @@ Status Verifier::push_branch(State st, uint32_t from, uint32_t pc) {
     if (parent_) ++parent_->branches;
     pending_.push_back(Pending{std::move(st), pc, parent_, paths_.add(path_, from, pc)});
     Pending& p = pending_.back();
-    p.hist = hist_;
-    p.hist.push_back(entry_);  // the branch itself, which the pushed path took too
+    if (precision_) {
+        p.hist = hist_;
+        p.hist.push_back(entry_);  // the branch itself, which the pushed path took too
+    }
     p.hist_lost = hist_lost_;
     p.written = written_;
     return {};
@@ -216,8 +218,10 @@ Result<VerifierInfo> Verifier::run() {
             entry_.pc = pc_;
             entry_.frame = static_cast<uint8_t>(cur_.frames.size() - 1);
             XDPDK_ASSIGN_OR_RETURN(Flow flow, step(in));
-            hist_.push_back(entry_);
-            limit_history();
+            if (precision_) {
+                hist_.push_back(entry_);
+                limit_history();
+            }
             if (flow == Flow::End) {
                 end_path();
                 break;
