@@ -6,6 +6,7 @@
 #include <chrono>
 #include <random>
 
+#include "progfuzz/program_generator.h"
 #include "vm/assembler.h"
 #include "vm/program.h"
 #include "vm/verifier/verifier.h"
@@ -64,12 +65,13 @@ TEST(VerifierFuzz, RandomProgramsGetAVerdict) {
 }
 
 // 30 independent branches, each leaving a different live value: 2^30 paths,
-// none of which prunes another.
+// none of which prunes another, since the final comparison (decided on every
+// path) makes the sum precise all the way back.
 TEST(VerifierFuzz, PathExplosionHitsTheBudget) {
     std::string text = "r6 = *(u32 *)(r1 +12)\nr0 = 0\n";
     for (int i = 0; i < 30; ++i)
         text += "if r6 & " + std::to_string(1u << i) + " goto +1\nr0 += " + std::to_string(1u << i) + "\n";
-    text += "exit\n";
+    text += "if r0 > 0x7fffffff goto +1\nexit\nexit\n";
     auto raw = assemble(text);
     ASSERT_TRUE(raw.ok()) << raw.error().str();
     auto prog = make_program("prog 'paths'", std::move(raw).value(), ProgType::Xdp);
@@ -86,6 +88,51 @@ TEST(VerifierFuzz, PathExplosionHitsTheBudget) {
     auto quick = verify(**prog, small);
     ASSERT_FALSE(quick.ok());
     EXPECT_NE(quick.error().reason.find("more than 1000 instructions"), std::string::npos) << quick.error().str();
+}
+
+// Precision tracking and stack liveness only let kept states stand for more
+// states; they must never let a program through that comparing every scalar
+// and slot exactly refuses. Safe generated programs, with a few offsets and
+// immediates changed so that some become unsafe (an access out of bounds, a
+// loop bound off), are verified both ways.
+TEST(VerifierFuzz, PruningNeverAcceptsWhatExactStatesRefuse) {
+    std::mt19937_64 rng(1313);
+    int accepted = 0, refused = 0;
+    for (uint64_t seed = 0; seed < 1000; ++seed) {
+        progfuzz::GeneratedCase c = progfuzz::generate_case(seed);
+        const int mutations = 1 + int(rng() % 3);
+        for (int m = 0; m < mutations; ++m) {
+            vm::RawInsn& in = c.program[rng() % c.program.size()];
+            const int cls = in.code & 7;
+            const bool mem = cls == 1 || cls == 2 || cls == 3;  // ldx, st, stx
+            const bool imm_src = (cls == 4 || cls == 7 || cls == 5 || cls == 6) && !(in.code & 0x08) &&
+                                 in.code != 0x85 && in.code != 0x95 && in.code != 0x05;
+            if (mem && (in.code & 0xe0) == 0x60 && rng() % 2)
+                in.off = int16_t(in.off + int(rng() % 33) - 16);  // an access moved
+            else if ((imm_src && (in.code & 0xf0) != 0xd0) || (cls == 2 && (in.code & 0xe0) == 0x60))
+                in.imm = rng() % 4 ? in.imm + int(rng() % 17) - 8 : int32_t(rng() % 512);  // a constant changed
+        }
+        auto prog = make_program("prog 'mutant'", c.program, ProgType::Raw);
+        if (!prog) continue;
+        VerifyEnv env;
+        env.type = ProgType::Raw;
+        env.mem_size = c.mem.size();
+        env.insn_budget = 50000;
+        auto pruned = verify(**prog, env);
+        env.exact_states = true;
+        auto exact = verify(**prog, env);
+        if (!pruned.ok()) {
+            ++refused;
+            continue;
+        }
+        ++accepted;
+        if (!exact.ok() && exact.error().reason.find("too complex") == std::string::npos)
+            ADD_FAILURE() << "seed " << seed << ": accepted with pruning, refused with exact states: "
+                          << exact.error().str();
+    }
+    EXPECT_GT(accepted, 100);
+    EXPECT_GT(refused, 100);
+    std::printf("  %d mutants accepted, %d refused\n", accepted, refused);
 }
 
 }  // namespace

@@ -98,6 +98,10 @@ Status Verifier::check_alu(const Insn& in) {
     const RegState ptr = dst_ptr ? dst : src;
     const Scalar& delta = dst_ptr ? src.value : dst.value;
     const int ptr_reg = dst_ptr ? in.dst : in.src;
+    // Whether the arithmetic is allowed, and the pointer it makes, depend on
+    // the scalar's value.
+    if (!dst_ptr) mark_reg_precise(in.dst);
+    else if (reg_src) mark_reg_precise(in.src);
     const char* tname = reg_type_name(ptr.type);
     switch (ptr.type) {
         case RegType::MapPtr:

@@ -272,6 +272,15 @@ Result<Flow> Verifier::check_branch(const Insn& in) {
     const RegState b = reg_src ? reg(in.src)
                                : RegState::constant(is64 ? uint64_t(int64_t{in.imm}) : uint64_t(uint32_t(in.imm)));
 
+    note_linked(in.dst);
+    if (reg_src) note_linked(in.src);
+    // Whatever the operands' values decide beyond "explore both ways, each
+    // narrowed" must hold in any state this path's checkpoints later prune.
+    auto values_decided = [&] {
+        mark_reg_precise(in.dst);
+        if (reg_src) mark_reg_precise(in.src);
+    };
+
     int taken = -1;
     PacketCompare pkt;
     if (a.is_scalar() && b.is_scalar()) {
@@ -285,10 +294,14 @@ Result<Flow> Verifier::check_branch(const Insn& in) {
         if (pkt.known[1]) taken = 0;
     }
     if (taken == 1) {
+        values_decided();
         next_pc_ = target;
         return Flow::Goto;
     }
-    if (taken == 0) return Flow::Next;
+    if (taken == 0) {
+        values_decided();
+        return Flow::Next;
+    }
 
     State other = cur_;
     const bool fall_ok = refine_state(*this, cur_, in, negate(c), is64);
@@ -304,6 +317,9 @@ Result<Flow> Verifier::check_branch(const Insn& in) {
         mark(cur_, pkt.range_if[0]);
         mark(other, pkt.range_if[1]);
     }
+    // A direction ruled out depends on both values; a comparison with a
+    // pointer, on the scalar side's (NULL or not).
+    if (!take_ok || !fall_ok || !a.is_scalar() || !b.is_scalar()) values_decided();
     if (take_ok && fall_ok) {
         XDPDK_RETURN_IF_ERROR(push_branch(std::move(other), pc_, target));
         path_ = paths_.add(path_, pc_, pc_ + 1);

@@ -37,6 +37,7 @@ std::optional<uint64_t> Verifier::constant_stack_key(const RegState& ptr, uint32
     if (!s) return std::nullopt;
     const RegState k = read_stack_slot(*s, byte, size, false);
     if (!k.is_scalar() || !k.value.is_const()) return std::nullopt;
+    mark_slot_precise(ptr.frame, static_cast<uint32_t>((-off - 1) / kSlotSize));
     return k.value.const_value();
 }
 
@@ -93,6 +94,8 @@ Status Verifier::check_helper_call(const Insn& in) {
                 if (!size_reg.is_scalar())
                     return fail(cat(sn, " type=", reg_type_name(size_reg.type), " expected=scalar (size argument of ", fname, ")"));
                 const Scalar& sz = size_reg.value;
+                mark_reg_precise(r + 1);
+                mark_reg_precise(r);  // NULL (a scalar 0) or a pointer
                 if (sz.smin < 0)
                     return fail(cat(sn, " min value is negative, either use unsigned or 'var &= const' (size argument of ", fname, ")"));
                 if (sz.umax >= uint64_t(kMaxVarOff))
@@ -146,6 +149,11 @@ Status Verifier::check_helper_call(const Insn& in) {
 }
 
 Status Verifier::check_local_call(const Insn& in) {
+    // The precision walk does not follow values into or out of a called
+    // function (it marks every scalar instead); and how a call checks its
+    // arguments (a global function's may be a NULL scalar) depends on their
+    // values: the argument scalars are precise from here up.
+    for (int r = 1; r <= 5; ++r) mark_reg_precise(r);
     if (cur_.frames.size() >= kMaxCallFrames)
         return fail(cat("the call stack of ", std::to_string(cur_.frames.size() + 1), " frames is too deep (at most ",
                     std::to_string(kMaxCallFrames), ")"));
@@ -157,6 +165,7 @@ Status Verifier::check_local_call(const Insn& in) {
     callee.regs[10] = RegState::pointer(RegType::Stack);
     callee.regs[10].frame = static_cast<uint8_t>(cur_.frames.size());
     cur_.frames.push_back(std::move(callee));
+    note_new_frame(static_cast<uint32_t>(cur_.frames.size() - 1));
     next_pc_ = target;
     return {};
 }

@@ -124,6 +124,8 @@ Status Verifier::check_stack_range(const RegState& ptr, int64_t lo, int64_t hi, 
     if (lo < -bpf::kStackSize || hi > 0)
         return fail(cat("invalid ", what, " stack ", reg_name(r), " off=", std::to_string(lo) +
                     " size=", hi - lo, " (the stack frame is fp-512 to fp)"));
+    // Stack liveness: whether or not the rules below check these bytes.
+    if (need_init) mark_range_read(ptr.frame, lo, hi);
     note_stack_depth(ptr.frame, lo);
     if (!need_init) return {};
     Frame& f = cur_.frames[ptr.frame];
@@ -228,6 +230,10 @@ Status Verifier::check_mem_access(int r, const RegState& ptr, int32_t insn_off, 
                 return {};
             }
             const int byte = byte_in_slot_(lo);
+            entry_.stack_frame = static_cast<int8_t>(ptr.frame);
+            entry_.stack_slot = static_cast<uint8_t>((-lo - 1) / kSlotSize);
+            entry_.whole_slot = write && size == kSlotSize;
+            if (entry_.whole_slot) note_slot_written(ptr.frame, entry_.stack_slot);
             if (!write) {
                 *loaded = read_stack_slot(*f.slot_at(static_cast<int32_t>(lo)), byte, size, sign_extend);
                 if (loaded->type == RegType::NotInit)

@@ -11,9 +11,10 @@
 namespace xdpdk::vm::verifier {
 namespace {
 
-// Enough states per instruction for real programs; beyond it pruning only
-// gets weaker, and the instruction budget still bounds the work.
-constexpr size_t kMaxStatesPerInsn = 32;
+// Enough states per instruction for real programs (bounded loops keep one
+// or more per iteration at the loop head); beyond it pruning only gets
+// weaker, and the instruction budget still bounds the work.
+constexpr size_t kMaxStatesPerInsn = 256;
 constexpr size_t kMaxStateBytes = size_t{256} << 20;
 // Branches waiting to be explored, as Linux limits them
 // (BPF_COMPLEXITY_LIMIT_JMP_SEQ); each holds a whole state.
@@ -71,6 +72,13 @@ Status Verifier::push_branch(State st, uint32_t from, uint32_t pc) {
         return fail(cat("the sequence of ", pending_.size() + 1, " jumps is too complex"));
     if (parent_) ++parent_->branches;
     pending_.push_back(Pending{std::move(st), pc, parent_, paths_.add(path_, from, pc)});
+    Pending& p = pending_.back();
+    if (precision_) {
+        p.hist = hist_;
+        p.hist.push_back(entry_);  // the branch itself, which the pushed path took too
+    }
+    p.hist_lost = hist_lost_;
+    p.written = written_;
     return {};
 }
 
@@ -82,7 +90,9 @@ void Verifier::end_path() {
 
 Result<Verifier::Visit> Verifier::visit_prune_point() {
     drop_single_scalar_ids(cur_);
-    for (Checkpoint* cp : explored_[pc_]) {
+    std::vector<Checkpoint*>& list = explored_[pc_];
+    for (size_t i = 0; i < list.size(); ++i) {
+        Checkpoint* cp = list[i];
         if (cp->branches > 0) {
             // An unfinished state here is an ancestor of this path: the path
             // went around a loop and came back no more precise than before.
@@ -92,14 +102,35 @@ Result<Verifier::Visit> Verifier::visit_prune_point() {
                             " (the loop cannot be proven to end)"));
             continue;
         }
-        if (state_covers(cp->state, cur_, pc_, cfg_.live_in)) return Visit::Pruned;
+        if (state_covers(cp->state, cur_, pc_, cfg_.live_in, precision_ ? &cp->precise : nullptr,
+                         env_.exact_states ? nullptr : &cp->live_slots)) {
+            ++cp->hits;
+            propagate_precision(*cp);
+            propagate_liveness(*cp);
+            return Visit::Pruned;
+        }
+        // As Linux: a finished state that keeps failing to prune is dropped
+        // from the list (it stays a parent of its descendants), so the list
+        // keeps room for the states that do prune. Linux allows 3 misses per
+        // hit (64 at loop heads); fewer than 64 costs the loop tests here
+        // (tcp_opts_walk) more than it saves.
+        if (++cp->misses > cp->hits * 64 + 64) {
+            list[i--] = list.back();
+            list.pop_back();
+        }
     }
-    const size_t bytes = state_bytes(cur_);
-    if (explored_[pc_].size() < kMaxStatesPerInsn && checkpoint_bytes_ + bytes <= kMaxStateBytes) {
+    const size_t bytes = state_bytes(cur_) + hist_.size() * sizeof(HistEntry);
+    if (list.size() < kMaxStatesPerInsn && checkpoint_bytes_ + bytes <= kMaxStateBytes) {
         checkpoint_bytes_ += bytes;
         checkpoints_.push_back(Checkpoint{cur_, parent_, 1});
+        checkpoints_.back().hist = std::move(hist_);
+        checkpoints_.back().hist_lost = hist_lost_;
+        checkpoints_.back().written = std::move(written_);
+        hist_.clear();
+        hist_lost_ = false;
+        written_.clear();
         parent_ = &checkpoints_.back();
-        explored_[pc_].push_back(parent_);
+        list.push_back(parent_);
     }
     return Visit::Continue;
 }
@@ -164,6 +195,9 @@ Result<VerifierInfo> Verifier::run() {
         pc_ = p.pc;
         parent_ = p.parent;
         path_ = p.path;
+        hist_ = std::move(p.hist);
+        hist_lost_ = p.hist_lost;
+        written_ = std::move(p.written);
         if (env_.log_insns && env_.log && path_ != PathLog::kRoot) *env_.log += cat("from branch: ", paths_.str(path_, 1), "\n");
         for (;;) {
             if (cfg_.prune_point[pc_]) {
@@ -180,7 +214,14 @@ Result<VerifierInfo> Verifier::run() {
             visited_[pc_] = true;
             if (env_.log_insns && env_.log) log_insn();
             const Insn& in = prog_.insns[pc_];
+            entry_ = HistEntry{};
+            entry_.pc = pc_;
+            entry_.frame = static_cast<uint8_t>(cur_.frames.size() - 1);
             XDPDK_ASSIGN_OR_RETURN(Flow flow, step(in));
+            if (precision_) {
+                hist_.push_back(entry_);
+                limit_history();
+            }
             if (flow == Flow::End) {
                 end_path();
                 break;

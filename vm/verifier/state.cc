@@ -26,9 +26,10 @@ private:
     std::vector<std::pair<uint32_t, uint32_t>> pairs_;
 };
 
-bool reg_covers(const RegState& old, const RegState& cur, IdMap& ids) {
+bool reg_covers(const RegState& old, const RegState& cur, IdMap& ids, bool precise = true) {
     if (old.type == RegType::NotInit) return true;
     if (old.type != cur.type) return false;
+    if (old.type == RegType::Scalar && !precise) return true;
     switch (old.type) {
         case RegType::NotInit: return true;
         case RegType::Scalar: return old.value.contains(cur.value) && ids.match(old.id, cur.id);
@@ -65,14 +66,23 @@ bool byte_covers(ByteKind o, ByteKind k, const StackSlot& c) {
     return false;
 }
 
-bool slot_covers(const StackSlot& old, const StackSlot* cur, IdMap& ids) {
+// Every byte reads back as some scalar.
+bool all_scalar_bytes(const StackSlot& c) {
+    for (ByteKind k : c.bytes)
+        if (k == ByteKind::Invalid || (k == ByteKind::Spill && !c.spilled.is_scalar())) return false;
+    return true;
+}
+
+bool slot_covers(const StackSlot& old, const StackSlot* cur, IdMap& ids, bool precise) {
     static const StackSlot kUnwritten{};
     const StackSlot& c = cur ? *cur : kUnwritten;
     int first = 0;
     if (old.is_spill()) {
         first = old.spill_size();
+        // An imprecise spilled scalar: any 8 scalar bytes will do.
+        if (!precise && first == kSlotSize && old.spilled.is_scalar() && all_scalar_bytes(c)) return true;
         if (c.is_spill() && c.spill_size() == first) {
-            if (!reg_covers(old.spilled, c.spilled, ids)) return false;
+            if (!reg_covers(old.spilled, c.spilled, ids, precise)) return false;
         } else {
             // A spilled constant 0 reads back as zero bytes do.
             for (int i = 0; i < first; ++i)
@@ -85,12 +95,15 @@ bool slot_covers(const StackSlot& old, const StackSlot* cur, IdMap& ids) {
     return true;
 }
 
-bool frame_covers(const Frame& old, const Frame& cur, uint16_t live, IdMap& ids) {
+bool frame_covers(const Frame& old, const Frame& cur, uint16_t live, IdMap& ids, const PreciseSet& precise,
+                  uint64_t live_slots) {
     for (int r = 0; r < 10; ++r)
         if ((live >> r) & 1)
-            if (!reg_covers(old.regs[r], cur.regs[r], ids)) return false;
+            if (!reg_covers(old.regs[r], cur.regs[r], ids, (precise.regs >> r) & 1)) return false;
     for (size_t i = 0; i < old.slots.size(); ++i)
-        if (!slot_covers(old.slots[i], i < cur.slots.size() ? &cur.slots[i] : nullptr, ids)) return false;
+        if (((live_slots >> i) & 1) &&
+            !slot_covers(old.slots[i], i < cur.slots.size() ? &cur.slots[i] : nullptr, ids, (precise.slots >> i) & 1))
+            return false;
     return true;
 }
 
@@ -114,13 +127,19 @@ StackSlot& Frame::grow_to(int32_t fp_off) {
     return slots[i];
 }
 
-bool state_covers(const State& old, const State& cur, uint32_t pc, const std::vector<uint16_t>& live_in) {
+bool state_covers(const State& old, const State& cur, uint32_t pc, const std::vector<uint16_t>& live_in,
+                  const std::vector<PreciseSet>* precise, const std::vector<uint64_t>* live_slots) {
+    static const PreciseSet kAll{uint16_t(0x7ff), ~uint64_t{0}};
+    static const PreciseSet kNone{};
     if (old.frames.size() != cur.frames.size()) return false;
     for (size_t f = 0; f < old.frames.size(); ++f)
         if (old.frames[f].callsite != cur.frames[f].callsite) return false;
     IdMap ids;
     for (size_t f = 0; f < old.frames.size(); ++f)
-        if (!frame_covers(old.frames[f], cur.frames[f], frame_live(cur, f, pc, live_in), ids)) return false;
+        if (!frame_covers(old.frames[f], cur.frames[f], frame_live(cur, f, pc, live_in), ids,
+                          !precise ? kAll : f < precise->size() ? (*precise)[f] : kNone,
+                          !live_slots ? ~uint64_t{0} : f < live_slots->size() ? (*live_slots)[f] : 0))
+            return false;
     return true;
 }
 

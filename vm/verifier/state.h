@@ -56,11 +56,24 @@ struct State {
     const Frame& cur() const { return frames.back(); }
 };
 
+// Which scalars of one frame of a kept state some later path relied on the
+// value of (registers by bit, spilled stack slots by bit).
+struct PreciseSet {
+    uint16_t regs = 0;
+    uint64_t slots = 0;
+};
+
 // True when every concrete state `cur` describes is also described by `old`,
 // looking only at registers live at `pc` (live_in: bit r set when register r
 // may be read before it is written, per instruction) and, in caller frames,
 // at their return sites. Ids are matched consistently, not by value.
-bool state_covers(const State& old, const State& cur, uint32_t pc, const std::vector<uint16_t>& live_in);
+// `precise` (per frame of `old`) names the scalars whose range must contain
+// cur's; any other scalar in `old` stands for every scalar, as Linux's
+// regsafe treats imprecise ones. `live_slots` (per frame, bit per slot)
+// names the stack slots some path from `old` read before writing them; the
+// others are not compared. nullptr: every scalar is precise, every slot live.
+bool state_covers(const State& old, const State& cur, uint32_t pc, const std::vector<uint16_t>& live_in,
+                  const std::vector<PreciseSet>* precise = nullptr, const std::vector<uint64_t>* live_slots = nullptr);
 
 // The registers of the running frame live at `pc` are identical in both
 // (ignoring ids): with state_covers, a sign that a loop makes no progress.

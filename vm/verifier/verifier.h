@@ -24,6 +24,10 @@ struct VerifyEnv {
     XdpAttach attach = XdpAttach::Ingress;  // Devmap: ctx->egress_ifindex is readable
     uint64_t mem_size = 0;
     uint64_t insn_budget = 1'000'000;  // processed instructions before refusing
+    // Tests only: kept states compare every scalar by its range and every
+    // stack slot (no precision tracking, no stack liveness), to check that
+    // those never let more programs through.
+    bool exact_states = false;
     // When set, receives a summary line for an accepted program and, with
     // log_insns, each processed instruction with the state before it
     // (`prog verify -v`).

@@ -31,13 +31,45 @@ int byte_in_slot(int64_t fp_off);
 // (the bytes are initialised); NotInit when it would split a spilled pointer.
 RegState read_stack_slot(const StackSlot& s, int byte, unsigned size, bool sign_extend);
 
+// One processed instruction, as precision tracking walks it backwards: the
+// frame it ran in, the stack slot a fixed-offset access touched, and for a
+// comparison the scalars linked to its operands (narrowed with them).
+struct HistEntry {
+    uint32_t pc = 0;
+    uint8_t frame = 0;
+    int8_t stack_frame = -1;  // -1: no fixed-offset stack access
+    uint8_t stack_slot = 0;
+    bool whole_slot = false;  // the store wrote all 8 bytes
+    bool linked_other = false;  // linked copies in other frames
+    uint16_t linked_regs = 0;
+    uint64_t linked_slots = 0;
+};
+
+// Registers and slots (per frame) whose sources a backwards walk looks for.
+struct Backtrack {
+    std::vector<PreciseSet> frames;
+    bool empty() const;
+    PreciseSet& at(size_t frame);
+};
+
 // A state kept at a prune point. `branches` counts the paths still being
 // explored below it; only finished ones (0) may prune, and a path that comes
-// back to an unfinished one without progress is an endless loop.
+// back to an unfinished one without progress is an endless loop. `hist` is
+// the path from the parent checkpoint to this one; `precise` what paths below
+// it relied on (complete once branches is 0).
 struct Checkpoint {
     State state;
     Checkpoint* parent;
     uint32_t branches;
+    std::vector<HistEntry> hist{};
+    std::vector<PreciseSet> precise{};
+    uint32_t hits = 0, misses = 0;  // comparisons once finished
+    bool hist_lost = false;    // hist was cut short: nothing above can be followed
+    bool all_precise = false;  // so is every checkpoint above it
+    // Stack liveness (per frame, bit per slot): slots read below before
+    // being written, and slots the path from the parent wrote whole.
+    std::vector<uint64_t> live_slots{};
+    std::vector<uint64_t> written{};
 };
 
 enum class AccessKind : uint8_t { Read, Write };
@@ -108,6 +140,10 @@ public:
         uint32_t pc;
         Checkpoint* parent;
         uint32_t path;
+        // What precision and liveness need of the path so far (see below).
+        std::vector<HistEntry> hist{};
+        bool hist_lost = false;
+        std::vector<uint64_t> written{};
     };
     std::vector<Pending> pending_;
     // Pushes `st` to be explored from `pc` later; `from` is the branch insn.
@@ -124,6 +160,32 @@ public:
     std::vector<uint8_t> load_kind_;  // per load: 0 not reached, 1 from ctx, 2 from other memory
     RegState scratch_;                // what helper reads would load; unused
     VerifierInfo info_;
+
+    // ---- precision (precision.cc) ----
+    // Off: every scalar is compared by range (unprivileged Linux does so).
+    bool precision_ = !env_.exact_states;
+    std::vector<HistEntry> hist_;  // this path since parent_
+    bool hist_lost_ = false;       // cut short (see kMaxHistory)
+    HistEntry entry_;              // the instruction being checked
+    // The value of register r (running frame) or of a spilled slot decided
+    // something: it, and what it was computed from, must match exactly
+    // wherever this path's checkpoints are used to prune.
+    void mark_reg_precise(int r);
+    void mark_slot_precise(uint32_t frame, uint32_t slot);
+    void mark_precise(Backtrack bt);
+    void mark_all_precise(Checkpoint* from);
+    void limit_history();
+    bool backtrack_segment(const std::vector<HistEntry>& hist, Backtrack& bt);
+    void note_linked(int r);
+    void propagate_precision(const Checkpoint& old);
+
+    // ---- stack liveness (liveness.cc), as Linux's REG_LIVE_READ ----
+    std::vector<uint64_t> written_;  // per frame: slots written whole since parent_
+    void mark_slot_read(uint32_t frame, uint32_t slot);
+    void mark_range_read(uint32_t frame, int64_t lo, int64_t hi);  // bytes fp+lo .. fp+hi
+    void note_slot_written(uint32_t frame, uint32_t slot);
+    void note_new_frame(uint32_t frame);
+    void propagate_liveness(const Checkpoint& old);
 
 private:
     enum class Visit { Continue, Pruned };
