@@ -1,14 +1,20 @@
 // Linux's verifier as the oracle: every corpus program and every sample
 // object is loaded into the kernel as XDP, and the kernel's accept/refuse
-// must match ours, except where a case's `-- kernel` section says why Linux
-// differs (a privileged loader may do things xdpdk never allows). Skips
-// when this process may not use bpf().
+// must match ours: the default (privileged) rules against root, the strict
+// ones against a loader without CAP_PERFMON (and CAP_SYS_ADMIN, which
+// implies it), except where a case's `-- kernel` or `-- unprivileged`
+// section says why Linux differs. Skips when this process may not use bpf().
 #include <bpf/bpf.h>
 #include <gtest/gtest.h>
 #include <linux/bpf.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
@@ -67,35 +73,114 @@ Result<KernelVerdict> kernel_load(const test::VerifierCase& c, bool with_log) {
     return v;
 }
 
-TEST(VerifierKernel, CorpusAgreesWithLinux) {
-    if (!test::kernel_unavailable_reason().empty()) GTEST_SKIP() << test::kernel_unavailable_reason();
+struct CorpusComparison {
     std::string disagreements;
     size_t compared = 0, marked = 0;
+};
+
+// Every XDP corpus case under one mode's rules against the kernel as this
+// process may load it. Uses no gtest assertions: it also runs in a child
+// with fewer capabilities.
+CorpusComparison compare_corpus(bool strict) {
+    CorpusComparison out;
     for (const std::string& f : test::list_verifier_cases(test::source_path("tests/verifier"))) {
         auto c = test::load_verifier_case(f);
-        ASSERT_TRUE(c.ok()) << c.error().str();
+        if (!c.ok()) {
+            out.disagreements += "\n  " + c.error().str();
+            continue;
+        }
         if (c->raw) continue;  // raw programs are not XDP programs
-        const test::CaseVerdict ours = test::run_verifier_case(*c);
+        const test::CaseVerdict ours = test::run_verifier_case(*c, strict);
         const auto start = std::chrono::steady_clock::now();
         auto kernel = kernel_load(*c, false);
         const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
         if (ms > 200) std::printf("%s: %.0f ms in the kernel\n", c->name.c_str(), ms);
-        ASSERT_TRUE(kernel.ok()) << c->name << ": " << kernel.error().str();
-        ++compared;
+        if (!kernel.ok()) {
+            out.disagreements += "\n  " + c->name + ": " + kernel.error().str();
+            continue;
+        }
+        ++out.compared;
+        const std::string& marked = strict ? c->unpriv_verdict : c->kernel_verdict;
         bool expect_kernel = ours.accepted;
-        if (!c->kernel_verdict.empty()) {
-            expect_kernel = c->kernel_verdict == "accepts";
-            ++marked;
+        if (!marked.empty()) {
+            expect_kernel = marked == "accepts";
+            ++out.marked;
         }
         if (kernel->accepted == expect_kernel) continue;
         if (!kernel->accepted) kernel = kernel_load(*c, true);
-        disagreements += "\n  " + c->name + ": xdpdk " + (ours.accepted ? "accepts" : "refuses (" + ours.error.reason.substr(0, ours.error.reason.find('\n')) + ")") +
-                         ", Linux " + (kernel->accepted ? "accepts" : "refuses (" + kernel->log + ")");
-        if (!c->kernel_verdict.empty()) disagreements += " [marked: kernel " + c->kernel_verdict + "]";
+        out.disagreements += "\n  " + c->name + ": xdpdk " + (ours.accepted ? "accepts" : "refuses (" + ours.error.reason.substr(0, ours.error.reason.find('\n')) + ")") +
+                             ", Linux " + (kernel->accepted ? "accepts" : "refuses (" + kernel->log + ")");
+        if (!marked.empty()) out.disagreements += " [marked: kernel " + marked + "]";
     }
-    EXPECT_TRUE(disagreements.empty()) << "verdicts differ from Linux for:" << disagreements;
+    return out;
+}
+
+// Leaves this process with CAP_BPF and CAP_NET_ADMIN only: bpf_capable but
+// not perfmon_capable, so Linux applies its unprivileged pointer and stack
+// rules (allow_ptr_leaks, allow_uninit_stack off) to XDP. "" when done.
+std::string drop_to_bpf_and_net_admin() {
+    __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2]{};
+    for (int cap : {CAP_BPF, CAP_NET_ADMIN}) {
+        data[cap / 32].effective |= 1u << (cap % 32);
+        data[cap / 32].permitted |= 1u << (cap % 32);
+    }
+    if (syscall(SYS_capset, &hdr, data) != 0) return std::string("capset: ") + std::strerror(errno);
+    return "";
+}
+
+TEST(VerifierKernel, CorpusAgreesWithLinux) {
+    if (!test::kernel_unavailable_reason().empty()) GTEST_SKIP() << test::kernel_unavailable_reason();
+    const CorpusComparison r = compare_corpus(false);
+    EXPECT_TRUE(r.disagreements.empty()) << "verdicts differ from Linux (root) for:" << r.disagreements;
+    EXPECT_GE(r.compared, 150u);
+    std::printf("compared %zu corpus programs with Linux as root (%zu marked as differing)\n", r.compared, r.marked);
+}
+
+// The strict rules against Linux without CAP_PERFMON, in a forked child that
+// drops it; the child writes "<compared> <marked>\n<disagreements>" or
+// "skip <why>" into a pipe.
+TEST(VerifierKernel, StrictCorpusAgreesWithLinuxWithoutPerfmon) {
+    if (!test::kernel_unavailable_reason().empty()) GTEST_SKIP() << test::kernel_unavailable_reason();
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    std::fflush(stdout);
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        close(fds[0]);
+        std::string out;
+        if (std::string why = drop_to_bpf_and_net_admin(); !why.empty()) {
+            out = "skip " + why;
+        } else {
+            const CorpusComparison r = compare_corpus(true);
+            out = std::to_string(r.compared) + " " + std::to_string(r.marked) + "\n" + r.disagreements;
+        }
+        for (size_t done = 0; done < out.size();) {
+            const ssize_t n = write(fds[1], out.data() + done, out.size() - done);
+            if (n <= 0) break;
+            done += size_t(n);
+        }
+        _exit(0);
+    }
+    close(fds[1]);
+    std::string got;
+    char buf[4096];
+    for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) got.append(buf, size_t(n));
+    close(fds[0]);
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+    if (got.starts_with("skip ")) GTEST_SKIP() << "cannot drop CAP_PERFMON: " << got.substr(5);
+    const size_t nl = got.find('\n');
+    ASSERT_NE(nl, std::string::npos) << got;
+    size_t compared = 0, marked = 0;
+    std::sscanf(got.c_str(), "%zu %zu", &compared, &marked);
+    const std::string disagreements = got.substr(nl + 1);
+    EXPECT_TRUE(disagreements.empty()) << "strict verdicts differ from Linux without CAP_PERFMON for:" << disagreements;
     EXPECT_GE(compared, 150u);
-    std::printf("compared %zu corpus programs with Linux (%zu marked as differing on purpose)\n", compared, marked);
+    std::printf("compared %zu corpus programs with Linux without CAP_PERFMON (%zu marked as differing)\n", compared,
+                marked);
 }
 
 TEST(VerifierKernel, SamplesAgreeWithLinux) {

@@ -1,6 +1,7 @@
 // ALU instructions: scalar arithmetic through scalar_alu(), and the pointer
 // arithmetic the kernel allows (pointer +/- scalar on pointers that have an
-// object to move within; pointer - pointer gives a scalar).
+// object to move within; for a privileged loader, pointer - pointer gives a
+// scalar).
 #include "verifier_impl.h"
 #include "text.h"
 
@@ -62,7 +63,14 @@ Status Verifier::check_alu(const Insn& in) {
         return {};
     }
     if (info.kind == Kind::Neg || info.kind == Kind::Endian) {
-        if (!dst.is_scalar()) return fail(cat(reg_name(in.dst), " pointer arithmetic prohibited (", info.name, " on a pointer)"));
+        if (!dst.is_scalar()) {
+            // allow_ptr_leaks: the address becomes a number nothing is known of.
+            if (!env_.strict) {
+                dst = RegState::unknown();
+                return {};
+            }
+            return fail(cat(reg_name(in.dst), " pointer arithmetic prohibited (", info.name, " on a pointer)"));
+        }
         dst = RegState::scalar(scalar_alu(in.op, dst.value, dst.value));
         return {};
     }
@@ -80,11 +88,15 @@ Status Verifier::check_alu(const Insn& in) {
         dst = RegState::scalar(scalar_alu(in.op, dst.value, src.value));
         return {};
     }
+    // Linux (adjust_reg_min_max_vals, adjust_ptr_min_max_vals) lets a
+    // privileged loader subtract two pointers at either width, and a scalar
+    // from or with a pointer in 32 bits, into an unknown number; the
+    // unprivileged rules allow neither.
+    if (is_sub(in.op) && !env_.strict && ((dst_ptr && src_ptr) || !info.is64)) {
+        dst = RegState::unknown();
+        return {};
+    }
     if (dst_ptr && src_ptr) {
-        if (is_sub(in.op) && info.is64) {
-            dst = RegState::unknown();
-            return {};
-        }
         return fail(cat(reg_name(in.dst), " pointer ", op_text(in.op), " pointer prohibited"));
     }
     if (!info.is64) return fail(cat(reg_name(in.dst), " 32-bit pointer arithmetic prohibited"));
@@ -104,6 +116,7 @@ Status Verifier::check_alu(const Insn& in) {
         case RegType::PacketEnd:
             return fail(cat(reg_name(ptr_reg), " pointer arithmetic on ", tname, " prohibited"));
         case RegType::MapValueOrNull:
+        case RegType::MemOrNull:
             return fail(cat(reg_name(ptr_reg), " pointer arithmetic on ", tname, " prohibited, null-check it first"));
         default: break;
     }

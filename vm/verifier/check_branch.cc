@@ -169,7 +169,7 @@ bool refine(Cmp c, View& a, View& b, bool is64) {
     return a.umin <= a.umax && a.smin <= a.smax && b.umin <= b.umax && b.smin <= b.smax;
 }
 
-bool non_null_pointer(RegType t) { return is_pointer(t) && t != RegType::MapValueOrNull; }
+bool non_null_pointer(RegType t) { return is_pointer(t) && !is_or_null(t); }
 
 }  // namespace
 
@@ -182,13 +182,14 @@ static bool refine_state(Verifier& v, State& st, const Insn& in, Cmp c, bool is6
     RegState& b = reg_src ? f.regs[in.src] : imm;
 
     // NULL checks resolve every copy of a lookup result at once.
-    if (is64 && (c == Cmp::Eq || c == Cmp::Ne) && a.type == RegType::MapValueOrNull && b.is_null_const()) {
+    if (is64 && (c == Cmp::Eq || c == Cmp::Ne) && is_or_null(a.type) && b.is_null_const()) {
         const bool is_null = c == Cmp::Eq;
         const uint32_t id = a.id;
+        const RegType t = a.type;
         v.for_each_reg(st, [&](RegState& r) {
-            if (r.type != RegType::MapValueOrNull || r.id != id) return;
+            if (r.type != t || r.id != id) return;
             if (is_null) r = RegState::constant(0);
-            else r.type = RegType::MapValue;
+            else r.type = non_null_type(t);
         });
         return true;
     }

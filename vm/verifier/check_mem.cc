@@ -98,15 +98,16 @@ void Verifier::note_stack_depth(uint32_t frame, int64_t lowest_off) {
     subprog_stack_[sub] = std::max<uint32_t>(subprog_stack_[sub], static_cast<uint32_t>(-lowest_off));
 }
 
-// Bytes [lo, hi) of the frame's stack: inside the frame, and (need_init)
-// every byte written before.
+// Bytes [lo, hi) of the frame's stack: inside the frame, and (need_init,
+// under the unprivileged rules only: allow_uninit_stack) every byte written
+// before.
 Status Verifier::check_stack_range(const RegState& ptr, int64_t lo, int64_t hi, bool need_init, int r,
                                    const char* what) {
     if (lo < -bpf::kStackSize || hi > 0)
         return fail(cat("invalid ", what, " stack ", reg_name(r), " off=", std::to_string(lo) +
                     " size=", hi - lo, " (the stack frame is fp-512 to fp)"));
     note_stack_depth(ptr.frame, lo);
-    if (!need_init) return {};
+    if (!need_init || !env_.strict) return {};
     Frame& f = cur_.frames[ptr.frame];
     for (int64_t o = lo; o < hi; ++o) {
         const StackSlot* s = f.slot_at(static_cast<int32_t>(o));
@@ -195,7 +196,7 @@ Status Verifier::check_mem_access(int r, const RegState& ptr, int32_t insn_off, 
                     *loaded = loaded_scalar(size, sign_extend);
                     return {};
                 }
-                if (value && is_pointer(value->type))
+                if (value && is_pointer(value->type) && env_.strict)
                     return fail(cat("spilled pointer with a variable stack offset (", var.str(), ") prohibited"));
                 // Any of these bytes may now hold the value: what was known is lost.
                 for (int64_t o = lo; o < hi; ++o) {
@@ -209,7 +210,9 @@ Status Verifier::check_mem_access(int r, const RegState& ptr, int32_t insn_off, 
             }
             const int byte = byte_in_slot_(lo);
             if (!write) {
-                *loaded = read_stack_slot(*f.slot_at(static_cast<int32_t>(lo)), byte, size, sign_extend);
+                // Never written: only privileged loaders get here, and read unknown bytes.
+                const StackSlot* s = f.slot_at(static_cast<int32_t>(lo));
+                *loaded = s ? read_stack_slot(*s, byte, size, sign_extend) : loaded_scalar(size, sign_extend);
                 if (loaded->type == RegType::NotInit)
                     return fail(cat("invalid size of register fill: ", size, "-byte read of a spilled pointer at fp", lo));
                 return {};
@@ -223,6 +226,8 @@ Status Verifier::check_mem_access(int r, const RegState& ptr, int32_t insn_off, 
             return fail(cat(rn, " !read_ok (register is not initialised)"));
         case RegType::MapValueOrNull:
             return fail(cat(rn, " invalid mem access 'map_value_or_null': the lookup result may be NULL; check it first"));
+        case RegType::MemOrNull:
+            return fail(cat(rn, " invalid mem access 'mem_or_null': the argument may be NULL; check it first"));
         default:
             return fail(cat(rn, " invalid mem access '", tname, "'"));
     }
@@ -263,7 +268,8 @@ Status Verifier::check_store(const Insn& in) {
     }
     const RegState ptr = reg(in.dst);
     if (ptr.type == RegType::Scalar) return fail(cat(reg_name(in.dst), " invalid mem access 'scalar'"));
-    if (is_pointer(value.type) && ptr.type != RegType::Stack)
+    // allow_ptr_leaks: a privileged loader may store a pointer wherever it may store.
+    if (is_pointer(value.type) && ptr.type != RegType::Stack && env_.strict)
         return fail(cat(reg_name(in.src), " leaks addr into ",
                     std::string(ptr.type == RegType::MapValue ? "map" : reg_type_name(ptr.type)) +
                     " (pointers may only be stored on the stack)"));
@@ -277,8 +283,8 @@ Status Verifier::check_atomic(const Insn& in) {
     XDPDK_RETURN_IF_ERROR(check_readable(in.src));
     if (cmpxchg) XDPDK_RETURN_IF_ERROR(check_readable(0));
     if ((in.imm & bpf::FETCH) && in.src == 10 && !cmpxchg) return fail("frame pointer r10 is read only");
-    if (!reg(in.src).is_scalar()) return fail(cat(reg_name(in.src), " leaks addr into mem"));
-    if (cmpxchg && !reg(0).is_scalar()) return fail("R0 leaks addr into mem");
+    if (env_.strict && !reg(in.src).is_scalar()) return fail(cat(reg_name(in.src), " leaks addr into mem"));
+    if (env_.strict && cmpxchg && !reg(0).is_scalar()) return fail("R0 leaks addr into mem");
     const RegState ptr = reg(in.dst);
     if (ptr.type != RegType::Stack && ptr.type != RegType::MapValue && ptr.type != RegType::Mem)
         return fail(cat("BPF_ATOMIC stores into ", reg_name(in.dst), " ", reg_type_name(ptr.type), " is not allowed"));

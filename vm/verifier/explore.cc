@@ -53,6 +53,7 @@ Verifier::Verifier(const Program& prog, const VerifyEnv& env, Cfg cfg)
     visited_.assign(prog.insns.size(), false);
     ctx_load_.assign(prog.insns.size(), false);
     load_kind_.assign(prog.insns.size(), 0);
+    init_globals();
 }
 
 Error Verifier::fail(std::string reason) const {
@@ -157,7 +158,7 @@ Result<Flow> Verifier::step(const Insn& in) {
 
 Result<VerifierInfo> Verifier::run() {
     pending_.push_back(Pending{entry_state(env_), 0, nullptr, PathLog::kRoot});
-    while (!pending_.empty()) {
+    while (!pending_.empty() || next_global()) {
         Pending p = std::move(pending_.back());
         pending_.pop_back();
         cur_ = std::move(p.state);
