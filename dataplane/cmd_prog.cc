@@ -71,9 +71,10 @@ Status dump(const DumpOptions& o, DumpKind kind) {
 }
 
 // `prog verify PROG.o [-v]`: the verifier's verdict on every XDP program.
-Status verify_object(const std::string& path, bool verbose) {
+Status verify_object(const std::string& path, bool verbose, bool strict) {
     vm::ObjectOptions options;
     options.engine = vm::EngineKind::Interp;
+    options.strict_verifier = strict;
     std::string log;
     options.verifier_log = &log;
     options.verifier_log_insns = verbose;
@@ -113,10 +114,12 @@ void add_prog_command(CLI::App& app, int& exit_code) {
     CLI::App* verify_cmd = prog->add_subcommand("verify", "Run the verifier on every XDP program: accepted or refused, and why");
     auto verify_path = std::make_shared<std::string>();
     auto verbose = std::make_shared<bool>(false);
+    auto strict = std::make_shared<bool>(false);
     verify_cmd->add_option("PROG", *verify_path, "BPF object file built with clang -target bpf")->required();
     verify_cmd->add_flag("-v,--verbose", *verbose, "print each processed instruction with the verifier's state");
-    verify_cmd->callback([verify_path, verbose, &exit_code] {
-        auto st = verify_object(*verify_path, *verbose);
+    verify_cmd->add_flag("--strict", *strict, "the unprivileged loader's verifier rules (default: root's, as Linux loads XDP)");
+    verify_cmd->callback([verify_path, verbose, strict, &exit_code] {
+        auto st = verify_object(*verify_path, *verbose, *strict);
         exit_code = st ? 0 : fail(st.error().str());
     });
 }

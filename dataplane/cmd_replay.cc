@@ -34,6 +34,7 @@ struct ReplayOptions {
     uint32_t ifindex = 1;
     uint32_t rx_queue = 0;
     bool trace = false;
+    bool strict = false;
     std::string engine = "jit";
     uint32_t cpus = 1;
 };
@@ -62,6 +63,7 @@ Result<std::unique_ptr<vm::Object>> prepare_object(const ReplayOptions& o, vm::E
     vm::ObjectOptions object_options;
     object_options.ncpus = o.cpus;
     object_options.engine = engine;
+    object_options.strict_verifier = o.strict;
     return open_prepared_object(o.object_path, object_options, o.sets, o.maps_in);
 }
 
@@ -136,6 +138,7 @@ void add_replay_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--rx-queue", opts->rx_queue, "rx queue index the program sees")->capture_default_str();
     cmd->add_option("--cpus", opts->cpus, "CPU slots of per-CPU maps (the program runs on slot 0)")->capture_default_str();
     cmd->add_flag("--trace", opts->trace, "print bpf_printk lines on stderr");
+    cmd->add_flag("--strict", opts->strict, "the unprivileged loader's verifier rules (default: root's, as Linux loads XDP)");
     cmd->add_option("--engine", opts->engine, "jit (machine code) or interp")->capture_default_str();
     cmd->callback([opts, &exit_code] {
         auto st = replay(*opts);

@@ -69,6 +69,7 @@ Result<ObjectSet> ObjectSet::load(const RunConfig& config, uint32_t ncpus) {
     vm::ObjectOptions options;
     options.ncpus = ncpus;
     options.engine = config.engine;
+    options.strict_verifier = config.strict_verifier;
     const std::vector<std::string> paths = distinct_objects(config);
     if (paths.size() == 1) {
         // Exactly as replay: every --set and every map of --maps-in must exist.

@@ -36,6 +36,9 @@ struct ObjectOptions {
     // its per-instruction log.
     std::string* verifier_log = nullptr;
     bool verifier_log_insns = false;
+    // The unprivileged loader's verifier rules (VerifyEnv::strict) instead
+    // of the privileged ones Linux applies to root, which loads XDP.
+    bool strict_verifier = false;
     // When set, receives each XDP program as the verifier saw it (before the
     // context rewrite), for tools that re-run or time the verifier.
     std::vector<std::unique_ptr<Program>>* verified_forms = nullptr;
