@@ -29,5 +29,7 @@ void write_file(const std::string& path, const std::string& data);
 
 // Every built BPF object (progs/*.o and tests/progs/*.o of this build), sorted.
 std::vector<std::string> built_objects();
+// tests/progs/refused_*.o: objects Linux's verifier refuses.
+std::vector<std::string> refused_objects();
 
 }  // namespace xdpdk::test
