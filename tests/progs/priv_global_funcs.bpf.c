@@ -3,8 +3,10 @@
 // BTF prototype, and checks only the arguments at each call: a context
 // argument, scalar arguments, a pointer to a struct in a map value (which
 // may be NULL inside the function), and a packet pointer passed as a pointer
-// to a sized struct (the caller proved the bytes are in the packet). Plus a
-// static function whose result no caller reads: clang leaves its r0 unset.
+// to a sized struct (the caller proved the bytes are in the packet), a
+// pointer to a stack struct the caller filled only partly (the function
+// may write all of it). Plus a static function whose result no caller
+// reads: clang leaves its r0 unset.
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <bpf/bpf_helpers.h>
@@ -63,6 +65,21 @@ __noinline int gf_first_byte(struct ethhdr *eth)
 	return eth->h_dest[0];
 }
 
+struct summary {
+	__u32 proto;
+	__u32 first;
+	__u64 hash;  // left for gf_summarise to fill
+};
+
+// A pointer to the caller's stack: memory of the struct's size.
+__noinline int gf_summarise(struct summary *s)
+{
+	if (!s)
+		return 0;
+	s->hash = s->proto * 31 + s->first;
+	return s->hash & 0x7f;
+}
+
 // Static, its result ignored by every caller: clang drops the return value.
 static __noinline int bump_mixed(struct counters *c, __u32 v)
 {
@@ -87,6 +104,12 @@ int global_funcs(struct xdp_md *ctx)
 		return XDP_DROP;
 	int first = gf_first_byte(data);
 	bump_mixed(c, gf_mix(first, proto));
+	struct summary s;
+	s.proto = proto;
+	s.first = first;
+	int h = gf_summarise(&s);
+	if (c)
+		c->mixed += s.hash + h;
 	return (first & 1) ? XDP_TX : XDP_PASS;
 }
 
