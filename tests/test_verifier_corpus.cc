@@ -94,6 +94,7 @@ TEST(CorpusFiles, EveryRefusalClassIsCovered) {
         auto c = test::load_verifier_case(f);
         ASSERT_TRUE(c.ok()) << c.error().str();
         if (!c->accept) reasons.push_back(c->error);
+        if (!c->privileged.accept) reasons.push_back(c->privileged.error);
     }
     for (const auto& [what, words] : kClasses) {
         const bool covered = std::any_of(reasons.begin(), reasons.end(),

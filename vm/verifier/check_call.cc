@@ -45,6 +45,8 @@ Status Verifier::check_helper_call(const Insn& in) {
     const HelperProto* proto = helper_proto(in.imm);
     if (!proto) return fail(cat("helper ", helper_name(in.imm), "#", in.imm, " has no verifier signature"));
     const std::string fname = cat(proto->name, "#", in.imm);
+    if (proto->needs_perfmon && env_.strict)
+        return fail(cat("program of this type cannot use helper ", fname, " (Linux offers it to CAP_PERFMON loaders only)"));
     const Map* map = nullptr;
     std::optional<uint64_t> const_key;
     for (int a = 0; a < 5; ++a) {
