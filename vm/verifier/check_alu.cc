@@ -54,11 +54,13 @@ Status Verifier::check_alu(const Insn& in) {
             dst = s;
             return {};
         }
-        // A 32-bit copy of a pointer is just a number.
+        // A 32-bit copy of a pointer is just a number (for a privileged loader).
+        if (env_.strict && is_pointer(src.type)) return fail(cat(reg_name(in.src), " partial copy of pointer"));
         dst = RegState::scalar(src.is_scalar() ? src.value.zext32() : Scalar::unknown().zext32());
         return {};
     }
     if (info.kind == Kind::MovSx) {
+        if (env_.strict && is_pointer(src.type)) return fail(cat(reg_name(in.src), " sign-extension part of pointer"));
         dst = RegState::scalar(scalar_alu(in.op, Scalar::unknown(), src.is_scalar() ? src.value : Scalar::unknown()));
         return {};
     }

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "verifier_impl.h"
+#include "text.h"
 
 namespace xdpdk::vm::verifier {
 namespace {
@@ -275,6 +276,7 @@ Result<Flow> Verifier::check_branch(const Insn& in) {
 
     int taken = -1;
     PacketCompare pkt;
+    const bool null_check = is64 && (c == Cmp::Eq || c == Cmp::Ne) && is_or_null(a.type) && b.is_null_const();
     if (a.is_scalar() && b.is_scalar()) {
         taken = branch_taken(c, view_of(a.value, is64), view_of(b.value, is64));
     } else if (is64 && (c == Cmp::Eq || c == Cmp::Ne) &&
@@ -284,6 +286,16 @@ Result<Flow> Verifier::check_branch(const Insn& in) {
         pkt = packet_compare(a, b, in.dst, reg_src ? in.src : -1, c);
         if (pkt.known[0]) taken = 1;
         if (pkt.known[1]) taken = 0;
+    }
+    // The unprivileged rules (Linux's check_cond_jmp_op without
+    // allow_ptr_leaks): a pointer may only be compared with another packet
+    // pointer, by a bounds check against its end, or with NULL.
+    if (env_.strict && taken < 0 && !null_check && (is_pointer(a.type) || is_pointer(b.type))) {
+        auto pkt_any = [](RegType t) { return is_packet(t) || t == RegType::PacketEnd; };
+        const bool bounds_check = pkt.matched && (c == Cmp::Gt || c == Cmp::Ge || c == Cmp::Lt || c == Cmp::Le);
+        if (reg_src && is_pointer(b.type) && !(pkt_any(a.type) && pkt_any(b.type)))
+            return fail(cat(reg_name(in.src), " pointer comparison prohibited"));
+        if (!bounds_check && is_pointer(a.type)) return fail(cat(reg_name(in.dst), " pointer comparison prohibited"));
     }
     if (taken == 1) {
         next_pc_ = target;

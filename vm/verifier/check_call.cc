@@ -62,7 +62,9 @@ Status Verifier::check_helper_call(const Insn& in) {
         };
         switch (t) {
             case ArgType::None: break;
-            case ArgType::Anything: break;
+            case ArgType::Anything:
+                if (env_.strict && is_pointer(arg.type)) return fail(cat(rn, " leaks addr into helper function (argument ", r, " of ", fname, ")"));
+                break;
             case ArgType::ConstMapPtr:
                 if (arg.type != RegType::MapPtr) return expected("map_ptr");
                 map = arg.map;
