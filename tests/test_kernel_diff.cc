@@ -593,6 +593,7 @@ TEST(PrivilegedRefusals, RefusedLikeTheKernel) {
         {"refused_global_no_null_check", "invalid mem access 'mem_or_null'"},
         {"refused_global_stale_pkt", "invalid mem access 'scalar'"},
         {"refused_global_returns_pointer", "gr_find() doesn't return scalar"},
+        {"refused_global_deep_chain", "the call stack of 9 frames is too deep"},
     };
     const std::vector<std::string> objects = refused_objects();
     EXPECT_EQ(objects.size(), expected.size());

@@ -220,8 +220,16 @@ Status Verifier::check_stack_limits() {
     post(post, 0);
     std::reverse(order.begin(), order.end());
     std::vector<uint32_t> above(n, 0);  // deepest stack of the callers above each subprogram
+    // Frames of the longest call chain reaching each subprogram: a global
+    // function, verified on its own, starts its paths at one frame.
+    std::vector<uint32_t> frames(n, 1);
     uint32_t worst = 0;
     for (uint32_t s : order) {
+        if (frames[s] > uint32_t(kMaxCallFrames))
+            return make_insn_error(prog_.name, cfg_.subprog_start[s],
+                                   cat("the call stack of ", frames[s], " frames is too deep (at most ",
+                                       kMaxCallFrames, ")"));
+        for (uint32_t c : cfg_.callees[s]) frames[c] = std::max(frames[c], frames[s] + 1);
         const uint32_t depth = above[s] + frame_size(s);
         worst = std::max(worst, depth);
         if (depth > 512)
