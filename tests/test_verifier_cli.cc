@@ -60,4 +60,19 @@ TEST(ProgVerify, StrictAppliesTheUnprivilegedRules) {
     EXPECT_NE(strict.out.find("pointer -= pointer prohibited"), std::string::npos) << strict.out;
 }
 
+// replay and bench load with the same rules.
+TEST(ProgVerify, ReplayAndBenchTakeStrict) {
+    const std::string obj = test::test_prog_path("priv_lb");
+    const std::string pcap = test::source_path("pcaps/sample.pcap");
+    auto replay = test::run_command({test::xdpdk_binary(), "replay", obj, pcap, "--engine", "interp"});
+    EXPECT_EQ(replay.exit_code, 0) << replay.out << replay.err;
+    auto strict = test::run_command({test::xdpdk_binary(), "replay", obj, pcap, "--strict"});
+    EXPECT_NE(strict.exit_code, 0) << strict.out << strict.err;
+    EXPECT_NE(strict.err.find("pointer -= pointer prohibited"), std::string::npos) << strict.err;
+    auto bench = test::run_command({test::xdpdk_binary(), "bench", obj, "--pcap", pcap, "--engines", "interp",
+                                    "--duration", "0.05", "--quiet", "--strict"});
+    EXPECT_NE(bench.exit_code, 0) << bench.out << bench.err;
+    EXPECT_NE((bench.out + bench.err).find("pointer -= pointer prohibited"), std::string::npos) << bench.out << bench.err;
+}
+
 }  // namespace
