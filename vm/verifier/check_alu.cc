@@ -115,6 +115,12 @@ Status Verifier::check_alu(const Insn& in) {
     const char* tname = reg_type_name(ptr.type);
     switch (ptr.type) {
         case RegType::MapPtr:
+            // Adding a known 0 leaves the map pointer as it is (Linux allows it).
+            if (is_add(in.op) && delta.is_zero()) {
+                dst = ptr;
+                return {};
+            }
+            return fail(cat(reg_name(ptr_reg), " pointer arithmetic on ", tname, " prohibited"));
         case RegType::PacketEnd:
             return fail(cat(reg_name(ptr_reg), " pointer arithmetic on ", tname, " prohibited"));
         case RegType::MapValueOrNull:
