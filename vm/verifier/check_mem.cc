@@ -310,6 +310,16 @@ Status Verifier::check_helper_mem(int r, uint64_t size, AccessKind kind) {
             const int64_t hi = ptr.off + (var.is_const() ? int64_t(var.const_value()) : var.smax) + int64_t(size);
             XDPDK_RETURN_IF_ERROR(check_stack_range(ptr, lo, hi, kind == AccessKind::Read, r,
                                                     kind == AccessKind::Read ? "indirect read from" : "indirect write to"));
+            // The unprivileged rules: a helper must not read a spilled pointer's bytes.
+            if (kind == AccessKind::Read && env_.strict) {
+                Frame& f = cur_.frames[ptr.frame];
+                for (int64_t o = lo; o < hi; ++o) {
+                    const StackSlot* s = f.slot_at(static_cast<int32_t>(o));
+                    if (s && s->bytes[byte_in_slot_(o)] == ByteKind::Spill && !s->spilled.is_scalar())
+                        return fail(cat("invalid read from stack ", rn, " off ", lo, "+", o - lo, " size ", hi - lo,
+                                        " (stack byte fp", o, " holds a spilled pointer)"));
+                }
+            }
             if (kind == AccessKind::Write) {
                 // The helper fills the bytes with data the verifier knows nothing of.
                 Frame& f = cur_.frames[ptr.frame];
