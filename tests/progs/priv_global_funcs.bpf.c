@@ -5,7 +5,8 @@
 // may be NULL inside the function), and a packet pointer passed as a pointer
 // to a sized struct (the caller proved the bytes are in the packet), a
 // pointer to a stack struct the caller filled only partly (the function
-// may write all of it). Plus a static function whose result no caller
+// may write all of it), and arguments typed by declaration tags (a void *
+// context, arg:ctx, and a pointer that is never NULL, arg:nonnull). Plus a static function whose result no caller
 // reads: clang leaves its r0 unset.
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -80,6 +81,16 @@ __noinline int gf_summarise(struct summary *s)
 	return s->hash & 0x7f;
 }
 
+#define __arg_ctx __attribute__((btf_decl_tag("arg:ctx")))
+#define __arg_nonnull __attribute__((btf_decl_tag("arg:nonnull")))
+
+// Tagged arguments: the context as void *, and a pointer used unchecked.
+__noinline int gf_tagged(void *ctx __arg_ctx, struct counters *c __arg_nonnull)
+{
+	c->other += ((struct xdp_md *)ctx)->ingress_ifindex;
+	return 0;
+}
+
 // Static, its result ignored by every caller: clang drops the return value.
 static __noinline int bump_mixed(struct counters *c, __u32 v)
 {
@@ -108,8 +119,10 @@ int global_funcs(struct xdp_md *ctx)
 	s.proto = proto;
 	s.first = first;
 	int h = gf_summarise(&s);
-	if (c)
+	if (c) {
 		c->mixed += s.hash + h;
+		gf_tagged(ctx, c);
+	}
 	return (first & 1) ? XDP_TX : XDP_PASS;
 }
 
