@@ -60,6 +60,17 @@ TEST(ProgVerify, StrictAppliesTheUnprivilegedRules) {
     EXPECT_NE(strict.out.find("pointer -= pointer prohibited"), std::string::npos) << strict.out;
 }
 
+// Global functions are verified on their own, after the paths that call them.
+TEST(ProgVerify, VerboseLogShowsGlobalFunctionsVerifiedOnTheirOwn) {
+    auto r = test::run_command({test::xdpdk_binary(), "prog", "verify", "-v", test::test_prog_path("priv_global_funcs")});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    const size_t call = r.out.find("func#1 ('gf_eth_proto') is global and assumed valid.");
+    const size_t own = r.out.find("Validating gf_eth_proto() func#1...");
+    EXPECT_NE(call, std::string::npos) << r.out;
+    EXPECT_NE(own, std::string::npos) << r.out;
+    EXPECT_LT(call, own) << r.out;
+}
+
 // replay and bench load with the same rules.
 TEST(ProgVerify, ReplayAndBenchTakeStrict) {
     const std::string obj = test::test_prog_path("priv_lb");

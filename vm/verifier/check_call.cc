@@ -289,6 +289,7 @@ Status Verifier::check_global_call(uint32_t sub) {
         });
     }
     global_called_[gi] = true;
+    if (env_.log_insns && env_.log) *env_.log += cat(fn, " is global and assumed valid.\n");
     Frame& f = cur_.cur();
     for (int r = 1; r <= 5; ++r) f.regs[r] = RegState{};
     f.regs[0] = RegState::unknown();  // every global function returns a number
