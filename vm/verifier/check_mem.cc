@@ -290,8 +290,14 @@ Status Verifier::check_atomic(const Insn& in) {
         return fail(cat("BPF_ATOMIC stores into ", reg_name(in.dst), " ", reg_type_name(ptr.type), " is not allowed"));
     RegState old;
     XDPDK_RETURN_IF_ERROR(check_mem_access(in.dst, ptr, in.off, info.size, AccessKind::Read, nullptr, &old));
+    // A spilled pointer in the slot: its address would feed the arithmetic
+    // (the unprivileged rules refuse it); a privileged fetch gets the pointer
+    // back, as Linux's fill of the fetch register does.
+    const bool old_pointer = is_pointer(old.type);
+    if (old_pointer && env_.strict)
+        return fail(cat("leaking pointer from stack off ", int64_t{ptr.off} + in.off, " (an atomic operation on a spilled pointer)"));
     XDPDK_RETURN_IF_ERROR(check_mem_access(in.dst, ptr, in.off, info.size, AccessKind::Write, nullptr, nullptr));
-    const RegState fetched = RegState::scalar(Scalar::of_size(info.size));
+    const RegState fetched = old_pointer ? old : RegState::scalar(Scalar::of_size(info.size));
     if (cmpxchg) reg(0) = fetched;
     else if (in.imm & bpf::FETCH) reg(in.src) = fetched;
     return {};
