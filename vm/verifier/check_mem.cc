@@ -219,7 +219,13 @@ Status Verifier::check_mem_access(int r, const RegState& ptr, int32_t insn_off, 
             }
             if (value && is_pointer(value->type) && size != kSlotSize)
                 return fail(cat("invalid size of register spill: ", size, "-byte store of a pointer"));
-            write_stack_slot(f.grow_to(static_cast<int32_t>(lo)), byte, size, value);
+            // As Linux (check_stack_write_fixed_off), under either rules.
+            if (value && value->type == RegType::Stack && ptr.frame + 1u != cur_.frames.size())
+                return fail("cannot spill pointers to stack into stack frame of the caller");
+            StackSlot& slot = f.grow_to(static_cast<int32_t>(lo));
+            if (env_.strict && size != kSlotSize && slot.is_spill() && !slot.spilled.is_scalar())
+                return fail(cat("attempt to corrupt spilled pointer on stack (", size, "-byte write at fp", lo, ")"));
+            write_stack_slot(slot, byte, size, value);
             return {};
         }
         case RegType::NotInit:
