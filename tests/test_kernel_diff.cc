@@ -593,6 +593,7 @@ TEST(PrivilegedRefusals, RefusedLikeTheKernel) {
         {"refused_global_no_null_check", "invalid mem access 'mem_or_null'"},
         {"refused_global_stale_pkt", "invalid mem access 'scalar'"},
         {"refused_global_returns_pointer", "gr_find() doesn't return scalar"},
+        {"refused_global_void_return", "gvr_count() doesn't return scalar"},
         {"refused_global_deep_chain", "the call stack of 9 frames is too deep"},
         {"refused_global_nonnull", "caller passes invalid args into func#1 ('gnn_read'): arg#0 is expected to be non-NULL"},
     };
