@@ -1,7 +1,8 @@
 // The verifier's working state, shared by the files that implement it:
 // explore.cc (paths, pruning, budget), check_alu.cc, check_mem.cc,
 // check_call.cc and check_branch.cc (one transfer function per instruction
-// kind, driven by the opcode table's Kind).
+// kind, driven by the opcode table's Kind), global_funcs.cc (calls to global
+// functions, and their own verification).
 #pragma once
 
 #include <deque>
