@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "global_set.h"
 #include "kernel_runner.h"
+#include "map_size_option.h"
 #include "maps_json.h"
 #include "object_setup.h"
 #include "vm/object.h"
@@ -34,6 +35,7 @@ struct BenchOptions {
     std::string engines = kAllEngines;
     std::string maps_in;
     std::vector<std::string> sets;
+    std::vector<std::string> map_sizes;
     bool json = false;
     bool quiet = false;
     bool strict = false;
@@ -71,6 +73,7 @@ Result<std::unique_ptr<vm::Object>> prepare_object(const BenchOptions& o, vm::En
     vm::ObjectOptions options;
     options.engine = engine;
     options.strict_verifier = o.strict;
+    XDPDK_ASSIGN_OR_RETURN(options.map_sizes, parse_map_sizes(o.map_sizes));
     return open_prepared_object(o.object_path, options, o.sets, o.maps_in);
 }
 
@@ -156,6 +159,8 @@ void add_bench_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--engines", opts->engines, "comma-separated engines to time")->capture_default_str();
     cmd->add_option("--maps-in", opts->maps_in, "JSON map contents to set before each engine's run");
     cmd->add_option("--set", opts->sets, "NAME=VALUE: set a global variable before load (integer or hex:BYTES)")
+        ->allow_extra_args(false);
+    cmd->add_option("--map-size", opts->map_sizes, "NAME=N: a map's max_entries, set before load")
         ->allow_extra_args(false);
     cmd->add_flag("--json", opts->json, "print the results as JSON");
     cmd->add_flag("--quiet", opts->quiet, "no progress line on stderr");

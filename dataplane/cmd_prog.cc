@@ -1,7 +1,7 @@
 // `xdpdk prog dump xlated|jited PROG.o`: what a loaded program became, as
 // `bpftool prog dump` shows it: the eBPF after load-time rewriting, or the
 // JIT's machine code grouped by eBPF instruction; `xdpdk prog verify PROG.o
-// [-v]`: the verifier's verdict, and its per-instruction log.
+// [--prog NAME] [-v]`: the verifier's verdict, and its per-instruction log.
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -9,7 +9,9 @@
 
 #include "commands.h"
 #include "global_set.h"
+#include "map_size_option.h"
 #include "prog_dump.h"
+#include "prog_show.h"
 #include "vm/object.h"
 
 namespace xdpdk::cli {
@@ -21,6 +23,7 @@ struct DumpOptions {
     std::string object_path;
     std::string prog;
     std::vector<std::string> sets;
+    std::vector<std::string> map_sizes;
     bool opcodes = false;
 };
 
@@ -33,7 +36,7 @@ Result<std::vector<const vm::Program*>> chosen_programs(const vm::Object& obj, c
     std::vector<const vm::Program*> progs;
     for (const auto& p : obj.programs())
         if (p->type == vm::ProgType::Xdp) progs.push_back(p.get());
-    if (progs.empty()) return make_error("object '" + obj.name() + "'", "has no XDP program");
+    if (progs.empty()) return obj.default_xdp_program().error();
     return progs;
 }
 
@@ -54,6 +57,7 @@ Status dump(const DumpOptions& o, DumpKind kind) {
     // Only jited needs the JIT; xlated works for programs it refuses too.
     vm::ObjectOptions options;
     options.engine = kind == DumpKind::Jited ? vm::EngineKind::Jit : vm::EngineKind::Interp;
+    XDPDK_ASSIGN_OR_RETURN(options.map_sizes, parse_map_sizes(o.map_sizes));
     XDPDK_ASSIGN_OR_RETURN(auto obj, vm::Object::open(o.object_path, options));
     XDPDK_RETURN_IF_ERROR(apply_global_assignments(*obj, o.sets));
     XDPDK_RETURN_IF_ERROR(obj->load());
@@ -70,20 +74,37 @@ Status dump(const DumpOptions& o, DumpKind kind) {
     return {};
 }
 
-// `prog verify PROG.o [-v]`: the verifier's verdict on every XDP program.
-Status verify_object(const std::string& path, bool verbose, bool strict) {
+struct VerifyOptions {
+    std::string object_path;
+    std::string prog;
+    std::vector<std::string> sets;
+    std::vector<std::string> map_sizes;
+    bool verbose = false;
+    bool strict = false;  // the unprivileged loader's rules
+};
+
+// `prog verify PROG.o [--prog NAME] [-v]`: the verifier's verdict on every XDP
+// program (or the one named), with the object prepared as replay prepares it.
+Status verify_object(const VerifyOptions& o) {
     vm::ObjectOptions options;
     options.engine = vm::EngineKind::Interp;
-    options.strict_verifier = strict;
+    options.strict_verifier = o.strict;
     std::string log;
     options.verifier_log = &log;
-    options.verifier_log_insns = verbose;
-    XDPDK_ASSIGN_OR_RETURN(auto obj, vm::Object::open(path, options));
+    options.verifier_log_insns = o.verbose;
+    XDPDK_ASSIGN_OR_RETURN(options.map_sizes, parse_map_sizes(o.map_sizes));
+    XDPDK_ASSIGN_OR_RETURN(auto obj, vm::Object::open(o.object_path, options));
+    XDPDK_RETURN_IF_ERROR(apply_global_assignments(*obj, o.sets));
+    // Which programs there are to verify is known before load: a missing,
+    // ambiguous or non-XDP --prog, or an object without XDP programs, fails
+    // without a verdict that could read as a pass.
+    XDPDK_ASSIGN_OR_RETURN(auto chosen, chosen_programs(*obj, o.prog));
+    if (!o.prog.empty()) XDPDK_RETURN_IF_ERROR(obj->load_only(*chosen.front()));
     auto st = obj->load();
     std::fputs(log.c_str(), stdout);
     if (!st) {
         std::printf("refused: %s\n", st.error().str().c_str());
-        return make_error(path, "refused by the verifier");
+        return make_error(o.object_path, "refused by the verifier");
     }
     return {};
 }
@@ -94,6 +115,8 @@ void add_dump_kind(CLI::App& dump_cmd, const char* name, DumpKind kind, const ch
     cmd->add_option("PROG", opts->object_path, "BPF object file built with clang -target bpf")->required();
     cmd->add_option("--prog", opts->prog, "program by function or section name (default: every XDP program)");
     cmd->add_option("--set", opts->sets, "NAME=VALUE: set a global variable before load (integer or hex:BYTES)")
+        ->allow_extra_args(false);
+    cmd->add_option("--map-size", opts->map_sizes, "NAME=N: a map's max_entries, set before load")
         ->allow_extra_args(false);
     if (kind == DumpKind::Jited) cmd->add_flag("--opcodes", opts->opcodes, "show the bytes of each instruction");
     cmd->callback([opts, kind, &exit_code] {
@@ -111,15 +134,19 @@ void add_prog_command(CLI::App& app, int& exit_code) {
     dump_cmd->require_subcommand(1);
     add_dump_kind(*dump_cmd, "xlated", DumpKind::Xlated, "the eBPF instructions after load-time rewriting", exit_code);
     add_dump_kind(*dump_cmd, "jited", DumpKind::Jited, "the JIT's machine code, by eBPF instruction", exit_code);
+    add_prog_show_command(*prog, exit_code);
     CLI::App* verify_cmd = prog->add_subcommand("verify", "Run the verifier on every XDP program: accepted or refused, and why");
-    auto verify_path = std::make_shared<std::string>();
-    auto verbose = std::make_shared<bool>(false);
-    auto strict = std::make_shared<bool>(false);
-    verify_cmd->add_option("PROG", *verify_path, "BPF object file built with clang -target bpf")->required();
-    verify_cmd->add_flag("-v,--verbose", *verbose, "print each processed instruction with the verifier's state");
-    verify_cmd->add_flag("--strict", *strict, "the unprivileged loader's verifier rules (default: root's, as Linux loads XDP)");
-    verify_cmd->callback([verify_path, verbose, strict, &exit_code] {
-        auto st = verify_object(*verify_path, *verbose, *strict);
+    auto vopts = std::make_shared<VerifyOptions>();
+    verify_cmd->add_option("PROG", vopts->object_path, "BPF object file built with clang -target bpf")->required();
+    verify_cmd->add_option("--prog", vopts->prog, "program by function or section name (default: every XDP program)");
+    verify_cmd->add_option("--set", vopts->sets, "NAME=VALUE: set a global variable before load (integer or hex:BYTES)")
+        ->allow_extra_args(false);
+    verify_cmd->add_option("--map-size", vopts->map_sizes, "NAME=N: a map's max_entries, set before load")
+        ->allow_extra_args(false);
+    verify_cmd->add_flag("-v,--verbose", vopts->verbose, "print each processed instruction with the verifier's state");
+    verify_cmd->add_flag("--strict", vopts->strict, "the unprivileged loader's verifier rules (default: root's, as Linux loads XDP)");
+    verify_cmd->callback([vopts, &exit_code] {
+        auto st = verify_object(*vopts);
         exit_code = st ? 0 : fail(st.error().str());
     });
 }

@@ -18,11 +18,13 @@
 #include "vm/object.h"
 #include "vm/packet.h"
 #include "vm/reclaim.h"
+#include "map_size_option.h"
 
 namespace xdpdk::cli {
 namespace {
 
 constexpr uint32_t kMaxCpus = 1024;
+constexpr size_t kEthHeaderLen = 14;
 
 struct ReplayOptions {
     std::string object_path;
@@ -31,10 +33,13 @@ struct ReplayOptions {
     ReplayOutputPaths outputs;
     std::string maps_in;
     std::vector<std::string> sets;
+    std::vector<std::string> map_sizes;
     uint32_t ifindex = 1;
     uint32_t rx_queue = 0;
+    uint32_t egress_ifindex = 0;  // what a devmap program (xdp/devmap) sees
     bool trace = false;
     bool strict = false;
+    bool run_runts = false;
     std::string engine = "jit";
     uint32_t cpus = 1;
 };
@@ -64,6 +69,7 @@ Result<std::unique_ptr<vm::Object>> prepare_object(const ReplayOptions& o, vm::E
     object_options.ncpus = o.cpus;
     object_options.engine = engine;
     object_options.strict_verifier = o.strict;
+    XDPDK_ASSIGN_OR_RETURN(object_options.map_sizes, parse_map_sizes(o.map_sizes));
     return open_prepared_object(o.object_path, object_options, o.sets, o.maps_in);
 }
 
@@ -73,6 +79,10 @@ Status replay(const ReplayOptions& o) {
         return make_error("--cpus", "must be from 1 to " + std::to_string(kMaxCpus));
     XDPDK_ASSIGN_OR_RETURN(auto obj, prepare_object(o, engine));
     XDPDK_ASSIGN_OR_RETURN(vm::Program * prog, choose_program(*obj, o.prog));
+    if (o.egress_ifindex != 0 && prog->attach != vm::XdpAttach::Devmap)
+        return make_error("--egress-ifindex", "only a devmap program (section xdp/devmap) reads ctx->egress_ifindex; '" +
+                                                  prog->name + "' is a " + vm::xdp_attach_name(prog->attach) +
+                                                  " program");
     XDPDK_ASSIGN_OR_RETURN(auto reader, PcapReader::open(o.pcap_path));
     XDPDK_ASSIGN_OR_RETURN(auto outputs, ReplayOutputs::open(o.outputs, reader->linktype()));
 
@@ -99,7 +109,15 @@ Status replay(const ReplayOptions& o) {
             why += std::to_string(vm::kXdpMaxMultiBufferLen) + " bytes, as in the kernel)";
             return make_error("pcap '" + o.pcap_path + "'", why);
         }
+        // BPF_PROG_TEST_RUN refuses frames shorter than an Ethernet header.
+        if (next->bytes.size() < kEthHeaderLen && !o.run_runts) {
+            counts.add_not_run();
+            outputs->not_run(index, *next, "shorter than an Ethernet header (14 bytes): the kernel's test run refuses "
+                                           "it; --run-runts runs it");
+            continue;
+        }
         vm::PacketFrame frame(next->bytes, o.ifindex, o.rx_queue, layout);
+        frame.xdp().egress_ifindex = o.egress_ifindex;
         const uint64_t retval = vm::run_xdp(*prog, frame.xdp(), ex);
         std::span<const uint8_t> data = frame.data();
         if (frame.split()) [[unlikely]] {
@@ -107,7 +125,7 @@ Status replay(const ReplayOptions& o) {
             data = whole;
         }
         counts.add(retval, data.size());
-        outputs->packet(index, *next, retval, data, ex);
+        outputs->packet(index, *next, retval, data, frame.meta(), ex);
         reclaim.quiescent();
     }
     XDPDK_RETURN_IF_ERROR(outputs->commit(*obj));
@@ -134,11 +152,18 @@ void add_replay_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--maps-out", opts->outputs.maps_out, "JSON dump of every map after the run");
     cmd->add_option("--set", opts->sets, "NAME=VALUE: set a global variable before load (integer or hex:BYTES)")
         ->allow_extra_args(false);
+    cmd->add_option("--map-size", opts->map_sizes, "NAME=N: a map's max_entries, set before load")
+        ->allow_extra_args(false);
     cmd->add_option("--ifindex", opts->ifindex, "ingress ifindex the program sees")->capture_default_str();
     cmd->add_option("--rx-queue", opts->rx_queue, "rx queue index the program sees")->capture_default_str();
+    cmd->add_option("--egress-ifindex", opts->egress_ifindex,
+                    "egress ifindex a devmap program (xdp/devmap) sees, as when run from a devmap entry")
+        ->capture_default_str();
     cmd->add_option("--cpus", opts->cpus, "CPU slots of per-CPU maps (the program runs on slot 0)")->capture_default_str();
     cmd->add_flag("--trace", opts->trace, "print bpf_printk lines on stderr");
     cmd->add_flag("--strict", opts->strict, "the unprivileged loader's verifier rules (default: root's, as Linux loads XDP)");
+    cmd->add_flag("--run-runts", opts->run_runts,
+                  "run frames shorter than 14 bytes too (BPF_PROG_TEST_RUN refuses them; by default they are not run)");
     cmd->add_option("--engine", opts->engine, "jit (machine code) or interp")->capture_default_str();
     cmd->callback([opts, &exit_code] {
         auto st = replay(*opts);

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "global_set.h"
+#include "map_size_option.h"
 #include "maps_json.h"
 #include "object_setup.h"
 
@@ -70,7 +71,9 @@ Result<ObjectSet> ObjectSet::load(const RunConfig& config, uint32_t ncpus) {
     options.ncpus = ncpus;
     options.engine = config.engine;
     options.strict_verifier = config.strict_verifier;
+    XDPDK_ASSIGN_OR_RETURN(options.map_sizes, cli::parse_map_sizes(config.map_sizes));
     const std::vector<std::string> paths = distinct_objects(config);
+    options.map_sizes_may_miss = paths.size() > 1;
     if (paths.size() == 1) {
         // Exactly as replay: every --set and every map of --maps-in must exist.
         XDPDK_ASSIGN_OR_RETURN(auto obj, cli::open_prepared_object(paths[0], options, config.sets, config.maps_in));
@@ -91,6 +94,13 @@ Result<ObjectSet> ObjectSet::load(const RunConfig& config, uint32_t ncpus) {
         XDPDK_ASSIGN_OR_RETURN(auto obj, open_shared_setup(path, options, config.sets, maps_in, maps_source, set_used,
                                                            maps_used));
         set.objects_.emplace_back(path, std::shared_ptr<vm::Object>(std::move(obj)));
+    }
+    for (const auto& [name, size] : options.map_sizes) {
+        bool found = false;
+        for (const auto& object : set.objects_) found |= object.second->find_map(name) != nullptr;
+        if (!found)
+            return make_error("--map-size " + name + "=" + std::to_string(size), "no attached object has a map '" +
+                                                                                   name + "'");
     }
     for (size_t i = 0; i < config.sets.size(); ++i)
         if (!set_used[i])

@@ -88,6 +88,7 @@ Result<std::unique_ptr<KernelRunner>> KernelRunner::load(const std::string& path
     }
     std::unique_ptr<KernelRunner> runner(new KernelRunner(obj, prog));
     XDPDK_RETURN_IF_ERROR(runner->copy_global_data(state));
+    runner->prepare_as_xdp_loader(state);
     const int rc = bpf_object__load(obj);
     if (rc != 0) return make_error("kernel", quiet.with_warning("bpf_object__load: " + errno_text(rc)));
     const bpf_program* p = bpf_object__find_program_by_name(obj, prog.c_str());
@@ -101,6 +102,23 @@ Result<std::unique_ptr<KernelRunner>> KernelRunner::load(const std::string& path
 }
 
 KernelRunner::~KernelRunner() { bpf_object__close(obj_); }
+
+// What a root XDP loader does before load: programs in sections libbpf has no
+// type for load as XDP (libxdp's rule), and maps take the sizes the VM's
+// object was given (--map-size, per-CPU-indexed maps of 0).
+void KernelRunner::prepare_as_xdp_loader(const vm::Object& state) {
+    bpf_program* p;
+    bpf_object__for_each_program(p, obj_) {
+        if (bpf_program__type(p) == BPF_PROG_TYPE_UNSPEC) bpf_program__set_type(p, BPF_PROG_TYPE_XDP);
+    }
+    bpf_map* map;
+    bpf_object__for_each_map(map, obj_) {
+        if (bpf_map__is_internal(map)) continue;
+        const vm::Map* source = state.find_map(bpf_map__name(map));
+        if (source != nullptr && source->spec().max_entries != bpf_map__max_entries(map))
+            bpf_map__set_max_entries(map, source->spec().max_entries);
+    }
+}
 
 Status KernelRunner::copy_global_data(const vm::Object& state) {
     bpf_map* map;

@@ -46,6 +46,7 @@ public:
 private:
     KernelRunner(bpf_object* obj, std::string prog) : obj_(obj), prog_(std::move(prog)) {}
     Status copy_global_data(const vm::Object& state);
+    void prepare_as_xdp_loader(const vm::Object& state);
     Status copy_map_entries(const vm::Object& state);
 
     bpf_object* obj_;

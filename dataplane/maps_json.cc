@@ -1,5 +1,6 @@
 #include "maps_json.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -175,6 +176,14 @@ ordered_json dump_map(const Map& map) {
         key = next;
         rc = map.next_key(key.data(), next.data());
     }
+    // Hash-ordered maps walk in an order that changes from run to run; by key,
+    // two dumps of the same contents are the same file.
+    const bool indexed = map.type() == MapType::Array || map.type() == MapType::PercpuArray ||
+                         map.type() == MapType::Devmap;
+    if (!indexed)
+        std::sort(entries.begin(), entries.end(), [](const ordered_json& a, const ordered_json& b) {
+            return a["key"].get_ref<const std::string&>() < b["key"].get_ref<const std::string&>();
+        });
     return entries;
 }
 

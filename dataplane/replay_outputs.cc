@@ -87,8 +87,14 @@ ReplayOutputs::~ReplayOutputs() {
     if (!committed_ && created_dir_) ::rmdir(paths_.out_dir.c_str());
 }
 
+void ReplayOutputs::not_run(uint64_t index, const PcapPacket& in, const std::string& reason) {
+    if (!jsonl_) return;
+    const std::string line = jsonl_not_run_record(index, in.bytes.size(), reason) + "\n";
+    std::fwrite(line.data(), 1, line.size(), jsonl_);
+}
+
 void ReplayOutputs::packet(uint64_t index, const PcapPacket& in, uint64_t retval, std::span<const uint8_t> data,
-                           const vm::ExecContext& ex) {
+                           std::span<const uint8_t> meta, const vm::ExecContext& ex) {
     std::optional<Pcap>* target = nullptr;
     switch (counted_action(retval)) {
         case vm::XDP_PASS: target = &pass_; break;
@@ -101,7 +107,7 @@ void ReplayOutputs::packet(uint64_t index, const PcapPacket& in, uint64_t retval
         (*target)->writer->write(in.ts, static_cast<uint32_t>(data.size()) + uncaptured, data);
     }
     if (jsonl_) {
-        const std::string line = jsonl_record(index, retval, data, ex) + "\n";
+        const std::string line = jsonl_record(index, retval, data, meta, ex) + "\n";
         std::fwrite(line.data(), 1, line.size(), jsonl_);
     }
 }

@@ -36,7 +36,9 @@ public:
     // One input packet after the program ran. `orig_len` is the new length on
     // the wire (what the capture did not hold is kept beyond the bytes).
     void packet(uint64_t index, const PcapPacket& in, uint64_t retval, std::span<const uint8_t> data,
-                const vm::ExecContext& ex);
+                std::span<const uint8_t> meta, const vm::ExecContext& ex);
+    // A frame that was not run (the jsonl record says why).
+    void not_run(uint64_t index, const PcapPacket& in, const std::string& reason);
 
     // Writes the maps dump, closes everything and renames it into place.
     Status commit(const vm::Object& obj);

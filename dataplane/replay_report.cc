@@ -45,16 +45,31 @@ std::string ActionCounts::table() const {
     std::snprintf(line, sizeof line, "%-12s%9llu%11llu\n", "total", static_cast<unsigned long long>(total_packets()),
                   static_cast<unsigned long long>(total_bytes()));
     out += line;
+    if (not_run_) {
+        std::snprintf(line, sizeof line, "%-12s%9llu%11s\n", "not run", static_cast<unsigned long long>(not_run_), "");
+        out += line;
+    }
     return out;
 }
 
-std::string jsonl_record(uint64_t index, uint64_t retval, std::span<const uint8_t> data, const vm::ExecContext& ex) {
+std::string jsonl_not_run_record(uint64_t index, uint64_t len, const std::string& reason) {
+    nlohmann::ordered_json rec;
+    rec["index"] = index;
+    rec["action"] = "not run";
+    rec["len"] = len;
+    rec["reason"] = reason;
+    return rec.dump();
+}
+
+std::string jsonl_record(uint64_t index, uint64_t retval, std::span<const uint8_t> data,
+                         std::span<const uint8_t> meta, const vm::ExecContext& ex) {
     nlohmann::ordered_json rec;
     rec["index"] = index;
     rec["action"] = vm::xdp_action_name(retval);
     rec["retval"] = retval;
     rec["len"] = data.size();
     rec["data"] = to_hex(data);
+    rec["meta"] = to_hex(meta);
     if (retval == vm::XDP_REDIRECT) {
         using Kind = vm::RedirectTarget::Kind;
         const vm::RedirectTarget& r = ex.redirect;

@@ -16,26 +16,36 @@ public:
     // Counts a run by its verdict; return values that are not an XDP action
     // count as XDP_ABORTED, as the kernel treats them.
     void add(uint64_t retval, uint64_t bytes);
+    // A frame the kernel's test run would refuse (shorter than an Ethernet
+    // header), counted apart from the verdicts.
+    void add_not_run() { ++not_run_; }
+    uint64_t not_run() const { return not_run_; }
     uint64_t packets(uint32_t action) const { return packets_.at(action); }
     uint64_t bytes(uint32_t action) const { return bytes_.at(action); }
     uint64_t total_packets() const;
     uint64_t total_bytes() const;
 
-    // "action        packets      bytes" and one row per action, then total.
+    // "action        packets      bytes" and one row per action, then total
+    // (of the packets run), and a "not run" row when some were not.
     std::string table() const;
 
 private:
     static constexpr size_t kActions = 5;  // XDP_ABORTED .. XDP_REDIRECT
     std::array<uint64_t, kActions> packets_{};
     std::array<uint64_t, kActions> bytes_{};
+    uint64_t not_run_ = 0;
 };
 
 // The action counted for a return value.
 uint32_t counted_action(uint64_t retval);
 
-// {"index":0,"action":"XDP_TX","retval":3,"len":60,"data":"<hex>"} plus
-// "redirect" ({"ifindex":N}, or {"map":"name","key":K,"ifindex":N}) when the
-// program redirected, and "fault" when the run stopped on a runtime fault.
-std::string jsonl_record(uint64_t index, uint64_t retval, std::span<const uint8_t> data, const vm::ExecContext& ex);
+// {"index":0,"action":"XDP_TX","retval":3,"len":60,"data":"<hex>","meta":"<hex>"}
+// (meta: data_meta..data, as BPF_PROG_TEST_RUN returns it) plus "redirect"
+// ({"ifindex":N}, or {"map":"name","key":K,"ifindex":N}) when the program
+// redirected, and "fault" when the run stopped on a runtime fault.
+std::string jsonl_record(uint64_t index, uint64_t retval, std::span<const uint8_t> data,
+                         std::span<const uint8_t> meta, const vm::ExecContext& ex);
+// {"index":0,"action":"not run","len":10,"reason":"..."}: a frame not run.
+std::string jsonl_not_run_record(uint64_t index, uint64_t len, const std::string& reason);
 
 }  // namespace xdpdk::cli

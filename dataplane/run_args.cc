@@ -49,7 +49,7 @@ const CLI::Validator kNotNegative(
 
 // Values of the list options before they are parsed into specs.
 struct ListOptions {
-    std::vector<std::string> attach, pass, ifindex, sets;
+    std::vector<std::string> attach, pass, ifindex, sets, map_sizes;
     std::string engine;
 };
 
@@ -62,6 +62,8 @@ void describe_options(CLI::App& app, RunConfig& c, ListOptions& lists) {
     app.add_option("--ifindex", lists.ifindex, "PORT=IFINDEX: the port's ifindex for programs (default port + 1)")
         ->allow_extra_args(false);
     app.add_option("--set", lists.sets, "NAME=VALUE: set a global variable before load (integer or hex:BYTES)")
+        ->allow_extra_args(false);
+    app.add_option("--map-size", lists.map_sizes, "NAME=N: a map's max_entries, set before load")
         ->allow_extra_args(false);
     app.add_option("--maps-in", c.maps_in, "JSON map contents to set before the run");
     app.add_option("--maps-out", c.maps_out, "JSON dump of the attached objects' maps after the run");
@@ -152,6 +154,7 @@ Status parse_run_options(const std::vector<std::string>& app_args, RunConfig& co
         parsed.ifindex.push_back(spec);
     }
     parsed.sets.insert(parsed.sets.end(), lists.sets.begin(), lists.sets.end());
+    parsed.map_sizes.insert(parsed.map_sizes.end(), lists.map_sizes.begin(), lists.map_sizes.end());
     if (!lists.engine.empty()) {
         auto engine = vm::parse_engine(lists.engine);
         if (!engine) return make_error("run --engine", engine.error().reason);

@@ -43,6 +43,7 @@ struct RunConfig {
     std::vector<PassSpec> pass;
     std::vector<IfindexSpec> ifindex;
     std::vector<std::string> sets;  // --set NAME=VALUE, applied to every attached object that has NAME
+    std::vector<std::string> map_sizes;  // --map-size NAME=N, for every attached object that has map NAME
     std::string maps_in;            // --maps-in FILE ("" = none)
     std::string maps_out;           // --maps-out FILE: every attached object's maps after the run ("" = none)
     vm::EngineKind engine = vm::EngineKind::Jit;

@@ -92,6 +92,24 @@ Status read_sets(const TomlFields& root, RunConfig& config) {
     return {};
 }
 
+// `[map-size]`: map name = entries, as --map-size NAME=N.
+Status read_map_sizes(const TomlFields& root, RunConfig& config) {
+    const toml::node* node = root.table().get("map-size");
+    if (node == nullptr) return {};
+    const auto* table = node->as_table();
+    if (table == nullptr)
+        return root.error("map-size", "expected a table of map name = entries, got " +
+                                          std::string(toml_type_name(node->type())));
+    for (auto&& [key, value] : *table) {
+        const std::string name(key.str());
+        const auto* i = value.as_integer();
+        if (i == nullptr || i->get() < 1 || i->get() > int64_t{UINT32_MAX})
+            return root.error_at(value, "map-size." + name, "expected a number of entries from 1 to 4294967295");
+        config.map_sizes.push_back(name + "=" + std::to_string(i->get()));
+    }
+    return {};
+}
+
 Status read_root_values(const TomlFields& root, RunConfig& config) {
     XDPDK_RETURN_IF_ERROR(read_eal(root, config));
     XDPDK_RETURN_IF_ERROR(read_engine(root, config));
@@ -105,6 +123,7 @@ Status read_root_values(const TomlFields& root, RunConfig& config) {
     XDPDK_RETURN_IF_ERROR(root.read_string("maps_out", config.maps_out));
     if (root.has("maps_out") && config.maps_out.empty()) return root.error("maps_out", "empty path");
     XDPDK_RETURN_IF_ERROR(read_sets(root, config));
+    XDPDK_RETURN_IF_ERROR(read_map_sizes(root, config));
     XDPDK_RETURN_IF_ERROR(root.read_string("trace", config.trace_path));
     if (root.has("trace") && config.trace_path.empty()) return root.error("trace", "empty path");
     XDPDK_RETURN_IF_ERROR(root.read_unsigned("rx_queues", 1, 1024, config.rx_queues));
@@ -248,7 +267,7 @@ Status read_ports(const TomlFields& root, RunConfig& config) {
 Result<RunConfig> read_run_config(const toml::table& table, const std::string& file) {
     const TomlFields root(table, file, "");
     XDPDK_RETURN_IF_ERROR(root.check_keys({"eal", "engine", "duration", "packets", "stats_interval", "json", "strict",
-                                           "maps_in", "maps_out", "set", "trace", "rx_queues", "rx_desc", "tx_desc", "burst",
+                                           "maps_in", "maps_out", "set", "map-size", "trace", "rx_queues", "rx_desc", "tx_desc", "burst",
                                            "mbuf_cache", "mbufs_per_pool", "port"}));
     RunConfig config;
     config.eal_args.assign(1, std::string(kProgramName));

@@ -12,6 +12,8 @@
 //   maps_in = "maps.json"  # map contents to set before load
 //   maps_out = "out/maps.json"  # every attached object's maps after the run
 //   set = ["NAME=VALUE"]   # globals to set before load; or a table: [set] NAME = 5
+//   map-size = { conn_table = 65536 }  # max_entries set before load, as the program's
+//                          # own loader does (maps declared with max_entries 0); or [map-size]
 //   trace = "trace.log"    # ABORTED packets and bpf_printk lines
 //   rx_queues = 1          # per port
 //   rx_desc = 1024

@@ -178,7 +178,25 @@ Status KernelObject::set_global(std::string_view name, std::span<const uint8_t> 
     return make_error(subject, "no global variable '" + std::string(name) + "'");
 }
 
+Status KernelObject::set_map_size(std::string_view map, uint32_t max_entries) {
+    XDPDK_ASSIGN_OR_RETURN(bpf_map * m, find_map(map));
+    if (const int rc = bpf_map__set_max_entries(m, max_entries); rc != 0)
+        return make_error("kernel map '" + std::string(map) + "'", "bpf_map__set_max_entries: " + errno_text(-rc));
+    return {};
+}
+
 Status KernelObject::load() {
+    // As libxdp's loaders do: a program in a section libbpf knows no type for
+    // is loaded as XDP, and the legacy xdp_devmap/ and xdp_cpumap/ prefixes
+    // give the devmap and cpumap attach types.
+    bpf_program* prog;
+    bpf_object__for_each_program(prog, obj_) {
+        const std::string_view sec = bpf_program__section_name(prog);
+        if (bpf_program__type(prog) != BPF_PROG_TYPE_UNSPEC) continue;
+        bpf_program__set_type(prog, BPF_PROG_TYPE_XDP);
+        if (sec.starts_with("xdp_devmap/")) bpf_program__set_expected_attach_type(prog, BPF_XDP_DEVMAP);
+        if (sec.starts_with("xdp_cpumap/")) bpf_program__set_expected_attach_type(prog, BPF_XDP_CPUMAP);
+    }
     start_log_capture();
     const int rc = bpf_object__load(obj_);
     if (rc != 0)

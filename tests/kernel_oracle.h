@@ -86,6 +86,9 @@ public:
     // Before load(): sets a global variable of .rodata/.data/.bss by BTF name.
     Status set_global(std::string_view name, std::span<const uint8_t> bytes);
 
+    // Before load(): a map's max_entries (bpf_map__set_max_entries).
+    Status set_map_size(std::string_view map, uint32_t max_entries);
+
     // Loads every program and map; a verifier refusal carries the log's tail.
     Status load();
 

@@ -332,6 +332,16 @@ json run_verdicts(const std::string& dir, uint32_t devmap_ifindex) {
                                         {"--maps-in", dir + "/maps.json"}, {"--trace", dir + "/trace.log"}});
 }
 
+// Maps sized by the loader: the same --map-size reaches the dataplane's
+// object as replay's, so the 4-slot source table fills alike.
+TEST(RunMapSizes, LoaderSizedMapsMatchReplay) {
+    const json summary = expect_equivalent_to_replay(
+        {test_prog_path("map_sized_by_loader"), "count_sources", source_path("pcaps/lb_traffic.pcap"),
+         {"--map-size", "src_packets=4", "--map-size", "proto_packets=3"}, {}});
+    ASSERT_TRUE(summary.contains("ports"));
+    EXPECT_GT(port_of(summary, 0).at("actions").at("XDP_DROP").at("packets").get<uint64_t>(), 0u);
+}
+
 TEST(RunVerdicts, UnknownActionsRedirectsAndRewritesMatchReplay) {
     const std::string dir = temp_dir();
     const json summary = run_verdicts(dir, 3);
@@ -857,6 +867,14 @@ TEST_F(RunErrors, NoWorkerLcore) {
 
 TEST_F(RunErrors, LcoreThatDoesNotExist) {
     expect_one_error(run_dp(one_port("0,97"), {"--attach", drop()}), "EAL: cannot initialise");
+}
+
+TEST_F(RunErrors, UnsizedMapNamesTheOption) {
+    expect_one_error(run_dp(one_port(), {"--attach", "0=" + test_prog_path("map_sized_by_loader")}),
+                     "map 'proto_packets': max_entries is 0: the program's loader sets its size before load; give "
+                     "one with --map-size proto_packets=N");
+    expect_one_error(run_dp(one_port(), {"--attach", drop(), "--map-size", "nope=4"}),
+                     "--map-size nope=4: the object has no map 'nope'");
 }
 
 TEST_F(RunErrors, PortAttachedTwice) {

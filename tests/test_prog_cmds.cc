@@ -342,6 +342,15 @@ TEST(ProgCommands, ErrorsAreOneLineAndFail) {
         {{"bench", verdicts_obj(), "--pcap", sample_pcap(), "--duration", "0"}, "--duration"},
         {{"bench", verdicts_obj(), "--pcap", sample_pcap(), "--prog", "nope"}, "nope"},
         {{"bench", "/nonexistent/x.o", "--pcap", sample_pcap()}, "/nonexistent/x.o"},
+        {{"prog", "verify", test_prog_path("loader_tc_only")}, "not an XDP program: the section makes it a tc"},
+        {{"prog", "verify", test_prog_path("loader_sections"), "--prog", "xdp"}, "section 'xdp': is ambiguous"},
+        {{"prog", "verify", test_prog_path("map_sized_by_loader")}, "--map-size proto_packets=N"},
+        {{"prog", "verify", verdicts_obj(), "--map-size", "jump"}, "expected NAME=N"},
+        {{"prog", "verify", verdicts_obj(), "--map-size", "jump=x"}, "whole number"},
+        {{"prog", "verify", verdicts_obj(), "--map-size", "no_map=4"}, "the object has no map 'no_map'"},
+        {{"prog", "show", "/nonexistent/x.o"}, "/nonexistent/x.o"},
+        {{"prog", "show", verdicts_obj(), "--prog", "nope"}, "nope"},
+        {{"replay", verdicts_obj(), sample_pcap(), "--map-size", "ports=0"}, "at least one entry"},
     };
     for (const auto& c : cases) {
         auto r = xdpdk_cmd(c.args);
@@ -353,6 +362,57 @@ TEST(ProgCommands, ErrorsAreOneLineAndFail) {
         EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << cmd << "\n" << r.err;
         EXPECT_NE(r.err.find(c.expected), std::string::npos) << cmd << "\n" << r.err;
     }
+}
+
+// ---- prog verify: the options every loading command has ----
+
+TEST(ProgVerify, ProgSetAndMapSizeAreAppliedAsReplayAppliesThem) {
+    const std::string knobs = test_prog_path("rodata_knobs");
+    auto off = xdpdk_cmd({"prog", "verify", knobs});
+    auto on = xdpdk_cmd({"prog", "verify", knobs, "--prog", "xdp_knobs", "--set", "peek_len=64"});
+    ASSERT_EQ(off.exit_code, 0) << off.err;
+    ASSERT_EQ(on.exit_code, 0) << on.err;
+    // The knob is a constant: the peek branch is verified only when on.
+    EXPECT_NE(off.out, on.out);
+
+    auto one = xdpdk_cmd({"prog", "verify", test_prog_path("xdp_named_sections"), "--prog", "xdp_tx_back"});
+    ASSERT_EQ(one.exit_code, 0) << one.err;
+    EXPECT_EQ(lines_of(one.out).size(), 1u) << one.out;
+    EXPECT_TRUE(one.out.starts_with("prog 'xdp_tx_back': accepted (")) << one.out;
+
+    auto sized = xdpdk_cmd({"prog", "verify", test_prog_path("map_sized_by_loader"), "--map-size", "src_packets=8",
+                            "--map-size", "proto_packets=3"});
+    EXPECT_EQ(sized.exit_code, 0) << sized.err;
+}
+
+// ---- prog show ----
+
+TEST(ProgShow, ListsEveryProgramWithSectionTypeAndWhetherItLoads) {
+    auto r = xdpdk_cmd({"prog", "show", test_prog_path("xdp_named_sections"), "-j"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json progs = json::parse(r.out);
+    ASSERT_EQ(progs.size(), 8u);
+    EXPECT_EQ(progs[0]["name"], "xdp_stats_func");
+    EXPECT_EQ(progs[0]["section"], "xdp_stats");
+    EXPECT_EQ(progs[0]["type"], "xdp");
+    EXPECT_EQ(progs[0]["loaded"], true);
+    EXPECT_EQ(progs[0]["map_names"], json::array({"xdp_stats_map"}));
+    EXPECT_EQ(progs[4]["attach_type"], "xdp/devmap");
+    EXPECT_EQ(progs[6]["attach_type"], "xdp/cpumap");
+    EXPECT_EQ(progs[7]["type"], "tracepoint (BPF_PROG_TYPE_TRACEPOINT)");
+    EXPECT_EQ(progs[7]["loaded"], false);
+    // The loaded program's size is what prog dump xlated lists.
+    const auto obj = load_object(test_prog_path("xdp_named_sections"));
+    EXPECT_EQ(progs[3]["bytes_xlated"], program(*obj, "xdp_tx_back")->xlated.size() * 8);
+
+    // An object whose maps need sizes does not open without them.
+    auto text = xdpdk_cmd({"prog", "show", test_prog_path("map_sized_by_loader")});
+    EXPECT_EQ(text.exit_code, 1);
+    auto sized = xdpdk_cmd({"prog", "show", test_prog_path("map_sized_by_loader"), "--map-size", "src_packets=8",
+                            "--map-size", "proto_packets=3"});
+    ASSERT_EQ(sized.exit_code, 0) << sized.err;
+    EXPECT_TRUE(sized.out.starts_with("count_sources: xdp  section xdp\n\txlated ")) << sized.out;
+    EXPECT_NE(sized.out.find("maps proto_packets src_packets"), std::string::npos) << sized.out;
 }
 
 // ---- bench ----

@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dataplane/pcap_io.h"
 #include "kernel_oracle.h"
 #include "test_support.h"
 
@@ -318,7 +319,7 @@ TEST_F(Replay, VerdictsCountsRecordsCapturesAndMaps) {
     for (size_t i = 0; i < packets_.size(); ++i) {
         const Verdict v = model_verdict(packets_[i].bytes, cfg);
         json expected = {{"index", i}, {"action", action_name(v.retval)}, {"retval", v.retval},
-                         {"len", v.data.size()}, {"data", hex(v.data)}};
+                         {"len", v.data.size()}, {"data", hex(v.data)}, {"meta", ""}};
         if (!v.redirect.is_null()) expected["redirect"] = v.redirect;
         EXPECT_EQ(records[i], expected) << "packet " << i;
         CapturedPacket p = packets_[i];
@@ -417,10 +418,14 @@ TEST_F(Replay, ProgByFunctionOrSectionNameAndTheDefaultIsTheFirstXdpProgram) {
     auto by_default = replay({verdicts_obj(), sample_pcap()});
     auto by_section = replay({verdicts_obj(), sample_pcap(), "--prog", "xdp"});
     auto by_name = replay({verdicts_obj(), sample_pcap(), "--prog", "xdp_stage2"});
-    for (const auto* r : {&by_default, &by_section, &by_name}) ASSERT_EQ(r->exit_code, 0) << r->err;
+    for (const auto* r : {&by_default, &by_name}) ASSERT_EQ(r->exit_code, 0) << r->err;
     EXPECT_NE(by_default.out.find("prog xdp_verdicts (section xdp)"), std::string::npos);
     EXPECT_EQ(summary_rows(by_default.out), model_rows(packets_, {}));
-    EXPECT_EQ(summary_rows(by_section.out), model_rows(packets_, {}));
+    // Six programs share section "xdp": naming the section picks none.
+    EXPECT_EQ(by_section.exit_code, 1);
+    EXPECT_NE(by_section.err.find("xdpdk: section 'xdp': is ambiguous: it holds 6 programs (xdp_verdicts, "),
+              std::string::npos)
+        << by_section.err;
     EXPECT_EQ(summary_rows(by_name.out)["XDP_TX"].packets, 100u);
 }
 
@@ -507,8 +512,8 @@ TEST_F(Replay, VerdictsBytesAndMapsAgreeWithTheKernel) {
     if (!kernel_unavailable_reason().empty()) GTEST_SKIP() << "kernel oracle unavailable: " << kernel_unavailable_reason();
     CpuPin pin(0);
     const uint32_t cpus = kernel_possible_cpus();
-    for (const std::string prog : {"hello", "verdicts"}) {
-        const std::string obj = prog == "hello" ? prog_path("hello") : verdicts_obj();
+    for (const std::string prog : {"hello", "verdicts", "meta_tail"}) {
+        const std::string obj = prog == "verdicts" ? verdicts_obj() : prog_path(prog);
         auto r = replay({obj, sample_pcap(), "--jsonl", path(prog + ".jsonl"), "--maps-out", path(prog + ".json"),
                          "--cpus", std::to_string(cpus)});
         ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -519,12 +524,16 @@ TEST_F(Replay, VerdictsBytesAndMapsAgreeWithTheKernel) {
         ASSERT_TRUE(kobj.ok()) << kobj.error().str();
         auto loaded = (*kobj)->load();
         ASSERT_TRUE(loaded.ok()) << loaded.error().str();
-        const std::string name = prog == "hello" ? "hello" : "xdp_verdicts";
+        const std::string name = prog == "hello" ? "hello" : prog == "verdicts" ? "xdp_verdicts" : "xdp_tap";
         for (size_t i = 0; i < packets_.size(); ++i) {
             auto run = (*kobj)->run_xdp(name, packets_[i].bytes);
             ASSERT_TRUE(run.ok()) << run.error().str();
             EXPECT_EQ(records[i]["retval"], run->action) << prog << " packet " << i;
             EXPECT_EQ(records[i]["data"], hex(run->data)) << prog << " packet " << i;
+            EXPECT_EQ(records[i]["meta"], hex(run->meta)) << prog << " packet " << i;
+            if (prog == "meta_tail") {
+                EXPECT_FALSE(run->meta.empty()) << "packet " << i;
+            }
         }
         auto kmaps = (*kobj)->dump_maps();
         ASSERT_TRUE(kmaps.ok()) << kmaps.error().str();
@@ -541,6 +550,83 @@ TEST_F(Replay, VerdictsBytesAndMapsAgreeWithTheKernel) {
             EXPECT_EQ(mine, theirs) << prog << " map " << m.name;
         }
     }
+}
+
+// A devmap program runs as from a devmap entry, seeing --egress-ifindex
+// (Linux's test run refuses devmap programs; xdpdk runs them offline).
+TEST_F(Replay, DevmapProgramsSeeTheEgressIfindex) {
+    const std::string obj = test_prog_path("xdp_named_sections");
+    auto same = replay({obj, sample_pcap(), "--prog", "xdp_devmap_egress", "--ifindex", "3", "--egress-ifindex", "3"});
+    ASSERT_EQ(same.exit_code, 0) << same.err;
+    EXPECT_EQ(summary_rows(same.out)["XDP_DROP"].packets, packets_.size());
+    auto other = replay({obj, sample_pcap(), "--prog", "xdp_devmap_egress", "--ifindex", "3", "--egress-ifindex", "4",
+                         "--maps-out", path("egress.json")});
+    ASSERT_EQ(other.exit_code, 0) << other.err;
+    EXPECT_EQ(summary_rows(other.out)["XDP_PASS"].packets, packets_.size());
+    EXPECT_EQ(json::parse(read_file(path("egress.json")))["egress_seen"][0]["value"], "04000000");
+
+    auto not_devmap = replay({obj, sample_pcap(), "--prog", "xdp_tx_back", "--egress-ifindex", "4"});
+    EXPECT_EQ(not_devmap.exit_code, 1);
+    EXPECT_NE(not_devmap.err.find("xdpdk: --egress-ifindex: only a devmap program"), std::string::npos)
+        << not_devmap.err;
+}
+
+// Hash maps dump by key, so two runs over the same capture give the same file.
+TEST_F(Replay, MapsOutListsHashMapsByKey) {
+    std::string first;
+    for (int run = 0; run < 2; ++run) {
+        const std::string out = path("maps" + std::to_string(run) + ".json");
+        auto r = replay({prog_path("load_balancer"), source_path("pcaps/lb_traffic.pcap"), "--maps-in",
+                         source_path("configs/lb-maps.json"), "--maps-out", out});
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        const std::string text = read_file(out);
+        if (run == 0) first = text;
+        else EXPECT_EQ(text, first) << "two runs dumped the maps differently";
+    }
+    const json maps = json::parse(first);
+    ASSERT_GT(maps["conn_table"].size(), 10u);
+    std::string previous;
+    for (const auto& e : maps["conn_table"]) {
+        EXPECT_LT(previous, e["key"].get<std::string>());
+        previous = e["key"];
+    }
+}
+
+// Frames shorter than an Ethernet header: BPF_PROG_TEST_RUN refuses them, so
+// replay reports them as not run unless --run-runts asks for them.
+TEST_F(Replay, RuntsAreNotRunAsInTheKernelsTestRunUnlessAsked) {
+    const std::string pcap = path("runts.pcap");
+    {
+        auto w = xdpdk::cli::PcapWriter::open(pcap, 1);
+        ASSERT_TRUE(w.ok()) << w.error().str();
+        for (const auto& p : {packets_[0].bytes, Bytes(packets_[1].bytes.begin(), packets_[1].bytes.begin() + 10),
+                              Bytes(packets_[2].bytes.begin(), packets_[2].bytes.begin() + 14)})
+            (*w)->write({}, static_cast<uint32_t>(p.size()), p);
+        ASSERT_TRUE((*w)->close().ok());
+    }
+    auto r = replay({prog_path("hello"), pcap, "--jsonl", path("runts.jsonl")});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto records = read_jsonl(path("runts.jsonl"));
+    ASSERT_EQ(records.size(), 3u);
+    EXPECT_EQ(records[1]["action"], "not run");
+    EXPECT_EQ(records[1]["len"], 10);
+    EXPECT_NE(records[1]["reason"].get<std::string>().find("--run-runts"), std::string::npos);
+    EXPECT_EQ(records[2]["action"], "XDP_PASS");  // 14 bytes run
+    EXPECT_NE(r.out.find("not run             1"), std::string::npos) << r.out;
+    EXPECT_EQ(summary_rows(r.out)["total"].packets, 2u);
+
+    auto all = replay({prog_path("hello"), pcap, "--jsonl", path("all.jsonl"), "--run-runts"});
+    ASSERT_EQ(all.exit_code, 0) << all.err;
+    EXPECT_EQ(read_jsonl(path("all.jsonl"))[1]["action"], "XDP_PASS");
+    EXPECT_EQ(all.out.find("not run"), std::string::npos);
+
+    if (!kernel_unavailable_reason().empty()) GTEST_SKIP() << "kernel oracle unavailable: " << kernel_unavailable_reason();
+    auto kobj = KernelObject::open(prog_path("hello"));
+    ASSERT_TRUE(kobj.ok() && (*kobj)->load().ok());
+    const Bytes runt(packets_[1].bytes.begin(), packets_[1].bytes.begin() + 10);
+    EXPECT_FALSE((*kobj)->run_xdp("hello", runt).ok()) << "the kernel ran a 10-byte frame";
+    const Bytes header(packets_[2].bytes.begin(), packets_[2].bytes.begin() + 14);
+    EXPECT_TRUE((*kobj)->run_xdp("hello", header).ok());
 }
 
 // ---- bad input: one error line, nothing left behind ----

@@ -137,6 +137,23 @@ negative = -2
     EXPECT_EQ(config.sets, (std::vector<std::string>{"key=hex:0a0b", "mask=0xff", "negative=-2", "port_base=4096"}));
 }
 
+TEST(RunConfigToml, MapSizeTableBecomesMapSizeArguments) {
+    const RunConfig config = parse_ok(R"(
+map-size = { src_packets = 4096 }
+[[port]]
+id = 0
+)");
+    EXPECT_EQ(config.map_sizes, (std::vector<std::string>{"src_packets=4096"}));
+    EXPECT_EQ(parse_ok("[map-size]\nflows = 1\nproto = 3\n").map_sizes,
+              (std::vector<std::string>{"flows=1", "proto=3"}));
+    EXPECT_EQ(parse_error("map-size = 5\n"), "t.toml:1:12: 'map-size': expected a table of map name = entries, got "
+                                             "an integer");
+    EXPECT_EQ(parse_error("[map-size]\nflows = 0\n"),
+              "t.toml:2:9: 'map-size.flows': expected a number of entries from 1 to 4294967295");
+    EXPECT_EQ(parse_error("[map-size]\nflows = \"64\"\n"),
+              "t.toml:2:9: 'map-size.flows': expected a number of entries from 1 to 4294967295");
+}
+
 TEST(RunConfigToml, TapWithoutNameLeavesTheDefaultName) {
     const RunConfig config = parse_ok("[[port]]\nid = 3\npass = \"tap\"\n");
     ASSERT_EQ(config.pass.size(), 1u);

@@ -117,4 +117,9 @@ std::vector<std::string> refused_objects() {
     return out;
 }
 
+std::vector<std::pair<std::string, uint32_t>> loader_map_sizes(const std::string& object_path) {
+    if (object_path.find("map_sized_by_loader") != std::string::npos) return {{"src_packets", 64}, {"proto_packets", 3}};
+    return {};
+}
+
 }  // namespace xdpdk::test

@@ -3,7 +3,9 @@
 // run the xdpdk command and capture what it prints.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace xdpdk::test {
@@ -31,5 +33,9 @@ void write_file(const std::string& path, const std::string& data);
 std::vector<std::string> built_objects();
 // tests/progs/refused_*.o: objects Linux's verifier refuses.
 std::vector<std::string> refused_objects();
+
+// The map sizes an object's own loader would set before load (maps declared
+// with max_entries 0), for the tests that load every built object.
+std::vector<std::pair<std::string, uint32_t>> loader_map_sizes(const std::string& object_path);
 
 }  // namespace xdpdk::test

@@ -21,6 +21,7 @@ TEST_P(Samples, Accepted) {
     opts.engine = EngineKind::Interp;
     std::string log;
     opts.verifier_log = &log;
+    opts.map_sizes = xdpdk::test::loader_map_sizes(GetParam());
     auto obj = Object::open(GetParam(), opts);
     ASSERT_TRUE(obj.ok()) << obj.error().str();
     auto st = (*obj)->load();

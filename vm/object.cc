@@ -16,6 +16,7 @@
 #include <set>
 
 #include "btf_info.h"
+#include "dead_code.h"
 #include "elf_file.h"
 #include "reloc.h"
 #include "verifier/verifier.h"
@@ -62,16 +63,6 @@ bool is_global_data_section(const ElfSection& s) {
            (s.name == ".data" || starts_with(s.name, ".data.") || is_rodata_section(s.name));
 }
 
-// "xdp", "xdp/...", "xdp.frags", "xdp.frags/..."; nullopt for other types.
-std::optional<bool> xdp_section_frags(std::string_view sec) {
-    for (const bool frags : {false, true}) {
-        const std::string_view base = frags ? "xdp.frags" : "xdp";
-        if (sec == base || (starts_with(sec, base) && sec.size() > base.size() && sec[base.size()] == '/'))
-            return frags;
-    }
-    return std::nullopt;
-}
-
 size_t edit_distance(std::string_view a, std::string_view b) {
     std::vector<size_t> row(b.size() + 1);
     for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
@@ -107,6 +98,9 @@ Result<std::vector<uint8_t>> read_whole_file(const std::string& path) {
     return bytes;
 }
 
+// BPF_MAP_TYPE_CPUMAP, indexed by CPU like a perf event array.
+constexpr uint32_t kMapTypeCpumap = 16;
+
 struct ProgArrayValues {
     Map* map;
     uint64_t start;  // offset of `values` in ".maps"
@@ -139,6 +133,7 @@ struct Object::Impl {
     std::vector<std::unique_ptr<Program>> programs;
     std::vector<size_t> program_funcs;  // index in `funcs` for each program
     std::vector<ProgArrayInit> prog_array_inits;
+    const Program* only = nullptr;  // load_only()
     bool loaded = false;
 
     Error fail(std::string reason) const { return make_error(subject, std::move(reason)); }
@@ -152,7 +147,9 @@ struct Object::Impl {
     Status collect_globals();
     Status collect_programs();
     Status collect_prog_array_inits();
-    Result<Map*> add_map(const MapSpec& spec);
+    enum class MapOrigin { Declared, GlobalData };
+    Result<Map*> add_map(const MapSpec& spec, MapOrigin origin = MapOrigin::Declared);
+    Status check_map_sizes() const;
     const ElfSymbol* find_symbol(uint32_t section, std::string_view name) const;
     std::string program_list() const;
     Error not_xdp(const Program& p) const;
@@ -167,6 +164,7 @@ Status Object::Impl::open(std::vector<uint8_t> bytes) {
     XDPDK_RETURN_IF_ERROR(collect_legacy_maps());
     XDPDK_RETURN_IF_ERROR(collect_btf_maps());
     XDPDK_RETURN_IF_ERROR(collect_data_maps());
+    XDPDK_RETURN_IF_ERROR(check_map_sizes());
     XDPDK_RETURN_IF_ERROR(collect_globals());
     XDPDK_RETURN_IF_ERROR(collect_programs());
     std::set<uint32_t> xdp_sections;
@@ -192,12 +190,54 @@ Status Object::Impl::collect_btf() {
     return {};
 }
 
-Result<Map*> Object::Impl::add_map(const MapSpec& spec) {
+Result<Map*> Object::Impl::add_map(const MapSpec& declared, MapOrigin origin) {
     for (const auto& m : maps)
-        if (m->name() == spec.name) return fail("two maps are named " + quoted(spec.name));
-    XDPDK_ASSIGN_OR_RETURN(auto map, create_map(spec, opts.ncpus));
+        if (m->name() == declared.name) return fail("two maps are named " + quoted(declared.name));
+    MapSpec spec = declared;
+    const std::string subject = "map " + quoted(spec.name);
+    bool sized = false;
+    for (const auto& [name, size] : opts.map_sizes) {
+        if (name != spec.name) continue;
+        if (origin == MapOrigin::GlobalData)
+            return make_error(subject, "holds the global variables of a section, exactly one value; --map-size "
+                                       "cannot resize it");
+        spec.max_entries = size;
+        sized = true;
+    }
+    if (spec.max_entries == 0) {
+        const auto type = static_cast<MapType>(spec.type);
+        if (type == MapType::PerfEventArray || spec.type == kMapTypeCpumap) {
+            spec.max_entries = opts.ncpus;
+        } else {
+            return make_error(subject, "max_entries is 0: the program's loader sets its size before load; give "
+                                       "one with --map-size " + spec.name + "=N");
+        }
+    }
+    auto created = create_map(spec, opts.ncpus);
+    if (!created && sized) {
+        Error e = created.error();
+        e.reason += " (size " + std::to_string(spec.max_entries) + " from --map-size)";
+        return e;
+    }
+    XDPDK_ASSIGN_OR_RETURN(auto map, std::move(created));
     maps.push_back(std::move(map));
     return maps.back().get();
+}
+
+// A size for a map the object does not have is a typo the user must hear of.
+Status Object::Impl::check_map_sizes() const {
+    if (opts.map_sizes_may_miss) return {};
+    for (const auto& [name, size] : opts.map_sizes) {
+        bool found = false;
+        for (const auto& m : maps) found |= m->name() == name;
+        if (found) continue;
+        std::string names;
+        for (const auto& m : maps) names += (names.empty() ? "" : ", ") + m->name();
+        return make_error("--map-size " + name + "=" + std::to_string(size),
+                          "the object has no map " + quoted(name) +
+                              (names.empty() ? std::string("; it has no maps") : "; its maps: " + names));
+    }
+    return {};
 }
 
 const ElfSymbol* Object::Impl::find_symbol(uint32_t section, std::string_view sym_name) const {
@@ -261,7 +301,7 @@ Status Object::Impl::collect_data_maps() {
         if (btf)
             for (const BtfDataVar& v : datasec_vars(*btf, s.name))
                 if (!v.is_static) spec.flags |= kMapFlagMmapable;
-        XDPDK_ASSIGN_OR_RETURN(Map * map, add_map(spec));
+        XDPDK_ASSIGN_OR_RETURN(Map * map, add_map(spec, MapOrigin::GlobalData));
         if (s.type == SHT_PROGBITS) {
             const uint32_t key = 0;
             if (long err = map->user_update(&key, elf->data(s).data(), kAny); err != 0)
@@ -300,9 +340,10 @@ Status Object::Impl::collect_programs() {
         auto prog = std::make_unique<Program>();
         prog->name = f.name;
         prog->section = section;
-        const auto frags = xdp_section_frags(section);
-        prog->type = frags ? ProgType::Xdp : ProgType::Other;
-        prog->frags = frags.value_or(false);
+        const SectionKind kind = classify_section(section);
+        prog->type = kind.xdp ? ProgType::Xdp : ProgType::Other;
+        prog->frags = kind.frags;
+        prog->attach = kind.attach;
         for (const auto& p : programs)
             if (p->name == prog->name) return fail("two programs are named " + quoted(prog->name));
         programs.push_back(std::move(prog));
@@ -361,15 +402,27 @@ std::string Object::Impl::program_list() const {
 
 Error Object::Impl::not_xdp(const Program& p) const {
     return make_error("prog " + quoted(p.name) + " (section " + quoted(p.section) + ")",
-                      "not an XDP program; only XDP programs run in xdpdk");
+                      "not an XDP program: the section makes it a " +
+                          std::string(classify_section(p.section).other_type) +
+                          " program; only XDP programs run in xdpdk");
 }
 
 Status Object::Impl::load() {
     if (loaded) return fail("already loaded");
+    auto wanted = [&](size_t i) {
+        if (!only || programs[i].get() == only) return true;
+        for (const ProgArrayInit& init : prog_array_inits)
+            if (init.program == i) return true;
+        return false;
+    };
+    // .rodata is final from here on, as libbpf freezes it before loading
+    // programs: the verifier reads it as constants (so a branch a knob
+    // switches off is dead) and the JIT folds loads from it.
+    for (Map* m : rodata_maps) m->freeze();
     std::vector<std::unique_ptr<Program>> built(programs.size());
     for (size_t i = 0; i < programs.size(); ++i) {
         const Program& p = *programs[i];
-        if (p.type != ProgType::Xdp) continue;
+        if (p.type != ProgType::Xdp || !wanted(i)) continue;
         const std::string prog_subject = "prog " + quoted(p.name);
         XDPDK_ASSIGN_OR_RETURN(LinkedProgram linked,
                                link_program(*elf, funcs, relocs, funcs[program_funcs[i]], prog_subject));
@@ -390,14 +443,18 @@ Status Object::Impl::load() {
                 env.global_funcs.push_back(std::move(*g));
             }
         }
+        env.attach = p.attach;
         auto verdict = verify(*checked, env);
         if (!verdict) return verdict.error();
         XDPDK_RETURN_IF_ERROR(rewrite_xdp_ctx(prog_subject, linked.insns, verdict->ctx_loads));
+        XDPDK_RETURN_IF_ERROR(
+            remove_dead_code(prog_subject, linked.insns, verdict->dead_insns, linked.lddw_origins));
         if (opts.verified_forms) opts.verified_forms->push_back(std::move(checked));
         XDPDK_ASSIGN_OR_RETURN(built[i], make_program(prog_subject, std::move(linked.insns), ProgType::Xdp));
         built[i]->name = p.name;
         built[i]->section = p.section;
         built[i]->frags = p.frags;
+        built[i]->attach = p.attach;
         built[i]->lddw_origins = std::move(linked.lddw_origins);
     }
     for (const ProgArrayInit& init : prog_array_inits) {
@@ -406,9 +463,6 @@ Status Object::Impl::load() {
             return make_error("map " + quoted(init.map->name()),
                               "slot " + std::to_string(init.slot) + ": " + not_xdp(p).str());
     }
-    // .rodata is final from here on, as libbpf freezes it before loading
-    // programs; the JIT folds loads from it into constants.
-    for (Map* m : rodata_maps) m->freeze();
     if (opts.engine == EngineKind::Jit)
         for (const auto& b : built)
             if (b) XDPDK_RETURN_IF_ERROR(jit_compile(*b));
@@ -477,6 +531,12 @@ Status Object::set_global(std::string_view name, std::span<const uint8_t> bytes)
 }
 
 Status Object::load() { return impl_->load(); }
+
+Status Object::load_only(const Program& prog) {
+    if (impl_->loaded) return impl_->fail("already loaded");
+    impl_->only = &prog;
+    return {};
+}
 bool Object::loaded() const { return impl_->loaded; }
 
 const std::vector<std::unique_ptr<Program>>& Object::programs() const { return impl_->programs; }
@@ -484,8 +544,20 @@ const std::vector<std::unique_ptr<Program>>& Object::programs() const { return i
 Result<Program*> Object::find_program(std::string_view name_or_section) const {
     for (const auto& p : impl_->programs)
         if (p->name == name_or_section) return p->type == ProgType::Xdp ? Result<Program*>(p.get()) : impl_->not_xdp(*p);
+    std::vector<Program*> in_section;
     for (const auto& p : impl_->programs)
-        if (p->section == name_or_section) return p->type == ProgType::Xdp ? Result<Program*>(p.get()) : impl_->not_xdp(*p);
+        if (p->section == name_or_section) in_section.push_back(p.get());
+    if (in_section.size() == 1)
+        return in_section[0]->type == ProgType::Xdp ? Result<Program*>(in_section[0]) : impl_->not_xdp(*in_section[0]);
+    if (in_section.size() > 1) {
+        // libxdp would take the first; a name that picks one program among
+        // several silently is how the wrong program ends up attached.
+        std::string names;
+        for (const Program* p : in_section) names += (names.empty() ? "" : ", ") + p->name;
+        return make_error("section " + quoted(name_or_section),
+                          "is ambiguous: it holds " + std::to_string(in_section.size()) + " programs (" + names +
+                              "); name one by its function name");
+    }
     return impl_->fail("no program or section " + quoted(name_or_section) + "; " + impl_->program_list());
 }
 

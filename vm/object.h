@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "engine.h"
@@ -39,6 +40,15 @@ struct ObjectOptions {
     // The unprivileged loader's verifier rules (VerifyEnv::strict) instead
     // of the privileged ones Linux applies to root, which loads XDP.
     bool strict_verifier = false;
+    // Sizes set before load, by map name, as loaders do with
+    // bpf_map__set_max_entries (`--map-size NAME=N`). A map declared with
+    // max_entries 0 needs one, except per-CPU-indexed maps (perf event
+    // array, cpumap), which get `ncpus` as libbpf gives them the CPU count.
+    std::vector<std::pair<std::string, uint32_t>> map_sizes;
+    // A size for a map the object lacks is an error, unless the sizes are
+    // shared by several objects (`xdpdk run` with several, which checks
+    // that each size found its map somewhere).
+    bool map_sizes_may_miss = false;
     // When set, receives each XDP program as the verifier saw it (before the
     // context rewrite), for tools that re-run or time the verifier.
     std::vector<std::unique_ptr<Program>>* verified_forms = nullptr;
@@ -65,6 +75,10 @@ public:
     // freezes .rodata maps. Non-XDP programs stay listed but not loaded.
     Status load();
     bool loaded() const;
+    // Before load(): load() verifies and compiles only `prog` and the
+    // programs its object's prog arrays name, as a loader that turned
+    // autoload off for the others (the others stay listed, not runnable).
+    Status load_only(const Program& prog);
 
     const std::vector<std::unique_ptr<Program>>& programs() const;
     // By function name, else the first program of that section. Only XDP

@@ -12,6 +12,7 @@
 #include "error.h"
 #include "jit/jit.h"
 #include "opcodes.h"
+#include "prog_sections.h"
 
 namespace xdpdk::vm {
 
@@ -45,6 +46,7 @@ struct Program {
     std::string section;  // ELF section name
     ProgType type = ProgType::Raw;
     bool frags = false;   // xdp.frags
+    XdpAttach attach = XdpAttach::Ingress;  // xdp/devmap, xdp/cpumap
 
     std::vector<RawInsn> xlated;  // after relocation and rewriting
     std::vector<Insn> insns;      // decoded from xlated

@@ -2,6 +2,7 @@
 // pointer type has its object (packet up to the proven range, map value,
 // stack frame, raw memory, xdp_md) and its rules for reads and writes.
 #include <algorithm>
+#include <cstring>
 
 #include "ctx_access.h"
 #include "verifier_impl.h"
@@ -31,6 +32,24 @@ RegState extract_const(uint64_t v, int byte, unsigned size, bool sign_extend) {
         x = uint64_t(int64_t(x << shift) >> shift);
     }
     return RegState::constant(x);
+}
+
+// A load from a map that programs cannot write and userspace no longer can
+// (a frozen .rodata, after --set) yields the bytes it holds, as the kernel's
+// bpf_map_direct_read does: `const volatile` knobs become constants, and the
+// branches they switch off are dead.
+RegState frozen_map_read(const Map& map, int64_t at, unsigned size, bool sign_extend) {
+    // One value only, as the kernel's array_map_direct_value_addr requires:
+    // a pointer into a map value does not say which element it is.
+    const bool read_only = map.frozen() && (map.spec().flags & kMapFlagRdonlyProg) &&
+                           map.type() == MapType::Array && map.spec().max_entries == 1;
+    // value_base() is non-const only because writable maps hand out
+    // writable pointers; nothing is written here.
+    const uint8_t* bytes = read_only ? const_cast<Map&>(map).value_base() : nullptr;
+    if (bytes == nullptr) return loaded_scalar(size, sign_extend);
+    uint64_t raw = 0;
+    std::memcpy(&raw, bytes + at, size);
+    return extract_const(raw, 0, size, sign_extend);
 }
 
 // A spill partly overwritten is a spill no more; its bytes stay initialised.
@@ -136,7 +155,7 @@ Status Verifier::check_mem_access(int r, const RegState& ptr, int32_t insn_off, 
                             std::to_string(size), " (the context is read only)"));
             if (sign_extend) return fail("invalid bpf_context access: sign-extending load from ctx");
             std::string why;
-            auto field = xdp_ctx_read(insn_off, size, &why);
+            auto field = xdp_ctx_read(insn_off, size, env_.attach, &why);
             if (!field) return fail(why);
             if (field->type == RegType::Scalar) *loaded = RegState::scalar(Scalar::of_size(4));
             else *loaded = RegState::pointer(field->type);
@@ -178,7 +197,8 @@ Status Verifier::check_mem_access(int r, const RegState& ptr, int32_t insn_off, 
                                 std::to_string(lo), " size=", size, " (map '",
                                 ptr.map->name(), "' is read-only for programs)"));
             }
-            if (loaded) *loaded = loaded_scalar(size, sign_extend);
+            if (loaded) *loaded = is_map && var.is_const() ? frozen_map_read(*ptr.map, lo, size, sign_extend)
+                                                           : loaded_scalar(size, sign_extend);
             return {};
         }
         case RegType::Stack: {

@@ -5,7 +5,7 @@
 
 namespace xdpdk::vm::verifier {
 
-std::optional<CtxRead> xdp_ctx_read(int64_t off, unsigned size, std::string* why) {
+std::optional<CtxRead> xdp_ctx_read(int64_t off, unsigned size, XdpAttach attach, std::string* why) {
     const std::string where = cat("invalid bpf_context access off=", off, " size=", size);
     if (off < 0 || off >= xdp_md::size || size != 4 || off % 4 != 0) {
         *why = where;
@@ -16,7 +16,8 @@ std::optional<CtxRead> xdp_ctx_read(int64_t off, unsigned size, std::string* why
         case xdp_md::data_end: return CtxRead{RegType::PacketEnd};
         case xdp_md::data_meta: return CtxRead{RegType::PacketMeta};
         case xdp_md::egress_ifindex:
-            *why = cat(where, " (egress_ifindex is only readable by devmap programs)");
+            if (attach == XdpAttach::Devmap) return CtxRead{RegType::Scalar};
+            *why = cat(where, " (egress_ifindex is only readable by devmap programs, sections xdp/devmap or xdp_devmap/...)");
             return std::nullopt;
         default: return CtxRead{RegType::Scalar};
     }

@@ -43,6 +43,7 @@ struct VerifyEnv {
     // defines shifts by out-of-range amounts and division by zero, so neither
     // is refused.
     ProgType type = ProgType::Xdp;
+    XdpAttach attach = XdpAttach::Ingress;  // Devmap: ctx->egress_ifindex is readable
     uint64_t mem_size = 0;
     uint64_t insn_budget = 1'000'000;  // processed instructions before refusing
     // When set, receives a summary line for an accepted program and, with
