@@ -74,7 +74,7 @@ Result<std::unique_ptr<vm::Object>> prepare_object(const BenchOptions& o, vm::En
     options.engine = engine;
     options.strict_verifier = o.strict;
     XDPDK_ASSIGN_OR_RETURN(options.map_sizes, parse_map_sizes(o.map_sizes));
-    return open_prepared_object(o.object_path, options, o.sets, o.maps_in);
+    return open_prepared_object(o.object_path, options, o.sets, o.maps_in, {o.prog});
 }
 
 Result<vm::Program*> choose_program(const vm::Object& obj, const std::string& name) {

@@ -99,7 +99,7 @@ Status verify_object(const VerifyOptions& o) {
     // ambiguous or non-XDP --prog, or an object without XDP programs, fails
     // without a verdict that could read as a pass.
     XDPDK_ASSIGN_OR_RETURN(auto chosen, chosen_programs(*obj, o.prog));
-    if (!o.prog.empty()) XDPDK_RETURN_IF_ERROR(obj->load_only(*chosen.front()));
+    if (!o.prog.empty()) XDPDK_RETURN_IF_ERROR(obj->load_only({chosen.front()}));
     auto st = obj->load();
     std::fputs(log.c_str(), stdout);
     if (!st) {

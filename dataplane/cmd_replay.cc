@@ -70,7 +70,7 @@ Result<std::unique_ptr<vm::Object>> prepare_object(const ReplayOptions& o, vm::E
     object_options.engine = engine;
     object_options.strict_verifier = o.strict;
     XDPDK_ASSIGN_OR_RETURN(object_options.map_sizes, parse_map_sizes(o.map_sizes));
-    return open_prepared_object(o.object_path, object_options, o.sets, o.maps_in);
+    return open_prepared_object(o.object_path, object_options, o.sets, o.maps_in, {o.prog});
 }
 
 Status replay(const ReplayOptions& o) {

@@ -31,7 +31,8 @@ bool has_global(const vm::Object& obj, const std::string& name) {
 Result<std::unique_ptr<vm::Object>> open_shared_setup(const std::string& path, const vm::ObjectOptions& options,
                                                       const std::vector<std::string>& sets,
                                                       const nlohmann::json& maps_in, const std::string& maps_source,
-                                                      std::vector<bool>& set_used, std::set<std::string>& maps_used) {
+                                                      std::vector<bool>& set_used, std::set<std::string>& maps_used,
+                                                      const std::vector<std::string>& programs) {
     XDPDK_ASSIGN_OR_RETURN(auto obj, vm::Object::open(path, options));
     std::vector<std::string> own_sets;
     for (size_t i = 0; i < sets.size(); ++i) {
@@ -51,9 +52,19 @@ Result<std::unique_ptr<vm::Object>> open_shared_setup(const std::string& path, c
         XDPDK_ASSIGN_OR_RETURN(input, cli::parse_maps_json(*obj, own.dump(), maps_source));
         XDPDK_RETURN_IF_ERROR(cli::apply_map_values(input));
     }
+    XDPDK_RETURN_IF_ERROR(cli::choose_programs_to_load(*obj, programs, input));
     XDPDK_RETURN_IF_ERROR(obj->load());
     XDPDK_RETURN_IF_ERROR(cli::apply_prog_entries(*obj, input));
     return obj;
+}
+
+// The programs attached from `path` ("" for its first XDP program): only they
+// are loaded, as xdp-loader loads only what it attaches.
+std::vector<std::string> attached_programs(const RunConfig& config, const std::string& path) {
+    std::vector<std::string> names;
+    for (const AttachSpec& spec : config.attach)
+        if (spec.object_path == path) names.push_back(spec.program_name);
+    return names;
 }
 
 std::vector<std::string> distinct_objects(const RunConfig& config) {
@@ -76,7 +87,8 @@ Result<ObjectSet> ObjectSet::load(const RunConfig& config, uint32_t ncpus) {
     options.map_sizes_may_miss = paths.size() > 1;
     if (paths.size() == 1) {
         // Exactly as replay: every --set and every map of --maps-in must exist.
-        XDPDK_ASSIGN_OR_RETURN(auto obj, cli::open_prepared_object(paths[0], options, config.sets, config.maps_in));
+        XDPDK_ASSIGN_OR_RETURN(auto obj, cli::open_prepared_object(paths[0], options, config.sets, config.maps_in,
+                                                                   attached_programs(config, paths[0])));
         set.objects_.emplace_back(paths[0], std::shared_ptr<vm::Object>(std::move(obj)));
         return set;
     }
@@ -92,7 +104,7 @@ Result<ObjectSet> ObjectSet::load(const RunConfig& config, uint32_t ncpus) {
     std::set<std::string> maps_used;
     for (const std::string& path : paths) {
         XDPDK_ASSIGN_OR_RETURN(auto obj, open_shared_setup(path, options, config.sets, maps_in, maps_source, set_used,
-                                                           maps_used));
+                                                           maps_used, attached_programs(config, path)));
         set.objects_.emplace_back(path, std::shared_ptr<vm::Object>(std::move(obj)));
     }
     for (const auto& [name, size] : options.map_sizes) {

@@ -48,7 +48,7 @@ ordered_json describe(const ShowOptions& o, const vm::ObjectOptions& options, co
     const vm::Program* prog = nullptr;
     if (st) {
         auto found = (*fresh)->find_program(listed.name);
-        st = found ? (*fresh)->load_only(**found) : Status(found.error());
+        st = found ? (*fresh)->load_only({*found}) : Status(found.error());
         if (st) st = (*fresh)->load();
         if (st) prog = *found;
     }

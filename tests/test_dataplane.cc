@@ -342,6 +342,13 @@ TEST(RunMapSizes, LoaderSizedMapsMatchReplay) {
     EXPECT_GT(port_of(summary, 0).at("actions").at("XDP_DROP").at("packets").get<uint64_t>(), 0u);
 }
 
+// Only the attached program is loaded: its object's other program, which the
+// verifier refuses, does not stop the run (as with xdp-loader).
+TEST(RunLoadOnly, TheAttachedProgramRunsBesideARefusedOne) {
+    expect_equivalent_to_replay({test_prog_path("one_prog_refused"), "xdp_checked", source_path("pcaps/sample.pcap"),
+                                 {}, {}});
+}
+
 TEST(RunVerdicts, UnknownActionsRedirectsAndRewritesMatchReplay) {
     const std::string dir = temp_dir();
     const json summary = run_verdicts(dir, 3);

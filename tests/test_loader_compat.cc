@@ -2,6 +2,7 @@
 // accept, xdpdk accepts and runs the same way: XDP programs in the section
 // names real projects use. Each claim is checked against Linux where bpf()
 // is allowed: the same accept/refuse, verdicts, bytes and maps.
+#include <bpf/libbpf.h>
 #include <gtest/gtest.h>
 
 #include <map>
@@ -222,6 +223,43 @@ TEST(RodataKnobs, ASwitchedOffFeatureLeavesTheLoadedProgram) {
     EXPECT_GT(off, 0u);
     EXPECT_LT(off, on) << "the peek branch stayed in the program with peek_len=0";
     EXPECT_LT(no_rounds, off) << "the loop stayed in the program with rounds=0";
+}
+
+// ---------------------------------------------------------------- one program of several
+
+// xdp-loader and `ip link set xdp ... sec` load only the program they attach;
+// a program of the same object that no verifier accepts does not stop it.
+TEST(LoadOnly, TheChosenProgramLoadsWhenAnotherIsRefused) {
+    const std::string path = test_prog_path("one_prog_refused");
+    auto whole = vm::Object::open(path);
+    ASSERT_TRUE(whole.ok());
+    auto refused = whole.value()->load();
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().subject, "prog 'xdp_unchecked'");
+
+    auto one = vm::Object::open(path);
+    ASSERT_TRUE(one.ok());
+    auto checked = one.value()->find_program("xdp_checked");
+    ASSERT_TRUE(checked.ok());
+    ASSERT_TRUE(one.value()->load_only({checked.value()}).ok());
+    auto st = one.value()->load();
+    ASSERT_TRUE(st.ok()) << st.error().str();
+    EXPECT_FALSE(checked.value()->insns.empty());
+    EXPECT_TRUE(one.value()->programs().front()->insns.empty()) << "the refused program was loaded";
+
+    if (!kernel_unavailable_reason().empty()) GTEST_SKIP() << "kernel oracle unavailable: " << kernel_unavailable_reason();
+    // The kernel agrees: the whole object is refused, the chosen program alone loads.
+    auto kwhole = KernelObject::open(path);
+    ASSERT_TRUE(kwhole.ok());
+    EXPECT_FALSE(kwhole.value()->load().ok());
+    auto kone = KernelObject::open(path);
+    ASSERT_TRUE(kone.ok());
+    bpf_program* p;
+    bpf_object__for_each_program(p, kone.value()->raw()) {
+        bpf_program__set_autoload(p, std::string_view(bpf_program__name(p)) == "xdp_checked");
+    }
+    auto kst = kone.value()->load();
+    EXPECT_TRUE(kst.ok()) << kst.error().str();
 }
 
 }  // namespace

@@ -571,6 +571,20 @@ TEST_F(Replay, DevmapProgramsSeeTheEgressIfindex) {
         << not_devmap.err;
 }
 
+// Only the program that runs is loaded, as xdp-loader loads only what it
+// attaches: another program of the object that the verifier refuses does not
+// stop the run, and is named when it is the one chosen.
+TEST_F(Replay, OnlyTheChosenProgramIsLoaded) {
+    const std::string obj = test_prog_path("one_prog_refused");
+    auto checked = replay({obj, sample_pcap(), "--prog", "xdp_checked"});
+    ASSERT_EQ(checked.exit_code, 0) << checked.err;
+    EXPECT_EQ(summary_rows(checked.out)["total"].packets, packets_.size());
+    auto unchecked = replay({obj, sample_pcap()});  // the first program: refused
+    EXPECT_EQ(unchecked.exit_code, 1);
+    EXPECT_TRUE(unchecked.err.starts_with("xdpdk: prog 'xdp_unchecked': insn 1: invalid access to packet"))
+        << unchecked.err;
+}
+
 // Hash maps dump by key, so two runs over the same capture give the same file.
 TEST_F(Replay, MapsOutListsHashMapsByKey) {
     std::string first;

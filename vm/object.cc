@@ -133,7 +133,7 @@ struct Object::Impl {
     std::vector<std::unique_ptr<Program>> programs;
     std::vector<size_t> program_funcs;  // index in `funcs` for each program
     std::vector<ProgArrayInit> prog_array_inits;
-    const Program* only = nullptr;  // load_only()
+    std::vector<const Program*> only;  // load_only(); empty: every XDP program
     bool loaded = false;
 
     Error fail(std::string reason) const { return make_error(subject, std::move(reason)); }
@@ -410,7 +410,7 @@ Error Object::Impl::not_xdp(const Program& p) const {
 Status Object::Impl::load() {
     if (loaded) return fail("already loaded");
     auto wanted = [&](size_t i) {
-        if (!only || programs[i].get() == only) return true;
+        if (only.empty() || std::find(only.begin(), only.end(), programs[i].get()) != only.end()) return true;
         for (const ProgArrayInit& init : prog_array_inits)
             if (init.program == i) return true;
         return false;
@@ -532,9 +532,9 @@ Status Object::set_global(std::string_view name, std::span<const uint8_t> bytes)
 
 Status Object::load() { return impl_->load(); }
 
-Status Object::load_only(const Program& prog) {
+Status Object::load_only(std::vector<const Program*> progs) {
     if (impl_->loaded) return impl_->fail("already loaded");
-    impl_->only = &prog;
+    impl_->only = std::move(progs);
     return {};
 }
 bool Object::loaded() const { return impl_->loaded; }

@@ -75,10 +75,11 @@ public:
     // freezes .rodata maps. Non-XDP programs stay listed but not loaded.
     Status load();
     bool loaded() const;
-    // Before load(): load() verifies and compiles only `prog` and the
-    // programs its object's prog arrays name, as a loader that turned
-    // autoload off for the others (the others stay listed, not runnable).
-    Status load_only(const Program& prog);
+    // Before load(): load() verifies and compiles only `progs` and the
+    // programs the object's prog arrays name, as xdp-loader and `ip link set
+    // xdp` load only the program they attach (libbpf's autoload off for the
+    // others, which stay listed, not runnable).
+    Status load_only(std::vector<const Program*> progs);
 
     const std::vector<std::unique_ptr<Program>>& programs() const;
     // By function name, else the first program of that section. Only XDP
