@@ -38,6 +38,7 @@ struct BenchOptions {
     std::vector<std::string> map_sizes;
     bool json = false;
     bool quiet = false;
+    bool strict = false;
 };
 
 enum class Engine { Jit, Interp, Kernel };
@@ -71,6 +72,7 @@ Result<std::vector<EngineChoice>> parse_engines(const std::string& list) {
 Result<std::unique_ptr<vm::Object>> prepare_object(const BenchOptions& o, vm::EngineKind engine) {
     vm::ObjectOptions options;
     options.engine = engine;
+    options.strict_verifier = o.strict;
     XDPDK_ASSIGN_OR_RETURN(options.map_sizes, parse_map_sizes(o.map_sizes));
     return open_prepared_object(o.object_path, options, o.sets, o.maps_in, {o.prog});
 }
@@ -162,6 +164,7 @@ void add_bench_command(CLI::App& app, int& exit_code) {
         ->allow_extra_args(false);
     cmd->add_flag("--json", opts->json, "print the results as JSON");
     cmd->add_flag("--quiet", opts->quiet, "no progress line on stderr");
+    cmd->add_flag("--strict", opts->strict, "the unprivileged loader's verifier rules (default: root's, as Linux loads XDP)");
     cmd->callback([opts, &exit_code] {
         auto st = bench(*opts);
         exit_code = st ? 0 : fail(st.error().str());

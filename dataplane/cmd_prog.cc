@@ -80,6 +80,7 @@ struct VerifyOptions {
     std::vector<std::string> sets;
     std::vector<std::string> map_sizes;
     bool verbose = false;
+    bool strict = false;  // the unprivileged loader's rules
 };
 
 // `prog verify PROG.o [--prog NAME] [-v]`: the verifier's verdict on every XDP
@@ -87,6 +88,7 @@ struct VerifyOptions {
 Status verify_object(const VerifyOptions& o) {
     vm::ObjectOptions options;
     options.engine = vm::EngineKind::Interp;
+    options.strict_verifier = o.strict;
     std::string log;
     options.verifier_log = &log;
     options.verifier_log_insns = o.verbose;
@@ -142,6 +144,7 @@ void add_prog_command(CLI::App& app, int& exit_code) {
     verify_cmd->add_option("--map-size", vopts->map_sizes, "NAME=N: a map's max_entries, set before load")
         ->allow_extra_args(false);
     verify_cmd->add_flag("-v,--verbose", vopts->verbose, "print each processed instruction with the verifier's state");
+    verify_cmd->add_flag("--strict", vopts->strict, "the unprivileged loader's verifier rules (default: root's, as Linux loads XDP)");
     verify_cmd->callback([vopts, &exit_code] {
         auto st = verify_object(*vopts);
         exit_code = st ? 0 : fail(st.error().str());

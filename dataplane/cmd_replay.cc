@@ -38,6 +38,7 @@ struct ReplayOptions {
     uint32_t rx_queue = 0;
     uint32_t egress_ifindex = 0;  // what a devmap program (xdp/devmap) sees
     bool trace = false;
+    bool strict = false;
     bool run_runts = false;
     std::string engine = "jit";
     uint32_t cpus = 1;
@@ -67,6 +68,7 @@ Result<std::unique_ptr<vm::Object>> prepare_object(const ReplayOptions& o, vm::E
     vm::ObjectOptions object_options;
     object_options.ncpus = o.cpus;
     object_options.engine = engine;
+    object_options.strict_verifier = o.strict;
     XDPDK_ASSIGN_OR_RETURN(object_options.map_sizes, parse_map_sizes(o.map_sizes));
     return open_prepared_object(o.object_path, object_options, o.sets, o.maps_in, {o.prog});
 }
@@ -159,6 +161,7 @@ void add_replay_command(CLI::App& app, int& exit_code) {
         ->capture_default_str();
     cmd->add_option("--cpus", opts->cpus, "CPU slots of per-CPU maps (the program runs on slot 0)")->capture_default_str();
     cmd->add_flag("--trace", opts->trace, "print bpf_printk lines on stderr");
+    cmd->add_flag("--strict", opts->strict, "the unprivileged loader's verifier rules (default: root's, as Linux loads XDP)");
     cmd->add_flag("--run-runts", opts->run_runts,
                   "run frames shorter than 14 bytes too (BPF_PROG_TEST_RUN refuses them; by default they are not run)");
     cmd->add_option("--engine", opts->engine, "jit (machine code) or interp")->capture_default_str();

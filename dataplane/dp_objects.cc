@@ -81,6 +81,7 @@ Result<ObjectSet> ObjectSet::load(const RunConfig& config, uint32_t ncpus) {
     vm::ObjectOptions options;
     options.ncpus = ncpus;
     options.engine = config.engine;
+    options.strict_verifier = config.strict_verifier;
     XDPDK_ASSIGN_OR_RETURN(options.map_sizes, cli::parse_map_sizes(config.map_sizes));
     const std::vector<std::string> paths = distinct_objects(config);
     options.map_sizes_may_miss = paths.size() > 1;

@@ -47,6 +47,7 @@ struct RunConfig {
     std::string maps_in;            // --maps-in FILE ("" = none)
     std::string maps_out;           // --maps-out FILE: every attached object's maps after the run ("" = none)
     vm::EngineKind engine = vm::EngineKind::Jit;
+    bool strict_verifier = false;  // --strict: the unprivileged loader's verifier rules
 
     double duration_s = 0;        // 0: until SIGINT/SIGTERM (or --packets)
     uint64_t max_packets = 0;     // 0: no limit; else stop after this many received packets in total

@@ -189,7 +189,7 @@ TEST(RunArgs, OptionsAddToWhatAConfigFileGave) {
     config.duration_s = 9;
     ASSERT_TRUE(dp::parse_run_options({"--attach", "0=dir/prog.o@entry", "--pass", "0=tap:hostif", "--pass",
                                        "1=port:0", "--ifindex", "1=42", "--set", "x=1", "--packets", "10",
-                                       "--engine", "interp", "--rx-queues", "4"},
+                                       "--engine", "interp", "--rx-queues", "4", "--strict"},
                                       config)
                     .ok());
     ASSERT_EQ(config.attach.size(), 2u);
@@ -208,6 +208,7 @@ TEST(RunArgs, OptionsAddToWhatAConfigFileGave) {
     EXPECT_EQ(config.duration_s, 9);  // kept
     EXPECT_EQ(config.engine, xdpdk::vm::EngineKind::Interp);
     EXPECT_EQ(config.rx_queues, 4);
+    EXPECT_TRUE(config.strict_verifier);
     EXPECT_TRUE(dp::validate_run_config(config).ok());
 }
 

@@ -279,5 +279,115 @@ TEST_F(HelperDiff, KernelFoldsCsumDiffTo16Bits) {
     EXPECT_EQ(ret, 0xffff);
 }
 
+// ---------------------------------------------------------------------------
+// Programs only Linux's privileged rules accept (tests/progs/priv_*.bpf.c:
+// pointer subtraction, uninitialised stack read by a helper, a pointer
+// stored into a map, global functions with each kind of argument, a static
+// function whose r0 clang left unset): loaded by xdpdk with its default
+// rules and by the kernel as root, the same verdicts, packets and maps; the
+// strict rules refuse them (both hand uninitialised stack to a helper or a
+// global function).
+
+struct PrivilegedCase {
+    const char* object;
+    const char* program;
+    bool strict_refuses;
+};
+
+void PrintTo(const PrivilegedCase& c, std::ostream* os) { *os << c.object; }
+
+class PrivilegedDiff : public ::testing::TestWithParam<PrivilegedCase> {};
+
+std::vector<Bytes> privileged_packets() {
+    std::vector<Bytes> out;
+    for (uint8_t l4 : {uint8_t{17}, uint8_t{6}, uint8_t{1}}) {
+        for (size_t len : {size_t{60}, size_t{200}}) {
+            PacketSpec spec;
+            spec.l4 = l4;
+            spec.frame_len = len;
+            spec.src4 = 0x0a000001 + len + l4;
+            spec.dst_mac[0] = static_cast<uint8_t>(len + l4);  // odd and even first bytes
+            out.push_back(build_packet(spec));
+        }
+    }
+    PacketSpec v6;
+    v6.l3 = L3::Ipv6;
+    out.push_back(build_packet(v6));
+    PacketSpec arp;
+    arp.l3 = L3::Arp;
+    out.push_back(build_packet(arp));
+    PacketSpec runt;
+    runt.frame_len = 20;  // cut inside the IPv4 header
+    out.push_back(build_packet(runt));
+    return out;
+}
+
+TEST_P(PrivilegedDiff, SameVerdictPacketAndMapsAsKernel) {
+    SKIP_WITHOUT_KERNEL();
+    const PrivilegedCase& c = GetParam();
+    CpuPin pin(0);
+    DualRuntime rt;
+    ASSERT_EQ(rt.open(test_prog_path(c.object), {}, {}), "");
+    ASSERT_EQ(rt.select_program(c.program), "");
+    const std::vector<Bytes> packets = privileged_packets();
+    std::map<uint32_t, int> actions;
+    for (size_t i = 0; i < packets.size(); ++i) {
+        DualRuntime::Outcome outcome;
+        EXPECT_EQ(rt.run_and_compare(packets[i], {}, pin.cpu(), &outcome), "") << "packet " << i;
+        ++actions[outcome.kernel.action];
+    }
+    EXPECT_GE(actions.size(), 2u) << "the packets should take more than one path";
+    rt.expect_same_maps(pin.pinned(), "after the packets");
+
+    vm::ObjectOptions strict;
+    strict.strict_verifier = true;
+    auto obj = vm::Object::open(test_prog_path(c.object), strict);
+    ASSERT_TRUE(obj.ok()) << obj.error().str();
+    const Status st = (*obj)->load();
+    EXPECT_EQ(!st.ok(), c.strict_refuses) << (st.ok() ? "accepted" : st.error().str());
+}
+
+INSTANTIATE_TEST_SUITE_P(Progs, PrivilegedDiff,
+                         ::testing::Values(PrivilegedCase{"priv_lb", "lb_priv", true},
+                                           PrivilegedCase{"priv_lb_v3", "lb_priv", true},
+                                           PrivilegedCase{"priv_global_funcs", "global_funcs", true}),
+                         [](const auto& info) { return std::string(info.param.object); });
+
+// Global functions Linux refuses (tests/progs/refused_*.bpf.c): xdpdk
+// refuses them too, under either rules, for the reason Linux gives.
+TEST(PrivilegedRefusals, RefusedLikeTheKernel) {
+    const std::map<std::string, std::string> expected = {
+        {"refused_global_void_ptr",
+         "caller passes invalid args into func#1 ('gv_peek'): arg#0 reference type('UNKNOWN ') size cannot be determined"},
+        {"refused_global_short_pkt", "caller passes invalid args into func#1 ('gs_ttl'): invalid access to packet"},
+        {"refused_global_no_null_check", "invalid mem access 'mem_or_null'"},
+        {"refused_global_stale_pkt", "invalid mem access 'scalar'"},
+        {"refused_global_returns_pointer", "gr_find() doesn't return scalar"},
+        {"refused_global_void_return", "gvr_count() doesn't return scalar"},
+        {"refused_global_deep_chain", "the call stack of 9 frames is too deep"},
+        {"refused_global_nonnull", "caller passes invalid args into func#1 ('gnn_read'): arg#0 is expected to be non-NULL"},
+    };
+    const std::vector<std::string> objects = refused_objects();
+    EXPECT_EQ(objects.size(), expected.size());
+    for (const std::string& path : objects) {
+        const std::string stem = std::filesystem::path(path).stem().string();
+        ASSERT_TRUE(expected.contains(stem)) << stem << ": no expected reason";
+        for (bool strict : {false, true}) {
+            vm::ObjectOptions opts;
+            opts.engine = vm::EngineKind::Interp;
+            opts.strict_verifier = strict;
+            auto obj = vm::Object::open(path, opts);
+            ASSERT_TRUE(obj.ok()) << obj.error().str();
+            const Status st = (*obj)->load();
+            ASSERT_FALSE(st.ok()) << stem << (strict ? " (strict)" : "");
+            EXPECT_NE(st.error().str().find(expected.at(stem)), std::string::npos) << st.error().str();
+        }
+        if (!kernel_unavailable_reason().empty()) continue;
+        auto kobj = KernelObject::open(path);
+        ASSERT_TRUE(kobj.ok()) << kobj.error().str();
+        EXPECT_FALSE((*kobj)->load().ok()) << stem << ": the kernel accepts it";
+    }
+}
+
 }  // namespace
 }  // namespace xdpdk::test

@@ -51,6 +51,7 @@ duration = 2.5
 packets = 1000000
 stats_interval = 0
 json = true
+strict = true
 maps_in = ")" + maps + R"("
 set = ["port_base=0x10", "verbose=1"]
 maps_out = "out/maps.json"
@@ -85,6 +86,7 @@ pass = "drop"
     EXPECT_EQ(config.max_packets, 1000000u);
     EXPECT_DOUBLE_EQ(config.stats_interval_s, 0);
     EXPECT_TRUE(config.json);
+    EXPECT_TRUE(config.strict_verifier);
     EXPECT_EQ(config.maps_in, maps);
     EXPECT_EQ(config.sets, (std::vector<std::string>{"port_base=0x10", "verbose=1"}));
     EXPECT_EQ(config.maps_out, "out/maps.json");

@@ -100,8 +100,19 @@ std::vector<std::string> built_objects() {
     for (const char* dir : {"progs", "tests/progs"}) {
         const std::string path = std::string(std::getenv("XDPDK_BUILD_DIR")) + "/" + dir;
         for (const auto& e : std::filesystem::directory_iterator(path))
-            if (e.path().extension() == ".o") out.push_back(e.path().string());
+            if (e.path().extension() == ".o" && !e.path().filename().string().starts_with("refused_"))
+                out.push_back(e.path().string());
     }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+std::vector<std::string> refused_objects() {
+    std::vector<std::string> out;
+    const std::string path = std::string(std::getenv("XDPDK_BUILD_DIR")) + "/tests/progs";
+    for (const auto& e : std::filesystem::directory_iterator(path))
+        if (e.path().extension() == ".o" && e.path().filename().string().starts_with("refused_"))
+            out.push_back(e.path().string());
     std::sort(out.begin(), out.end());
     return out;
 }

@@ -31,6 +31,8 @@ void write_file(const std::string& path, const std::string& data);
 
 // Every built BPF object (progs/*.o and tests/progs/*.o of this build), sorted.
 std::vector<std::string> built_objects();
+// tests/progs/refused_*.o: objects Linux's verifier refuses.
+std::vector<std::string> refused_objects();
 
 // The map sizes an object's own loader would set before load (maps declared
 // with max_entries 0), for the tests that load every built object.

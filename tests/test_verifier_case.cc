@@ -83,8 +83,8 @@ Result<VerifierCase> parse_verifier_case(std::string name, std::string_view text
     VerifierCase c;
     c.name = std::move(name);
     XDPDK_ASSIGN_OR_RETURN(DataFile file,
-                           split_data_file(subject, text, {"asm", "error", "accept", "maps", "type", "kernel"}));
-    std::string error_text, kernel_text;
+                           split_data_file(subject, text, {"asm", "error", "accept", "maps", "type", "kernel", "privileged", "unprivileged"}));
+    std::string error_text, kernel_text, priv_text, unpriv_text;
     const bool seen_asm = file.has_asm, seen_error = file.lines("error") != nullptr;
     c.accept = file.lines("accept") != nullptr;
     for (const auto& [section, lines] : file.sections) {
@@ -111,6 +111,10 @@ Result<VerifierCase> parse_verifier_case(std::string name, std::string_view text
                 error_text = std::string(t);
             } else if (section == "kernel") {
                 kernel_text = std::string(t);
+            } else if (section == "privileged") {
+                priv_text = std::string(t);
+            } else if (section == "unprivileged") {
+                unpriv_text = std::string(t);
             } else {
                 return make_error(subject, "text outside a section: '" + std::string(line) + "'");
             }
@@ -118,25 +122,43 @@ Result<VerifierCase> parse_verifier_case(std::string name, std::string_view text
     }
     if (!seen_asm) return make_error(subject, "no '-- asm' section");
     if (seen_error == c.accept) return make_error(subject, "needs exactly one of '-- error' and '-- accept'");
-    if (seen_error) {
-        if (error_text.empty()) return make_error(subject, "empty '-- error'");
-        if (error_text.starts_with("insn ")) {
-            const size_t colon = error_text.find(':');
-            auto n = parse_u64(error_text.substr(5, colon - 5));
-            if (colon == std::string::npos || !n) return make_error(subject, "bad 'insn N:' in -- error");
-            c.error_insn = static_cast<int64_t>(*n);
-            c.error = std::string(trim_data(std::string_view(error_text).substr(colon + 1)));
+    auto parse_error = [&](const std::string& text, const char* section, CaseExpect& e) -> Status {
+        if (text.empty()) return make_error(subject, std::string("empty '-- ") + section + "'");
+        if (text.starts_with("insn ")) {
+            const size_t colon = text.find(':');
+            auto n = parse_u64(text.substr(5, colon - 5));
+            if (colon == std::string::npos || !n) return make_error(subject, std::string("bad 'insn N:' in -- ") + section);
+            e.error_insn = static_cast<int64_t>(*n);
+            e.error = std::string(trim_data(std::string_view(text).substr(colon + 1)));
         } else {
-            c.error = error_text;
+            e.error = text;
         }
+        return {};
+    };
+    if (seen_error) {
+        CaseExpect e;
+        XDPDK_RETURN_IF_ERROR(parse_error(error_text, "error", e));
+        c.error_insn = e.error_insn;
+        c.error = e.error;
     }
-    if (!kernel_text.empty()) {
-        const size_t colon = kernel_text.find(':');
-        c.kernel_verdict = std::string(trim_data(std::string_view(kernel_text).substr(0, colon)));
-        if (colon == std::string::npos || (c.kernel_verdict != "accepts" && c.kernel_verdict != "refuses"))
-            return make_error(subject, "-- kernel is 'accepts: why' or 'refuses: why'");
-        c.kernel_reason = std::string(trim_data(std::string_view(kernel_text).substr(colon + 1)));
+    c.privileged = c.strict_expect();
+    if (file.lines("privileged")) {
+        c.privileged = CaseExpect{};
+        if (priv_text == "accept") c.privileged.accept = true;
+        else XDPDK_RETURN_IF_ERROR(parse_error(priv_text, "privileged", c.privileged));
     }
+    auto parse_differs = [&](const std::string& text, const char* section, std::string& verdict,
+                             std::string& reason) -> Status {
+        if (text.empty()) return {};
+        const size_t colon = text.find(':');
+        verdict = std::string(trim_data(std::string_view(text).substr(0, colon)));
+        if (colon == std::string::npos || (verdict != "accepts" && verdict != "refuses"))
+            return make_error(subject, std::string("-- ") + section + " is 'accepts: why' or 'refuses: why'");
+        reason = std::string(trim_data(std::string_view(text).substr(colon + 1)));
+        return {};
+    };
+    XDPDK_RETURN_IF_ERROR(parse_differs(kernel_text, "kernel", c.kernel_verdict, c.kernel_reason));
+    XDPDK_RETURN_IF_ERROR(parse_differs(unpriv_text, "unprivileged", c.unpriv_verdict, c.unpriv_reason));
     XDPDK_ASSIGN_OR_RETURN(std::string source, substitute_map_refs(subject, file.asm_text, c.maps));
     auto program = vm::assemble(source);
     if (!program) return make_error(subject, program.error().str());
@@ -165,7 +187,7 @@ std::vector<std::string> list_verifier_cases(const std::string& dir) {
     return out;
 }
 
-CaseVerdict run_verifier_case(const VerifierCase& c) {
+CaseVerdict run_verifier_case(const VerifierCase& c, bool strict) {
     CaseVerdict v;
     std::vector<std::unique_ptr<vm::Map>> maps;
     for (const CaseMap& m : c.maps) {
@@ -193,6 +215,7 @@ CaseVerdict run_verifier_case(const VerifierCase& c) {
     vm::VerifyEnv env;
     env.type = c.raw ? vm::ProgType::Raw : vm::ProgType::Xdp;
     env.mem_size = c.raw_mem_size;
+    env.strict = strict;
     auto info = vm::verify(**prog, env);
     if (!info) {
         v.error = info.error();

@@ -9,11 +9,16 @@
 //   -- asm                  vm/assembler.h syntax; map[counts] and
 //   r1 = map[counts] ll     map_value[counts+8] stand for the lddw of a map
 //   exit                    or of a pointer into its value
-//   -- error                expected refusal: "insn N: reason substring", or
-//   insn 1: R0 !read_ok     just the substring
+//   -- error                expected refusal under the unprivileged rules
+//   insn 1: R0 !read_ok     (--strict): "insn N: reason substring", or just
+//                           the substring
 //   -- accept               instead of -- error: the program is safe
-//   -- kernel               (optional) where Linux disagrees, and why:
-//   accepts: privileged loaders may leak pointers into maps
+//   -- privileged           (optional) the default, privileged rules' verdict
+//   accept                  when it differs: accept, or an error line as above
+//   -- kernel               (optional) where Linux as root disagrees with the
+//   accepts: xdpdk lacks..  privileged verdict, and why
+//   -- unprivileged         (optional) where Linux without CAP_PERFMON
+//   refuses: ...            disagrees with the strict verdict, and why
 #pragma once
 
 #include <cstdint>
@@ -41,6 +46,13 @@ struct CaseMapRef {
     uint32_t offset;
 };
 
+// One mode's expected verdict.
+struct CaseExpect {
+    bool accept = false;
+    std::optional<int64_t> error_insn;
+    std::string error;  // reason substring when refused
+};
+
 struct VerifierCase {
     std::string name;  // file name without .data
     std::vector<CaseMap> maps;
@@ -51,9 +63,17 @@ struct VerifierCase {
     bool accept = false;
     std::optional<int64_t> error_insn;
     std::string error;  // reason substring when refused
-    // "accepts" / "refuses" when the kernel's verdict differs from ours.
+    // The privileged (default) rules' verdict: `-- privileged`, else the above.
+    CaseExpect privileged;
+    // "accepts" / "refuses" when the kernel's verdict (root) differs from
+    // our privileged one.
     std::string kernel_verdict;
     std::string kernel_reason;
+    // The same for Linux without CAP_PERFMON against our strict verdict.
+    std::string unpriv_verdict;
+    std::string unpriv_reason;
+
+    CaseExpect strict_expect() const { return CaseExpect{accept, error_insn, error}; }
 };
 
 Result<VerifierCase> parse_verifier_case(std::string name, std::string_view text);
@@ -66,6 +86,7 @@ struct CaseVerdict {
     bool accepted = false;
     Error error;
 };
-CaseVerdict run_verifier_case(const VerifierCase& c);
+// strict: the unprivileged loader's rules (VerifyEnv::strict).
+CaseVerdict run_verifier_case(const VerifierCase& c, bool strict);
 
 }  // namespace xdpdk::test

@@ -1,7 +1,8 @@
 // The verifier's corpus: every tests/verifier/*.data program is refused for
 // the expected reason at the expected instruction (or accepted, for the
-// safe programs that show what must stay allowed), and the corpus covers
-// every refusal class.
+// safe programs that show what must stay allowed), under the unprivileged
+// rules (--strict) and under the default privileged ones, and the corpus
+// covers every refusal class.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -18,22 +19,27 @@ std::string corpus_dir() { return test::source_path("tests/verifier"); }
 
 class Corpus : public testing::TestWithParam<std::string> {};
 
-TEST_P(Corpus, Verdict) {
-    auto loaded = test::load_verifier_case(GetParam());
-    ASSERT_TRUE(loaded.ok()) << loaded.error().str();
-    const test::VerifierCase& c = *loaded;
-    const test::CaseVerdict v = test::run_verifier_case(c);
+void expect_verdict(const test::VerifierCase& c, const test::CaseExpect& e, bool strict) {
+    SCOPED_TRACE(strict ? "strict (unprivileged) rules" : "default (privileged) rules");
+    const test::CaseVerdict v = test::run_verifier_case(c, strict);
     const std::string listing = vm::disassemble(c.program);
-    if (c.accept) {
+    if (e.accept) {
         EXPECT_TRUE(v.accepted) << v.error.str() << "\n" << listing;
         return;
     }
-    ASSERT_FALSE(v.accepted) << "expected refusal '" << c.error << "'\n" << listing;
-    EXPECT_NE(v.error.reason.find(c.error), std::string::npos)
-        << "expected '" << c.error << "' in: " << v.error.str() << "\n" << listing;
-    if (c.error_insn) {
-        EXPECT_EQ(v.error.insn, *c.error_insn) << v.error.str() << "\n" << listing;
+    ASSERT_FALSE(v.accepted) << "expected refusal '" << e.error << "'\n" << listing;
+    EXPECT_NE(v.error.reason.find(e.error), std::string::npos)
+        << "expected '" << e.error << "' in: " << v.error.str() << "\n" << listing;
+    if (e.error_insn) {
+        EXPECT_EQ(v.error.insn, *e.error_insn) << v.error.str() << "\n" << listing;
     }
+}
+
+TEST_P(Corpus, Verdict) {
+    auto loaded = test::load_verifier_case(GetParam());
+    ASSERT_TRUE(loaded.ok()) << loaded.error().str();
+    expect_verdict(*loaded, loaded->strict_expect(), true);
+    expect_verdict(*loaded, loaded->privileged, false);
 }
 
 std::string case_name(const testing::TestParamInfo<std::string>& info) {
@@ -88,6 +94,7 @@ TEST(CorpusFiles, EveryRefusalClassIsCovered) {
         auto c = test::load_verifier_case(f);
         ASSERT_TRUE(c.ok()) << c.error().str();
         if (!c->accept) reasons.push_back(c->error);
+        if (!c->privileged.accept) reasons.push_back(c->privileged.error);
     }
     for (const auto& [what, words] : kClasses) {
         const bool covered = std::any_of(reasons.begin(), reasons.end(),
@@ -103,6 +110,12 @@ TEST(CorpusFiles, ParserRefusesMalformedCases) {
     EXPECT_FALSE(test::parse_verifier_case("t", "-- asm\nr1 = map[nope] ll\nexit\n-- accept\n").ok());
     EXPECT_FALSE(test::parse_verifier_case("t", "-- maps\nm bogus 4 4 1\n-- asm\nexit\n-- accept\n").ok());
     EXPECT_FALSE(test::parse_verifier_case("t", "-- asm\nexit\n-- accept\n-- kernel\nmaybe: x\n").ok());
+    EXPECT_FALSE(test::parse_verifier_case("t", "-- asm\nexit\n-- accept\n-- privileged\n").ok());
+    EXPECT_FALSE(test::parse_verifier_case("t", "-- asm\nexit\n-- accept\n-- unprivileged\nmaybe: x\n").ok());
+    auto priv = test::parse_verifier_case("t", "-- asm\nr0 = *(u64 *)(r10 -8)\nexit\n-- error\ninsn 0: x\n-- privileged\naccept\n");
+    ASSERT_TRUE(priv.ok()) << priv.error().str();
+    EXPECT_FALSE(priv->accept);
+    EXPECT_TRUE(priv->privileged.accept);
     auto good = test::parse_verifier_case(
         "t", "-- maps\nm array 4 8 1\n-- asm\nr1 = map_value[m+4] ll\nr0 = 0\nexit\n-- error\ninsn 3: R0 x\n");
     ASSERT_TRUE(good.ok()) << good.error().str();

@@ -44,9 +44,10 @@ TEST(VerifierFuzz, RandomProgramsGetAVerdict) {
         auto prog = make_program("prog 'fuzz'", std::move(raw), ProgType::Xdp);
         if (!prog) continue;
         ++decoded;
-        for (ProgType type : {ProgType::Xdp, ProgType::Raw}) {
+        for (int mode = 0; mode < 4; ++mode) {
             VerifyEnv env;
-            env.type = type;
+            env.type = mode & 1 ? ProgType::Raw : ProgType::Xdp;
+            env.strict = mode & 2;
             env.mem_size = 16;
             env.insn_budget = 20000;  // random loops would each take the full budget
             auto info = verify(**prog, env);

@@ -173,3 +173,114 @@ std::vector<BtfDataVar> datasec_vars(const BtfInfo& info, std::string_view secti
 }
 
 }  // namespace xdpdk::vm
+
+namespace xdpdk::vm {
+namespace {
+
+// The kernel's btf_type_str(), for messages worded as Linux words them.
+const char* btf_kind_str(const btf_type* t) {
+    static const char* const kNames[] = {"UNKNOWN", "INT", "PTR", "ARRAY", "STRUCT", "UNION", "ENUM",
+                                         "FWD", "TYPEDEF", "VOLATILE", "CONST", "RESTRICT", "FUNC",
+                                         "FUNC_PROTO", "VAR", "DATASEC", "FLOAT", "DECL_TAG", "TYPE_TAG", "ENUM64"};
+    const unsigned k = btf_kind(t);
+    return k < sizeof(kNames) / sizeof(kNames[0]) ? kNames[k] : "UNKNOWN";
+}
+
+// The `arg:<tag>` declaration tags on argument `arg` of FUNC `func_id`.
+std::vector<std::string> arg_tags(const struct btf* btf, uint32_t func_id, int arg) {
+    std::vector<std::string> tags;
+    const uint32_t n = btf__type_cnt(btf);
+    for (uint32_t id = 1; id < n; ++id) {
+        const btf_type* t = btf__type_by_id(btf, id);
+        if (!btf_is_decl_tag(t) || t->type != func_id || btf_decl_tag(t)->component_idx != arg) continue;
+        const std::string_view tag = btf__str_by_offset(btf, t->name_off);
+        if (tag.starts_with("arg:")) tags.emplace_back(tag.substr(4));
+    }
+    return tags;
+}
+
+}  // namespace
+
+std::optional<GlobalFunc> btf_global_func(const BtfInfo& info, const std::string& name) {
+    const struct btf* btf = info.get();
+    const int id = btf__find_by_name_kind(btf, name.c_str(), BTF_KIND_FUNC);
+    if (id <= 0) return std::nullopt;
+    const btf_type* func = btf__type_by_id(btf, static_cast<uint32_t>(id));
+    if (btf_vlen(func) != BTF_FUNC_GLOBAL) return std::nullopt;
+    GlobalFunc g;
+    g.name = name;
+    const btf_type* proto = btf__type_by_id(btf, func->type);
+    if (!proto || !btf_is_func_proto(proto)) {
+        g.invalid = "Invalid type of function " + name + "()";
+        return g;
+    }
+    const int nargs = btf_vlen(proto);
+    if (nargs > 5) {
+        g.invalid = "Global function " + name + "() with " + std::to_string(nargs) + " > 5 args. Buggy compiler.";
+        return g;
+    }
+    const btf_type* ret = skip_mods_and_typedefs(btf, proto->type);
+    if (!ret || (!btf_is_int(ret) && !btf_is_any_enum(ret))) {
+        g.invalid = "Global function " + name + "() doesn't return scalar. Only those are supported.";
+        return g;
+    }
+    const btf_param* params = btf_params(proto);
+    for (int i = 0; i < nargs; ++i) {
+        const std::string argn = "arg#" + std::to_string(i);
+        bool tag_ctx = false, tag_nonnull = false;
+        for (const std::string& tag : arg_tags(btf, static_cast<uint32_t>(id), i)) {
+            if (tag == "ctx") tag_ctx = true;
+            else if (tag == "nonnull") tag_nonnull = true;
+            else {
+                g.invalid = argn + " has unsupported tag 'arg:" + tag + "' in xdpdk";
+                return g;
+            }
+        }
+        const btf_type* t = skip_mods_and_typedefs(btf, params[i].type);
+        if (!t) {
+            g.invalid = argn + " has a malformed type";
+            return g;
+        }
+        FuncArg a;
+        if (btf_is_ptr(t)) {
+            // Pointers to struct xdp_md are the context, as the kernel
+            // matches the program type's context by its struct name.
+            const btf_type* pointee = skip_mods_and_typedefs(btf, t->type);
+            const bool ctx_struct = pointee && btf_is_struct(pointee) &&
+                                    std::string_view(btf__str_by_offset(btf, pointee->name_off)) == "xdp_md";
+            if (tag_ctx || ctx_struct) {
+                if (tag_nonnull) {
+                    g.invalid = argn + " has invalid combination of tags";
+                    return g;
+                }
+                a.kind = FuncArg::Kind::Ctx;
+            } else {
+                // Anything else is memory of the pointee's size, which may be
+                // NULL unless tagged nonnull; void has no size.
+                const __s64 size = pointee ? btf__resolve_size(btf, t->type) : -EINVAL;
+                if (size < 0) {
+                    std::string pname = pointee ? btf__str_by_offset(btf, pointee->name_off) : "";
+                    g.invalid = argn + " reference type('" + (pointee ? btf_kind_str(pointee) : "UNKNOWN") + " " +
+                                pname + "') size cannot be determined: " + std::to_string(size);
+                    return g;
+                }
+                a.kind = FuncArg::Kind::Mem;
+                a.mem_size = static_cast<uint32_t>(size);
+                a.nonnull = tag_nonnull;
+            }
+        } else if (tag_ctx || tag_nonnull) {
+            g.invalid = argn + " has pointer tag, but is not a pointer type";
+            return g;
+        } else if (btf_is_int(t) || btf_is_any_enum(t)) {
+            a.kind = FuncArg::Kind::Scalar;
+        } else {
+            g.invalid = "Arg#" + std::to_string(i) + " type " + btf_kind_str(t) + " in " + name +
+                        "() is not supported yet.";
+            return g;
+        }
+        g.args.push_back(a);
+    }
+    return g;
+}
+
+}  // namespace xdpdk::vm

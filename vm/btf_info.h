@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -12,6 +13,7 @@
 
 #include "error.h"
 #include "map.h"
+#include "verifier/verifier.h"
 
 struct btf;
 
@@ -52,5 +54,10 @@ struct BtfDataVar {
 
 // Variables of the DATASEC describing ELF section `section` (empty if none).
 std::vector<BtfDataVar> datasec_vars(const BtfInfo& btf, std::string_view section);
+
+// Function `name` when BTF gives it global linkage: its prototype as Linux's
+// btf_prepare_func_args reads it for an XDP program (start left 0). nullopt
+// for a static function or one BTF does not describe.
+std::optional<GlobalFunc> btf_global_func(const BtfInfo& btf, const std::string& name);
 
 }  // namespace xdpdk::vm

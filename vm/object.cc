@@ -433,6 +433,16 @@ Status Object::Impl::load() {
         VerifyEnv env;
         env.log = opts.verifier_log;
         env.log_insns = opts.verifier_log_insns;
+        env.strict = opts.strict_verifier;
+        // Linux knows a global function by its BTF linkage (func_info); without
+        // BTF every function is verified as static.
+        for (const auto& [fname, start] : linked.funcs) {
+            if (start == 0 || !btf) continue;
+            if (auto g = btf_global_func(*btf, fname)) {
+                g->start = start;
+                env.global_funcs.push_back(std::move(*g));
+            }
+        }
         env.attach = p.attach;
         auto verdict = verify(*checked, env);
         if (!verdict) return verdict.error();

@@ -37,6 +37,9 @@ struct ObjectOptions {
     // its per-instruction log.
     std::string* verifier_log = nullptr;
     bool verifier_log_insns = false;
+    // The unprivileged loader's verifier rules (VerifyEnv::strict) instead
+    // of the privileged ones Linux applies to root, which loads XDP.
+    bool strict_verifier = false;
     // Sizes set before load, by map name, as loaders do with
     // bpf_map__set_max_entries (`--map-size NAME=N`). A map declared with
     // max_entries 0 needs one, except per-CPU-indexed maps (perf event

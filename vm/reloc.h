@@ -67,6 +67,8 @@ Result<CodeRelocs> collect_code_relocs(const ElfFile& elf, const std::vector<Elf
 struct LinkedProgram {
     std::vector<RawInsn> insns;
     std::vector<LddwOrigin> lddw_origins;
+    // Every function placed, the program first: its name and first instruction.
+    std::vector<std::pair<std::string, uint32_t>> funcs;
 };
 
 // `subject` is "prog '<name>'"; instruction indexes in errors are in the

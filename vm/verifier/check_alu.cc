@@ -1,6 +1,7 @@
 // ALU instructions: scalar arithmetic through scalar_alu(), and the pointer
 // arithmetic the kernel allows (pointer +/- scalar on pointers that have an
-// object to move within; pointer - pointer gives a scalar).
+// object to move within; for a privileged loader, pointer - pointer gives a
+// scalar).
 #include "verifier_impl.h"
 #include "text.h"
 
@@ -53,16 +54,25 @@ Status Verifier::check_alu(const Insn& in) {
             dst = s;
             return {};
         }
-        // A 32-bit copy of a pointer is just a number.
+        // A 32-bit copy of a pointer is just a number (for a privileged loader).
+        if (env_.strict && is_pointer(src.type)) return fail(cat(reg_name(in.src), " partial copy of pointer"));
         dst = RegState::scalar(src.is_scalar() ? src.value.zext32() : Scalar::unknown().zext32());
         return {};
     }
     if (info.kind == Kind::MovSx) {
+        if (env_.strict && is_pointer(src.type)) return fail(cat(reg_name(in.src), " sign-extension part of pointer"));
         dst = RegState::scalar(scalar_alu(in.op, Scalar::unknown(), src.is_scalar() ? src.value : Scalar::unknown()));
         return {};
     }
     if (info.kind == Kind::Neg || info.kind == Kind::Endian) {
-        if (!dst.is_scalar()) return fail(cat(reg_name(in.dst), " pointer arithmetic prohibited (", info.name, " on a pointer)"));
+        if (!dst.is_scalar()) {
+            // allow_ptr_leaks: the address becomes a number nothing is known of.
+            if (!env_.strict) {
+                dst = RegState::unknown();
+                return {};
+            }
+            return fail(cat(reg_name(in.dst), " pointer arithmetic prohibited (", info.name, " on a pointer)"));
+        }
         dst = RegState::scalar(scalar_alu(in.op, dst.value, dst.value));
         return {};
     }
@@ -80,11 +90,15 @@ Status Verifier::check_alu(const Insn& in) {
         dst = RegState::scalar(scalar_alu(in.op, dst.value, src.value));
         return {};
     }
+    // Linux (adjust_reg_min_max_vals, adjust_ptr_min_max_vals) lets a
+    // privileged loader subtract two pointers at either width, and a scalar
+    // from or with a pointer in 32 bits, into an unknown number; the
+    // unprivileged rules allow neither.
+    if (is_sub(in.op) && !env_.strict && ((dst_ptr && src_ptr) || !info.is64)) {
+        dst = RegState::unknown();
+        return {};
+    }
     if (dst_ptr && src_ptr) {
-        if (is_sub(in.op) && info.is64) {
-            dst = RegState::unknown();
-            return {};
-        }
         return fail(cat(reg_name(in.dst), " pointer ", op_text(in.op), " pointer prohibited"));
     }
     if (!info.is64) return fail(cat(reg_name(in.dst), " 32-bit pointer arithmetic prohibited"));
@@ -105,9 +119,16 @@ Status Verifier::check_alu(const Insn& in) {
     const char* tname = reg_type_name(ptr.type);
     switch (ptr.type) {
         case RegType::MapPtr:
+            // Adding a known 0 leaves the map pointer as it is (Linux allows it).
+            if (is_add(in.op) && delta.is_zero()) {
+                dst = ptr;
+                return {};
+            }
+            return fail(cat(reg_name(ptr_reg), " pointer arithmetic on ", tname, " prohibited"));
         case RegType::PacketEnd:
             return fail(cat(reg_name(ptr_reg), " pointer arithmetic on ", tname, " prohibited"));
         case RegType::MapValueOrNull:
+        case RegType::MemOrNull:
             return fail(cat(reg_name(ptr_reg), " pointer arithmetic on ", tname, " prohibited, null-check it first"));
         default: break;
     }

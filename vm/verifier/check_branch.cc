@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "verifier_impl.h"
+#include "text.h"
 
 namespace xdpdk::vm::verifier {
 namespace {
@@ -169,7 +170,7 @@ bool refine(Cmp c, View& a, View& b, bool is64) {
     return a.umin <= a.umax && a.smin <= a.smax && b.umin <= b.umax && b.smin <= b.smax;
 }
 
-bool non_null_pointer(RegType t) { return is_pointer(t) && t != RegType::MapValueOrNull; }
+bool non_null_pointer(RegType t) { return is_pointer(t) && !is_or_null(t); }
 
 }  // namespace
 
@@ -182,13 +183,14 @@ static bool refine_state(Verifier& v, State& st, const Insn& in, Cmp c, bool is6
     RegState& b = reg_src ? f.regs[in.src] : imm;
 
     // NULL checks resolve every copy of a lookup result at once.
-    if (is64 && (c == Cmp::Eq || c == Cmp::Ne) && a.type == RegType::MapValueOrNull && b.is_null_const()) {
+    if (is64 && (c == Cmp::Eq || c == Cmp::Ne) && is_or_null(a.type) && b.is_null_const()) {
         const bool is_null = c == Cmp::Eq;
         const uint32_t id = a.id;
+        const RegType t = a.type;
         v.for_each_reg(st, [&](RegState& r) {
-            if (r.type != RegType::MapValueOrNull || r.id != id) return;
+            if (r.type != t || r.id != id) return;
             if (is_null) r = RegState::constant(0);
-            else r.type = RegType::MapValue;
+            else r.type = non_null_type(t);
         });
         return true;
     }
@@ -283,6 +285,7 @@ Result<Flow> Verifier::check_branch(const Insn& in) {
 
     int taken = -1;
     PacketCompare pkt;
+    const bool null_check = is64 && (c == Cmp::Eq || c == Cmp::Ne) && is_or_null(a.type) && b.is_null_const();
     if (a.is_scalar() && b.is_scalar()) {
         taken = branch_taken(c, view_of(a.value, is64), view_of(b.value, is64));
     } else if (is64 && (c == Cmp::Eq || c == Cmp::Ne) &&
@@ -292,6 +295,16 @@ Result<Flow> Verifier::check_branch(const Insn& in) {
         pkt = packet_compare(a, b, in.dst, reg_src ? in.src : -1, c);
         if (pkt.known[0]) taken = 1;
         if (pkt.known[1]) taken = 0;
+    }
+    // The unprivileged rules (Linux's check_cond_jmp_op without
+    // allow_ptr_leaks): a pointer may only be compared with another packet
+    // pointer, by a bounds check against its end, or with NULL.
+    if (env_.strict && taken < 0 && !null_check && (is_pointer(a.type) || is_pointer(b.type))) {
+        auto pkt_any = [](RegType t) { return is_packet(t) || t == RegType::PacketEnd; };
+        const bool bounds_check = pkt.matched && (c == Cmp::Gt || c == Cmp::Ge || c == Cmp::Lt || c == Cmp::Le);
+        if (reg_src && is_pointer(b.type) && !(pkt_any(a.type) && pkt_any(b.type)))
+            return fail(cat(reg_name(in.src), " pointer comparison prohibited"));
+        if (!bounds_check && is_pointer(a.type)) return fail(cat(reg_name(in.dst), " pointer comparison prohibited"));
     }
     if (taken == 1) {
         values_decided();

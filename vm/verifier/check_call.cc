@@ -1,6 +1,7 @@
 // Calls and exits: helper arguments checked against the helper's signature,
 // map/helper compatibility as the kernel has it, BPF-to-BPF calls with their
-// own frames (at most 8), and what a program may return.
+// own frames (at most 8; global functions are in global_funcs.cc), and what
+// a program may return.
 #include <optional>
 
 #include "../helpers.h"
@@ -45,6 +46,8 @@ Status Verifier::check_helper_call(const Insn& in) {
     const HelperProto* proto = helper_proto(in.imm);
     if (!proto) return fail(cat("helper ", helper_name(in.imm), "#", in.imm, " has no verifier signature"));
     const std::string fname = cat(proto->name, "#", in.imm);
+    if (proto->needs_perfmon && env_.strict)
+        return fail(cat("program of this type cannot use helper ", fname, " (Linux offers it to CAP_PERFMON loaders only)"));
     const Map* map = nullptr;
     std::optional<uint64_t> const_key;
     for (int a = 0; a < 5; ++a) {
@@ -60,7 +63,9 @@ Status Verifier::check_helper_call(const Insn& in) {
         };
         switch (t) {
             case ArgType::None: break;
-            case ArgType::Anything: break;
+            case ArgType::Anything:
+                if (env_.strict && is_pointer(arg.type)) return fail(cat(rn, " leaks addr into helper function (argument ", r, " of ", fname, ")"));
+                break;
             case ArgType::ConstMapPtr:
                 if (arg.type != RegType::MapPtr) return expected("map_ptr");
                 map = arg.map;
@@ -77,7 +82,7 @@ Status Verifier::check_helper_call(const Insn& in) {
             case ArgType::PtrToMapKey:
             case ArgType::PtrToMapValue: {
                 if (!map) return fail(cat(rn, ": ", fname, " needs a map before its key or value"));
-                if (arg.type == RegType::MapValueOrNull) return expected("fp, pkt, pkt_meta, map_value (check the lookup result for NULL)");
+                if (is_or_null(arg.type)) return expected("fp, pkt, pkt_meta, map_value (check the lookup result for NULL)");
                 if (!is_pointer(arg.type)) return expected("fp, pkt, pkt_meta, map_value");
                 const uint32_t size = t == ArgType::PtrToMapKey ? map->spec().key_size : map->spec().value_size;
                 XDPDK_RETURN_IF_ERROR(check_helper_mem(r, size, AccessKind::Read));
@@ -105,7 +110,7 @@ Status Verifier::check_helper_call(const Insn& in) {
                 if (arg.is_null_const() && t == ArgType::PtrToMemOrNull) {
                     if (sz.umax != 0) return expected("fp, pkt, pkt_meta, map_value (NULL only with size 0)");
                 } else {
-                    if (!is_pointer(arg.type) || arg.type == RegType::MapValueOrNull) return expected("fp, pkt, pkt_meta, map_value");
+                    if (!is_pointer(arg.type) || is_or_null(arg.type)) return expected("fp, pkt, pkt_meta, map_value");
                     // Like Linux, the helper is taken to fill all umax bytes of uninit memory.
                     const AccessKind kind = t == ArgType::PtrToUninitMem ? AccessKind::Write : AccessKind::Read;
                     XDPDK_RETURN_IF_ERROR(check_helper_mem(r, sz.umax, kind));
@@ -158,6 +163,7 @@ Status Verifier::check_local_call(const Insn& in) {
         return fail(cat("the call stack of ", std::to_string(cur_.frames.size() + 1), " frames is too deep (at most ",
                     std::to_string(kMaxCallFrames), ")"));
     const uint32_t target = static_cast<uint32_t>(pc_ + 1 + int64_t{in.imm});
+    if (global_of_[cfg_.subprog_of[target]] >= 0) return check_global_call(cfg_.subprog_of[target]);
     Frame callee;
     callee.callsite = static_cast<int32_t>(pc_);
     callee.subprog = cfg_.subprog_of[target];
@@ -171,17 +177,32 @@ Status Verifier::check_local_call(const Insn& in) {
 }
 
 Result<Flow> Verifier::check_exit() {
-    XDPDK_RETURN_IF_ERROR(check_readable(0));
     const RegState r0 = reg(0);
-    if (cur_.frames.size() == 1) {
+    if (cur_.frames.size() == 1 && cur_.cur().subprog != 0) {
+        // A global function, verified on its own: it must return a number.
+        XDPDK_RETURN_IF_ERROR(check_readable(0));
+        if (!r0.is_scalar() && env_.strict) return fail("R0 leaks addr as return value");
         if (!r0.is_scalar())
+            return fail(cat("At subprogram exit the register R0 is not a scalar value (", reg_type_name(r0.type), ")"));
+        return Flow::End;
+    }
+    if (cur_.frames.size() == 1) {
+        XDPDK_RETURN_IF_ERROR(check_readable(0));
+        // XDP has no return range in Linux: a privileged loader may return a
+        // pointer (allow_ptr_leaks).
+        if (!r0.is_scalar() && env_.strict)
             return fail(cat("At program exit the register R0 is not a known value (", std::string(reg_type_name(r0.type)) +
                         "): returning a pointer leaks it"));
         return Flow::End;
     }
+    // A static subprogram's r0 goes back as it is, even unset (clang drops
+    // the return value no caller reads); the caller is refused only if it
+    // reads it, as in Linux's prepare_func_exit.
     const uint8_t gone = static_cast<uint8_t>(cur_.frames.size() - 1);
     if (r0.type == RegType::Stack && r0.frame == gone)
         return fail("cannot return a pointer to this function's stack to its caller");
+    // Still valid, but Linux refuses any stack pointer here, conservatively.
+    if (r0.type == RegType::Stack) return fail("cannot return a stack pointer to the caller");
     const int32_t callsite = cur_.cur().callsite;
     cur_.frames.pop_back();
     // Pointers into the returning frame's stack now dangle.
@@ -189,7 +210,7 @@ Result<Flow> Verifier::check_exit() {
         if (r.type == RegType::Stack && r.frame >= gone) r = RegState::unknown();
     });
     Frame& caller = cur_.cur();
-    caller.regs[0] = r0.type == RegType::Stack && r0.frame >= gone ? RegState::unknown() : r0;
+    caller.regs[0] = r0;
     for (int r = 1; r <= 5; ++r) caller.regs[r] = RegState{};
     next_pc_ = static_cast<uint32_t>(callsite) + 1;
     return Flow::Goto;

@@ -117,8 +117,9 @@ void Verifier::note_stack_depth(uint32_t frame, int64_t lowest_off) {
     subprog_stack_[sub] = std::max<uint32_t>(subprog_stack_[sub], static_cast<uint32_t>(-lowest_off));
 }
 
-// Bytes [lo, hi) of the frame's stack: inside the frame, and (need_init)
-// every byte written before.
+// Bytes [lo, hi) of the frame's stack: inside the frame, and (need_init,
+// under the unprivileged rules only: allow_uninit_stack) every byte written
+// before.
 Status Verifier::check_stack_range(const RegState& ptr, int64_t lo, int64_t hi, bool need_init, int r,
                                    const char* what) {
     if (lo < -bpf::kStackSize || hi > 0)
@@ -127,7 +128,7 @@ Status Verifier::check_stack_range(const RegState& ptr, int64_t lo, int64_t hi, 
     // Stack liveness: whether or not the rules below check these bytes.
     if (need_init) mark_range_read(ptr.frame, lo, hi);
     note_stack_depth(ptr.frame, lo);
-    if (!need_init) return {};
+    if (!need_init || !env_.strict) return {};
     Frame& f = cur_.frames[ptr.frame];
     for (int64_t o = lo; o < hi; ++o) {
         const StackSlot* s = f.slot_at(static_cast<int32_t>(o));
@@ -217,7 +218,7 @@ Status Verifier::check_mem_access(int r, const RegState& ptr, int32_t insn_off, 
                     *loaded = loaded_scalar(size, sign_extend);
                     return {};
                 }
-                if (value && is_pointer(value->type))
+                if (value && is_pointer(value->type) && env_.strict)
                     return fail(cat("spilled pointer with a variable stack offset (", var.str(), ") prohibited"));
                 // Any of these bytes may now hold the value: what was known is lost.
                 for (int64_t o = lo; o < hi; ++o) {
@@ -235,20 +236,30 @@ Status Verifier::check_mem_access(int r, const RegState& ptr, int32_t insn_off, 
             entry_.whole_slot = write && size == kSlotSize;
             if (entry_.whole_slot) note_slot_written(ptr.frame, entry_.stack_slot);
             if (!write) {
-                *loaded = read_stack_slot(*f.slot_at(static_cast<int32_t>(lo)), byte, size, sign_extend);
+                // Never written: only privileged loaders get here, and read unknown bytes.
+                const StackSlot* s = f.slot_at(static_cast<int32_t>(lo));
+                *loaded = s ? read_stack_slot(*s, byte, size, sign_extend) : loaded_scalar(size, sign_extend);
                 if (loaded->type == RegType::NotInit)
                     return fail(cat("invalid size of register fill: ", size, "-byte read of a spilled pointer at fp", lo));
                 return {};
             }
             if (value && is_pointer(value->type) && size != kSlotSize)
                 return fail(cat("invalid size of register spill: ", size, "-byte store of a pointer"));
-            write_stack_slot(f.grow_to(static_cast<int32_t>(lo)), byte, size, value);
+            // As Linux (check_stack_write_fixed_off), under either rules.
+            if (value && value->type == RegType::Stack && ptr.frame + 1u != cur_.frames.size())
+                return fail("cannot spill pointers to stack into stack frame of the caller");
+            StackSlot& slot = f.grow_to(static_cast<int32_t>(lo));
+            if (env_.strict && size != kSlotSize && slot.is_spill() && !slot.spilled.is_scalar())
+                return fail(cat("attempt to corrupt spilled pointer on stack (", size, "-byte write at fp", lo, ")"));
+            write_stack_slot(slot, byte, size, value);
             return {};
         }
         case RegType::NotInit:
             return fail(cat(rn, " !read_ok (register is not initialised)"));
         case RegType::MapValueOrNull:
             return fail(cat(rn, " invalid mem access 'map_value_or_null': the lookup result may be NULL; check it first"));
+        case RegType::MemOrNull:
+            return fail(cat(rn, " invalid mem access 'mem_or_null': the argument may be NULL; check it first"));
         default:
             return fail(cat(rn, " invalid mem access '", tname, "'"));
     }
@@ -289,7 +300,8 @@ Status Verifier::check_store(const Insn& in) {
     }
     const RegState ptr = reg(in.dst);
     if (ptr.type == RegType::Scalar) return fail(cat(reg_name(in.dst), " invalid mem access 'scalar'"));
-    if (is_pointer(value.type) && ptr.type != RegType::Stack)
+    // allow_ptr_leaks: a privileged loader may store a pointer wherever it may store.
+    if (is_pointer(value.type) && ptr.type != RegType::Stack && env_.strict)
         return fail(cat(reg_name(in.src), " leaks addr into ",
                     std::string(ptr.type == RegType::MapValue ? "map" : reg_type_name(ptr.type)) +
                     " (pointers may only be stored on the stack)"));
@@ -303,15 +315,21 @@ Status Verifier::check_atomic(const Insn& in) {
     XDPDK_RETURN_IF_ERROR(check_readable(in.src));
     if (cmpxchg) XDPDK_RETURN_IF_ERROR(check_readable(0));
     if ((in.imm & bpf::FETCH) && in.src == 10 && !cmpxchg) return fail("frame pointer r10 is read only");
-    if (!reg(in.src).is_scalar()) return fail(cat(reg_name(in.src), " leaks addr into mem"));
-    if (cmpxchg && !reg(0).is_scalar()) return fail("R0 leaks addr into mem");
+    if (env_.strict && !reg(in.src).is_scalar()) return fail(cat(reg_name(in.src), " leaks addr into mem"));
+    if (env_.strict && cmpxchg && !reg(0).is_scalar()) return fail("R0 leaks addr into mem");
     const RegState ptr = reg(in.dst);
     if (ptr.type != RegType::Stack && ptr.type != RegType::MapValue && ptr.type != RegType::Mem)
         return fail(cat("BPF_ATOMIC stores into ", reg_name(in.dst), " ", reg_type_name(ptr.type), " is not allowed"));
     RegState old;
     XDPDK_RETURN_IF_ERROR(check_mem_access(in.dst, ptr, in.off, info.size, AccessKind::Read, nullptr, &old));
+    // A spilled pointer in the slot: its address would feed the arithmetic
+    // (the unprivileged rules refuse it); a privileged fetch gets the pointer
+    // back, as Linux's fill of the fetch register does.
+    const bool old_pointer = is_pointer(old.type);
+    if (old_pointer && env_.strict)
+        return fail(cat("leaking pointer from stack off ", int64_t{ptr.off} + in.off, " (an atomic operation on a spilled pointer)"));
     XDPDK_RETURN_IF_ERROR(check_mem_access(in.dst, ptr, in.off, info.size, AccessKind::Write, nullptr, nullptr));
-    const RegState fetched = RegState::scalar(Scalar::of_size(info.size));
+    const RegState fetched = old_pointer ? old : RegState::scalar(Scalar::of_size(info.size));
     if (cmpxchg) reg(0) = fetched;
     else if (in.imm & bpf::FETCH) reg(in.src) = fetched;
     return {};
@@ -330,6 +348,16 @@ Status Verifier::check_helper_mem(int r, uint64_t size, AccessKind kind) {
             const int64_t hi = ptr.off + (var.is_const() ? int64_t(var.const_value()) : var.smax) + int64_t(size);
             XDPDK_RETURN_IF_ERROR(check_stack_range(ptr, lo, hi, kind == AccessKind::Read, r,
                                                     kind == AccessKind::Read ? "indirect read from" : "indirect write to"));
+            // The unprivileged rules: a helper must not read a spilled pointer's bytes.
+            if (kind == AccessKind::Read && env_.strict) {
+                Frame& f = cur_.frames[ptr.frame];
+                for (int64_t o = lo; o < hi; ++o) {
+                    const StackSlot* s = f.slot_at(static_cast<int32_t>(o));
+                    if (s && s->bytes[byte_in_slot_(o)] == ByteKind::Spill && !s->spilled.is_scalar())
+                        return fail(cat("invalid read from stack ", rn, " off ", lo, "+", o - lo, " size ", hi - lo,
+                                        " (stack byte fp", o, " holds a spilled pointer)"));
+                }
+            }
             if (kind == AccessKind::Write) {
                 // The helper fills the bytes with data the verifier knows nothing of.
                 Frame& f = cur_.frames[ptr.frame];

@@ -54,6 +54,7 @@ Verifier::Verifier(const Program& prog, const VerifyEnv& env, Cfg cfg)
     visited_.assign(prog.insns.size(), false);
     ctx_load_.assign(prog.insns.size(), false);
     load_kind_.assign(prog.insns.size(), 0);
+    init_globals();
 }
 
 Error Verifier::fail(std::string reason) const {
@@ -188,7 +189,7 @@ Result<Flow> Verifier::step(const Insn& in) {
 
 Result<VerifierInfo> Verifier::run() {
     pending_.push_back(Pending{entry_state(env_), 0, nullptr, PathLog::kRoot});
-    while (!pending_.empty()) {
+    while (!pending_.empty() || next_global()) {
         Pending p = std::move(pending_.back());
         pending_.pop_back();
         cur_ = std::move(p.state);
@@ -260,8 +261,16 @@ Status Verifier::check_stack_limits() {
     post(post, 0);
     std::reverse(order.begin(), order.end());
     std::vector<uint32_t> above(n, 0);  // deepest stack of the callers above each subprogram
+    // Frames of the longest call chain reaching each subprogram: a global
+    // function, verified on its own, starts its paths at one frame.
+    std::vector<uint32_t> frames(n, 1);
     uint32_t worst = 0;
     for (uint32_t s : order) {
+        if (frames[s] > uint32_t(kMaxCallFrames))
+            return make_insn_error(prog_.name, cfg_.subprog_start[s],
+                                   cat("the call stack of ", frames[s], " frames is too deep (at most ",
+                                       kMaxCallFrames, ")"));
+        for (uint32_t c : cfg_.callees[s]) frames[c] = std::max(frames[c], frames[s] + 1);
         const uint32_t depth = above[s] + frame_size(s);
         worst = std::max(worst, depth);
         if (depth > 512)

@@ -20,7 +20,7 @@ const Entry kProtos[] = {
      {"bpf_map_update_elem", R::Integer, {A::ConstMapPtr, A::PtrToMapKey, A::PtrToMapValue, A::Anything}}},
     {helper_id::MapDeleteElem, {"bpf_map_delete_elem", R::Integer, {A::ConstMapPtr, A::PtrToMapKey}}},
     {helper_id::KtimeGetNs, {"bpf_ktime_get_ns", R::Integer, {}}},
-    {helper_id::TracePrintk, {"bpf_trace_printk", R::Integer, {A::PtrToMem, A::ConstSize}}},
+    {helper_id::TracePrintk, {"bpf_trace_printk", R::Integer, {A::PtrToMem, A::ConstSize}, false, true}},
     {helper_id::GetPrandomU32, {"bpf_get_prandom_u32", R::Integer, {}}},
     {helper_id::GetSmpProcessorId, {"bpf_get_smp_processor_id", R::Integer, {}}},
     {helper_id::TailCall, {"bpf_tail_call", R::Void, {A::PtrToCtx, A::ConstMapPtr, A::Anything}}},

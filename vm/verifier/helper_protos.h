@@ -33,6 +33,9 @@ struct HelperProto {
     RetType ret = RetType::Integer;
     std::array<ArgType, 5> args{};
     bool changes_packet = false;  // invalidates every packet pointer
+    // Linux offers it only to loaders with CAP_PERFMON (bpf_base_func_proto):
+    // the strict, unprivileged rules refuse it.
+    bool needs_perfmon = false;
 };
 
 // The signature of helper `id`, or nullptr when the verifier does not know it.

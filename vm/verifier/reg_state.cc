@@ -18,12 +18,19 @@ const char* reg_type_name(RegType t) {
         case RegType::MapValueOrNull: return "map_value_or_null";
         case RegType::Stack: return "fp";
         case RegType::Mem: return "mem";
+        case RegType::MemOrNull: return "mem_or_null";
     }
     return "?";
 }
 
 bool is_pointer(RegType t) { return t != RegType::NotInit && t != RegType::Scalar; }
 bool is_packet(RegType t) { return t == RegType::Packet || t == RegType::PacketMeta; }
+bool is_or_null(RegType t) { return t == RegType::MapValueOrNull || t == RegType::MemOrNull; }
+RegType non_null_type(RegType t) {
+    if (t == RegType::MapValueOrNull) return RegType::MapValue;
+    if (t == RegType::MemOrNull) return RegType::Mem;
+    return t;
+}
 
 std::string RegState::str() const {
     if (type == RegType::NotInit) return "uninit";
@@ -48,7 +55,7 @@ std::string RegState::str() const {
     if (type == RegType::Stack) add(cat("frame=", frame));
     if (off) add(cat("off=", off));
     if (is_packet(type)) add(cat("r=", range));
-    if (type == RegType::Mem) add(cat("size=", mem_size));
+    if (type == RegType::Mem || type == RegType::MemOrNull) add(cat("size=", mem_size));
     if (!value.is_zero()) add(cat("var=", value.str()));
     return cat(s, inner, ")");
 }

@@ -25,12 +25,16 @@ enum class RegType : uint8_t {
     MapValue,       // into a map value
     MapValueOrNull, // a lookup result not yet checked against NULL
     Stack,          // into a frame's stack
-    Mem,            // raw programs: the r1 memory region
+    Mem,            // raw programs: the r1 memory region; a global function's memory argument
+    MemOrNull,      // a global function's memory argument not yet checked against NULL
 };
 
 const char* reg_type_name(RegType t);
 bool is_pointer(RegType t);
 bool is_packet(RegType t);  // Packet or PacketMeta
+// MapValueOrNull or MemOrNull: the pointer a NULL check resolves.
+bool is_or_null(RegType t);
+RegType non_null_type(RegType t);
 
 struct RegState {
     RegType type = RegType::NotInit;

@@ -15,6 +15,28 @@
 
 namespace xdpdk::vm {
 
+// A global (non-static) function as Linux treats it: verified once, on its
+// own, with arguments typed by its BTF prototype (btf_prepare_func_args), and
+// at each call only the arguments are checked against that prototype; the
+// caller gets an unknown number back.
+struct FuncArg {
+    enum class Kind : uint8_t {
+        Scalar,  // an integer or enum
+        Ctx,     // struct xdp_md *
+        Mem,     // a pointer to mem_size bytes, which may be NULL (unless nonnull)
+    } kind = Kind::Scalar;
+    uint32_t mem_size = 0;
+    bool nonnull = false;  // __arg_nonnull
+};
+struct GlobalFunc {
+    uint32_t start = 0;  // first instruction in the program
+    std::string name;
+    std::vector<FuncArg> args;
+    // Why Linux cannot use the prototype, as its log says it ("" when it
+    // can); every call is then refused.
+    std::string invalid;
+};
+
 struct VerifyEnv {
     // Xdp: r1 is the xdp_md context. Raw: r1 points to mem_size bytes of
     // memory (NULL when mem_size is 0) and r2 holds mem_size; RFC 9669
@@ -33,6 +55,17 @@ struct VerifyEnv {
     // (`prog verify -v`).
     std::string* log = nullptr;
     bool log_insns = false;
+    // Which loader's rules apply. The default is Linux's for a privileged
+    // loader (CAP_BPF + CAP_PERFMON, as root loads XDP: allow_ptr_leaks,
+    // allow_uninit_stack): pointer - pointer is a number, pointers may be
+    // stored in maps and the packet and returned, uninitialised stack reads
+    // as unknown bytes. Strict (`--strict`) keeps the unprivileged loader's
+    // rules, where no pointer value may leave the program and every stack
+    // byte read must have been written.
+    bool strict = false;
+    // The program's global functions (from BTF; empty without BTF, where
+    // Linux treats every function as static).
+    std::vector<GlobalFunc> global_funcs;
 };
 
 struct VerifierInfo {

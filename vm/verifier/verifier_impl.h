@@ -1,7 +1,8 @@
 // The verifier's working state, shared by the files that implement it:
 // explore.cc (paths, pruning, budget), check_alu.cc, check_mem.cc,
 // check_call.cc and check_branch.cc (one transfer function per instruction
-// kind, driven by the opcode table's Kind).
+// kind, driven by the opcode table's Kind), global_funcs.cc (calls to global
+// functions, and their own verification).
 #pragma once
 
 #include <deque>
@@ -102,7 +103,16 @@ public:
     Status check_helper_call(const Insn& in);
     std::optional<uint64_t> constant_stack_key(const RegState& ptr, uint32_t size);
     Status check_local_call(const Insn& in);
+    Status check_global_call(uint32_t sub);
     Result<Flow> check_exit();
+    // Global functions (VerifyEnv::global_funcs), by subprogram: each called
+    // one is verified once on its own, after the paths that call it.
+    std::vector<int> global_of_;  // per subprogram: index in global_funcs, or -1
+    std::vector<bool> global_called_, global_verified_;
+    void init_globals();
+    // Queues the next called, unverified global function; false when none is left.
+    bool next_global();
+    bool subprog_changes_packet(uint32_t sub) const;
 
     // Memory access through register `r` (whose state is `ptr`) at
     // insn offset `off`: bounds, alignment, permissions. A read puts what it
