@@ -104,7 +104,7 @@ Result<Verifier::Visit> Verifier::visit_prune_point() {
             continue;
         }
         if (state_covers(cp->state, cur_, pc_, cfg_.live_in, precision_ ? &cp->precise : nullptr,
-                         env_.exact_states ? nullptr : &cp->live_slots)) {
+                         env_.exact_states ? nullptr : &cp->live_slots, !env_.strict && !env_.exact_states)) {
             ++cp->hits;
             propagate_precision(*cp);
             propagate_liveness(*cp);

@@ -54,11 +54,14 @@ bool reg_covers(const RegState& old, const RegState& cur, IdMap& ids, bool preci
     return false;
 }
 
-bool byte_covers(ByteKind o, ByteKind k, const StackSlot& c) {
+// uninit_is_misc: a root loader reads never-written stack bytes as unknown
+// ones, so there they are as good as Misc (Linux's stacksafe with
+// allow_uninit_stack).
+bool byte_covers(ByteKind o, ByteKind k, const StackSlot& c, bool uninit_is_misc) {
     switch (o) {
         case ByteKind::Invalid: return true;
         case ByteKind::Misc:
-            if (k == ByteKind::Invalid) return false;
+            if (k == ByteKind::Invalid) return uninit_is_misc;
             return k != ByteKind::Spill || c.spilled.is_scalar();
         case ByteKind::Zero:
             return k == ByteKind::Zero || (k == ByteKind::Spill && c.spilled.is_null_const());
@@ -68,20 +71,20 @@ bool byte_covers(ByteKind o, ByteKind k, const StackSlot& c) {
 }
 
 // Every byte reads back as some scalar.
-bool all_scalar_bytes(const StackSlot& c) {
+bool all_scalar_bytes(const StackSlot& c, bool uninit_is_misc) {
     for (ByteKind k : c.bytes)
-        if (k == ByteKind::Invalid || (k == ByteKind::Spill && !c.spilled.is_scalar())) return false;
+        if ((k == ByteKind::Invalid && !uninit_is_misc) || (k == ByteKind::Spill && !c.spilled.is_scalar())) return false;
     return true;
 }
 
-bool slot_covers(const StackSlot& old, const StackSlot* cur, IdMap& ids, bool precise) {
+bool slot_covers(const StackSlot& old, const StackSlot* cur, IdMap& ids, bool precise, bool uninit_is_misc) {
     static const StackSlot kUnwritten{};
     const StackSlot& c = cur ? *cur : kUnwritten;
     int first = 0;
     if (old.is_spill()) {
         first = old.spill_size();
         // An imprecise spilled scalar: any 8 scalar bytes will do.
-        if (!precise && first == kSlotSize && old.spilled.is_scalar() && all_scalar_bytes(c)) return true;
+        if (!precise && first == kSlotSize && old.spilled.is_scalar() && all_scalar_bytes(c, uninit_is_misc)) return true;
         if (c.is_spill() && c.spill_size() == first) {
             if (!reg_covers(old.spilled, c.spilled, ids, precise)) return false;
         } else {
@@ -92,18 +95,19 @@ bool slot_covers(const StackSlot& old, const StackSlot* cur, IdMap& ids, bool pr
         }
     }
     for (int i = first; i < kSlotSize; ++i)
-        if (!byte_covers(old.bytes[i], c.bytes[i], c)) return false;
+        if (!byte_covers(old.bytes[i], c.bytes[i], c, uninit_is_misc)) return false;
     return true;
 }
 
 bool frame_covers(const Frame& old, const Frame& cur, uint16_t live, IdMap& ids, const PreciseSet& precise,
-                  uint64_t live_slots) {
+                  uint64_t live_slots, bool uninit_is_misc) {
     for (int r = 0; r < 10; ++r)
         if ((live >> r) & 1)
             if (!reg_covers(old.regs[r], cur.regs[r], ids, (precise.regs >> r) & 1)) return false;
     for (size_t i = 0; i < old.slots.size(); ++i)
         if (((live_slots >> i) & 1) &&
-            !slot_covers(old.slots[i], i < cur.slots.size() ? &cur.slots[i] : nullptr, ids, (precise.slots >> i) & 1))
+            !slot_covers(old.slots[i], i < cur.slots.size() ? &cur.slots[i] : nullptr, ids, (precise.slots >> i) & 1,
+                         uninit_is_misc))
             return false;
     return true;
 }
@@ -129,7 +133,8 @@ StackSlot& Frame::grow_to(int32_t fp_off) {
 }
 
 bool state_covers(const State& old, const State& cur, uint32_t pc, const std::vector<uint16_t>& live_in,
-                  const std::vector<PreciseSet>* precise, const std::vector<uint64_t>* live_slots) {
+                  const std::vector<PreciseSet>* precise, const std::vector<uint64_t>* live_slots,
+                  bool uninit_is_misc) {
     static const PreciseSet kAll{uint16_t(0x7ff), ~uint64_t{0}};
     static const PreciseSet kNone{};
     if (old.frames.size() != cur.frames.size()) return false;
@@ -139,7 +144,8 @@ bool state_covers(const State& old, const State& cur, uint32_t pc, const std::ve
     for (size_t f = 0; f < old.frames.size(); ++f)
         if (!frame_covers(old.frames[f], cur.frames[f], frame_live(cur, f, pc, live_in), ids,
                           !precise ? kAll : f < precise->size() ? (*precise)[f] : kNone,
-                          !live_slots ? ~uint64_t{0} : f < live_slots->size() ? (*live_slots)[f] : 0))
+                          !live_slots ? ~uint64_t{0} : f < live_slots->size() ? (*live_slots)[f] : 0,
+                          uninit_is_misc))
             return false;
     return true;
 }

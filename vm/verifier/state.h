@@ -72,8 +72,11 @@ struct PreciseSet {
 // regsafe treats imprecise ones. `live_slots` (per frame, bit per slot)
 // names the stack slots some path from `old` read before writing them; the
 // others are not compared. nullptr: every scalar is precise, every slot live.
+// uninit_is_misc: never-written stack bytes read as unknown (root's rules),
+// so a kept unknown byte covers them.
 bool state_covers(const State& old, const State& cur, uint32_t pc, const std::vector<uint16_t>& live_in,
-                  const std::vector<PreciseSet>* precise = nullptr, const std::vector<uint64_t>* live_slots = nullptr);
+                  const std::vector<PreciseSet>* precise = nullptr, const std::vector<uint64_t>* live_slots = nullptr,
+                  bool uninit_is_misc = false);
 
 // The registers of the running frame live at `pc` are identical in both
 // (ignoring ids): with state_covers, a sign that a loop makes no progress.
