@@ -15,7 +15,7 @@
 #include "commands.h"
 #include "global_set.h"
 #include "kernel_runner.h"
-#include "map_size_option.h"
+#include "load_args.h"
 #include "maps_json.h"
 #include "object_setup.h"
 #include "vm/object.h"
@@ -34,11 +34,9 @@ struct BenchOptions {
     double duration_s = 1.0;
     std::string engines = kAllEngines;
     std::string maps_in;
-    std::vector<std::string> sets;
-    std::vector<std::string> map_sizes;
+    LoadArgs load;
     bool json = false;
     bool quiet = false;
-    bool strict = false;
 };
 
 enum class Engine { Jit, Interp, Kernel };
@@ -72,9 +70,8 @@ Result<std::vector<EngineChoice>> parse_engines(const std::string& list) {
 Result<std::unique_ptr<vm::Object>> prepare_object(const BenchOptions& o, vm::EngineKind engine) {
     vm::ObjectOptions options;
     options.engine = engine;
-    options.strict_verifier = o.strict;
-    XDPDK_ASSIGN_OR_RETURN(options.map_sizes, parse_map_sizes(o.map_sizes));
-    return open_prepared_object(o.object_path, options, o.sets, o.maps_in, {o.prog});
+    XDPDK_RETURN_IF_ERROR(apply_load_args(o.load, options));
+    return open_prepared_object(o.object_path, options, o.load.sets, o.maps_in, {o.prog});
 }
 
 Result<vm::Program*> choose_program(const vm::Object& obj, const std::string& name) {
@@ -158,13 +155,9 @@ void add_bench_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--duration", opts->duration_s, "seconds per engine")->capture_default_str();
     cmd->add_option("--engines", opts->engines, "comma-separated engines to time")->capture_default_str();
     cmd->add_option("--maps-in", opts->maps_in, "JSON map contents to set before each engine's run");
-    cmd->add_option("--set", opts->sets, "NAME=VALUE: set a global variable before load (integer or hex:BYTES)")
-        ->allow_extra_args(false);
-    cmd->add_option("--map-size", opts->map_sizes, "NAME=N: a map's max_entries, set before load")
-        ->allow_extra_args(false);
+    add_load_options(*cmd, opts->load);
     cmd->add_flag("--json", opts->json, "print the results as JSON");
     cmd->add_flag("--quiet", opts->quiet, "no progress line on stderr");
-    cmd->add_flag("--strict", opts->strict, "the unprivileged loader's verifier rules (default: root's, as Linux loads XDP)");
     cmd->callback([opts, &exit_code] {
         auto st = bench(*opts);
         exit_code = st ? 0 : fail(st.error().str());

@@ -9,7 +9,7 @@
 
 #include "commands.h"
 #include "global_set.h"
-#include "map_size_option.h"
+#include "load_args.h"
 #include "prog_dump.h"
 #include "prog_show.h"
 #include "vm/object.h"
@@ -22,8 +22,7 @@ enum class DumpKind { Xlated, Jited };
 struct DumpOptions {
     std::string object_path;
     std::string prog;
-    std::vector<std::string> sets;
-    std::vector<std::string> map_sizes;
+    LoadArgs load;
     bool opcodes = false;
 };
 
@@ -53,15 +52,36 @@ Result<std::string> dump_program(const vm::Program& prog, DumpKind kind, const D
     return out + text;
 }
 
+// The object opened with the load options, and the programs to show: the
+// one named (loaded alone, as a loader attaching it would) or every XDP
+// program. Which they are is known before load, so a missing, ambiguous or
+// non-XDP --prog, or an object without XDP programs, fails before a verdict
+// that could read as a pass.
+struct Chosen {
+    std::unique_ptr<vm::Object> obj;
+    std::vector<const vm::Program*> progs;
+    Status loaded;
+};
+
+Result<Chosen> open_and_load(const std::string& path, vm::ObjectOptions options, const LoadArgs& load,
+                             const std::string& prog) {
+    XDPDK_RETURN_IF_ERROR(apply_load_args(load, options));
+    Chosen c;
+    XDPDK_ASSIGN_OR_RETURN(c.obj, vm::Object::open(path, options));
+    XDPDK_RETURN_IF_ERROR(apply_global_assignments(*c.obj, load.sets));
+    XDPDK_ASSIGN_OR_RETURN(c.progs, chosen_programs(*c.obj, prog));
+    if (!prog.empty()) XDPDK_RETURN_IF_ERROR(c.obj->load_only({c.progs.front()}));
+    c.loaded = c.obj->load();
+    return c;
+}
+
 Status dump(const DumpOptions& o, DumpKind kind) {
     // Only jited needs the JIT; xlated works for programs it refuses too.
     vm::ObjectOptions options;
     options.engine = kind == DumpKind::Jited ? vm::EngineKind::Jit : vm::EngineKind::Interp;
-    XDPDK_ASSIGN_OR_RETURN(options.map_sizes, parse_map_sizes(o.map_sizes));
-    XDPDK_ASSIGN_OR_RETURN(auto obj, vm::Object::open(o.object_path, options));
-    XDPDK_RETURN_IF_ERROR(apply_global_assignments(*obj, o.sets));
-    XDPDK_RETURN_IF_ERROR(obj->load());
-    XDPDK_ASSIGN_OR_RETURN(auto progs, chosen_programs(*obj, o.prog));
+    XDPDK_ASSIGN_OR_RETURN(Chosen c, open_and_load(o.object_path, options, o.load, o.prog));
+    XDPDK_RETURN_IF_ERROR(c.loaded);
+    const auto& progs = c.progs;
     // Everything is formatted before anything is printed, so a failure leaves
     // no partial dump on stdout.
     std::string out;
@@ -77,10 +97,8 @@ Status dump(const DumpOptions& o, DumpKind kind) {
 struct VerifyOptions {
     std::string object_path;
     std::string prog;
-    std::vector<std::string> sets;
-    std::vector<std::string> map_sizes;
+    LoadArgs load;
     bool verbose = false;
-    bool strict = false;  // the unprivileged loader's rules
 };
 
 // `prog verify PROG.o [--prog NAME] [-v]`: the verifier's verdict on every XDP
@@ -88,22 +106,13 @@ struct VerifyOptions {
 Status verify_object(const VerifyOptions& o) {
     vm::ObjectOptions options;
     options.engine = vm::EngineKind::Interp;
-    options.strict_verifier = o.strict;
     std::string log;
     options.verifier_log = &log;
     options.verifier_log_insns = o.verbose;
-    XDPDK_ASSIGN_OR_RETURN(options.map_sizes, parse_map_sizes(o.map_sizes));
-    XDPDK_ASSIGN_OR_RETURN(auto obj, vm::Object::open(o.object_path, options));
-    XDPDK_RETURN_IF_ERROR(apply_global_assignments(*obj, o.sets));
-    // Which programs there are to verify is known before load: a missing,
-    // ambiguous or non-XDP --prog, or an object without XDP programs, fails
-    // without a verdict that could read as a pass.
-    XDPDK_ASSIGN_OR_RETURN(auto chosen, chosen_programs(*obj, o.prog));
-    if (!o.prog.empty()) XDPDK_RETURN_IF_ERROR(obj->load_only({chosen.front()}));
-    auto st = obj->load();
+    XDPDK_ASSIGN_OR_RETURN(Chosen c, open_and_load(o.object_path, options, o.load, o.prog));
     std::fputs(log.c_str(), stdout);
-    if (!st) {
-        std::printf("refused: %s\n", st.error().str().c_str());
+    if (!c.loaded) {
+        std::printf("refused: %s\n", c.loaded.error().str().c_str());
         return make_error(o.object_path, "refused by the verifier");
     }
     return {};
@@ -114,10 +123,7 @@ void add_dump_kind(CLI::App& dump_cmd, const char* name, DumpKind kind, const ch
     CLI::App* cmd = dump_cmd.add_subcommand(name, description);
     cmd->add_option("PROG", opts->object_path, "BPF object file built with clang -target bpf")->required();
     cmd->add_option("--prog", opts->prog, "program by function or section name (default: every XDP program)");
-    cmd->add_option("--set", opts->sets, "NAME=VALUE: set a global variable before load (integer or hex:BYTES)")
-        ->allow_extra_args(false);
-    cmd->add_option("--map-size", opts->map_sizes, "NAME=N: a map's max_entries, set before load")
-        ->allow_extra_args(false);
+    add_load_options(*cmd, opts->load);
     if (kind == DumpKind::Jited) cmd->add_flag("--opcodes", opts->opcodes, "show the bytes of each instruction");
     cmd->callback([opts, kind, &exit_code] {
         auto st = dump(*opts, kind);
@@ -139,12 +145,8 @@ void add_prog_command(CLI::App& app, int& exit_code) {
     auto vopts = std::make_shared<VerifyOptions>();
     verify_cmd->add_option("PROG", vopts->object_path, "BPF object file built with clang -target bpf")->required();
     verify_cmd->add_option("--prog", vopts->prog, "program by function or section name (default: every XDP program)");
-    verify_cmd->add_option("--set", vopts->sets, "NAME=VALUE: set a global variable before load (integer or hex:BYTES)")
-        ->allow_extra_args(false);
-    verify_cmd->add_option("--map-size", vopts->map_sizes, "NAME=N: a map's max_entries, set before load")
-        ->allow_extra_args(false);
+    add_load_options(*verify_cmd, vopts->load);
     verify_cmd->add_flag("-v,--verbose", vopts->verbose, "print each processed instruction with the verifier's state");
-    verify_cmd->add_flag("--strict", vopts->strict, "the unprivileged loader's verifier rules (default: root's, as Linux loads XDP)");
     verify_cmd->callback([vopts, &exit_code] {
         auto st = verify_object(*vopts);
         exit_code = st ? 0 : fail(st.error().str());

@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "object_setup.h"
 #include "global_set.h"
+#include "load_args.h"
 #include "maps_json.h"
 #include "pcap_io.h"
 #include "replay_outputs.h"
@@ -18,7 +19,6 @@
 #include "vm/object.h"
 #include "vm/packet.h"
 #include "vm/reclaim.h"
-#include "map_size_option.h"
 
 namespace xdpdk::cli {
 namespace {
@@ -32,13 +32,11 @@ struct ReplayOptions {
     std::string prog;
     ReplayOutputPaths outputs;
     std::string maps_in;
-    std::vector<std::string> sets;
-    std::vector<std::string> map_sizes;
+    LoadArgs load;
     uint32_t ifindex = 1;
     uint32_t rx_queue = 0;
     uint32_t egress_ifindex = 0;  // what a devmap program (xdp/devmap) sees
     bool trace = false;
-    bool strict = false;
     bool run_runts = false;
     std::string engine = "jit";
     uint32_t cpus = 1;
@@ -68,9 +66,8 @@ Result<std::unique_ptr<vm::Object>> prepare_object(const ReplayOptions& o, vm::E
     vm::ObjectOptions object_options;
     object_options.ncpus = o.cpus;
     object_options.engine = engine;
-    object_options.strict_verifier = o.strict;
-    XDPDK_ASSIGN_OR_RETURN(object_options.map_sizes, parse_map_sizes(o.map_sizes));
-    return open_prepared_object(o.object_path, object_options, o.sets, o.maps_in, {o.prog});
+    XDPDK_RETURN_IF_ERROR(apply_load_args(o.load, object_options));
+    return open_prepared_object(o.object_path, object_options, o.load.sets, o.maps_in, {o.prog});
 }
 
 Status replay(const ReplayOptions& o) {
@@ -150,10 +147,7 @@ void add_replay_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--jsonl", opts->outputs.jsonl, "one JSON record per input packet");
     cmd->add_option("--maps-in", opts->maps_in, "JSON map contents to set before the run");
     cmd->add_option("--maps-out", opts->outputs.maps_out, "JSON dump of every map after the run");
-    cmd->add_option("--set", opts->sets, "NAME=VALUE: set a global variable before load (integer or hex:BYTES)")
-        ->allow_extra_args(false);
-    cmd->add_option("--map-size", opts->map_sizes, "NAME=N: a map's max_entries, set before load")
-        ->allow_extra_args(false);
+    add_load_options(*cmd, opts->load);
     cmd->add_option("--ifindex", opts->ifindex, "ingress ifindex the program sees")->capture_default_str();
     cmd->add_option("--rx-queue", opts->rx_queue, "rx queue index the program sees")->capture_default_str();
     cmd->add_option("--egress-ifindex", opts->egress_ifindex,
@@ -161,7 +155,6 @@ void add_replay_command(CLI::App& app, int& exit_code) {
         ->capture_default_str();
     cmd->add_option("--cpus", opts->cpus, "CPU slots of per-CPU maps (the program runs on slot 0)")->capture_default_str();
     cmd->add_flag("--trace", opts->trace, "print bpf_printk lines on stderr");
-    cmd->add_flag("--strict", opts->strict, "the unprivileged loader's verifier rules (default: root's, as Linux loads XDP)");
     cmd->add_flag("--run-runts", opts->run_runts,
                   "run frames shorter than 14 bytes too (BPF_PROG_TEST_RUN refuses them; by default they are not run)");
     cmd->add_option("--engine", opts->engine, "jit (machine code) or interp")->capture_default_str();

@@ -10,7 +10,7 @@
 
 #include "commands.h"
 #include "global_set.h"
-#include "map_size_option.h"
+#include "load_args.h"
 #include "vm/map.h"
 #include "vm/object.h"
 
@@ -20,8 +20,7 @@ namespace {
 struct ShowOptions {
     std::string object_path;
     std::string prog;
-    std::vector<std::string> sets;
-    std::vector<std::string> map_sizes;
+    LoadArgs load;
     bool json = false;
     bool pretty = false;
 };
@@ -44,7 +43,7 @@ ordered_json describe(const ShowOptions& o, const vm::ObjectOptions& options, co
     p["attach_type"] = vm::xdp_attach_name(listed.attach);
     p["frags"] = listed.frags;
     auto fresh = vm::Object::open(o.object_path, options);
-    Status st = fresh ? apply_global_assignments(**fresh, o.sets) : Status(fresh.error());
+    Status st = fresh ? apply_global_assignments(**fresh, o.load.sets) : Status(fresh.error());
     const vm::Program* prog = nullptr;
     if (st) {
         auto found = (*fresh)->find_program(listed.name);
@@ -86,7 +85,7 @@ std::string text_line(const ordered_json& p) {
 
 Status show(const ShowOptions& o) {
     vm::ObjectOptions options;
-    XDPDK_ASSIGN_OR_RETURN(options.map_sizes, parse_map_sizes(o.map_sizes));
+    XDPDK_RETURN_IF_ERROR(apply_load_args(o.load, options));
     XDPDK_ASSIGN_OR_RETURN(auto obj, vm::Object::open(o.object_path, options));
     std::vector<const vm::Program*> listed;
     if (!o.prog.empty()) {
@@ -123,10 +122,7 @@ void add_prog_show_command(CLI::App& prog, int& exit_code) {
     CLI::App* cmd = prog.add_subcommand("show", "List an object's programs: section, type, whether each loads, sizes, maps");
     cmd->add_option("PROG", opts->object_path, "BPF object file built with clang -target bpf")->required();
     cmd->add_option("--prog", opts->prog, "only this program (function or section name)");
-    cmd->add_option("--set", opts->sets, "NAME=VALUE: set a global variable before load (integer or hex:BYTES)")
-        ->allow_extra_args(false);
-    cmd->add_option("--map-size", opts->map_sizes, "NAME=N: a map's max_entries, set before load")
-        ->allow_extra_args(false);
+    add_load_options(*cmd, opts->load);
     cmd->add_flag("-j,--json", opts->json, "JSON, one line");
     cmd->add_flag("-p,--pretty", opts->pretty, "JSON, indented");
     cmd->callback([opts, &exit_code] {
