@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "tests/kernel_oracle.h"
+#include "tests/test_support.h"
 #include "tests/verifier_stats.h"
 #include "vm/object.h"
 #include "vm/verifier/verifier.h"
@@ -40,6 +41,8 @@ const Object kObjects[] = {
     {"progs", "global_config"},  {"progs", "meta_tail"},       {"progs", "frags_stamp"},
     {"progs", "pkt_counter"},    {"progs", "firewall"},        {"progs", "load_balancer"},
     {"tests/progs", "ipv6_ext_walk"}, {"tests/progs", "filter_like"}, {"tests/progs", "tcp_opts_walk"},
+    {"tests/progs", "xdp_named_sections"}, {"tests/progs", "map_sized_by_loader"}, {"tests/progs", "rodata_knobs"},
+    {"tests/progs", "priv_lb"},       {"tests/progs", "priv_lb_v3"},      {"tests/progs", "priv_global_funcs"},
 };
 
 double median(std::vector<double> v) {
@@ -94,23 +97,27 @@ int main(int argc, char** argv) {
     for (const Object& o : kObjects) {
         const std::string path = std::string(XDPDK_BENCH_BUILD_DIR) + "/" + o.dir + "/" + o.name + ".o";
         std::vector<std::unique_ptr<vm::Program>> forms;
+        std::vector<vm::VerifyEnv> envs;
         vm::ObjectOptions opts;
         opts.engine = vm::EngineKind::Interp;
         opts.verified_forms = &forms;
+        opts.verified_envs = &envs;
+        opts.map_sizes = test::loader_map_sizes(path);
         auto obj = vm::Object::open(path, opts);
         if (!obj || !(*obj)->load()) {
             std::fprintf(stderr, "%s: xdpdk cannot load it\n", path.c_str());
             return 1;
         }
         std::map<std::string, Row> by_name;
-        for (const auto& form : forms) {
+        for (size_t f = 0; f < forms.size(); ++f) {
+            const auto& form = forms[f];
             Row& r = by_name[function_name(form->name)];
             r.object = o.name;
             r.program = function_name(form->name);
             r.insns = form->insns.size();
             for (int i = 0; i < runs; ++i) {
                 const auto t0 = std::chrono::steady_clock::now();
-                auto info = vm::verify(*form);
+                auto info = vm::verify(*form, envs[f]);
                 r.our_times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
                 if (!info) {
                     std::fprintf(stderr, "%s: %s\n", path.c_str(), info.error().str().c_str());

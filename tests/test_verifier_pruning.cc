@@ -30,7 +30,11 @@ namespace {
             GTEST_SKIP() << "kernel oracle unavailable: " << kernel_unavailable_reason();      \
     } while (0)
 
-const char* const kNewPrograms[] = {"ipv6_ext_walk", "tcp_opts_walk", "filter_like"};
+// The pruning programs, and the other test programs of issue 13 (named
+// sections, loader-sized maps, .rodata knobs, root's rules, global functions).
+const char* const kNewPrograms[] = {"ipv6_ext_walk", "tcp_opts_walk",   "filter_like",       "xdp_named_sections",
+                                    "map_sized_by_loader", "rodata_knobs", "priv_lb", "priv_lb_v3",
+                                    "priv_global_funcs"};
 const char* const kSamples[] = {"xdp_pass",  "xdp_drop",   "mac_swap",  "pkt_counter",   "firewall",   "load_balancer",
                                 "redirect",  "tail_calls", "meta_tail", "global_config", "hello",      "frags_stamp"};
 

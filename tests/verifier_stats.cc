@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernel_oracle.h"
+#include "test_support.h"
 #include "vm/object.h"
 #include "vm/verifier/verifier.h"
 
@@ -30,15 +31,19 @@ std::string function_name(const std::string& subject) {
 
 Result<std::map<std::string, VerifierRun>> xdpdk_verify_object(const std::string& path) {
     std::vector<std::unique_ptr<vm::Program>> forms;
+    std::vector<vm::VerifyEnv> envs;
     vm::ObjectOptions opts;
     opts.engine = vm::EngineKind::Interp;
     opts.verified_forms = &forms;
+    opts.verified_envs = &envs;
+    opts.map_sizes = loader_map_sizes(path);
     XDPDK_ASSIGN_OR_RETURN(auto obj, vm::Object::open(path, opts));
     XDPDK_RETURN_IF_ERROR(obj->load());
     std::map<std::string, VerifierRun> out;
-    for (const auto& form : forms) {
+    for (size_t i = 0; i < forms.size(); ++i) {
+        const vm::Program* form = forms[i].get();
         const auto t0 = std::chrono::steady_clock::now();
-        XDPDK_ASSIGN_OR_RETURN(vm::VerifierInfo info, vm::verify(*form));
+        XDPDK_ASSIGN_OR_RETURN(vm::VerifierInfo info, vm::verify(*form, envs[i]));
         VerifierRun run;
         run.seconds = seconds_since(t0);
         run.processed = info.insns_processed;
@@ -50,6 +55,7 @@ Result<std::map<std::string, VerifierRun>> xdpdk_verify_object(const std::string
 
 Result<std::map<std::string, VerifierRun>> kernel_verify_object(const std::string& path) {
     XDPDK_ASSIGN_OR_RETURN(auto kobj, KernelObject::open(path));
+    for (const auto& [map, size] : loader_map_sizes(path)) XDPDK_RETURN_IF_ERROR(kobj->set_map_size(map, size));
     constexpr size_t kLogSize = 64 * 1024;
     std::map<std::string, std::vector<char>> logs;
     bpf_program* prog;

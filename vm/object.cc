@@ -450,6 +450,11 @@ Status Object::Impl::load() {
         XDPDK_RETURN_IF_ERROR(
             remove_dead_code(prog_subject, linked.insns, verdict->dead_insns, linked.lddw_origins));
         if (opts.verified_forms) opts.verified_forms->push_back(std::move(checked));
+        if (opts.verified_envs) {
+            opts.verified_envs->push_back(env);
+            opts.verified_envs->back().log = nullptr;
+            opts.verified_envs->back().log_insns = false;
+        }
         XDPDK_ASSIGN_OR_RETURN(built[i], make_program(prog_subject, std::move(linked.insns), ProgType::Xdp));
         built[i]->name = p.name;
         built[i]->section = p.section;

@@ -19,6 +19,8 @@
 
 namespace xdpdk::vm {
 
+struct VerifyEnv;
+
 struct GlobalVar {
     std::string name;     // BTF name of the variable
     std::string section;  // ".rodata", ".data", ".bss", ".data.foo", ...
@@ -52,6 +54,9 @@ struct ObjectOptions {
     // When set, receives each XDP program as the verifier saw it (before the
     // context rewrite), for tools that re-run or time the verifier.
     std::vector<std::unique_ptr<Program>>* verified_forms = nullptr;
+    // With verified_forms: the verifier's settings for each form, in the same
+    // order (log cleared), so a tool re-runs exactly what the loader ran.
+    std::vector<VerifyEnv>* verified_envs = nullptr;
 };
 
 class Object {
