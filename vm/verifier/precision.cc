@@ -79,11 +79,14 @@ bool backtrack_insn(const Insn& in, const HistEntry& h, Backtrack& bt) {
         }
         case Kind::JmpImm: case Kind::JmpReg: {
             // A comparison narrows both operands and every linked copy.
+            // Copies linked in other frames are not recorded one by one: if
+            // anything at all is still needed, it may be one of them, so the
+            // walk gives up (everything precise) rather than miss it.
+            if (h.linked_other && !bt.empty()) return false;
             uint16_t regs = dst | h.linked_regs;
             if (k == Kind::JmpReg) regs |= src;
             const bool needed = (s.regs & regs) || (s.slots & h.linked_slots);
             if (!needed) return true;
-            if (h.linked_other) return false;
             s.regs |= regs;
             s.slots |= h.linked_slots;
             return true;
