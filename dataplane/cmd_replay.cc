@@ -78,8 +78,8 @@ Status replay(const ReplayOptions& o) {
     XDPDK_ASSIGN_OR_RETURN(vm::Program * prog, choose_program(*obj, o.prog));
     if (o.egress_ifindex != 0 && prog->attach != vm::XdpAttach::Devmap)
         return make_error("--egress-ifindex", "only a devmap program (section xdp/devmap) reads ctx->egress_ifindex; '" +
-                                                  prog->name + "' is a " + vm::xdp_attach_name(prog->attach) +
-                                                  " program");
+                                                  prog->name + "' is a program of attach type " +
+                                                  vm::xdp_attach_name(prog->attach));
     XDPDK_ASSIGN_OR_RETURN(auto reader, PcapReader::open(o.pcap_path));
     XDPDK_ASSIGN_OR_RETURN(auto outputs, ReplayOutputs::open(o.outputs, reader->linktype()));
 

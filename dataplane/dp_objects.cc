@@ -134,6 +134,11 @@ Result<AttachedProgram> ObjectSet::program_for(const AttachSpec& spec) const {
         if ((*prog)->type != vm::ProgType::Xdp)
             return make_error(subject, "program '" + (*prog)->name + "' in section '" + (*prog)->section +
                                            "' is not an XDP program");
+        if ((*prog)->attach != vm::XdpAttach::Ingress)
+            return make_error(subject, "prog '" + (*prog)->name + "' (section '" + (*prog)->section + "') is an " +
+                                           vm::xdp_attach_name((*prog)->attach) +
+                                           " program: it runs from a map entry and cannot be attached to a port, "
+                                           "as Linux refuses to attach it to a device");
         return AttachedProgram{obj, *prog};
     }
     return make_error("--attach " + std::to_string(spec.port), "object '" + spec.object_path + "' was not loaded");

@@ -3,6 +3,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -21,7 +22,9 @@ std::string errno_text(int err) {
     if (err < 0) err = -err;
     std::string text = std::strerror(err);
     text += " (errno " + std::to_string(err) + ")";
-    if (err == EPERM || err == EACCES) text += "; needs root or CAP_BPF";
+    // The verifier refuses with EACCES too; only a process without the
+    // rights is told about them.
+    if ((err == EPERM || err == EACCES) && geteuid() != 0) text += "; needs root or CAP_BPF";
     return text;
 }
 
@@ -103,13 +106,24 @@ Result<std::unique_ptr<KernelRunner>> KernelRunner::load(const std::string& path
 
 KernelRunner::~KernelRunner() { bpf_object__close(obj_); }
 
-// What a root XDP loader does before load: programs in sections libbpf has no
-// type for load as XDP (libxdp's rule), and maps take the sizes the VM's
-// object was given (--map-size, per-CPU-indexed maps of 0).
+// What a root XDP loader does before load: only the programs the VM loaded
+// (the one that runs and those its prog arrays get) are loaded, as
+// xdp-loader loads only what it attaches; programs in sections libbpf has no
+// type for load as XDP (libxdp's rule), with the attach type their section
+// gives them; maps take the sizes the VM's object was given (--map-size,
+// per-CPU-indexed maps of 0).
 void KernelRunner::prepare_as_xdp_loader(const vm::Object& state) {
     bpf_program* p;
     bpf_object__for_each_program(p, obj_) {
-        if (bpf_program__type(p) == BPF_PROG_TYPE_UNSPEC) bpf_program__set_type(p, BPF_PROG_TYPE_XDP);
+        const std::string name = bpf_program__name(p);
+        bool loaded_in_vm = false;
+        for (const auto& prog : state.programs()) loaded_in_vm |= prog->name == name && !prog->insns.empty();
+        bpf_program__set_autoload(p, loaded_in_vm);
+        if (!loaded_in_vm || bpf_program__type(p) != BPF_PROG_TYPE_UNSPEC) continue;
+        bpf_program__set_type(p, BPF_PROG_TYPE_XDP);
+        const vm::SectionKind kind = vm::classify_section(bpf_program__section_name(p));
+        if (kind.attach == vm::XdpAttach::Devmap) bpf_program__set_expected_attach_type(p, BPF_XDP_DEVMAP);
+        if (kind.attach == vm::XdpAttach::Cpumap) bpf_program__set_expected_attach_type(p, BPF_XDP_CPUMAP);
     }
     bpf_map* map;
     bpf_object__for_each_map(map, obj_) {

@@ -86,7 +86,11 @@ std::string text_line(const ordered_json& p) {
 Status show(const ShowOptions& o) {
     vm::ObjectOptions options;
     XDPDK_RETURN_IF_ERROR(apply_load_args(o.load, options));
-    XDPDK_ASSIGN_OR_RETURN(auto obj, vm::Object::open(o.object_path, options));
+    // The listing opens even without the map sizes a load needs; each
+    // program's own load then says what is missing.
+    vm::ObjectOptions listing = options;
+    listing.allow_unsized_maps = true;
+    XDPDK_ASSIGN_OR_RETURN(auto obj, vm::Object::open(o.object_path, listing));
     std::vector<const vm::Program*> listed;
     if (!o.prog.empty()) {
         // A non-XDP program named on purpose is shown, not refused.

@@ -154,6 +154,11 @@ Status parse_run_options(const std::vector<std::string>& app_args, RunConfig& co
         parsed.ifindex.push_back(spec);
     }
     parsed.sets.insert(parsed.sets.end(), lists.sets.begin(), lists.sets.end());
+    // A size on the command line overrides the file's size for that map.
+    for (const std::string& arg : lists.map_sizes) {
+        const std::string name = arg.substr(0, arg.find('='));
+        std::erase_if(parsed.map_sizes, [&](const std::string& a) { return a.substr(0, a.find('=')) == name; });
+    }
     parsed.map_sizes.insert(parsed.map_sizes.end(), lists.map_sizes.begin(), lists.map_sizes.end());
     if (!lists.engine.empty()) {
         auto engine = vm::parse_engine(lists.engine);

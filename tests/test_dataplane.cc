@@ -884,6 +884,14 @@ TEST_F(RunErrors, UnsizedMapNamesTheOption) {
                      "--map-size nope=4: the object has no map 'nope'");
 }
 
+TEST_F(RunErrors, DevmapAndCpumapProgramsAreNotAttachedToAPort) {
+    expect_one_error(run_dp(one_port(), {"--attach", "0=" + test_prog_path("xdp_named_sections") + "@xdp_devmap_egress"}),
+                     "prog 'xdp_devmap_egress' (section 'xdp/devmap') is an xdp/devmap program: it runs from a map "
+                     "entry and cannot be attached to a port");
+    expect_one_error(run_dp(one_port(), {"--attach", "0=" + test_prog_path("xdp_named_sections") + "@xdp_cpumap_pass"}),
+                     "is an xdp/cpumap program");
+}
+
 TEST_F(RunErrors, PortAttachedTwice) {
     expect_one_error(run_dp(one_port(), {"--attach", drop(), "--attach", "0=" + prog_path("xdp_pass")}),
                      "--attach port 0: port is attached twice");

@@ -212,6 +212,13 @@ TEST(RunArgs, OptionsAddToWhatAConfigFileGave) {
     EXPECT_TRUE(dp::validate_run_config(config).ok());
 }
 
+TEST(RunArgs, AMapSizeOnTheCommandLineOverridesTheFilesSizeForThatMap) {
+    dp::RunConfig config;
+    config.map_sizes = {"flows=64", "stats=4"};
+    ASSERT_TRUE(dp::parse_run_options({"--map-size", "flows=1024", "--map-size", "extra=2"}, config).ok());
+    EXPECT_EQ(config.map_sizes, (std::vector<std::string>{"stats=4", "flows=1024", "extra=2"}));
+}
+
 TEST(RunArgs, ValidationNamesTheConflict) {
     auto error_of = [](const std::vector<std::string>& args) {
         dp::RunConfig config;

@@ -59,6 +59,11 @@ TEST(NamedSections, EverySectionButKnownOtherTypesHoldsXdpPrograms) {
     EXPECT_EQ(trace.error().str(),
               "prog 'trace_xdp_exception' (section 'tracepoint/xdp/xdp_exception'): not an XDP program: the "
               "section makes it a tracepoint (BPF_PROG_TYPE_TRACEPOINT) program; only XDP programs run in xdpdk");
+    // The default program is one that runs at a device: the first program
+    // here, never a devmap or cpumap one.
+    auto def = obj.value()->default_xdp_program();
+    ASSERT_TRUE(def.ok());
+    EXPECT_EQ(def.value()->name, "xdp_stats_func");
     auto by_section = obj.value()->find_program("tx");
     ASSERT_TRUE(by_section.ok());
     EXPECT_EQ(by_section.value()->name, "xdp_tx_back");

@@ -348,6 +348,9 @@ TEST(ProgCommands, ErrorsAreOneLineAndFail) {
         {{"prog", "verify", verdicts_obj(), "--map-size", "jump"}, "expected NAME=N"},
         {{"prog", "verify", verdicts_obj(), "--map-size", "jump=x"}, "whole number"},
         {{"prog", "verify", verdicts_obj(), "--map-size", "no_map=4"}, "the object has no map 'no_map'"},
+        // A typo is named before the maps it left without a size.
+        {{"prog", "verify", test_prog_path("map_sized_by_loader"), "--map-size", "src_packet=4"},
+         "--map-size src_packet=4: the object has no map 'src_packet'"},
         {{"prog", "verify", test_prog_path("map_sized_by_loader"), "--map-size", "src_packets=8", "--map-size",
           "proto_packets=4294967295"},
          "(size 4294967295 from --map-size)"},
@@ -408,9 +411,11 @@ TEST(ProgShow, ListsEveryProgramWithSectionTypeAndWhetherItLoads) {
     const auto obj = load_object(test_prog_path("xdp_named_sections"));
     EXPECT_EQ(progs[3]["bytes_xlated"], program(*obj, "xdp_tx_back")->xlated.size() * 8);
 
-    // An object whose maps need sizes does not open without them.
+    // An object whose maps need sizes is listed; its program says what it needs.
     auto text = xdpdk_cmd({"prog", "show", test_prog_path("map_sized_by_loader")});
-    EXPECT_EQ(text.exit_code, 1);
+    ASSERT_EQ(text.exit_code, 0) << text.err;
+    EXPECT_EQ(text.out, "count_sources: xdp  section xdp\n\tnot loaded: map 'proto_packets': max_entries is 0: the "
+                        "program's loader sets its size before load; give one with --map-size proto_packets=N\n");
     auto sized = xdpdk_cmd({"prog", "show", test_prog_path("map_sized_by_loader"), "--map-size", "src_packets=8",
                             "--map-size", "proto_packets=3"});
     ASSERT_EQ(sized.exit_code, 0) << sized.err;
@@ -510,6 +515,15 @@ TEST(Bench, EveryEngineRunsWholePassesWithReplaysVerdicts) {
         for (const auto& [action, count] : kernel->at("verdicts").items()) sum += count.get<uint64_t>();
         EXPECT_EQ(sum, kernel->at("packets").get<uint64_t>());
     }
+}
+
+// The kernel engine loads what the VM loads: the chosen program beside one
+// that no verifier accepts, and programs in sections libbpf has no type for.
+TEST(Bench, KernelEngineLoadsOnlyTheProgramThatRuns) {
+    expect_kernel_row(bench_json({test_prog_path("one_prog_refused"), "--prog", "xdp_checked", "--pcap",
+                                  sample_pcap(), "--engines", "jit,kernel"}));
+    expect_kernel_row(bench_json({test_prog_path("xdp_named_sections"), "--prog", "xdp_stats_func", "--pcap",
+                                  sample_pcap(), "--engines", "jit,kernel"}));
 }
 
 TEST(Bench, GlobalsReachEveryEngine) {

@@ -133,6 +133,7 @@ struct Object::Impl {
     std::vector<std::unique_ptr<Program>> programs;
     std::vector<size_t> program_funcs;  // index in `funcs` for each program
     std::vector<ProgArrayInit> prog_array_inits;
+    std::optional<Error> unsized_map;  // the first map of max_entries 0 without a size
     std::vector<const Program*> only;  // load_only(); empty: every XDP program
     bool loaded = false;
 
@@ -165,6 +166,7 @@ Status Object::Impl::open(std::vector<uint8_t> bytes) {
     XDPDK_RETURN_IF_ERROR(collect_btf_maps());
     XDPDK_RETURN_IF_ERROR(collect_data_maps());
     XDPDK_RETURN_IF_ERROR(check_map_sizes());
+    if (unsized_map && !opts.allow_unsized_maps) return *unsized_map;
     XDPDK_RETURN_IF_ERROR(collect_globals());
     XDPDK_RETURN_IF_ERROR(collect_programs());
     std::set<uint32_t> xdp_sections;
@@ -209,8 +211,12 @@ Result<Map*> Object::Impl::add_map(const MapSpec& declared, MapOrigin origin) {
         if (type == MapType::PerfEventArray || spec.type == kMapTypeCpumap) {
             spec.max_entries = opts.ncpus;
         } else {
-            return make_error(subject, "max_entries is 0: the program's loader sets its size before load; give "
-                                       "one with --map-size " + spec.name + "=N");
+            // Reported once every map is known, after a --map-size typo
+            // (which is the likelier cause); meanwhile one entry stands in.
+            if (!unsized_map)
+                unsized_map = make_error(subject, "max_entries is 0: the program's loader sets its size before load; "
+                                                  "give one with --map-size " + spec.name + "=N");
+            spec.max_entries = 1;
         }
     }
     auto created = create_map(spec, opts.ncpus);
@@ -409,6 +415,7 @@ Error Object::Impl::not_xdp(const Program& p) const {
 
 Status Object::Impl::load() {
     if (loaded) return fail("already loaded");
+    if (unsized_map) return *unsized_map;
     auto wanted = [&](size_t i) {
         if (only.empty() || std::find(only.begin(), only.end(), programs[i].get()) != only.end()) return true;
         for (const ProgArrayInit& init : prog_array_inits)
@@ -567,8 +574,15 @@ Result<Program*> Object::find_program(std::string_view name_or_section) const {
 }
 
 Result<Program*> Object::default_xdp_program() const {
+    // A devmap or cpumap program runs from a map entry, never at a device.
     for (const auto& p : impl_->programs)
-        if (p->type == ProgType::Xdp) return p.get();
+        if (p->type == ProgType::Xdp && p->attach == XdpAttach::Ingress) return p.get();
+    for (const auto& p : impl_->programs)
+        if (p->type == ProgType::Xdp)
+            return make_error("prog " + quoted(p->name) + " (section " + quoted(p->section) + ")",
+                              std::string("is an ") + xdp_attach_name(p->attach) +
+                                  " program and the object has no other XDP program; name it with --prog to run it "
+                                  "offline");
     if (!impl_->programs.empty()) return impl_->not_xdp(*impl_->programs.front());
     return impl_->fail("no XDP program; the object has no programs");
 }

@@ -51,6 +51,9 @@ struct ObjectOptions {
     // shared by several objects (`xdpdk run` with several, which checks
     // that each size found its map somewhere).
     bool map_sizes_may_miss = false;
+    // Listing tools (`prog show`): an object whose maps lack a size still
+    // opens, so its programs can be listed; load() then refuses it.
+    bool allow_unsized_maps = false;
     // When set, receives each XDP program as the verifier saw it (before the
     // context rewrite), for tools that re-run or time the verifier.
     std::vector<std::unique_ptr<Program>>* verified_forms = nullptr;
@@ -92,7 +95,8 @@ public:
     // when nothing matches, the error lists the programs there are. Before
     // load() the program has no instructions yet.
     Result<Program*> find_program(std::string_view name_or_section) const;
-    // The first XDP program in section order.
+    // The first XDP program in section order that runs at a device (not a
+    // devmap or cpumap program).
     Result<Program*> default_xdp_program() const;
 
     const std::vector<std::unique_ptr<Map>>& maps() const;

@@ -220,6 +220,19 @@ Status Verifier::check_mem_access(int r, const RegState& ptr, int32_t insn_off, 
                 }
                 if (value && is_pointer(value->type) && env_.strict)
                     return fail(cat("spilled pointer with a variable stack offset (", var.str(), ") prohibited"));
+                // The unprivileged loader keeps every byte the write may or
+                // may not reach meaningful: no spilled register would lose
+                // its type, no unwritten byte would pass as written
+                // (Linux's check_stack_write_var_off).
+                if (env_.strict)
+                    for (int64_t o = lo; o < hi; ++o) {
+                        const StackSlot* s = f.slot_at(static_cast<int32_t>(o));
+                        const ByteKind b = s ? s->bytes[byte_in_slot_(o)] : ByteKind::Invalid;
+                        if (b == ByteKind::Spill)
+                            return fail(cat("spilled ptr in range of var-offset stack write; off ", o));
+                        if (b == ByteKind::Invalid)
+                            return fail(cat("uninit stack in range of var-offset write prohibited for !root; off ", o));
+                    }
                 // Any of these bytes may now hold the value: what was known is lost.
                 for (int64_t o = lo; o < hi; ++o) {
                     StackSlot* s = f.slot_at(static_cast<int32_t>(o));
