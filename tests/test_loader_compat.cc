@@ -5,12 +5,14 @@
 #include <bpf/libbpf.h>
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "dual_runtime.h"
 #include "test_support.h"
+#include "vm/map.h"
 #include "vm/object.h"
 #include "vm/xdp.h"
 
@@ -208,6 +210,22 @@ TEST(RodataKnobs, SameVerdictsBytesAndMapsAsKernelForEverySetting) {
         EXPECT_GT(verdicts[vm::XDP_TX], 0);
         rt.expect_same_maps(pin.pinned(), c.name);
     }
+}
+
+// .rodata is frozen at load, as libbpf freezes it: what the verifier and the
+// JIT took as constants cannot change under them (Linux refuses the write
+// with EPERM too).
+TEST(RodataKnobs, RodataIsFrozenAtLoadAndRefusesUserWrites) {
+    auto obj = vm::Object::open(rodata_knobs_obj());
+    ASSERT_TRUE(obj.ok());
+    vm::Map* rodata = obj.value()->find_map("rodata_k.rodata");
+    ASSERT_NE(rodata, nullptr);
+    std::vector<uint8_t> value(rodata->spec().value_size, 0);
+    const uint32_t key = 0;
+    EXPECT_EQ(rodata->user_update(&key, value.data(), vm::kAny), 0) << "before load, .rodata is the initial value";
+    ASSERT_TRUE(obj.value()->load().ok());
+    EXPECT_TRUE(rodata->frozen());
+    EXPECT_EQ(rodata->user_update(&key, value.data(), vm::kAny), -EPERM);
 }
 
 // What a knob switches off is not in the program that runs: the loader drops

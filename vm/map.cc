@@ -16,6 +16,22 @@ const char* map_type_name(uint32_t type) {
         case MapType::Devmap: return "devmap";
         case MapType::DevmapHash: return "devmap_hash";
     }
+    // Types this runtime cannot create yet, named so that a refusal says
+    // which one (the kernel's enum bpf_map_type).
+    switch (type) {
+        case 7: return "stack_trace";
+        case 8: return "cgroup_array";
+        case 12: return "array_of_maps";
+        case 13: return "hash_of_maps";
+        case 15: return "sockmap";
+        case 16: return "cpumap";
+        case 17: return "xskmap";
+        case 18: return "sockhash";
+        case 22: return "queue";
+        case 23: return "stack";
+        case 24: return "sk_storage";
+        case 27: return "ringbuf";
+    }
     return "unknown";
 }
 
