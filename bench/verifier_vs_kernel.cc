@@ -17,7 +17,6 @@
 #include <vector>
 
 #include "tests/kernel_oracle.h"
-#include "tests/test_support.h"
 #include "tests/verifier_stats.h"
 #include "vm/object.h"
 #include "vm/verifier/verifier.h"
@@ -96,18 +95,13 @@ int main(int argc, char** argv) {
     std::vector<Row> rows;
     for (const Object& o : kObjects) {
         const std::string path = std::string(XDPDK_BENCH_BUILD_DIR) + "/" + o.dir + "/" + o.name + ".o";
-        std::vector<std::unique_ptr<vm::Program>> forms;
-        std::vector<vm::VerifyEnv> envs;
-        vm::ObjectOptions opts;
-        opts.engine = vm::EngineKind::Interp;
-        opts.verified_forms = &forms;
-        opts.verified_envs = &envs;
-        opts.map_sizes = test::loader_map_sizes(path);
-        auto obj = vm::Object::open(path, opts);
-        if (!obj || !(*obj)->load()) {
-            std::fprintf(stderr, "%s: xdpdk cannot load it\n", path.c_str());
+        auto loaded = test::load_verified_forms(path);
+        if (!loaded) {
+            std::fprintf(stderr, "%s: xdpdk cannot load it: %s\n", path.c_str(), loaded.error().str().c_str());
             return 1;
         }
+        const auto& forms = loaded->forms;
+        const auto& envs = loaded->envs;
         std::map<std::string, Row> by_name;
         for (size_t f = 0; f < forms.size(); ++f) {
             const auto& form = forms[f];

@@ -29,16 +29,22 @@ std::string function_name(const std::string& subject) {
 
 }  // namespace
 
-Result<std::map<std::string, VerifierRun>> xdpdk_verify_object(const std::string& path) {
-    std::vector<std::unique_ptr<vm::Program>> forms;
-    std::vector<vm::VerifyEnv> envs;
+Result<VerifiedForms> load_verified_forms(const std::string& path) {
+    VerifiedForms v;
     vm::ObjectOptions opts;
     opts.engine = vm::EngineKind::Interp;
-    opts.verified_forms = &forms;
-    opts.verified_envs = &envs;
+    opts.verified_forms = &v.forms;
+    opts.verified_envs = &v.envs;
     opts.map_sizes = loader_map_sizes(path);
     XDPDK_ASSIGN_OR_RETURN(auto obj, vm::Object::open(path, opts));
     XDPDK_RETURN_IF_ERROR(obj->load());
+    return v;
+}
+
+Result<std::map<std::string, VerifierRun>> xdpdk_verify_object(const std::string& path) {
+    XDPDK_ASSIGN_OR_RETURN(VerifiedForms v, load_verified_forms(path));
+    const auto& forms = v.forms;
+    const auto& envs = v.envs;
     std::map<std::string, VerifierRun> out;
     for (size_t i = 0; i < forms.size(); ++i) {
         const vm::Program* form = forms[i].get();

@@ -6,9 +6,13 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "vm/error.h"
+#include "vm/program.h"
+#include "vm/verifier/verifier.h"
 
 namespace xdpdk::test {
 
@@ -17,6 +21,15 @@ struct VerifierRun {
     uint32_t states = 0;   // xdpdk only: states stored
     double seconds = 0;    // wall time of the verification (Linux: of the load)
 };
+
+// Each XDP program of an object as the loader verified it, with the
+// loader's verifier settings (attach type, global functions, rules), so a
+// caller re-runs exactly that verification.
+struct VerifiedForms {
+    std::vector<std::unique_ptr<vm::Program>> forms;
+    std::vector<vm::VerifyEnv> envs;
+};
+Result<VerifiedForms> load_verified_forms(const std::string& path);
 
 // Program function name -> xdpdk's run; an error if the loader refuses.
 Result<std::map<std::string, VerifierRun>> xdpdk_verify_object(const std::string& path);
