@@ -36,8 +36,8 @@ Result<VerifiedForms> load_verified_forms(const std::string& path) {
     opts.verified_forms = &v.forms;
     opts.verified_envs = &v.envs;
     opts.map_sizes = loader_map_sizes(path);
-    XDPDK_ASSIGN_OR_RETURN(auto obj, vm::Object::open(path, opts));
-    XDPDK_RETURN_IF_ERROR(obj->load());
+    XDPDK_ASSIGN_OR_RETURN(v.obj, vm::Object::open(path, opts));
+    XDPDK_RETURN_IF_ERROR(v.obj->load());
     return v;
 }
 

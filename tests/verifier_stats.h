@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "vm/error.h"
+#include "vm/object.h"
 #include "vm/program.h"
 #include "vm/verifier/verifier.h"
 
@@ -26,6 +27,7 @@ struct VerifierRun {
 // loader's verifier settings (attach type, global functions, rules), so a
 // caller re-runs exactly that verification.
 struct VerifiedForms {
+    std::unique_ptr<vm::Object> obj;  // owns the maps the forms refer to
     std::vector<std::unique_ptr<vm::Program>> forms;
     std::vector<vm::VerifyEnv> envs;
 };
