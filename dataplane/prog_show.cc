@@ -56,6 +56,9 @@ ordered_json describe(const ShowOptions& o, const vm::ObjectOptions& options, co
         p["reason"] = st.error().str();
         return p;
     }
+    char tag[17];
+    for (size_t i = 0; i < prog->tag.size(); ++i) std::snprintf(tag + 2 * i, 3, "%02x", prog->tag[i]);
+    p["tag"] = tag;
     p["bytes_xlated"] = prog->xlated.size() * sizeof(vm::RawInsn);
     p["jited"] = prog->jit != nullptr;
     if (prog->jit) p["bytes_jited"] = prog->jit->code_size();
@@ -73,7 +76,7 @@ std::string text_line(const ordered_json& p) {
     if (p.value("frags", false)) s += " frags";
     s += "  section " + p["section"].get<std::string>() + "\n";
     if (!p["loaded"].get<bool>()) return s + "\tnot loaded: " + p["reason"].get<std::string>() + "\n";
-    s += "\txlated " + std::to_string(p["bytes_xlated"].get<size_t>()) + "B";
+    s += "\ttag " + p["tag"].get<std::string>() + "  xlated " + std::to_string(p["bytes_xlated"].get<size_t>()) + "B";
     if (p["jited"].get<bool>()) s += "  jited " + std::to_string(p["bytes_jited"].get<size_t>()) + "B";
     const auto& maps = p["map_names"];
     if (!maps.empty()) {

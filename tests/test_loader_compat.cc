@@ -2,6 +2,7 @@
 // accept, xdpdk accepts and runs the same way: XDP programs in the section
 // names real projects use. Each claim is checked against Linux where bpf()
 // is allowed: the same accept/refuse, verdicts, bytes and maps.
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <gtest/gtest.h>
 
@@ -283,6 +284,41 @@ TEST(LoadOnly, TheChosenProgramLoadsWhenAnotherIsRefused) {
     }
     auto kst = kone.value()->load();
     EXPECT_TRUE(kst.ok()) << kst.error().str();
+}
+
+// ---------------------------------------------------------------- tags
+
+// The tag `prog show` prints is the kernel's for the same object (what
+// `bpftool prog show` prints for it once loaded).
+TEST(ProgTag, EqualsTheKernelsForEveryBuiltObject) {
+    SKIP_WITHOUT_KERNEL();
+    int compared = 0;
+    for (const std::string& path : built_objects()) {
+        SCOPED_TRACE(path);
+        vm::ObjectOptions opts;
+        opts.map_sizes = loader_map_sizes(path);
+        auto ours = vm::Object::open(path, opts);
+        ASSERT_TRUE(ours.ok()) << ours.error().str();
+        if (!ours.value()->load().ok()) continue;  // refused on purpose (one_prog_refused)
+        auto kobj = KernelObject::open(path);
+        if (!kobj.ok()) continue;  // legacy "maps" sections: libbpf 1.x cannot open them
+        for (const auto& [map, size] : opts.map_sizes) ASSERT_TRUE(kobj.value()->set_map_size(map, size).ok());
+        if (!kobj.value()->load().ok()) continue;  // kprobes and the like that this machine refuses
+        bpf_program* p;
+        bpf_object__for_each_program(p, kobj.value()->raw()) {
+            const vm::Program* prog = nullptr;
+            for (const auto& q : ours.value()->programs())
+                if (q->name == bpf_program__name(p) && !q->insns.empty()) prog = q.get();
+            if (prog == nullptr) continue;  // not an XDP program
+            bpf_prog_info info{};
+            uint32_t len = sizeof info;
+            ASSERT_EQ(bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len), 0);
+            EXPECT_EQ(hex(prog->tag), hex({info.tag, sizeof info.tag})) << prog->name;
+            ++compared;
+        }
+    }
+    EXPECT_GE(compared, 30);
+    std::printf("compared the tags of %d programs with the kernel's\n", compared);
 }
 
 }  // namespace

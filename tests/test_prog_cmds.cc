@@ -410,6 +410,10 @@ TEST(ProgShow, ListsEveryProgramWithSectionTypeAndWhetherItLoads) {
     // The loaded program's size is what prog dump xlated lists.
     const auto obj = load_object(test_prog_path("xdp_named_sections"));
     EXPECT_EQ(progs[3]["bytes_xlated"], program(*obj, "xdp_tx_back")->xlated.size() * 8);
+    // The kernel's tag (equal to Linux's: test_loader_compat ProgTag), 16 hex digits.
+    ASSERT_TRUE(progs[3].contains("tag"));
+    EXPECT_EQ(progs[3]["tag"].get<std::string>().size(), 16u);
+    EXPECT_NE(progs[3]["tag"], progs[2]["tag"]);
 
     // An object whose maps need sizes is listed; its program says what it needs.
     auto text = xdpdk_cmd({"prog", "show", test_prog_path("map_sized_by_loader")});
@@ -419,7 +423,7 @@ TEST(ProgShow, ListsEveryProgramWithSectionTypeAndWhetherItLoads) {
     auto sized = xdpdk_cmd({"prog", "show", test_prog_path("map_sized_by_loader"), "--map-size", "src_packets=8",
                             "--map-size", "proto_packets=3"});
     ASSERT_EQ(sized.exit_code, 0) << sized.err;
-    EXPECT_TRUE(sized.out.starts_with("count_sources: xdp  section xdp\n\txlated ")) << sized.out;
+    EXPECT_TRUE(sized.out.starts_with("count_sources: xdp  section xdp\n\ttag ")) << sized.out;
     EXPECT_NE(sized.out.find("maps proto_packets src_packets"), std::string::npos) << sized.out;
 }
 

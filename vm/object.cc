@@ -17,6 +17,7 @@
 
 #include "btf_info.h"
 #include "dead_code.h"
+#include "prog_tag.h"
 #include "elf_file.h"
 #include "reloc.h"
 #include "verifier/verifier.h"
@@ -435,6 +436,7 @@ Status Object::Impl::load() {
                                link_program(*elf, funcs, relocs, funcs[program_funcs[i]], prog_subject));
         // Verified as written (against xdp_md), then rewritten to the
         // runtime's context where the verifier saw context loads.
+        const ProgTag tag = prog_tag(linked.insns, linked.lddw_origins);
         XDPDK_ASSIGN_OR_RETURN(auto checked, make_program(prog_subject, linked.insns, ProgType::Xdp));
         checked->lddw_origins = linked.lddw_origins;
         VerifyEnv env;
@@ -467,6 +469,7 @@ Status Object::Impl::load() {
         built[i]->section = p.section;
         built[i]->frags = p.frags;
         built[i]->attach = p.attach;
+        built[i]->tag = tag;
         built[i]->lddw_origins = std::move(linked.lddw_origins);
     }
     for (const ProgArrayInit& init : prog_array_inits) {

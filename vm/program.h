@@ -3,6 +3,7 @@
 // rewriting (what `prog dump xlated` prints).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -47,6 +48,8 @@ struct Program {
     ProgType type = ProgType::Raw;
     bool frags = false;   // xdp.frags
     XdpAttach attach = XdpAttach::Ingress;  // xdp/devmap, xdp/cpumap
+    // The kernel's tag for the program as submitted (prog_tag.h); set by load.
+    std::array<uint8_t, 8> tag{};
 
     std::vector<RawInsn> xlated;  // after relocation and rewriting
     std::vector<Insn> insns;      // decoded from xlated
