@@ -126,7 +126,8 @@ Status show(const ShowOptions& o) {
 
 void add_prog_show_command(CLI::App& prog, int& exit_code) {
     auto opts = std::make_shared<ShowOptions>();
-    CLI::App* cmd = prog.add_subcommand("show", "List an object's programs: section, type, whether each loads, sizes, maps");
+    CLI::App* cmd = prog.add_subcommand(
+        "show", "List an object's programs: section, type, whether each loads, the kernel's tag, sizes, maps");
     cmd->add_option("PROG", opts->object_path, "BPF object file built with clang -target bpf")->required();
     cmd->add_option("--prog", opts->prog, "only this program (function or section name)");
     add_load_options(*cmd, opts->load);

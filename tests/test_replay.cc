@@ -565,6 +565,16 @@ TEST_F(Replay, DevmapProgramsSeeTheEgressIfindex) {
     EXPECT_EQ(summary_rows(other.out)["XDP_PASS"].packets, packets_.size());
     EXPECT_EQ(json::parse(read_file(path("egress.json")))["egress_seen"][0]["value"], "04000000");
 
+    // Without --prog an object holding only devmap programs has nothing to
+    // run at a device.
+    auto none = replay({test_prog_path("devmap_only"), sample_pcap()});
+    EXPECT_EQ(none.exit_code, 1);
+    EXPECT_EQ(none.err, "xdpdk: prog 'xdp_egress_only' (section 'xdp/devmap'): is an xdp/devmap program and the "
+                        "object has no other XDP program; name it with --prog to run it offline\n");
+    auto named = replay({test_prog_path("devmap_only"), sample_pcap(), "--prog", "xdp_egress_only",
+                         "--egress-ifindex", "2"});
+    EXPECT_EQ(named.exit_code, 0) << named.err;
+
     auto not_devmap = replay({obj, sample_pcap(), "--prog", "xdp_tx_back", "--egress-ifindex", "4"});
     EXPECT_EQ(not_devmap.exit_code, 1);
     EXPECT_NE(not_devmap.err.find("xdpdk: --egress-ifindex: only a devmap program"), std::string::npos)
