@@ -8,7 +8,7 @@
 #include <chrono>
 #include <vector>
 
-#include "dataplane/pcap_io.h"
+#include "dataplane/replay/pcap_io.h"
 #include "tests/test_support.h"
 #include "tests/tools/packet_builder.h"
 #include "vm/engine.h"

@@ -7,7 +7,7 @@ packages=(
   build-essential pkg-config meson ninja-build clang llvm lld libclang-rt-14-dev
   libdpdk-dev dpdk dpdk-dev libasmjit-dev libpcap-dev libbpf-dev libelf-dev
   nlohmann-json3-dev libcli11-dev libcapstone-dev libtomlplusplus-dev
-  googletest libgtest-dev libbenchmark-dev iproute2 ethtool python3
+  googletest libgtest-dev libbenchmark-dev iproute2 ethtool python3 bpftool
 )
 
 missing=()

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <sstream>
 
-#include "dataplane/pcap_io.h"
+#include "dataplane/replay/pcap_io.h"
 #include "test_support.h"
 #include "vm/map.h"
 

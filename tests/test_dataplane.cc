@@ -22,7 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "dataplane/pcap_io.h"
+#include "dataplane/replay/pcap_io.h"
 #include "packet_builder.h"
 #include "sample_scenarios.h"
 #include "test_support.h"

@@ -18,7 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "dataplane/pcap_io.h"
+#include "dataplane/replay/pcap_io.h"
 #include "test_support.h"
 
 namespace xdpdk::test {

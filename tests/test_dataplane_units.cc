@@ -9,8 +9,8 @@
 #include <thread>
 #include <vector>
 
-#include "dataplane/dp_attach.h"
-#include "dataplane/run_args.h"
+#include "dataplane/runtime/dp_attach.h"
+#include "dataplane/tool/run_args.h"
 #include "test_support.h"
 #include "vm/object.h"
 #include "vm/packet.h"
@@ -162,7 +162,7 @@ TEST(AttachPoint, SwapsUnderConcurrentRuns) {
 
 // ---- the command line, without EAL ----
 
-namespace dp = xdpdk::dataplane;
+namespace dp = xdpdk::cli;
 
 TEST(RunArgs, SplitsEalFromApplicationOptions) {
     auto line = dp::split_run_command_line({"-l", "0,1", "--vdev=net_null0", "--", "--attach", "0=a.o", "--json"});

@@ -5,12 +5,12 @@
 #include <cstring>
 #include <vector>
 
-#include "dataplane/global_set.h"
+#include "dataplane/loader/global_set.h"
 #include "test_support.h"
 #include "vm/object.h"
 
 using namespace xdpdk;
-using xdpdk::cli::parse_global_assignment;
+using xdpdk::loader::parse_global_assignment;
 using Bytes = std::vector<uint8_t>;
 
 namespace {
@@ -21,13 +21,13 @@ const std::vector<vm::GlobalVar> kGlobals = {
 };
 
 Bytes bytes_of(const std::string& arg) {
-    auto r = parse_global_assignment(kGlobals, arg);
+    auto r = loader::parse_global_assignment(kGlobals, arg);
     EXPECT_TRUE(r.ok()) << arg << ": " << r.error().str();
     return r.ok() ? r->bytes : Bytes{};
 }
 
 std::string error_of(const std::string& arg) {
-    auto r = parse_global_assignment(kGlobals, arg);
+    auto r = loader::parse_global_assignment(kGlobals, arg);
     EXPECT_FALSE(r.ok()) << arg << " was accepted";
     return r.ok() ? "" : r.error().str();
 }
@@ -43,7 +43,7 @@ TEST(GlobalSet, IntegersAreStoredInTheVariablesSizeLittleEndian) {
     EXPECT_EQ(bytes_of("u64=18446744073709551615"), Bytes(8, 0xff));
     EXPECT_EQ(bytes_of("u64=-9223372036854775808"), (Bytes{0, 0, 0, 0, 0, 0, 0, 0x80}));
     EXPECT_EQ(bytes_of("u64=0x0102030405060708"), (Bytes{8, 7, 6, 5, 4, 3, 2, 1}));
-    auto r = parse_global_assignment(kGlobals, "u16=7");
+    auto r = loader::parse_global_assignment(kGlobals, "u16=7");
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->name, "u16");
 }
@@ -79,7 +79,7 @@ TEST(GlobalSet, BadInputGetsOneClearError) {
 TEST(GlobalSet, AppliesToTheObjectsGlobalData) {
     auto obj = vm::Object::open(test::test_prog_path("verdicts"));
     ASSERT_TRUE(obj.ok()) << obj.error().str();
-    ASSERT_TRUE(cli::apply_global_assignments(**obj, {"redirect_ifindex=11", "packets=0x0102"}).ok());
+    ASSERT_TRUE(loader::apply_global_assignments(**obj, {"redirect_ifindex=11", "packets=0x0102"}).ok());
     const vm::GlobalVar* var = nullptr;
     for (const auto& g : (*obj)->globals())
         if (g.name == "redirect_ifindex") var = &g;
@@ -89,7 +89,7 @@ TEST(GlobalSet, AppliesToTheObjectsGlobalData) {
     std::memcpy(&value, var->map->value_base() + var->offset, sizeof value);
     EXPECT_EQ(value, 11u);
 
-    auto bad = cli::apply_global_assignments(**obj, {"redirect_ifindex=1", "missing=2"});
+    auto bad = loader::apply_global_assignments(**obj, {"redirect_ifindex=1", "missing=2"});
     ASSERT_FALSE(bad.ok());
     EXPECT_NE(bad.error().str().find("--set 'missing=2': no global variable 'missing' (globals: "), std::string::npos)
         << bad.error().str();

@@ -19,7 +19,7 @@
 #include <filesystem>
 #include <sstream>
 
-#include "dataplane/pcap_io.h"
+#include "dataplane/replay/pcap_io.h"
 #include "dual_runtime.h"
 #include "kernel_oracle.h"
 #include "test_support.h"

@@ -24,7 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "dataplane/pcap_io.h"
+#include "dataplane/replay/pcap_io.h"
 #include "kernel_oracle.h"
 #include "test_support.h"
 #include "vm/engine.h"

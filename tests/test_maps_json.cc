@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "dataplane/maps_json.h"
+#include "dataplane/loader/maps_json.h"
 #include "test_support.h"
 #include "vm/object.h"
 
@@ -26,16 +26,16 @@ std::unique_ptr<vm::Object> open_verdicts(uint32_t ncpus = 1) {
 
 // Parses, writes values, loads, installs programs: what replay does.
 Status apply_all(vm::Object& obj, const std::string& text) {
-    XDPDK_ASSIGN_OR_RETURN(auto input, cli::parse_maps_json(obj, text, "maps-in 't.json'"));
-    XDPDK_RETURN_IF_ERROR(cli::apply_map_values(input));
+    XDPDK_ASSIGN_OR_RETURN(auto input, loader::parse_maps_json(obj, text, "maps-in 't.json'"));
+    XDPDK_RETURN_IF_ERROR(loader::apply_map_values(input));
     XDPDK_RETURN_IF_ERROR(obj.load());
-    return cli::apply_prog_entries(obj, input);
+    return loader::apply_prog_entries(obj, input);
 }
 
 std::string parse_error(const std::string& text, uint32_t ncpus = 1) {
     auto obj = open_verdicts(ncpus);
     if (!obj) return "";
-    auto r = cli::parse_maps_json(*obj, text, "maps-in 't.json'");
+    auto r = loader::parse_maps_json(*obj, text, "maps-in 't.json'");
     EXPECT_FALSE(r.ok()) << text;
     return r.ok() ? "" : r.error().str();
 }
@@ -43,20 +43,20 @@ std::string parse_error(const std::string& text, uint32_t ncpus = 1) {
 }  // namespace
 
 TEST(MapsJson, HexIsLowercaseRawBytesAndParsingRefusesBadDigits) {
-    EXPECT_EQ(cli::to_hex(Bytes{0x00, 0xab, 0x10, 0xff}), "00ab10ff");
-    EXPECT_EQ(cli::to_hex(Bytes{}), "");
-    auto bytes = cli::parse_hex("00AB10ff");
+    EXPECT_EQ(loader::to_hex(Bytes{0x00, 0xab, 0x10, 0xff}), "00ab10ff");
+    EXPECT_EQ(loader::to_hex(Bytes{}), "");
+    auto bytes = loader::parse_hex("00AB10ff");
     ASSERT_TRUE(bytes.ok());
     EXPECT_EQ(*bytes, (Bytes{0x00, 0xab, 0x10, 0xff}));
-    EXPECT_EQ(cli::parse_hex("abc").error().reason, "bad hex 'abc': odd number of digits");
-    EXPECT_EQ(cli::parse_hex("0x12").error().reason, "bad hex '0x12': not a hex digit");
-    EXPECT_EQ(cli::parse_hex("12 4").error().reason, "bad hex '12 4': not a hex digit");
+    EXPECT_EQ(loader::parse_hex("abc").error().reason, "bad hex 'abc': odd number of digits");
+    EXPECT_EQ(loader::parse_hex("0x12").error().reason, "bad hex '0x12': not a hex digit");
+    EXPECT_EQ(loader::parse_hex("12 4").error().reason, "bad hex '12 4': not a hex digit");
 }
 
 TEST(MapsJson, DumpOfAFreshObjectShowsEveryMapInItsShape) {
     auto obj = open_verdicts(3);
     ASSERT_TRUE(obj);
-    const ordered_json dump = cli::dump_maps_json(*obj);
+    const ordered_json dump = loader::dump_maps_json(*obj);
     // Every map of the object, in the object's order.
     std::vector<std::string> names, dumped;
     for (const auto& m : obj->maps()) names.push_back(m->name());
@@ -65,7 +65,7 @@ TEST(MapsJson, DumpOfAFreshObjectShowsEveryMapInItsShape) {
 
     ASSERT_EQ(dump["verdict_count"].size(), 8u);
     for (uint32_t i = 0; i < 8; ++i)
-        EXPECT_EQ(dump["verdict_count"][i], (ordered_json{{"key", cli::to_hex(Bytes{uint8_t(i), 0, 0, 0})},
+        EXPECT_EQ(dump["verdict_count"][i], (ordered_json{{"key", loader::to_hex(Bytes{uint8_t(i), 0, 0, 0})},
                                                           {"value", "0000000000000000"}}));
     EXPECT_EQ(dump["percpu_packets"],
               ordered_json::parse(R"([{"key":"00000000","values":["0000000000000000","0000000000000000","0000000000000000"]}])"));
@@ -90,7 +90,7 @@ TEST(MapsJson, AppliedEntriesShowUpInTheDump) {
     })";
     auto st = apply_all(*obj, text);
     ASSERT_TRUE(st.ok()) << st.error().str();
-    const ordered_json dump = cli::dump_maps_json(*obj);
+    const ordered_json dump = loader::dump_maps_json(*obj);
     EXPECT_EQ(dump["verdict_count"][3]["value"], "2a00000000000000");
     EXPECT_EQ(dump["verdict_count"][2]["value"], "0000000000000000");
     EXPECT_EQ(dump["percpu_packets"][0]["values"], ordered_json::array({"0100000000000000", "0200000000000000"}));
@@ -119,7 +119,7 @@ TEST(MapsJson, FormattedDumpReadsBackIntoAnEqualState) {
         "ports": [{"key": "01000000", "ifindex": 4}], "jump": [{"key": "00000000", "prog": "xdp_verdicts"}],
         "verdicts.rodata": [{"key": "00000000", "value": "0c000000"}]})");
     ASSERT_TRUE(st.ok()) << st.error().str();
-    const std::string text = cli::format_maps_json(cli::dump_maps_json(*first));
+    const std::string text = loader::format_maps_json(loader::dump_maps_json(*first));
     // One entry per line, maps in order.
     EXPECT_NE(text.find("\n  \"ethertype_count\": [\n    {\"key\":\"0608\",\"value\":\"05000000\"}\n  ],\n"),
               std::string::npos)
@@ -132,13 +132,13 @@ TEST(MapsJson, FormattedDumpReadsBackIntoAnEqualState) {
     ASSERT_TRUE(second);
     st = apply_all(*second, text);
     ASSERT_TRUE(st.ok()) << st.error().str();
-    EXPECT_EQ(cli::dump_maps_json(*second), cli::dump_maps_json(*first));
-    EXPECT_EQ(cli::format_maps_json(cli::dump_maps_json(*second)), text);
+    EXPECT_EQ(loader::dump_maps_json(*second), loader::dump_maps_json(*first));
+    EXPECT_EQ(loader::format_maps_json(loader::dump_maps_json(*second)), text);
 }
 
 TEST(MapsJson, FormatOfEmptyDocuments) {
-    EXPECT_EQ(cli::format_maps_json(ordered_json::object()), "{}\n");
-    EXPECT_EQ(cli::format_maps_json(ordered_json::parse(R"({"a":[]})")), "{\n  \"a\": []\n}\n");
+    EXPECT_EQ(loader::format_maps_json(ordered_json::object()), "{}\n");
+    EXPECT_EQ(loader::format_maps_json(ordered_json::parse(R"({"a":[]})")), "{\n  \"a\": []\n}\n");
 }
 
 TEST(MapsJson, EntriesOfTheWrongShapeAreRefusedWithTheirPlace) {
@@ -195,25 +195,25 @@ TEST(MapsJson, EachMapKindTakesItsOwnFields) {
 TEST(MapsJson, ProgArrayEntriesAreInstalledOnlyAfterLoad) {
     auto obj = open_verdicts();
     ASSERT_TRUE(obj);
-    auto input = cli::parse_maps_json(*obj, R"({"jump":[{"key":"00000000","prog":"xdp_stage2"}],
+    auto input = loader::parse_maps_json(*obj, R"({"jump":[{"key":"00000000","prog":"xdp_stage2"}],
         "verdicts.bss":[{"key":"00000000","value":"0100000000000000"}]})", "m");
     ASSERT_TRUE(input.ok()) << input.error().str();
-    ASSERT_TRUE(cli::apply_map_values(*input).ok());
+    ASSERT_TRUE(loader::apply_map_values(*input).ok());
     EXPECT_EQ(obj->find_map("jump")->program_at(0), nullptr) << "values do not touch prog arrays";
     ASSERT_TRUE(obj->load().ok());
-    ASSERT_TRUE(cli::apply_prog_entries(*obj, *input).ok());
+    ASSERT_TRUE(loader::apply_prog_entries(*obj, *input).ok());
     ASSERT_NE(obj->find_map("jump")->program_at(0), nullptr);
     EXPECT_EQ(obj->find_map("jump")->program_at(0)->name, "xdp_stage2");
-    EXPECT_EQ(cli::dump_maps_json(*obj)["verdicts.bss"][0]["value"], "0100000000000000");
+    EXPECT_EQ(loader::dump_maps_json(*obj)["verdicts.bss"][0]["value"], "0100000000000000");
 }
 
 TEST(MapsJson, ValuesForAFrozenMapAfterLoadFailWithTheMapNamed) {
     auto obj = open_verdicts();
     ASSERT_TRUE(obj);
-    auto input = cli::parse_maps_json(*obj, R"({"verdicts.rodata":[{"key":"00000000","value":"01000000"}]})", "m");
+    auto input = loader::parse_maps_json(*obj, R"({"verdicts.rodata":[{"key":"00000000","value":"01000000"}]})", "m");
     ASSERT_TRUE(input.ok()) << input.error().str();
     ASSERT_TRUE(obj->load().ok());
-    auto st = cli::apply_map_values(*input);
+    auto st = loader::apply_map_values(*input);
     ASSERT_FALSE(st.ok());
     EXPECT_NE(st.error().str().find("m: map 'verdicts.rodata': key 00000000: update failed: "), std::string::npos)
         << st.error().str();

@@ -4,10 +4,10 @@
 
 #include <string>
 
-#include "dataplane/run_config_toml.h"
+#include "dataplane/tool/run_config_toml.h"
 #include "test_support.h"
 
-namespace xdpdk::dataplane {
+namespace xdpdk::cli {
 namespace {
 
 using Kind = PassSpec::Kind;
@@ -299,4 +299,4 @@ TEST(RunConfigToml, BadEngineEalAndSetEntriesAreRefused) {
 }
 
 }  // namespace
-}  // namespace xdpdk::dataplane
+}  // namespace xdpdk::cli

@@ -123,7 +123,7 @@ struct Object::Impl {
     std::optional<ElfFile> elf;
     std::optional<BtfInfo> btf;
 
-    std::vector<std::unique_ptr<Map>> maps;
+    std::vector<std::shared_ptr<Map>> maps;
     std::vector<Map*> rodata_maps;  // frozen by load()
     RelocTargets targets;
     std::vector<ProgArrayValues> prog_array_values;
@@ -218,6 +218,13 @@ Result<Map*> Object::Impl::add_map(const MapSpec& declared, MapOrigin origin) {
                 unsized_map = make_error(subject, "max_entries is 0: the program's loader sets its size before load; "
                                                   "give one with --map-size " + spec.name + "=N");
             spec.max_entries = 1;
+        }
+    }
+    if (origin != MapOrigin::GlobalData && opts.reuse_map) {
+        XDPDK_ASSIGN_OR_RETURN(std::shared_ptr<Map> reused, opts.reuse_map(spec));
+        if (reused) {
+            maps.push_back(std::move(reused));
+            return maps.back().get();
         }
     }
     auto created = create_map(spec, opts.ncpus);
@@ -590,7 +597,7 @@ Result<Program*> Object::default_xdp_program() const {
     return impl_->fail("no XDP program; the object has no programs");
 }
 
-const std::vector<std::unique_ptr<Map>>& Object::maps() const { return impl_->maps; }
+const std::vector<std::shared_ptr<Map>>& Object::maps() const { return impl_->maps; }
 
 Map* Object::find_map(std::string_view name) const {
     for (const auto& m : impl_->maps)

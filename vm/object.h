@@ -5,6 +5,7 @@
 // load() then relocates, rewrites and decodes the XDP programs.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -60,6 +61,12 @@ struct ObjectOptions {
     // With verified_forms: the verifier's settings for each form, in the same
     // order (log cleared), so a tool re-runs exactly what the loader ran.
     std::vector<VerifyEnv>* verified_envs = nullptr;
+    // Called for each declared map (not global-data maps), its size already
+    // applied: a map to use instead of creating one (a pinned map, or the
+    // map of the program a hot swap replaces), nullptr to create it, or an
+    // error when the map found is not compatible. A reused map keeps its
+    // contents, as libbpf's bpf_map__reuse_fd does.
+    std::function<Result<std::shared_ptr<Map>>(const MapSpec& spec)> reuse_map;
 };
 
 class Object {
@@ -99,7 +106,9 @@ public:
     // devmap or cpumap program).
     Result<Program*> default_xdp_program() const;
 
-    const std::vector<std::unique_ptr<Map>>& maps() const;
+    // Shared: a map taken over through ObjectOptions::reuse_map belongs to
+    // every object that uses it.
+    const std::vector<std::shared_ptr<Map>>& maps() const;
     Map* find_map(std::string_view name) const;
 
     struct Impl;

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <string>
 
-#include "dataplane/maps_json.h"
+#include "dataplane/loader/maps_json.h"
 #include "sample_scenarios.h"
 
 int main(int argc, char** argv) {
@@ -23,11 +23,11 @@ int main(int argc, char** argv) {
         }
         nlohmann::ordered_json dump = nlohmann::ordered_json::object();
         for (const auto& e : scenario.entries) {
-            dump[e.map].push_back(nlohmann::ordered_json{{"key", xdpdk::cli::to_hex(e.key)},
-                                                         {"value", xdpdk::cli::to_hex(e.value)}});
+            dump[e.map].push_back(nlohmann::ordered_json{{"key", xdpdk::loader::to_hex(e.key)},
+                                                         {"value", xdpdk::loader::to_hex(e.value)}});
         }
         std::ofstream out(path, std::ios::binary | std::ios::trunc);
-        out << xdpdk::cli::format_maps_json(dump);
+        out << xdpdk::loader::format_maps_json(dump);
         if (!out.flush()) {
             std::fprintf(stderr, "gen_sample_maps: cannot write '%s'\n", path.c_str());
             return 1;

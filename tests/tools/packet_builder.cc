@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "dataplane/pcap_io.h"
+#include "dataplane/replay/pcap_io.h"
 
 namespace xdpdk::test {
 namespace {

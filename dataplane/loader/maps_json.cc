@@ -1,0 +1,311 @@
+#include "maps_json.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace xdpdk::loader {
+namespace {
+
+using nlohmann::json;
+using nlohmann::ordered_json;
+using vm::Map;
+using vm::MapType;
+
+bool is_devmap(const Map& map) { return map.type() == MapType::Devmap || map.type() == MapType::DevmapHash; }
+
+uint32_t percpu_stride(const Map& map) { return (map.spec().value_size + 7) & ~7u; }
+
+std::string map_names(const vm::Object& obj) {
+    std::string names;
+    for (const auto& m : obj.maps()) names += (names.empty() ? "" : ", ") + m->name();
+    return names.empty() ? "the object has none" : "maps: " + names;
+}
+
+std::string plural_bytes(size_t n) { return std::to_string(n) + (n == 1 ? " byte" : " bytes"); }
+
+// Hex of exactly `size` bytes, or the reason it is not.
+Result<std::vector<uint8_t>> sized_hex(const json& field, const char* what, uint32_t size) {
+    if (!field.is_string()) return make_error("", std::string(what) + " must be a hex string");
+    auto bytes = parse_hex(field.get_ref<const std::string&>());
+    if (!bytes) return make_error("", std::string(what) + ": " + bytes.error().reason);
+    if (bytes->size() != size) {
+        return make_error("", std::string(what) + " is " + plural_bytes(bytes->size()) + ", the map's " + what +
+                                  "s are " + plural_bytes(size));
+    }
+    return bytes;
+}
+
+// The fields an entry of this map may carry besides "key".
+std::set<std::string> allowed_fields(const Map& map) {
+    if (map.type() == MapType::ProgArray) return {"key", "prog"};
+    if (map.percpu()) return {"key", "values"};
+    if (is_devmap(map)) return {"key", "value", "ifindex"};
+    return {"key", "value"};
+}
+
+Result<std::vector<uint8_t>> parse_percpu_values(const Map& map, const json& values) {
+    const std::string expected = "give \"values\": one hex string per CPU slot (" + std::to_string(map.ncpus()) + ")";
+    if (!values.is_array()) return make_error("", "per-CPU map: " + expected);
+    if (values.size() != map.ncpus()) {
+        return make_error("", "per-CPU map has " + std::to_string(map.ncpus()) + " CPU slots, \"values\" lists " +
+                                  std::to_string(values.size()) + " (see --cpus)");
+    }
+    std::vector<uint8_t> all(map.user_value_size(), 0);
+    for (size_t cpu = 0; cpu < values.size(); ++cpu) {
+        auto one = sized_hex(values[cpu], "value", map.spec().value_size);
+        if (!one) return make_error("", "cpu " + std::to_string(cpu) + ": " + one.error().reason);
+        std::memcpy(all.data() + cpu * percpu_stride(map), one->data(), one->size());
+    }
+    return all;
+}
+
+Result<std::vector<uint8_t>> parse_devmap_value(const Map& map, const json& entry) {
+    const uint32_t size = map.spec().value_size;
+    const auto value = entry.find("value");
+    const auto ifindex = entry.find("ifindex");
+    if (value == entry.end() && ifindex == entry.end()) return make_error("", "devmap entry needs \"ifindex\" or \"value\"");
+    std::vector<uint8_t> bytes(size, 0);
+    if (value != entry.end()) {
+        XDPDK_ASSIGN_OR_RETURN(bytes, sized_hex(*value, "value", size));
+    }
+    if (ifindex != entry.end()) {
+        if (!ifindex->is_number_unsigned() || ifindex->get<uint64_t>() > UINT32_MAX)
+            return make_error("", "\"ifindex\" must be an integer from 0 to 4294967295");
+        const uint32_t index = ifindex->get<uint32_t>();
+        if (size < sizeof index) return make_error("", "devmap values are smaller than an ifindex");
+        if (value != entry.end()) {
+            uint32_t in_value;
+            std::memcpy(&in_value, bytes.data(), sizeof in_value);
+            if (in_value != index) return make_error("", "\"ifindex\" disagrees with the ifindex in \"value\"");
+        }
+        std::memcpy(bytes.data(), &index, sizeof index);
+    }
+    return bytes;
+}
+
+Result<MapsInput::Entry> parse_entry(const vm::Object& obj, Map& map, const json& entry) {
+    if (!entry.is_object()) return make_error("", "expected an object {\"key\": ..., ...}");
+    const auto allowed = allowed_fields(map);
+    for (const auto& [field, _] : entry.items()) {
+        if (allowed.count(field) == 0) {
+            std::string list;
+            for (const auto& f : allowed) list += (list.empty() ? "\"" : ", \"") + f + "\"";
+            return make_error("", "unexpected field \"" + field + "\" for a " + vm::map_type_name(map.spec().type) +
+                                      " map (fields: " + list + ")");
+        }
+    }
+    const auto key_field = entry.find("key");
+    if (key_field == entry.end()) return make_error("", "missing \"key\"");
+    MapsInput::Entry out{&map, {}, {}, {}};
+    XDPDK_ASSIGN_OR_RETURN(out.key, sized_hex(*key_field, "key", map.spec().key_size));
+
+    if (map.type() == MapType::ProgArray) {
+        const auto prog = entry.find("prog");
+        if (prog == entry.end() || !prog->is_string())
+            return make_error("", "prog-array entries name a program: {\"key\": ..., \"prog\": \"name\"}");
+        uint32_t index;
+        std::memcpy(&index, out.key.data(), sizeof index);
+        if (index >= map.spec().max_entries) {
+            return make_error("", "index " + std::to_string(index) + " is beyond max_entries " +
+                                      std::to_string(map.spec().max_entries));
+        }
+        auto found = obj.find_program(prog->get_ref<const std::string&>());
+        if (!found) return found.error();
+        if ((*found)->type != vm::ProgType::Xdp)
+            return make_error("", "program '" + (*found)->name + "' is not an XDP program");
+        out.prog = (*found)->name;
+        return out;
+    }
+    if (map.percpu()) {
+        const auto values = entry.find("values");
+        if (values == entry.end()) return make_error("", "per-CPU map: give \"values\", one hex string per CPU slot");
+        XDPDK_ASSIGN_OR_RETURN(out.value, parse_percpu_values(map, *values));
+        return out;
+    }
+    if (is_devmap(map)) {
+        XDPDK_ASSIGN_OR_RETURN(out.value, parse_devmap_value(map, entry));
+        return out;
+    }
+    const auto value = entry.find("value");
+    if (value == entry.end()) return make_error("", "missing \"value\"");
+    XDPDK_ASSIGN_OR_RETURN(out.value, sized_hex(*value, "value", map.spec().value_size));
+    return out;
+}
+
+std::string errno_text(long rc) { return std::strerror(static_cast<int>(-rc)); }
+
+ordered_json dump_entry(const Map& map, const std::vector<uint8_t>& key, const std::vector<uint8_t>& value) {
+    ordered_json e;
+    e["key"] = to_hex(key);
+    if (map.percpu()) {
+        ordered_json values = ordered_json::array();
+        for (uint32_t cpu = 0; cpu < map.ncpus(); ++cpu)
+            values.push_back(to_hex({value.data() + cpu * percpu_stride(map), map.spec().value_size}));
+        e["values"] = std::move(values);
+        return e;
+    }
+    e["value"] = to_hex(value);
+    if (is_devmap(map) && value.size() >= sizeof(uint32_t)) {
+        uint32_t ifindex;
+        std::memcpy(&ifindex, value.data(), sizeof ifindex);
+        e["ifindex"] = ifindex;
+    }
+    return e;
+}
+
+ordered_json dump_map(const Map& map) {
+    ordered_json entries = ordered_json::array();
+    if (map.type() == MapType::ProgArray) {
+        for (uint32_t i = 0; i < map.spec().max_entries; ++i) {
+            const vm::Program* prog = map.program_at(i);
+            if (prog == nullptr) continue;
+            entries.push_back({{"key", to_hex({reinterpret_cast<const uint8_t*>(&i), sizeof i})}, {"prog", prog->name}});
+        }
+        return entries;
+    }
+    std::vector<uint8_t> key(map.spec().key_size), next(map.spec().key_size), value(map.user_value_size());
+    long rc = map.next_key(nullptr, next.data());
+    // A map never holds more than max_entries keys; the bound keeps a
+    // misbehaving iteration from running forever.
+    for (uint64_t seen = 0; rc == 0 && seen <= map.spec().max_entries; ++seen) {
+        if (map.user_lookup(next.data(), value.data()) == 0) entries.push_back(dump_entry(map, next, value));
+        key = next;
+        rc = map.next_key(key.data(), next.data());
+    }
+    // Hash-ordered maps walk in an order that changes from run to run; by key,
+    // two dumps of the same contents are the same file.
+    const bool indexed = map.type() == MapType::Array || map.type() == MapType::PercpuArray ||
+                         map.type() == MapType::Devmap;
+    if (!indexed)
+        std::sort(entries.begin(), entries.end(), [](const ordered_json& a, const ordered_json& b) {
+            return a["key"].get_ref<const std::string&>() < b["key"].get_ref<const std::string&>();
+        });
+    return entries;
+}
+
+}  // namespace
+
+std::string to_hex(std::span<const uint8_t> bytes) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string s(bytes.size() * 2, '0');
+    for (size_t i = 0; i < bytes.size(); ++i) {
+        s[2 * i] = digits[bytes[i] >> 4];
+        s[2 * i + 1] = digits[bytes[i] & 15];
+    }
+    return s;
+}
+
+Result<std::vector<uint8_t>> parse_hex(std::string_view text) {
+    auto nibble = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    };
+    if (text.size() % 2) return make_error("", "bad hex '" + std::string(text) + "': odd number of digits");
+    std::vector<uint8_t> bytes(text.size() / 2);
+    for (size_t i = 0; i < bytes.size(); ++i) {
+        const int hi = nibble(text[2 * i]), lo = nibble(text[2 * i + 1]);
+        if (hi < 0 || lo < 0) return make_error("", "bad hex '" + std::string(text) + "': not a hex digit");
+        bytes[i] = static_cast<uint8_t>(hi << 4 | lo);
+    }
+    return bytes;
+}
+
+Result<MapsInput> parse_maps_json(const vm::Object& obj, std::string_view text, const std::string& source) {
+    json doc;
+    try {
+        doc = json::parse(text);
+    } catch (const json::parse_error& e) {
+        // "[json.exception.parse_error.101] parse error at line 1, ..." -> from "parse error".
+        std::string what = e.what();
+        const size_t at = what.find("] ");
+        return make_error(source, "not valid JSON: " + (at == std::string::npos ? what : what.substr(at + 2)));
+    }
+    if (!doc.is_object()) return make_error(source, "expected an object {\"map name\": [entries], ...}");
+    MapsInput input;
+    input.source = source;
+    for (const auto& [name, list] : doc.items()) {
+        Map* map = obj.find_map(name);
+        if (map == nullptr) return make_error(source, "unknown map '" + name + "' (" + map_names(obj) + ")");
+        if (!list.is_array()) return make_error(source, "map '" + name + "': expected a list of entries");
+        for (size_t i = 0; i < list.size(); ++i) {
+            auto entry = parse_entry(obj, *map, list[i]);
+            if (!entry) {
+                return make_error(source, "map '" + name + "': entry " + std::to_string(i) + ": " + entry.error().str());
+            }
+            input.entries.push_back(std::move(entry.value()));
+        }
+    }
+    return input;
+}
+
+Result<MapsInput> read_maps_json_file(const vm::Object& obj, const std::string& path) {
+    const std::string source = "maps-in '" + path + "'";
+    std::ifstream file(path, std::ios::binary);
+    if (!file) return make_error(source, std::strerror(errno));
+    std::ostringstream text;
+    text << file.rdbuf();
+    if (file.bad()) return make_error(source, "read failed");
+    return parse_maps_json(obj, text.str(), source);
+}
+
+Status apply_map_values(const MapsInput& input) {
+    for (const auto& e : input.entries) {
+        if (e.map->type() == MapType::ProgArray) continue;
+        const long rc = e.map->user_update(e.key.data(), e.value.data(), vm::kAny);
+        if (rc < 0) {
+            return make_error(input.source, "map '" + e.map->name() + "': key " + to_hex(e.key) +
+                                                ": update failed: " + errno_text(rc));
+        }
+    }
+    return {};
+}
+
+Status apply_prog_entries(const vm::Object& obj, const MapsInput& input) {
+    for (const auto& e : input.entries) {
+        if (e.map->type() != MapType::ProgArray) continue;
+        auto prog = obj.find_program(e.prog);
+        if (!prog) return prog.error();
+        uint32_t index;
+        std::memcpy(&index, e.key.data(), sizeof index);
+        const long rc = e.map->set_program(index, *prog);
+        if (rc < 0) {
+            return make_error(input.source, "map '" + e.map->name() + "': key " + to_hex(e.key) + ": cannot install '" +
+                                                e.prog + "': " + errno_text(rc));
+        }
+    }
+    return {};
+}
+
+ordered_json dump_maps_json(const vm::Object& obj) {
+    ordered_json doc = ordered_json::object();
+    for (const auto& map : obj.maps()) doc[map->name()] = dump_map(*map);
+    return doc;
+}
+
+std::string format_maps_json(const ordered_json& dump) {
+    auto text = [](const ordered_json& j) { return j.dump(-1, ' ', false, ordered_json::error_handler_t::replace); };
+    std::string out = "{";
+    bool first_map = true;
+    for (const auto& [name, entries] : dump.items()) {
+        out += first_map ? "\n  " : ",\n  ";
+        first_map = false;
+        out += text(ordered_json(name)) + ": [";
+        bool first_entry = true;
+        for (const auto& entry : entries) {
+            out += first_entry ? "\n    " : ",\n    ";
+            first_entry = false;
+            out += text(entry);
+        }
+        out += first_entry ? "]" : "\n  ]";
+    }
+    out += first_map ? "}\n" : "\n}\n";
+    return out;
+}
+
+}  // namespace xdpdk::loader

@@ -1,0 +1,144 @@
+#include "replay_outputs.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "dataplane/loader/maps_json.h"
+#include "replay_report.h"
+#include "vm/xdp.h"
+
+namespace xdpdk::cli {
+namespace {
+
+Result<bool> ensure_directory(const std::string& dir) {
+    struct stat st{};
+    if (::stat(dir.c_str(), &st) == 0) {
+        if (!S_ISDIR(st.st_mode)) return make_error("--out '" + dir + "'", "exists and is not a directory");
+        return false;
+    }
+    if (::mkdir(dir.c_str(), 0777) != 0)
+        return make_error("--out '" + dir + "'", std::string("cannot create directory: ") + std::strerror(errno));
+    return true;
+}
+
+// The process's own stream for "-", /dev/stdout, /dev/stderr; else nullptr.
+FILE* own_stream(const std::string& path) {
+    if (path == "-" || path == "/dev/stdout") return stdout;
+    if (path == "/dev/stderr") return stderr;
+    return nullptr;
+}
+
+Status write_text(const StagedFile& file, const std::string& text) {
+    FILE* f = std::fopen(file.temp_path().c_str(), "wb");
+    if (f == nullptr) return make_error("output '" + file.final_path() + "'", std::strerror(errno));
+    const bool written = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+    const int saved_errno = errno;
+    if (std::fclose(f) != 0 || !written)
+        return make_error("output '" + file.final_path() + "'",
+                          std::string("write failed: ") + std::strerror(written ? errno : saved_errno));
+    return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ReplayOutputs>> ReplayOutputs::open(const ReplayOutputPaths& paths, int linktype) {
+    std::unique_ptr<ReplayOutputs> out(new ReplayOutputs());
+    out->paths_ = paths;
+    if (!paths.out_dir.empty()) {
+        XDPDK_ASSIGN_OR_RETURN(out->created_dir_, ensure_directory(paths.out_dir));
+        for (auto [slot, name] : {std::pair{&out->pass_, "pass.pcap"}, {&out->tx_, "tx.pcap"},
+                                  {&out->redirect_, "redirect.pcap"}}) {
+            XDPDK_ASSIGN_OR_RETURN(StagedFile file, StagedFile::create(paths.out_dir + "/" + name));
+            XDPDK_ASSIGN_OR_RETURN(auto writer, PcapWriter::open(file.temp_path(), linktype));
+            slot->emplace(Pcap{std::move(file), std::move(writer)});
+        }
+    }
+    if (!paths.jsonl.empty()) {
+        if (FILE* stream = own_stream(paths.jsonl)) {
+            out->jsonl_ = stream;
+        } else {
+            XDPDK_ASSIGN_OR_RETURN(StagedFile file, StagedFile::create(paths.jsonl));
+            out->jsonl_ = std::fopen(file.temp_path().c_str(), "wb");
+            if (out->jsonl_ == nullptr) return make_error("--jsonl '" + paths.jsonl + "'", std::strerror(errno));
+            out->jsonl_owned_ = true;
+            out->jsonl_file_.emplace(std::move(file));
+        }
+    }
+    if (!paths.maps_out.empty()) {
+        if (FILE* stream = own_stream(paths.maps_out)) {
+            out->maps_stream_ = stream;
+        } else {
+            XDPDK_ASSIGN_OR_RETURN(StagedFile file, StagedFile::create(paths.maps_out));
+            out->maps_file_.emplace(std::move(file));
+        }
+    }
+    return out;
+}
+
+ReplayOutputs::~ReplayOutputs() {
+    if (jsonl_ && jsonl_owned_) std::fclose(jsonl_);
+    // Writers close before their staged files are removed.
+    for (auto* pcap : {&pass_, &tx_, &redirect_}) pcap->reset();
+    jsonl_file_.reset();
+    maps_file_.reset();
+    if (!committed_ && created_dir_) ::rmdir(paths_.out_dir.c_str());
+}
+
+void ReplayOutputs::not_run(uint64_t index, const PcapPacket& in, const std::string& reason) {
+    if (!jsonl_) return;
+    const std::string line = jsonl_not_run_record(index, in.bytes.size(), reason) + "\n";
+    std::fwrite(line.data(), 1, line.size(), jsonl_);
+}
+
+void ReplayOutputs::packet(uint64_t index, const PcapPacket& in, uint64_t retval, std::span<const uint8_t> data,
+                           std::span<const uint8_t> meta, const vm::ExecContext& ex) {
+    std::optional<Pcap>* target = nullptr;
+    switch (counted_action(retval)) {
+        case vm::XDP_PASS: target = &pass_; break;
+        case vm::XDP_TX: target = &tx_; break;
+        case vm::XDP_REDIRECT: target = &redirect_; break;
+        default: break;
+    }
+    if (target && *target) {
+        const uint32_t uncaptured = in.orig_len - static_cast<uint32_t>(in.bytes.size());
+        (*target)->writer->write(in.ts, static_cast<uint32_t>(data.size()) + uncaptured, data);
+    }
+    if (jsonl_) {
+        const std::string line = jsonl_record(index, retval, data, meta, ex) + "\n";
+        std::fwrite(line.data(), 1, line.size(), jsonl_);
+    }
+}
+
+Status ReplayOutputs::commit(const vm::Object& obj) {
+    for (auto* pcap : {&pass_, &tx_, &redirect_}) {
+        if (*pcap) XDPDK_RETURN_IF_ERROR((*pcap)->writer->close());
+    }
+    if (jsonl_) {
+        const bool ok = std::fflush(jsonl_) == 0 && !std::ferror(jsonl_);
+        const int saved_errno = errno;
+        const bool closed = !jsonl_owned_ || std::fclose(jsonl_) == 0;
+        jsonl_ = nullptr;
+        if (!ok || !closed)
+            return make_error("--jsonl '" + paths_.jsonl + "'",
+                              std::string("write failed: ") + std::strerror(ok ? errno : saved_errno));
+    }
+    if (maps_file_) XDPDK_RETURN_IF_ERROR(write_text(*maps_file_, loader::format_maps_json(loader::dump_maps_json(obj))));
+    if (maps_stream_) {
+        const std::string text = loader::format_maps_json(loader::dump_maps_json(obj));
+        if (std::fwrite(text.data(), 1, text.size(), maps_stream_) != text.size() || std::fflush(maps_stream_) != 0)
+            return make_error("--maps-out '" + paths_.maps_out + "'", std::string("write failed: ") + std::strerror(errno));
+    }
+
+    for (auto* pcap : {&pass_, &tx_, &redirect_}) {
+        if (*pcap) XDPDK_RETURN_IF_ERROR((*pcap)->file.commit());
+    }
+    if (jsonl_file_) XDPDK_RETURN_IF_ERROR(jsonl_file_->commit());
+    if (maps_file_) XDPDK_RETURN_IF_ERROR(maps_file_->commit());
+    committed_ = true;
+    return {};
+}
+
+}  // namespace xdpdk::cli

@@ -1,0 +1,110 @@
+// The state behind xdpdk::Dataplane (include/xdpdk/dataplane.h): the ports
+// and pools (dataplane.cc), the workers, and the loaded programs with the ids
+// and maps that the inspection calls report (dataplane_programs.cc,
+// dataplane_maps.cc).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dp_attach.h"
+#include "dp_ports.h"
+#include "dp_runtime.h"
+#include "dp_stats.h"
+#include "dp_trace.h"
+#include "dp_worker.h"
+#include "vm/map.h"
+#include "vm/object.h"
+#include "xdpdk/dataplane.h"
+
+namespace xdpdk {
+
+struct Dataplane::Impl {
+    struct Port {
+        uint16_t id = 0;
+        PortOptions options;
+        dataplane::PortQueues queues;
+        uint16_t tap_for = dataplane::kNoPort;  // an exception tap: the port it serves
+    };
+
+    // What a port runs: the object (shared with other ports attached to it
+    // with attach_shared) and the program, with what `prog show` reports.
+    struct Attachment {
+        uint32_t id = 0;
+        std::shared_ptr<vm::Object> object;
+        const vm::Program* program = nullptr;
+        ProgramSpec spec;
+        int64_t loaded_at = 0;
+        const dataplane::AttachedSet* set = nullptr;  // the published set, for its run statistics
+    };
+
+    explicit Impl(const DataplaneOptions& o) : options(o) {}
+
+    // dataplane.cc
+    Status find_workers();
+    Status create_taps();
+    Status start_ports();
+    Status create_pools();
+    uint32_t pool_size(int socket, bool page_objects) const;
+    rte_mempool* pool_for(uint16_t port) const;
+    void plan_workers();
+    dataplane::PortInfo* info_of(uint16_t port);
+    void stop_workers(const std::string& reason);
+    void release_ports();
+    Status check_added(uint16_t port, const std::string& subject) const;
+
+    // dataplane_programs.cc
+    vm::ObjectOptions object_options() const;
+    Result<std::shared_ptr<vm::Object>> load_object(const ProgramSpec& spec, const std::vector<std::string>& programs,
+                                                    const vm::Object* carry_from, std::vector<std::string>* carried);
+    Result<const vm::Program*> attachable_program(const vm::Object& obj, const std::string& name,
+                                                  const std::string& subject) const;
+    void install(uint16_t port, std::shared_ptr<vm::Object> object, const vm::Program* program,
+                 const ProgramSpec& spec);
+    void register_maps(const vm::Object& obj);
+    uint32_t map_id(const vm::Map* map) const;
+    ProgramInfo info(uint16_t port, const Attachment& a) const;
+    Result<std::shared_ptr<vm::Map>> find_map(const std::string& ref) const;
+
+    DataplaneOptions options;
+    std::vector<unsigned> worker_lcores;
+    std::vector<Port> ports;  // added ports in order, then the exception taps
+    dataplane::Runtime rt;
+    std::vector<std::unique_ptr<dataplane::Worker>> workers;
+    std::vector<dataplane::PortInfo> infos;
+    std::optional<dataplane::StatsReader> reader;
+    std::optional<dataplane::LiveStats> live;
+    dataplane::TraceBus trace;
+    struct PoolKind {
+        int socket;
+        bool page_objects;
+    };
+    std::vector<PoolKind> pool_kinds;  // of rt.pools, index by index
+    std::vector<uint16_t> started_ports;
+
+    bool started = false;
+    bool running = false;
+    bool released = false;
+    std::chrono::steady_clock::time_point start_time;
+    std::optional<dataplane::RunSummary> final_summary;  // taken when the workers stopped
+
+    std::map<uint16_t, Attachment> attached;
+    uint32_t next_program_id = 1;
+    // Ids of the maps programs have used (weak: a map dies with its last
+    // program), and the maps shared by name under options.pin_dir.
+    mutable std::vector<std::pair<std::weak_ptr<vm::Map>, uint32_t>> map_ids;
+    mutable uint32_t next_map_id = 1;
+    std::map<std::string, std::shared_ptr<vm::Map>> pinned;
+
+    // Control calls and statistics readers (the ctl server's thread, the
+    // application's main thread) take it; workers never do.
+    mutable std::mutex mu;
+};
+
+}  // namespace xdpdk

@@ -1,0 +1,158 @@
+// Maps of a running dataplane, by name or id: listing, bpftool-style dumps,
+// and user-side lookup, update and delete with bpf()'s semantics.
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+#include "dataplane/loader/map_format.h"
+#include "dataplane/loader/maps_json.h"
+#include "dataplane_impl.h"
+
+namespace xdpdk {
+
+namespace {
+
+std::string errno_reason(long rc) { return std::strerror(static_cast<int>(-rc)); }
+
+}  // namespace
+
+// "NAME", or "id N" for one map among several of one name (two objects that
+// are not pinned each have their own "counters").
+Result<std::shared_ptr<vm::Map>> Dataplane::Impl::find_map(const std::string& ref) const {
+    std::vector<std::shared_ptr<vm::Map>> all;
+    auto add = [&](const std::shared_ptr<vm::Map>& m) {
+        if (std::find(all.begin(), all.end(), m) == all.end()) all.push_back(m);
+    };
+    for (const auto& [port, a] : attached)
+        for (const auto& m : a.object->maps()) add(m);
+    for (const auto& [name, m] : pinned) add(m);
+    if (ref.rfind("id ", 0) == 0) {
+        const std::string digits = ref.substr(3);
+        for (const auto& m : all)
+            if (std::to_string(map_id(m.get())) == digits) return m;
+        return make_error("map " + ref, "no map has this id (`map list` shows them)");
+    }
+    std::vector<std::shared_ptr<vm::Map>> named;
+    for (const auto& m : all)
+        if (m->name() == ref) named.push_back(m);
+    if (named.empty()) {
+        std::string names;
+        for (const auto& m : all) names += (names.empty() ? "" : ", ") + m->name();
+        return make_error("map '" + ref + "'", "no attached program has it (maps: " +
+                                                   (names.empty() ? std::string("none") : names) + ")");
+    }
+    if (named.size() > 1) {
+        std::string ids;
+        for (const auto& m : named) ids += (ids.empty() ? "" : ", ") + std::to_string(map_id(m.get()));
+        return make_error("map '" + ref + "'", "is ambiguous: maps " + ids + " have this name; name one as 'id N'");
+    }
+    return named.front();
+}
+
+std::vector<MapInfo> Dataplane::maps() const {
+    std::lock_guard lock(impl_->mu);
+    std::vector<MapInfo> out;
+    auto add = [&](const vm::Map& m) {
+        const uint32_t id = impl_->map_id(&m);
+        for (const MapInfo& i : out)
+            if (i.id == id) return;
+        MapInfo i;
+        i.id = id;
+        i.name = m.name();
+        i.type = vm::map_type_name(m.spec().type);
+        i.key_size = m.spec().key_size;
+        i.value_size = m.spec().value_size;
+        i.max_entries = m.spec().max_entries;
+        i.flags = m.spec().flags;
+        if (impl_->pinned.count(m.name()) && impl_->pinned.at(m.name()).get() == &m)
+            i.pinned = impl_->options.pin_dir + "/" + m.name();
+        for (const auto& [port, a] : impl_->attached)
+            for (const auto& om : a.object->maps())
+                if (om.get() == &m && std::find(i.program_ids.begin(), i.program_ids.end(), a.id) == i.program_ids.end())
+                    i.program_ids.push_back(a.id);
+        out.push_back(std::move(i));
+    };
+    for (const auto& [port, a] : impl_->attached)
+        for (const auto& m : a.object->maps()) add(*m);
+    for (const auto& [name, m] : impl_->pinned) add(*m);
+    std::sort(out.begin(), out.end(), [](const MapInfo& a, const MapInfo& b) { return a.id < b.id; });
+    return out;
+}
+
+Result<MapInfo> Dataplane::map_info(const std::string& map) const {
+    uint32_t id = 0;
+    {
+        std::lock_guard lock(impl_->mu);
+        XDPDK_ASSIGN_OR_RETURN(std::shared_ptr<vm::Map> m, impl_->find_map(map));
+        id = impl_->map_id(m.get());
+    }
+    for (MapInfo& i : maps())
+        if (i.id == id) return i;
+    return make_error("map '" + map + "'", "no longer in use");
+}
+
+Result<std::string> Dataplane::map_dump(const std::string& map, bool json) const {
+    std::lock_guard lock(impl_->mu);
+    XDPDK_ASSIGN_OR_RETURN(std::shared_ptr<vm::Map> m, impl_->find_map(map));
+    if (json) return loader::map_dump_json(*m).dump();
+    return loader::map_dump_text(*m);
+}
+
+Result<std::vector<uint8_t>> Dataplane::map_lookup(const std::string& map, const std::vector<uint8_t>& key) const {
+    std::lock_guard lock(impl_->mu);
+    XDPDK_ASSIGN_OR_RETURN(std::shared_ptr<vm::Map> m, impl_->find_map(map));
+    const std::string subject = "map '" + m->name() + "'";
+    if (key.size() != m->spec().key_size)
+        return make_error(subject, "key is " + std::to_string(key.size()) + " bytes, the map's keys are " +
+                                       std::to_string(m->spec().key_size));
+    std::vector<uint8_t> value(m->user_value_size());
+    const long rc = m->user_lookup(key.data(), value.data());
+    if (rc != 0) return make_error(subject, "lookup: " + errno_reason(rc));
+    return value;
+}
+
+Status Dataplane::map_update(const std::string& map, const std::vector<uint8_t>& key,
+                             const std::vector<uint8_t>& value, uint64_t flags) {
+    std::lock_guard lock(impl_->mu);
+    XDPDK_ASSIGN_OR_RETURN(std::shared_ptr<vm::Map> m, impl_->find_map(map));
+    const std::string subject = "map '" + m->name() + "'";
+    if (key.size() != m->spec().key_size)
+        return make_error(subject, "key is " + std::to_string(key.size()) + " bytes, the map's keys are " +
+                                       std::to_string(m->spec().key_size));
+    if (value.size() != m->user_value_size())
+        return make_error(subject, "value is " + std::to_string(value.size()) + " bytes, the map's values are " +
+                                       std::to_string(m->user_value_size()));
+    const long rc = m->user_update(key.data(), value.data(), flags);
+    if (rc != 0) return make_error(subject, "update: " + errno_reason(rc));
+    return {};
+}
+
+Status Dataplane::map_delete(const std::string& map, const std::vector<uint8_t>& key) {
+    std::lock_guard lock(impl_->mu);
+    XDPDK_ASSIGN_OR_RETURN(std::shared_ptr<vm::Map> m, impl_->find_map(map));
+    const std::string subject = "map '" + m->name() + "'";
+    if (key.size() != m->spec().key_size)
+        return make_error(subject, "key is " + std::to_string(key.size()) + " bytes, the map's keys are " +
+                                       std::to_string(m->spec().key_size));
+    const long rc = m->user_delete(key.data());
+    if (rc != 0) return make_error(subject, "delete: " + errno_reason(rc));
+    return {};
+}
+
+std::string Dataplane::maps_snapshot_json() const {
+    std::lock_guard lock(impl_->mu);
+    std::vector<std::pair<std::string, const vm::Object*>> objects;
+    for (const auto& [port, a] : impl_->attached) {
+        bool seen = false;
+        for (const auto& o : objects) seen |= o.second == a.object.get();
+        if (!seen) objects.emplace_back(a.spec.object_path, a.object.get());
+    }
+    if (objects.size() == 1) return loader::format_maps_json(loader::dump_maps_json(*objects.front().second));
+    nlohmann::ordered_json all = nlohmann::ordered_json::object();
+    for (const auto& [path, obj] : objects) all[path] = loader::dump_maps_json(*obj);
+    return all.dump(1) + "\n";
+}
+
+}  // namespace xdpdk

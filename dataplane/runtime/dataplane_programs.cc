@@ -1,0 +1,295 @@
+// Programs on a running dataplane: load (off the hot path), attach, hot swap
+// with map carry-over, detach, and what `prog show` and `prog dump` report.
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <set>
+
+#include "dataplane/inspect/prog_dump.h"
+#include "dataplane/loader/global_set.h"
+#include "dataplane/loader/map_size_option.h"
+#include "dataplane/loader/maps_json.h"
+#include "dataplane/loader/object_setup.h"
+#include "dataplane_impl.h"
+#include "vm/prog_sections.h"
+
+#include <rte_cycles.h>
+
+namespace xdpdk {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+uint64_t ns_since(Clock::time_point t) {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t).count());
+}
+
+std::string describe(const vm::MapSpec& s) {
+    return std::string(vm::map_type_name(s.type)) + ", key " + std::to_string(s.key_size) + ", value " +
+           std::to_string(s.value_size) + ", max_entries " + std::to_string(s.max_entries);
+}
+
+bool same_shape(const vm::MapSpec& a, const vm::MapSpec& b) {
+    return a.type == b.type && a.key_size == b.key_size && a.value_size == b.value_size &&
+           a.max_entries == b.max_entries && a.flags == b.flags;
+}
+
+// Prog arrays hold the old object's programs: the new program gets its own.
+bool carries_over(const vm::MapSpec& s) { return static_cast<vm::MapType>(s.type) != vm::MapType::ProgArray; }
+
+// Global-data maps ("obj.bss") belong to their object, as libbpf never pins
+// them; declared maps are C identifiers, without a dot.
+bool is_global_data(const vm::Map& m) { return m.name().find('.') != std::string::npos; }
+
+std::string port_subject(uint16_t port) { return "port " + std::to_string(port); }
+
+}  // namespace
+
+vm::ObjectOptions Dataplane::Impl::object_options() const {
+    vm::ObjectOptions o;
+    o.ncpus = static_cast<uint32_t>(worker_lcores.size());
+    o.engine = options.interpreter ? vm::EngineKind::Interp : vm::EngineKind::Jit;
+    o.strict_verifier = options.strict_verifier;
+    return o;
+}
+
+// Opens, prepares (globals, sizes, map contents), verifies and compiles.
+// Maps come from the pin registry (pin_dir) or, for a swap, from the object
+// being replaced, when they have the same name and shape.
+Result<std::shared_ptr<vm::Object>> Dataplane::Impl::load_object(const ProgramSpec& spec,
+                                                                  const std::vector<std::string>& programs,
+                                                                  const vm::Object* carry_from,
+                                                                  std::vector<std::string>* carried) {
+    vm::ObjectOptions o = object_options();
+    XDPDK_ASSIGN_OR_RETURN(o.map_sizes, loader::parse_map_sizes(spec.map_sizes));
+    const bool pin = !options.pin_dir.empty();
+    o.reuse_map = [&](const vm::MapSpec& wanted) -> Result<std::shared_ptr<vm::Map>> {
+        const std::string subject = "map '" + wanted.name + "'";
+        if (pin && carries_over(wanted)) {
+            auto it = pinned.find(wanted.name);
+            if (it == pinned.end()) return std::shared_ptr<vm::Map>();
+            if (!same_shape(it->second->spec(), wanted))
+                return make_error(subject, "cannot reuse the map pinned at " + options.pin_dir + "/" + wanted.name +
+                                               ": it is " + describe(it->second->spec()) + ", the program declares " +
+                                               describe(wanted));
+            if (carried) carried->push_back(wanted.name);
+            return it->second;
+        }
+        if (carry_from == nullptr || !carries_over(wanted)) return std::shared_ptr<vm::Map>();
+        for (const auto& old : carry_from->maps()) {
+            if (old->name() != wanted.name) continue;
+            if (!same_shape(old->spec(), wanted))
+                return make_error(subject, "cannot carry over: the running program's map is " +
+                                               describe(old->spec()) + ", the new one declares " + describe(wanted) +
+                                               " (swap with fresh maps to start from empty ones)");
+            if (carried) carried->push_back(wanted.name);
+            return old;
+        }
+        return std::shared_ptr<vm::Map>();
+    };
+    XDPDK_ASSIGN_OR_RETURN(auto obj, vm::Object::open(spec.object_path, o));
+    XDPDK_RETURN_IF_ERROR(loader::apply_global_assignments(*obj, spec.globals));
+    loader::MapsInput maps_in;
+    if (!spec.maps_json.empty()) {
+        XDPDK_ASSIGN_OR_RETURN(maps_in, loader::parse_maps_json(*obj, spec.maps_json, spec.maps_json_source));
+        XDPDK_RETURN_IF_ERROR(loader::apply_map_values(maps_in));
+    }
+    XDPDK_RETURN_IF_ERROR(loader::choose_programs_to_load(*obj, programs, maps_in));
+    XDPDK_RETURN_IF_ERROR(obj->load());
+    XDPDK_RETURN_IF_ERROR(loader::apply_prog_entries(*obj, maps_in));
+    if (pin)
+        for (const auto& m : obj->maps())
+            if (carries_over(m->spec()) && !pinned.count(m->name()) && !is_global_data(*m))
+                pinned.emplace(m->name(), m);
+    return std::shared_ptr<vm::Object>(std::move(obj));
+}
+
+Result<const vm::Program*> Dataplane::Impl::attachable_program(const vm::Object& obj, const std::string& name,
+                                                               const std::string& subject) const {
+    auto prog = name.empty() ? obj.default_xdp_program() : obj.find_program(name);
+    if (!prog) return make_error(subject, prog.error().str());
+    if ((*prog)->attach != vm::XdpAttach::Ingress)
+        return make_error(subject, "prog '" + (*prog)->name + "' (section '" + (*prog)->section + "') is an " +
+                                       vm::xdp_attach_name((*prog)->attach) +
+                                       " program: it runs from a map entry and cannot be attached to a port, "
+                                       "as Linux refuses to attach it to a device");
+    if ((*prog)->xlated.empty()) return make_error(subject, "prog '" + (*prog)->name + "' was not loaded");
+    return *prog;
+}
+
+void Dataplane::Impl::register_maps(const vm::Object& obj) {
+    for (const auto& m : obj.maps()) (void)map_id(m.get());
+}
+
+uint32_t Dataplane::Impl::map_id(const vm::Map* map) const {
+    for (auto it = map_ids.begin(); it != map_ids.end();) {
+        auto alive = it->first.lock();
+        if (!alive) {
+            it = map_ids.erase(it);
+            continue;
+        }
+        if (alive.get() == map) return it->second;
+        ++it;
+    }
+    for (const auto& [port, a] : attached)
+        for (const auto& m : a.object->maps())
+            if (m.get() == map) {
+                map_ids.emplace_back(m, next_map_id);
+                return next_map_id++;
+            }
+    for (const auto& [name, m] : pinned)
+        if (m.get() == map) {
+            map_ids.emplace_back(m, next_map_id);
+            return next_map_id++;
+        }
+    return 0;
+}
+
+// Publishes the program on the port: one release store; returns once every
+// worker has left the bursts that might still run the old program, which is
+// then freed with its object unless another port or the pin registry holds it.
+void Dataplane::Impl::install(uint16_t port, std::shared_ptr<vm::Object> object, const vm::Program* program,
+                              const ProgramSpec& spec) {
+    auto set = std::make_unique<dataplane::AttachedSet>(
+        std::vector<dataplane::AttachedProgram>{{object, program}},
+        options.stats ? static_cast<uint32_t>(worker_lcores.size()) : 0);
+    Attachment a;
+    a.id = next_program_id++;
+    a.object = std::move(object);
+    a.program = program;
+    a.spec = spec;
+    a.loaded_at = static_cast<int64_t>(std::time(nullptr));
+    a.set = set.get();
+    register_maps(*a.object);
+    if (dataplane::PortInfo* i = info_of(port)) {
+        i->object = spec.object_path;
+        i->program = program->name;
+        i->section = program->section;
+    }
+    // The old attachment's object reference goes with the old set.
+    attached[port] = std::move(a);
+    rt.ports[port].attach.replace(std::move(set), vm::ReclaimDomain::global());
+}
+
+Result<ProgramInfo> Dataplane::attach(uint16_t port, const ProgramSpec& spec) {
+    std::lock_guard lock(impl_->mu);
+    const std::string subject = port_subject(port);
+    XDPDK_RETURN_IF_ERROR(impl_->check_added(port, subject));
+    std::vector<std::string> programs{spec.program};
+    programs.insert(programs.end(), spec.also_load.begin(), spec.also_load.end());
+    XDPDK_ASSIGN_OR_RETURN(auto obj, impl_->load_object(spec, programs, nullptr, nullptr));
+    XDPDK_ASSIGN_OR_RETURN(const vm::Program* prog, impl_->attachable_program(*obj, spec.program, subject));
+    impl_->install(port, std::move(obj), prog, spec);
+    return impl_->info(port, impl_->attached.at(port));
+}
+
+Result<ProgramInfo> Dataplane::attach_shared(uint16_t port, uint16_t from_port, const std::string& name) {
+    std::lock_guard lock(impl_->mu);
+    const std::string subject = port_subject(port);
+    XDPDK_RETURN_IF_ERROR(impl_->check_added(port, subject));
+    auto from = impl_->attached.find(from_port);
+    if (from == impl_->attached.end())
+        return make_error(subject, "port " + std::to_string(from_port) + " has no program to share");
+    std::shared_ptr<vm::Object> obj = from->second.object;
+    XDPDK_ASSIGN_OR_RETURN(const vm::Program* prog, impl_->attachable_program(*obj, name, subject));
+    ProgramSpec spec = from->second.spec;
+    spec.program = name;
+    impl_->install(port, std::move(obj), prog, spec);
+    return impl_->info(port, impl_->attached.at(port));
+}
+
+Result<SwapReport> Dataplane::swap(uint16_t port, const ProgramSpec& spec) {
+    std::lock_guard lock(impl_->mu);
+    const std::string subject = port_subject(port);
+    XDPDK_RETURN_IF_ERROR(impl_->check_added(port, subject));
+    auto old = impl_->attached.find(port);
+    const vm::Object* carry_from = old != impl_->attached.end() && !spec.fresh_maps ? old->second.object.get() : nullptr;
+    SwapReport report;
+    const auto load_start = Clock::now();
+    XDPDK_ASSIGN_OR_RETURN(auto obj, impl_->load_object(spec, {spec.program}, carry_from, &report.carried_maps));
+    XDPDK_ASSIGN_OR_RETURN(const vm::Program* prog, impl_->attachable_program(*obj, spec.program, subject));
+    report.load_ns = ns_since(load_start);
+    const auto switch_start = Clock::now();
+    impl_->install(port, std::move(obj), prog, spec);
+    report.switch_ns = ns_since(switch_start);
+    report.program = impl_->info(port, impl_->attached.at(port));
+    return report;
+}
+
+Status Dataplane::detach(uint16_t port) {
+    std::lock_guard lock(impl_->mu);
+    const std::string subject = port_subject(port);
+    XDPDK_RETURN_IF_ERROR(impl_->check_added(port, subject));
+    auto it = impl_->attached.find(port);
+    if (it == impl_->attached.end()) return make_error(subject, "has no program attached");
+    impl_->rt.ports[port].attach.replace(nullptr, vm::ReclaimDomain::global());
+    impl_->attached.erase(it);
+    if (dataplane::PortInfo* i = impl_->info_of(port)) i->object = i->program = i->section = "";
+    return {};
+}
+
+ProgramInfo Dataplane::Impl::info(uint16_t port, const Attachment& a) const {
+    ProgramInfo p;
+    p.id = a.id;
+    p.port = port;
+    p.object_path = a.spec.object_path;
+    p.name = a.program->name;
+    p.section = a.program->section;
+    char tag[17];
+    for (size_t i = 0; i < a.program->tag.size(); ++i) std::snprintf(tag + 2 * i, 3, "%02x", a.program->tag[i]);
+    p.tag = tag;
+    p.bytes_xlated = a.program->xlated.size() * sizeof(vm::RawInsn);
+    p.bytes_jited = a.program->jit ? a.program->jit->code_size() : 0;
+    std::set<const vm::Map*> seen;
+    for (const vm::LddwOrigin& origin : a.program->lddw_origins)
+        if (seen.insert(origin.map).second) {
+            p.map_ids.push_back(map_id(origin.map));
+            p.map_names.push_back(origin.map->name());
+        }
+    p.loaded_at = a.loaded_at;
+    uint64_t cycles = 0;
+    for (const dataplane::SlotRunStats& s : a.set->run_stats) {
+        p.run_cnt += s.runs.load(std::memory_order_relaxed);
+        cycles += s.cycles.load(std::memory_order_relaxed);
+    }
+    const uint64_t hz = rte_get_tsc_hz();
+    p.run_time_ns = hz != 0 ? static_cast<uint64_t>(static_cast<long double>(cycles) * 1e9L / hz) : 0;
+    return p;
+}
+
+std::vector<ProgramInfo> Dataplane::programs() const {
+    std::lock_guard lock(impl_->mu);
+    std::vector<ProgramInfo> out;
+    for (const auto& [port, a] : impl_->attached) out.push_back(impl_->info(port, a));
+    return out;
+}
+
+Result<ProgramInfo> Dataplane::program(uint16_t port) const {
+    std::lock_guard lock(impl_->mu);
+    const std::string subject = port_subject(port);
+    XDPDK_RETURN_IF_ERROR(impl_->check_added(port, subject));
+    auto it = impl_->attached.find(port);
+    if (it == impl_->attached.end()) return make_error(subject, "has no program attached");
+    return impl_->info(port, it->second);
+}
+
+Result<std::string> Dataplane::dump_program(uint16_t port, const std::string& kind) const {
+    std::lock_guard lock(impl_->mu);
+    const std::string subject = port_subject(port);
+    XDPDK_RETURN_IF_ERROR(impl_->check_added(port, subject));
+    auto it = impl_->attached.find(port);
+    if (it == impl_->attached.end()) return make_error(subject, "has no program attached");
+    const vm::Program& prog = *it->second.program;
+    if (kind == "xlated") return inspect::dump_header(prog) + "\n" + inspect::format_xlated(prog);
+    if (kind == "jited") {
+        if (!prog.jit) return make_error(subject, "prog '" + prog.name + "' runs in the interpreter: no jited code");
+        inspect::JitedCode code{{static_cast<const uint8_t*>(prog.jit->code()), prog.jit->code_size()},
+                                prog.jit->insn_offsets()};
+        XDPDK_ASSIGN_OR_RETURN(std::string text, inspect::format_jited(prog, code, {}));
+        return inspect::dump_header(prog) + "\n" + text;
+    }
+    return make_error("dump '" + kind + "'", "expected xlated or jited");
+}
+
+}  // namespace xdpdk

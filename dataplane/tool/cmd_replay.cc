@@ -1,0 +1,167 @@
+// `xdpdk replay PROG.o PCAP`: every packet of a capture, in order, through one
+// XDP program of an object, offline; prints per-action packet and byte counts
+// and optionally writes the resulting packets, per-packet records and the
+// maps' final contents.
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "dataplane/loader/object_setup.h"
+#include "dataplane/loader/global_set.h"
+#include "load_args.h"
+#include "dataplane/loader/maps_json.h"
+#include "dataplane/replay/pcap_io.h"
+#include "dataplane/replay/replay_outputs.h"
+#include "dataplane/replay/replay_report.h"
+#include "vm/engine.h"
+#include "vm/object.h"
+#include "vm/packet.h"
+#include "vm/reclaim.h"
+
+namespace xdpdk::cli {
+namespace {
+
+constexpr uint32_t kMaxCpus = 1024;
+constexpr size_t kEthHeaderLen = 14;
+
+struct ReplayOptions {
+    std::string object_path;
+    std::string pcap_path;
+    std::string prog;
+    ReplayOutputPaths outputs;
+    std::string maps_in;
+    LoadArgs load;
+    uint32_t ifindex = 1;
+    uint32_t rx_queue = 0;
+    uint32_t egress_ifindex = 0;  // what a devmap program (xdp/devmap) sees
+    bool trace = false;
+    bool run_runts = false;
+    std::string engine = "jit";
+    uint32_t cpus = 1;
+};
+
+// bpf_printk lines, one per line on stderr, as trace_pipe shows them.
+class StderrTrace final : public vm::TraceSink {
+public:
+    void write(std::string_view line) override {
+        std::fwrite(line.data(), 1, line.size(), stderr);
+        std::fputc('\n', stderr);
+    }
+};
+
+Result<vm::Program*> choose_program(const vm::Object& obj, const std::string& name) {
+    if (name.empty()) return obj.default_xdp_program();
+    XDPDK_ASSIGN_OR_RETURN(vm::Program * prog, obj.find_program(name));
+    if (prog->type != vm::ProgType::Xdp) {
+        return make_error("--prog '" + name + "'", "program '" + prog->name + "' in section '" + prog->section +
+                                                        "' is not an XDP program");
+    }
+    return prog;
+}
+
+// A loaded object with --set and --maps-in applied (see object_setup.h).
+Result<std::unique_ptr<vm::Object>> prepare_object(const ReplayOptions& o, vm::EngineKind engine) {
+    vm::ObjectOptions object_options;
+    object_options.ncpus = o.cpus;
+    object_options.engine = engine;
+    XDPDK_RETURN_IF_ERROR(apply_load_args(o.load, object_options));
+    return loader::open_prepared_object(o.object_path, object_options, o.load.sets, o.maps_in, {o.prog});
+}
+
+Status replay(const ReplayOptions& o) {
+    XDPDK_ASSIGN_OR_RETURN(const vm::EngineKind engine, vm::parse_engine(o.engine));
+    if (o.cpus == 0 || o.cpus > kMaxCpus)
+        return make_error("--cpus", "must be from 1 to " + std::to_string(kMaxCpus));
+    XDPDK_ASSIGN_OR_RETURN(auto obj, prepare_object(o, engine));
+    XDPDK_ASSIGN_OR_RETURN(vm::Program * prog, choose_program(*obj, o.prog));
+    if (o.egress_ifindex != 0 && prog->attach != vm::XdpAttach::Devmap)
+        return make_error("--egress-ifindex", "only a devmap program (section xdp/devmap) reads ctx->egress_ifindex; '" +
+                                                  prog->name + "' is a program of attach type " +
+                                                  vm::xdp_attach_name(prog->attach));
+    XDPDK_ASSIGN_OR_RETURN(auto reader, PcapReader::open(o.pcap_path));
+    XDPDK_ASSIGN_OR_RETURN(auto outputs, ReplayOutputs::open(o.outputs, reader->linktype()));
+
+    StderrTrace trace;
+    vm::ExecContext ex;
+    ex.cpu = 0;
+    ex.trace = o.trace ? &trace : nullptr;
+    ActionCounts counts;
+    // Map entries a program deletes are freed once this thread has left the
+    // run that might still hold them.
+    vm::ReclaimThread reclaim;
+    // Packets longer than one XDP buffer (3520 bytes) are split as
+    // BPF_PROG_TEST_RUN splits them; only xdp.frags programs see the frags.
+    const vm::FrameLayout layout = prog->frags ? vm::FrameLayout::MultiBuffer : vm::FrameLayout::FirstBuffer;
+    std::vector<uint8_t> whole;
+    for (uint64_t index = 0;; ++index) {
+        XDPDK_ASSIGN_OR_RETURN(auto next, reader->next());
+        if (!next) break;
+        if (layout == vm::FrameLayout::MultiBuffer && next->bytes.size() > vm::kXdpMaxMultiBufferLen) {
+            std::string why = "packet ";
+            why += std::to_string(index);
+            why += ": " + std::to_string(next->bytes.size());
+            why += " bytes do not fit an XDP frame of 3520 linear bytes and 17 frags of 4096 (at most ";
+            why += std::to_string(vm::kXdpMaxMultiBufferLen) + " bytes, as in the kernel)";
+            return make_error("pcap '" + o.pcap_path + "'", why);
+        }
+        // BPF_PROG_TEST_RUN refuses frames shorter than an Ethernet header.
+        if (next->bytes.size() < kEthHeaderLen && !o.run_runts) {
+            counts.add_not_run();
+            outputs->not_run(index, *next, "shorter than an Ethernet header (14 bytes): the kernel's test run refuses "
+                                           "it; --run-runts runs it");
+            continue;
+        }
+        vm::PacketFrame frame(next->bytes, o.ifindex, o.rx_queue, layout);
+        frame.xdp().egress_ifindex = o.egress_ifindex;
+        const uint64_t retval = vm::run_xdp(*prog, frame.xdp(), ex);
+        std::span<const uint8_t> data = frame.data();
+        if (frame.split()) [[unlikely]] {
+            whole = frame.packet();
+            data = whole;
+        }
+        counts.add(retval, data.size());
+        outputs->packet(index, *next, retval, data, frame.meta(), ex);
+        reclaim.quiescent();
+    }
+    XDPDK_RETURN_IF_ERROR(outputs->commit(*obj));
+
+    std::printf("prog %s (section %s), engine %s, %llu packets from %s\n", prog->name.c_str(), prog->section.c_str(),
+                o.engine.c_str(), static_cast<unsigned long long>(counts.total_packets()), o.pcap_path.c_str());
+    std::fputs(counts.table().c_str(), stdout);
+    return {};
+}
+
+}  // namespace
+
+void add_replay_command(CLI::App& app, int& exit_code) {
+    auto opts = std::make_shared<ReplayOptions>();
+    CLI::App* cmd = app.add_subcommand(
+        "replay", "Run every packet of a capture through an XDP program and count the verdicts");
+    cmd->add_option("PROG", opts->object_path, "BPF object file built with clang -target bpf")->required();
+    cmd->add_option("PCAP", opts->pcap_path, "capture of Ethernet frames (pcap or pcapng)")->required();
+    cmd->add_option("--prog", opts->prog, "program to run, by function or section name (default: the first XDP program)");
+    cmd->add_option("--out", opts->outputs.out_dir,
+                    "directory for pass.pcap, tx.pcap and redirect.pcap (packets as the program left them)");
+    cmd->add_option("--jsonl", opts->outputs.jsonl, "one JSON record per input packet");
+    cmd->add_option("--maps-in", opts->maps_in, "JSON map contents to set before the run");
+    cmd->add_option("--maps-out", opts->outputs.maps_out, "JSON dump of every map after the run");
+    add_load_options(*cmd, opts->load);
+    cmd->add_option("--ifindex", opts->ifindex, "ingress ifindex the program sees")->capture_default_str();
+    cmd->add_option("--rx-queue", opts->rx_queue, "rx queue index the program sees")->capture_default_str();
+    cmd->add_option("--egress-ifindex", opts->egress_ifindex,
+                    "egress ifindex a devmap program (xdp/devmap) sees, as when run from a devmap entry")
+        ->capture_default_str();
+    cmd->add_option("--cpus", opts->cpus, "CPU slots of per-CPU maps (the program runs on slot 0)")->capture_default_str();
+    cmd->add_flag("--trace", opts->trace, "print bpf_printk lines on stderr");
+    cmd->add_flag("--run-runts", opts->run_runts,
+                  "run frames shorter than 14 bytes too (BPF_PROG_TEST_RUN refuses them; by default they are not run)");
+    cmd->add_option("--engine", opts->engine, "jit (machine code) or interp")->capture_default_str();
+    cmd->callback([opts, &exit_code] {
+        auto st = replay(*opts);
+        exit_code = st ? 0 : fail(st.error().str());
+    });
+}
+
+}  // namespace xdpdk::cli

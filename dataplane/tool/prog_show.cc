@@ -1,0 +1,142 @@
+#include "prog_show.h"
+
+#include <cstdio>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "dataplane/loader/global_set.h"
+#include "load_args.h"
+#include "vm/map.h"
+#include "vm/object.h"
+
+namespace xdpdk::cli {
+namespace {
+
+struct ShowOptions {
+    std::string object_path;
+    std::string prog;
+    LoadArgs load;
+    bool json = false;
+    bool pretty = false;
+};
+
+using ordered_json = nlohmann::ordered_json;
+
+// The program loaded on its own in a fresh object (so one refused program
+// does not hide the others), with --set and --map-size applied.
+ordered_json describe(const ShowOptions& o, const vm::ObjectOptions& options, const vm::Program& listed) {
+    ordered_json p;
+    p["name"] = listed.name;
+    p["section"] = listed.section;
+    if (listed.type != vm::ProgType::Xdp) {
+        p["type"] = std::string(vm::classify_section(listed.section).other_type);
+        p["loaded"] = false;
+        p["reason"] = "not an XDP program; only XDP programs run in xdpdk";
+        return p;
+    }
+    p["type"] = "xdp";
+    p["attach_type"] = vm::xdp_attach_name(listed.attach);
+    p["frags"] = listed.frags;
+    auto fresh = vm::Object::open(o.object_path, options);
+    Status st = fresh ? loader::apply_global_assignments(**fresh, o.load.sets) : Status(fresh.error());
+    const vm::Program* prog = nullptr;
+    if (st) {
+        auto found = (*fresh)->find_program(listed.name);
+        st = found ? (*fresh)->load_only({*found}) : Status(found.error());
+        if (st) st = (*fresh)->load();
+        if (st) prog = *found;
+    }
+    p["loaded"] = static_cast<bool>(st);
+    if (!st) {
+        p["reason"] = st.error().str();
+        return p;
+    }
+    char tag[17];
+    for (size_t i = 0; i < prog->tag.size(); ++i) std::snprintf(tag + 2 * i, 3, "%02x", prog->tag[i]);
+    p["tag"] = tag;
+    p["bytes_xlated"] = prog->xlated.size() * sizeof(vm::RawInsn);
+    p["jited"] = prog->jit != nullptr;
+    if (prog->jit) p["bytes_jited"] = prog->jit->code_size();
+    std::vector<std::string> maps;
+    std::set<const vm::Map*> seen;
+    for (const vm::LddwOrigin& origin : prog->lddw_origins)
+        if (seen.insert(origin.map).second) maps.push_back(origin.map->name());
+    p["map_names"] = maps;
+    return p;
+}
+
+std::string text_line(const ordered_json& p) {
+    std::string s = p["name"].get<std::string>() + ": " + p["type"].get<std::string>();
+    if (p.contains("attach_type") && p["attach_type"] != "xdp") s += " (" + p["attach_type"].get<std::string>() + ")";
+    if (p.value("frags", false)) s += " frags";
+    s += "  section " + p["section"].get<std::string>() + "\n";
+    if (!p["loaded"].get<bool>()) return s + "\tnot loaded: " + p["reason"].get<std::string>() + "\n";
+    s += "\ttag " + p["tag"].get<std::string>() + "  xlated " + std::to_string(p["bytes_xlated"].get<size_t>()) + "B";
+    if (p["jited"].get<bool>()) s += "  jited " + std::to_string(p["bytes_jited"].get<size_t>()) + "B";
+    const auto& maps = p["map_names"];
+    if (!maps.empty()) {
+        s += "  maps";
+        for (const auto& m : maps) s += " " + m.get<std::string>();
+    }
+    return s + "\n";
+}
+
+Status show(const ShowOptions& o) {
+    vm::ObjectOptions options;
+    XDPDK_RETURN_IF_ERROR(apply_load_args(o.load, options));
+    // The listing opens even without the map sizes a load needs; each
+    // program's own load then says what is missing.
+    vm::ObjectOptions listing = options;
+    listing.allow_unsized_maps = true;
+    XDPDK_ASSIGN_OR_RETURN(auto obj, vm::Object::open(o.object_path, listing));
+    std::vector<const vm::Program*> listed;
+    if (!o.prog.empty()) {
+        // A non-XDP program named on purpose is shown, not refused.
+        const vm::Program* named = nullptr;
+        for (const auto& p : obj->programs())
+            if (p->name == o.prog) named = p.get();
+        if (!named) {
+            XDPDK_ASSIGN_OR_RETURN(const vm::Program* p, obj->find_program(o.prog));
+            named = p;
+        }
+        listed.push_back(named);
+    } else {
+        for (const auto& p : obj->programs()) listed.push_back(p.get());
+        if (listed.empty()) return make_error(o.object_path, "the object has no programs");
+    }
+    // Everything is gathered before anything is printed.
+    ordered_json all = ordered_json::array();
+    for (const vm::Program* p : listed) all.push_back(describe(o, options, *p));
+    std::string out;
+    if (o.json || o.pretty) {
+        out = all.dump(o.pretty ? 4 : -1) + "\n";
+    } else {
+        for (const auto& p : all) out += text_line(p);
+    }
+    std::fputs(out.c_str(), stdout);
+    return {};
+}
+
+}  // namespace
+
+void add_prog_show_command(CLI::App& prog, int& exit_code) {
+    auto opts = std::make_shared<ShowOptions>();
+    CLI::App* cmd = prog.add_subcommand(
+        "show", "List an object's programs: section, type, whether each loads, the kernel's tag, sizes, maps");
+    cmd->add_option("PROG", opts->object_path, "BPF object file built with clang -target bpf")->required();
+    cmd->add_option("--prog", opts->prog, "only this program (function or section name)");
+    add_load_options(*cmd, opts->load);
+    cmd->add_flag("-j,--json", opts->json, "JSON, one line");
+    cmd->add_flag("-p,--pretty", opts->pretty, "JSON, indented");
+    cmd->callback([opts, &exit_code] {
+        auto st = show(*opts);
+        exit_code = st ? 0 : fail(st.error().str());
+    });
+}
+
+}  // namespace xdpdk::cli

@@ -1,0 +1,198 @@
+// The xdpdk dataplane as a library: XDP programs on DPDK ports, for an
+// application that has initialised EAL itself (rte_eal_init with a main
+// lcore and at least one worker lcore). The handle configures the ports it is
+// given, launches one poll-mode worker on every worker lcore, and lets the
+// application attach, swap and detach programs and read or change their maps
+// while traffic flows, the way bpf() and bpftool do for the kernel.
+//
+//   auto dp = xdpdk::Dataplane::create({});          // after rte_eal_init
+//   (*dp)->add_port(0, {});
+//   (*dp)->start();
+//   (*dp)->attach(0, {.object_path = "lb.o"});
+//   ...
+//   (*dp)->swap(0, {.object_path = "lb_v2.o"});     // no packet lost
+//   (*dp)->stop();
+//
+// Every call returns an xdpdk::Error (subject, instruction index, reason) on
+// failure and leaves what runs untouched. Calls come from one control thread
+// at a time (never from a worker lcore); the summary and statistics readers
+// may run concurrently with the workers.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "xdpdk/error.h"
+
+namespace xdpdk {
+
+struct DataplaneOptions {
+    bool interpreter = false;      // run programs in the interpreter instead of JIT-compiled code
+    bool strict_verifier = false;  // the unprivileged loader's verifier rules instead of root's
+    uint16_t burst = 32;           // packets per rx burst, at most 512
+    uint16_t rx_desc = 1024, tx_desc = 1024;
+    uint32_t mbuf_cache = 256;
+    uint32_t mbufs_per_pool = 0;  // 0: sized from the ports, queues and descriptors
+    uint64_t max_packets = 0;     // 0: no limit; else the workers receive this many packets in all
+    // Per-program run count and run time, as the kernel keeps them with
+    // kernel.bpf_stats_enabled=1 (it costs a TSC read per burst).
+    bool stats = false;
+    // Non-empty: every map is shared by name across all programs, ports and
+    // swaps, the way maps pinned under /sys/fs/bpf are (shown as DIR/NAME).
+    std::string pin_dir;
+    // ABORTED packets and bpf_printk lines, rate-limited per worker; nullptr:
+    // none (they still reach trace followers, see follow_trace).
+    FILE* trace_out = stderr;
+};
+
+// Where a port's XDP_PASS packets go: dropped (counted), to the host through
+// a net_tap interface (the exception path), or out of another port.
+struct PassTarget {
+    enum class Kind : uint8_t { Drop, Tap, Port } kind = Kind::Drop;
+    uint16_t port = 0;     // Kind::Port
+    std::string tap_name;  // Kind::Tap; "" = "xdpdk<port>"
+};
+
+struct PortOptions {
+    uint32_t ifindex = 0;    // what programs see as ingress_ifindex and redirect to; 0: port id + 1
+    uint16_t rx_queues = 1;  // RSS spreads flows across them (lowered to what the device has)
+    PassTarget pass;
+};
+
+// An object file to load, with what a loader sets before BPF_PROG_LOAD.
+struct ProgramSpec {
+    std::string object_path;
+    std::string program;                 // function or section name; "": the object's first XDP program
+    std::vector<std::string> globals;    // "NAME=VALUE": global variables (.rodata knobs), as --set
+    std::vector<std::string> map_sizes;  // "NAME=N": max_entries, as bpf_map__set_max_entries
+    std::string maps_json;               // map contents in replay's --maps-in format (JSON text), "" = none
+    std::string maps_json_source = "maps";  // names maps_json in errors ("maps-in 'file.json'")
+    // swap(): start from empty maps instead of carrying the old program's over.
+    bool fresh_maps = false;
+    // More programs of the object to load with it, for attach_shared.
+    std::vector<std::string> also_load;
+};
+
+// One attached program, the fields `bpftool prog show` prints.
+struct ProgramInfo {
+    uint32_t id = 0;  // unique for the dataplane's life, like a kernel prog id
+    uint16_t port = 0;
+    std::string object_path, name, section;
+    std::string tag;  // 16 hex digits, equal to the kernel's for the same instructions
+    uint64_t bytes_xlated = 0, bytes_jited = 0;  // bytes_jited 0: interpreted
+    std::vector<uint32_t> map_ids;
+    std::vector<std::string> map_names;
+    int64_t loaded_at = 0;  // Unix time, seconds
+    // With DataplaneOptions::stats: packets run and nanoseconds spent (all workers).
+    uint64_t run_cnt = 0, run_time_ns = 0;
+};
+
+struct MapInfo {
+    uint32_t id = 0;
+    std::string name, type;  // type as bpftool names it: "hash", "percpu_array", ...
+    uint32_t key_size = 0, value_size = 0, max_entries = 0, flags = 0;
+    std::string pinned;                  // pin_dir/NAME when shared by name
+    std::vector<uint32_t> program_ids;   // attached programs using it
+};
+
+// Counters of one port since start: what the workers received and the verdicts.
+struct PortStats {
+    uint16_t port = 0;
+    std::string name;
+    uint64_t rx_packets = 0, rx_bytes = 0;
+    uint64_t aborted = 0, dropped = 0, passed = 0, transmitted = 0, redirected = 0;
+    uint64_t tx_errors = 0, redirect_errors = 0;
+};
+
+struct SwapReport {
+    ProgramInfo program;                   // the new program
+    std::vector<std::string> carried_maps;  // maps the new program took over from the old one
+    uint64_t load_ns = 0;                   // open, verify and JIT-compile, off the hot path
+    uint64_t switch_ns = 0;                 // from the atomic store until every worker ran on the new program
+};
+
+// Whether DPDK has the port; the error (about `subject`) lists the ports it has.
+Status check_port(uint16_t port, const std::string& subject);
+
+class Dataplane {
+public:
+    static Result<std::unique_ptr<Dataplane>> create(const DataplaneOptions& options);
+    ~Dataplane();  // stop(), then ports closed and pools freed
+    Dataplane(const Dataplane&) = delete;
+    Dataplane& operator=(const Dataplane&) = delete;
+
+    // Before start(): a DPDK port the dataplane configures and polls.
+    Status add_port(uint16_t port, const PortOptions& options = {});
+    // Configures and starts the ports and launches the workers.
+    Status start();
+    // Workers stop (after flushing what they hold), what is left in software
+    // rings is drained, ports are stopped and closed, pools freed; the final
+    // summary keeps the figures. `reason` is the summary's "stopped_by".
+    void stop();
+    void stop(const std::string& reason);
+    bool running() const;
+
+    // Loads, verifies and compiles the program, then attaches it to the port
+    // (replacing what is there, maps not carried over).
+    Result<ProgramInfo> attach(uint16_t port, const ProgramSpec& spec);
+    // Attaches the program `name` of the object already attached to `from_port`:
+    // both ports then share that object's maps, as one object attached to two
+    // interfaces does.
+    Result<ProgramInfo> attach_shared(uint16_t port, uint16_t from_port, const std::string& name = "");
+    // Hot swap: the new program is loaded, verified and compiled first, its
+    // maps carried over from the port's program where name, type, key size,
+    // value size and max_entries match (unless fresh_maps), then installed
+    // with one atomic store. Each worker takes it at its next burst; the old
+    // program is freed once every worker has passed a quiescent state. On
+    // failure nothing changes.
+    Result<SwapReport> swap(uint16_t port, const ProgramSpec& spec);
+    Status detach(uint16_t port);
+
+    std::vector<ProgramInfo> programs() const;
+    Result<ProgramInfo> program(uint16_t port) const;
+    // "xlated" or "jited", as `xdpdk prog dump` prints them.
+    Result<std::string> dump_program(uint16_t port, const std::string& kind) const;
+
+    // Maps are named by name, or "id N" for one of several maps of one name.
+    std::vector<MapInfo> maps() const;
+    // Every entry, the JSON `bpftool -j map dump` prints (through BTF where
+    // the object has it); text: what `bpftool map dump` prints.
+    Result<std::string> map_dump(const std::string& map, bool json) const;
+    // User-side access with bpf()'s semantics (flags: BPF_ANY, BPF_NOEXIST, BPF_EXIST).
+    Result<std::vector<uint8_t>> map_lookup(const std::string& map, const std::vector<uint8_t>& key) const;
+    Status map_update(const std::string& map, const std::vector<uint8_t>& key, const std::vector<uint8_t>& value,
+                      uint64_t flags = 0);
+    Status map_delete(const std::string& map, const std::vector<uint8_t>& key);
+    // The map's key and value sizes, for parsing user input.
+    Result<MapInfo> map_info(const std::string& map) const;
+
+    std::vector<PortStats> port_stats() const;
+    // Packets received on ports with a program attached, all workers.
+    uint64_t received_packets() const;
+    // One line per port: rates since the previous call and totals.
+    std::string stats_lines(double seconds_since_previous);
+    // Every attached object's maps in replay's --maps-in format (one object:
+    // its maps; several: one JSON object keyed by object path).
+    std::string maps_snapshot_json() const;
+    // The run summary `xdpdk run` prints at the end, as JSON text, live.
+    std::string summary_json() const;
+    std::string summary_text() const;
+
+    // bpf_printk lines and ABORTED reports, from the moment of the call:
+    // each call of the returned function gives the lines written since the
+    // previous one (at most a bounded backlog; older ones are counted as lost).
+    std::function<std::vector<std::string>()> follow_trace();
+
+    struct Impl;
+
+private:
+    explicit Dataplane(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace xdpdk
