@@ -297,6 +297,8 @@ bool Dataplane::running() const {
     return impl_->running;
 }
 
+bool Dataplane::stats_enabled() const { return impl_->options.stats; }
+
 std::vector<PortStats> Dataplane::port_stats() const {
     std::lock_guard lock(impl_->mu);
     std::vector<PortStats> out;

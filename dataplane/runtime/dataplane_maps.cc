@@ -66,6 +66,7 @@ std::vector<MapInfo> Dataplane::maps() const {
         i.value_size = m.spec().value_size;
         i.max_entries = m.spec().max_entries;
         i.flags = m.spec().flags;
+        i.user_value_size = m.user_value_size();
         if (impl_->pinned.count(m.name()) && impl_->pinned.at(m.name()).get() == &m)
             i.pinned = impl_->options.pin_dir + "/" + m.name();
         for (const auto& [port, a] : impl_->attached)

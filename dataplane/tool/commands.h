@@ -11,6 +11,9 @@ void add_replay_command(CLI::App& app, int& exit_code);
 void add_prog_command(CLI::App& app, int& exit_code);
 void add_bench_command(CLI::App& app, int& exit_code);
 void add_run_command(CLI::App& app, int& exit_code);  // built with DPDK only
+void add_ctl_command(CLI::App& app, int& exit_code);
+// `xdpdk ctl WORDS...`: main() calls it directly with the words after `ctl`.
+int ctl_command_main(const std::vector<std::string>& words);
 // `xdpdk run WORDS...`: main() calls it directly with the words after `run`.
 int run_command_main(const std::vector<std::string>& words);
 

@@ -15,6 +15,9 @@ int main(int argc, char** argv) {
     if (argc >= 2 && std::string(argv[1]) == "run")
         return xdpdk::cli::run_command_main(std::vector<std::string>(argv + 2, argv + argc));
 #endif
+    // `ctl` hands bpftool-style words (`key hex 0a ...`) to the server as typed.
+    if (argc >= 2 && std::string(argv[1]) == "ctl")
+        return xdpdk::cli::ctl_command_main(std::vector<std::string>(argv + 2, argv + argc));
     CLI::App app{"xdpdk: run unmodified XDP programs in userspace"};
     app.require_subcommand(1);
     int exit_code = 0;
@@ -22,6 +25,7 @@ int main(int argc, char** argv) {
     xdpdk::cli::add_replay_command(app, exit_code);
     xdpdk::cli::add_prog_command(app, exit_code);
     xdpdk::cli::add_bench_command(app, exit_code);
+    xdpdk::cli::add_ctl_command(app, exit_code);
 #ifdef XDPDK_HAVE_DPDK
     xdpdk::cli::add_run_command(app, exit_code);
 #endif

@@ -21,6 +21,7 @@
 
 #include "run_args.h"
 #include "run_objects.h"
+#include "dataplane/control/ctl_commands.h"
 #include "xdpdk/dataplane.h"
 
 namespace xdpdk::cli {
@@ -159,6 +160,28 @@ Status write_text(const std::string& path, const std::string& text, const std::s
     return {};
 }
 
+// The control socket: --ctl PATH, or /run/xdpdk/<file-prefix>.sock. A
+// default path that cannot be served (not root, a read-only /run) costs a
+// warning, not the run; a path the user chose must work.
+Result<std::unique_ptr<control::Server>> serve_control(Dataplane& dp, const RunConfig& config) {
+    if (!config.ctl) return std::unique_ptr<control::Server>();
+    std::string path = config.ctl_path;
+    const bool chosen = !path.empty();
+    if (!chosen) {
+        const std::string runtime_dir = rte_eal_get_runtime_dir();
+        path = "/run/xdpdk/" + runtime_dir.substr(runtime_dir.find_last_of('/') + 1) + ".sock";
+    }
+    auto server = control::Server::listen(path, control::dataplane_handler(dp));
+    if (server) return std::move(*server);
+    if (chosen) {
+        Error e = server.error();
+        e.subject = "--ctl " + e.subject;
+        return e;
+    }
+    std::fprintf(stderr, "xdpdk: warning: no control socket: %s\n", server.error().str().c_str());
+    return std::unique_ptr<control::Server>();
+}
+
 Status run_session(const RunConfig& config, FILE* trace_out) {
     XDPDK_RETURN_IF_ERROR(check_ports(config));
     XDPDK_ASSIGN_OR_RETURN(std::vector<PlannedObject> objects, plan_objects(config));
@@ -166,8 +189,10 @@ Status run_session(const RunConfig& config, FILE* trace_out) {
     XDPDK_RETURN_IF_ERROR(add_ports(*dp, config));
     XDPDK_RETURN_IF_ERROR(attach_programs(*dp, objects));
     XDPDK_RETURN_IF_ERROR(dp->start());
+    XDPDK_ASSIGN_OR_RETURN(std::unique_ptr<control::Server> ctl, serve_control(*dp, config));
     install_stop_signals();
     const char* stopped_by = wait_for_stop(*dp, config);
+    if (ctl) ctl->stop();  // before the workers: no request runs against a stopping dataplane
     dp->stop(stopped_by);
     Status maps = config.maps_out.empty()
                       ? Status{}

@@ -96,6 +96,9 @@ struct MapInfo {
     uint32_t id = 0;
     std::string name, type;  // type as bpftool names it: "hash", "percpu_array", ...
     uint32_t key_size = 0, value_size = 0, max_entries = 0, flags = 0;
+    // A value as map_lookup and map_update take it: per-CPU maps hold one
+    // slot per worker, each rounded up to 8 bytes, as bpf() does.
+    uint32_t user_value_size = 0;
     std::string pinned;                  // pin_dir/NAME when shared by name
     std::vector<uint32_t> program_ids;   // attached programs using it
 };
@@ -136,6 +139,7 @@ public:
     void stop();
     void stop(const std::string& reason);
     bool running() const;
+    bool stats_enabled() const;
 
     // Loads, verifies and compiles the program, then attaches it to the port
     // (replacing what is there, maps not carried over).

@@ -1,0 +1,137 @@
+// `xdpdk ctl [--socket PATH] [-j|--json] [-p|--pretty] NOUN VERB ARGS...`:
+// the client of a running dataplane's control socket, as bpftool is for the
+// kernel. The words after the options go to the server as they are (only an
+// object file to swap in is made absolute, since the server resolves paths
+// in its own directory), so the syntax lives in one place
+// (dataplane/control/ctl_commands.h). Exit codes: 0 done, 1 the dataplane
+// refused or the socket failed, 2 bad usage.
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "dataplane/control/ctl_client.h"
+
+namespace xdpdk::cli {
+
+namespace {
+
+constexpr const char* kCtlDescription = "Control a running `xdpdk run`: programs, maps, stats, trace";
+constexpr const char* kSocketDir = "/run/xdpdk";
+
+void print_ctl_help() {
+    std::printf(
+        "%s\n\n"
+        "usage: xdpdk ctl [--socket PATH] [-j|--json] [-p|--pretty] NOUN VERB [ARGS...]\n\n"
+        "  prog list | prog show PORT\n"
+        "  prog swap PORT OBJ.o [prog NAME] [set NAME=VALUE]... [map-size NAME=N]... [fresh-maps]\n"
+        "  prog dump xlated|jited PORT\n"
+        "  map list | map dump MAP\n"
+        "  map lookup MAP key [hex] BYTES...\n"
+        "  map update MAP key [hex] BYTES... value [hex] BYTES... [any|exist|noexist]\n"
+        "  map delete MAP key [hex] BYTES...\n"
+        "  stats | trace\n\n"
+        "MAP: a map name, or id N. BYTES: numbers (decimal, 0x.. hex) or, after 'hex', hex bytes.\n"
+        "--socket: the dataplane's control socket (default: the only one in %s, else\n"
+        "          %s/rte.sock); `xdpdk run --file-prefix=X` serves %s/X.sock.\n"
+        "Exit codes: 0 done, 1 refused by the dataplane or socket error, 2 bad usage.\n",
+        kCtlDescription, kSocketDir, kSocketDir, kSocketDir);
+}
+
+int usage_error(const std::string& message) {
+    std::fprintf(stderr, "xdpdk: ctl: %s (xdpdk ctl --help)\n", message.c_str());
+    return 2;
+}
+
+// The only socket under /run/xdpdk, as a user with one dataplane expects;
+// with several the user must say which.
+Result<std::string> default_socket() {
+    std::vector<std::string> found;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(kSocketDir, ec))
+        if (e.path().extension() == ".sock") found.push_back(e.path().string());
+    if (found.size() == 1) return found[0];
+    if (found.empty()) return std::string(kSocketDir) + "/rte.sock";
+    std::string list;
+    for (const std::string& f : found) list += (list.empty() ? "" : ", ") + f;
+    return make_error("ctl", "several dataplanes are running (" + list + "): choose one with --socket");
+}
+
+volatile std::sig_atomic_t interrupted = 0;
+void on_interrupt(int) { interrupted = 1; }
+
+}  // namespace
+
+int ctl_command_main(const std::vector<std::string>& words) {
+    std::string socket;
+    bool json = false, pretty = false;
+    size_t i = 0;
+    for (; i < words.size() && words[i].size() > 1 && words[i][0] == '-'; ++i) {
+        const std::string& w = words[i];
+        if (w == "-h" || w == "--help") {
+            print_ctl_help();
+            return 0;
+        }
+        if (w == "-j" || w == "--json") json = true;
+        else if (w == "-p" || w == "--pretty") json = pretty = true;
+        else if (w == "--socket" && i + 1 < words.size()) socket = words[++i];
+        else if (w.rfind("--socket=", 0) == 0) socket = w.substr(9);
+        else return usage_error("unknown option '" + w + "'");
+    }
+    if (i >= words.size()) return usage_error("give a command, e.g. prog list");
+    control::Request req;
+    req.noun = words[i++];
+    if (req.noun != "stats" && req.noun != "trace") {
+        if (i >= words.size()) return usage_error("'" + req.noun + "' needs a verb, e.g. " + req.noun + " list");
+        req.verb = words[i++];
+    }
+    req.args.assign(words.begin() + static_cast<std::ptrdiff_t>(i), words.end());
+    if (req.noun == "prog" && req.verb == "swap" && req.args.size() >= 2) {
+        std::error_code ec;
+        const auto abs = std::filesystem::absolute(req.args[1], ec);
+        if (!ec) req.args[1] = abs.string();
+    }
+    if (!json) req.options["format"] = "text";
+    if (socket.empty()) {
+        auto found = default_socket();
+        if (!found) return fail(found.error().str());
+        socket = *found;
+    }
+    if (req.noun == "trace") {
+        struct sigaction sa{};
+        sa.sa_handler = on_interrupt;
+        sigaction(SIGINT, &sa, nullptr);
+        sigaction(SIGTERM, &sa, nullptr);
+        auto end = control::stream(
+            socket, req,
+            [json](const nlohmann::json& item) {
+                if (json) std::printf("%s\n", item.dump().c_str());
+                else std::printf("%s\n", item.is_string() ? item.get<std::string>().c_str() : item.dump().c_str());
+                std::fflush(stdout);
+                return true;
+            },
+            [] { return interrupted != 0; });
+        if (!end) return fail(end.error().str());
+        return 0;
+    }
+    auto reply = control::request(socket, req);
+    if (!reply) return fail(reply.error().str());
+    if (reply->is_string()) {
+        std::fputs(reply->get<std::string>().c_str(), stdout);
+    } else if (!reply->is_null() || json) {
+        std::printf("%s\n", reply->dump(pretty ? 4 : -1).c_str());
+    }
+    return 0;
+}
+
+void add_ctl_command(CLI::App& app, int& exit_code) {
+    CLI::App* cmd = app.add_subcommand("ctl", std::string(kCtlDescription) + "; `xdpdk ctl --help` lists them");
+    cmd->prefix_command();
+    cmd->allow_extras();
+    cmd->callback([cmd, &exit_code] { exit_code = ctl_command_main(cmd->remaining()); });
+}
+
+}  // namespace xdpdk::cli
