@@ -135,6 +135,14 @@ private:
     std::vector<uint8_t> seen_;
 };
 
+ProgramSpec spec(const std::string& path, std::vector<std::string> map_sizes = {}, bool fresh_maps = false) {
+    ProgramSpec s;
+    s.object_path = path;
+    s.map_sizes = std::move(map_sizes);
+    s.fresh_maps = fresh_maps;
+    return s;
+}
+
 // xdp_stats_map[XDP_TX].rx_packets summed over the workers' slots.
 uint64_t tx_count(Dataplane& dp) {
     const std::vector<uint8_t> key = {3, 0, 0, 0};  // XDP_TX
@@ -160,8 +168,8 @@ TEST(EmbedDataplane, SwapsThousandTimesUnderTrafficWithoutLoss) {
     ASSERT_TRUE(created.ok()) << created.error().str();
     std::unique_ptr<Dataplane> dp = std::move(*created);
     ASSERT_TRUE(dp->add_port(ring.port).ok());
-    ProgramSpec v1{.object_path = xdpdk::test::test_prog_path("swap_v1")};
-    ProgramSpec v2{.object_path = xdpdk::test::test_prog_path("swap_v2")};
+    const ProgramSpec v1 = spec(xdpdk::test::test_prog_path("swap_v1"));
+    const ProgramSpec v2 = spec(xdpdk::test::test_prog_path("swap_v2"));
     auto first = dp->attach(ring.port, v1);
     ASSERT_TRUE(first.ok()) << first.error().str();
     ASSERT_TRUE(dp->start().ok());
@@ -230,30 +238,28 @@ TEST(EmbedDataplane, FailedSwapLeavesTheRunningProgram) {
     ASSERT_TRUE(created.ok());
     std::unique_ptr<Dataplane> dp = std::move(*created);
     ASSERT_TRUE(dp->add_port(ring.port).ok());
-    auto first = dp->attach(ring.port, {.object_path = xdpdk::test::test_prog_path("swap_v1")});
+    auto first = dp->attach(ring.port, spec(xdpdk::test::test_prog_path("swap_v1")));
     ASSERT_TRUE(first.ok());
     ASSERT_TRUE(dp->start().ok());
 
     // Not an object; a program the verifier refuses; a port we do not have;
     // a map of the same name but another shape.
-    auto bad_elf = dp->swap(ring.port, {.object_path = xdpdk::test::source_path("README.md")});
+    auto bad_elf = dp->swap(ring.port, spec(xdpdk::test::source_path("README.md")));
     ASSERT_FALSE(bad_elf.ok());
     EXPECT_NE(bad_elf.error().str().find("README.md"), std::string::npos) << bad_elf.error().str();
-    auto refused = dp->swap(ring.port, {.object_path = xdpdk::test::test_prog_path("refused_global_short_pkt")});
+    auto refused = dp->swap(ring.port, spec(xdpdk::test::test_prog_path("refused_global_short_pkt")));
     ASSERT_FALSE(refused.ok());
-    auto no_port = dp->swap(77, {.object_path = xdpdk::test::test_prog_path("swap_v2")});
+    auto no_port = dp->swap(77, spec(xdpdk::test::test_prog_path("swap_v2")));
     ASSERT_FALSE(no_port.ok());
     EXPECT_EQ(no_port.error().subject, "port 77");
-    auto reshaped = dp->swap(ring.port, {.object_path = xdpdk::test::test_prog_path("swap_v2"),
-                                         .map_sizes = {"xdp_stats_map=8"}});
+    auto reshaped = dp->swap(ring.port, spec(xdpdk::test::test_prog_path("swap_v2"), {"xdp_stats_map=8"}));
     ASSERT_FALSE(reshaped.ok());
     EXPECT_NE(reshaped.error().reason.find("cannot carry over"), std::string::npos) << reshaped.error().str();
     auto unchanged = dp->program(ring.port);
     ASSERT_TRUE(unchanged.ok());
     EXPECT_EQ(unchanged->id, first->id) << "a failed swap changed the running program";
     // ... and with fresh maps the same swap is fine.
-    auto fresh = dp->swap(ring.port, {.object_path = xdpdk::test::test_prog_path("swap_v2"),
-                                      .map_sizes = {"xdp_stats_map=8"}, .fresh_maps = true});
+    auto fresh = dp->swap(ring.port, spec(xdpdk::test::test_prog_path("swap_v2"), {"xdp_stats_map=8"}, true));
     ASSERT_TRUE(fresh.ok()) << fresh.error().str();
     EXPECT_TRUE(fresh->carried_maps.empty());
 

@@ -162,7 +162,8 @@ std::string hex_words(const std::vector<uint8_t>& bytes) {
     char b[4];
     for (size_t i = 0; i < bytes.size(); ++i) {
         std::snprintf(b, sizeof b, "%02x", bytes[i]);
-        s += (i ? " " : "") + std::string(b);
+        if (i != 0) s += ' ';
+        s += b;
     }
     return s;
 }

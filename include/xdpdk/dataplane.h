@@ -8,9 +8,12 @@
 //   auto dp = xdpdk::Dataplane::create({});          // after rte_eal_init
 //   (*dp)->add_port(0, {});
 //   (*dp)->start();
-//   (*dp)->attach(0, {.object_path = "lb.o"});
+//   xdpdk::ProgramSpec lb;
+//   lb.object_path = "lb.o";
+//   (*dp)->attach(0, lb);
 //   ...
-//   (*dp)->swap(0, {.object_path = "lb_v2.o"});     // no packet lost
+//   lb.object_path = "lb_v2.o";
+//   (*dp)->swap(0, lb);                               // no packet lost
 //   (*dp)->stop();
 //
 // Every call returns an xdpdk::Error (subject, instruction index, reason) on

@@ -7,6 +7,10 @@
 #include <linux/if_ether.h>
 #include <bpf/bpf_helpers.h>
 
+#ifndef XDP_ACTION_MAX
+#define XDP_ACTION_MAX (XDP_REDIRECT + 1) /* as xdp-tutorial's common headers define it */
+#endif
+
 struct datarec {
 	__u64 rx_packets;
 	__u64 rx_bytes;
