@@ -689,45 +689,20 @@ TEST(RunWorkers, QueuesSpreadAcrossWorkersAndPerCpuSlotsAreTheirs) {
 // ---- stopping: --duration, signals; telemetry while running ----
 
 // A run in the background, its output in files.
-class BackgroundRun {
+// `xdpdk run` left running while the test looks at it.
+class BackgroundRun : public BackgroundCommand {
 public:
     BackgroundRun(const std::vector<std::string>& eal, const std::vector<std::string>& app, const std::string& dir)
-        : out_(dir + "/stdout"), err_(dir + "/stderr") {
+        : BackgroundCommand(run_args(eal, app), dir) {}
+
+private:
+    static std::vector<std::string> run_args(const std::vector<std::string>& eal, const std::vector<std::string>& app) {
         std::vector<std::string> args = {xdpdk_binary(), "run"};
         args.insert(args.end(), eal.begin(), eal.end());
         args.push_back("--");
         args.insert(args.end(), app.begin(), app.end());
-        pid_ = fork();
-        if (pid_ == 0) {
-            const int out = open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            const int err = open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            dup2(out, 1);
-            dup2(err, 2);
-            std::vector<char*> argv;
-            for (auto& a : args) argv.push_back(a.data());
-            argv.push_back(nullptr);
-            execv(argv[0], argv.data());
-            _exit(127);
-        }
+        return args;
     }
-    ~BackgroundRun() {
-        if (pid_ > 0 && !waited_) {
-            kill(pid_, SIGKILL);
-            waitpid(pid_, nullptr, 0);
-        }
-    }
-    void signal(int sig) { kill(pid_, sig); }
-    CommandResult wait() {
-        int status = 0;
-        waitpid(pid_, &status, 0);
-        waited_ = true;
-        return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), read_file(out_), read_file(err_)};
-    }
-
-private:
-    std::string out_, err_;
-    pid_t pid_ = -1;
-    bool waited_ = false;
 };
 
 std::string file_prefix_of(const std::vector<std::string>& eal) {

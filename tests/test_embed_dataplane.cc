@@ -7,133 +7,24 @@
 // per-CPU counters (carried over), and free what they replace.
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
-#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
-#include <rte_eal.h>
-#include <rte_eth_ring.h>
-#include <rte_ethdev.h>
-#include <rte_mbuf.h>
-#include <rte_ring.h>
-#include <unistd.h>
 
+#include "ring_traffic.h"
 #include "test_support.h"
 #include "xdpdk/dataplane.h"
 
 namespace {
 
+using namespace xdpdk::test;
 using xdpdk::Dataplane;
 using xdpdk::ProgramSpec;
-
-constexpr uint32_t kFrame = 64;
-constexpr size_t kSeqOffset = 16;  // after the Ethernet header and the program's stamp byte
-
-// EAL once per process, as an application does; lcore 0 is this thread,
-// lcore 1 the dataplane's worker.
-bool eal_ready() {
-    static const bool ready = [] {
-        const std::string prefix = "--file-prefix=xdpdk-embed-" + std::to_string(getpid());
-        std::vector<std::string> args = {"embed", "-l", "0,1", "--no-huge", "-m", "512", "--no-pci",
-                                         prefix, "--log-level=lib.eal:error"};
-        std::vector<char*> argv;
-        for (auto& a : args) argv.push_back(a.data());
-        return rte_eal_init(static_cast<int>(argv.size()), argv.data()) >= 0;
-    }();
-    return ready;
-}
-
-// A net_ring port over two rings of our own: what we enqueue on `rx` the
-// port receives; what it sends lands on `tx`.
-struct RingPort {
-    rte_ring* rx = nullptr;
-    rte_ring* tx = nullptr;
-    uint16_t port = 0;
-};
-
-RingPort make_ring_port(const std::string& name) {
-    RingPort p;
-    p.rx = rte_ring_create((name + "_rx").c_str(), 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    p.tx = rte_ring_create((name + "_tx").c_str(), 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    const int port = rte_eth_from_rings(name.c_str(), &p.rx, 1, &p.tx, 1, SOCKET_ID_ANY);
-    p.port = port < 0 ? UINT16_MAX : static_cast<uint16_t>(port);
-    return p;
-}
-
-uint64_t resident_bytes() {
-    std::ifstream statm("/proc/self/statm");
-    uint64_t size = 0, resident = 0;
-    statm >> size >> resident;
-    return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-}
-
-// Packets numbered from 0, on a pool of the application's own.
-class Traffic {
-public:
-    explicit Traffic(RingPort port) : port_(port) {
-        pool_ = rte_pktmbuf_pool_create(("embed_pool" + std::to_string(port.port)).c_str(), 8191, 256, 0,
-                                        RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-    }
-    bool ok() const { return pool_ != nullptr; }
-
-    // Sends up to `n` more packets (as many as fit) and collects what came back.
-    void pump(unsigned n) {
-        rte_mbuf* burst[32];
-        n = std::min(n, 32u);
-        unsigned made = 0;
-        for (; made < n; ++made) {
-            rte_mbuf* m = rte_pktmbuf_alloc(pool_);
-            if (m == nullptr) break;
-            auto* d = static_cast<uint8_t*>(static_cast<void*>(rte_pktmbuf_append(m, kFrame)));
-            std::memset(d, 0, kFrame);
-            d[12] = 0x08;  // IPv4 ethertype, as any frame would have
-            std::memcpy(d + kSeqOffset, &next_seq_, sizeof next_seq_);
-            ++next_seq_;
-            burst[made] = m;
-        }
-        const unsigned queued = rte_ring_enqueue_burst(port_.rx, reinterpret_cast<void**>(burst), made, nullptr);
-        for (unsigned i = queued; i < made; ++i) rte_pktmbuf_free(burst[i]);
-        next_seq_ -= made - queued;  // not sent: numbered again next time
-        sent_ += queued;
-        collect();
-    }
-
-    void collect() {
-        rte_mbuf* back[64];
-        unsigned n;
-        while ((n = rte_ring_dequeue_burst(port_.tx, reinterpret_cast<void**>(back), 64, nullptr)) != 0) {
-            for (unsigned i = 0; i < n; ++i) {
-                const auto* d = rte_pktmbuf_mtod(back[i], const uint8_t*);
-                uint64_t seq;
-                std::memcpy(&seq, d + kSeqOffset, sizeof seq);
-                if (seq >= seen_.size()) seen_.resize(seq + 1, 0);
-                ++seen_[seq];
-                const uint8_t stamp = d[14];
-                if (stamp != last_stamp_) ++stamp_changes_;
-                last_stamp_ = stamp;
-                rte_pktmbuf_free(back[i]);
-            }
-            received_ += n;
-        }
-    }
-
-    uint64_t sent() const { return sent_; }
-    uint64_t received() const { return received_; }
-    const std::vector<uint8_t>& seen() const { return seen_; }
-    uint64_t stamp_changes() const { return stamp_changes_; }
-
-private:
-    RingPort port_;
-    rte_mempool* pool_ = nullptr;
-    uint64_t next_seq_ = 0, sent_ = 0, received_ = 0, stamp_changes_ = 0;
-    uint8_t last_stamp_ = 0;
-    std::vector<uint8_t> seen_;
-};
 
 ProgramSpec spec(const std::string& path, std::vector<std::string> map_sizes = {}, bool fresh_maps = false) {
     ProgramSpec s;
@@ -158,10 +49,10 @@ uint64_t tx_count(Dataplane& dp) {
 }
 
 TEST(EmbedDataplane, SwapsThousandTimesUnderTrafficWithoutLoss) {
-    if (!eal_ready()) GTEST_SKIP() << "EAL cannot initialise here";
+    if (!init_eal_once("embed")) GTEST_SKIP() << "EAL cannot initialise here";
     const RingPort ring = make_ring_port("embed_swap");
     ASSERT_NE(ring.port, UINT16_MAX);
-    Traffic traffic(ring);
+    RingTraffic traffic(ring);
     ASSERT_TRUE(traffic.ok());
 
     auto created = Dataplane::create({});
@@ -231,7 +122,7 @@ TEST(EmbedDataplane, SwapsThousandTimesUnderTrafficWithoutLoss) {
 }
 
 TEST(EmbedDataplane, FailedSwapLeavesTheRunningProgram) {
-    if (!eal_ready()) GTEST_SKIP() << "EAL cannot initialise here";
+    if (!init_eal_once("embed")) GTEST_SKIP() << "EAL cannot initialise here";
     const RingPort ring = make_ring_port("embed_fail");
     ASSERT_NE(ring.port, UINT16_MAX);
     auto created = Dataplane::create({});

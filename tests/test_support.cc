@@ -1,6 +1,7 @@
 #include "test_support.h"
 
 #include <fcntl.h>
+#include <csignal>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,6 +53,41 @@ std::string temp_dir() {
     if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
     return tmpl;
 }
+
+BackgroundCommand::BackgroundCommand(const std::vector<std::string>& args, const std::string& dir)
+    : out_(dir + "/stdout"), err_(dir + "/stderr") {
+    pid_ = fork();
+    if (pid_ == 0) {
+        const int out = open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        const int err = open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(out, 1);
+        dup2(err, 2);
+        std::vector<std::string> copy = args;
+        std::vector<char*> argv;
+        for (auto& a : copy) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        execv(argv[0], argv.data());
+        _exit(127);
+    }
+}
+
+BackgroundCommand::~BackgroundCommand() {
+    if (pid_ > 0 && !waited_) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+    }
+}
+
+void BackgroundCommand::signal(int sig) { kill(pid_, sig); }
+
+CommandResult BackgroundCommand::wait() {
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    waited_ = true;
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), read_file(out_), read_file(err_)};
+}
+
+std::string BackgroundCommand::stderr_so_far() const { return read_file(err_); }
 
 CommandResult run_command(const std::vector<std::string>& args, const std::string& stdin_data) {
     int in[2], out[2], err[2];

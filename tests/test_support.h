@@ -26,6 +26,24 @@ struct CommandResult {
 // Runs `args` (argv[0] is the program) with `stdin_data` on standard input.
 CommandResult run_command(const std::vector<std::string>& args, const std::string& stdin_data = "");
 
+// A command left running (a dataplane) while the test talks to it; its
+// stdout and stderr go to files in `dir`. Killed if never waited for.
+class BackgroundCommand {
+public:
+    BackgroundCommand(const std::vector<std::string>& args, const std::string& dir);
+    ~BackgroundCommand();
+    BackgroundCommand(const BackgroundCommand&) = delete;
+    BackgroundCommand& operator=(const BackgroundCommand&) = delete;
+    void signal(int sig);
+    CommandResult wait();
+    std::string stderr_so_far() const;
+
+private:
+    std::string out_, err_;
+    int pid_ = -1;
+    bool waited_ = false;
+};
+
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& data);
 

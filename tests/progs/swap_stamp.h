@@ -25,6 +25,8 @@ struct {
 
 /* Every Nth packet is reported through bpf_printk (0: none), set at load. */
 volatile const __u32 trace_every = 0;
+/* Drop instead of sending back, for runs on endless pcap sources. */
+volatile const __u8 drop_all = 0;
 
 static __always_inline __u32 stats_record(struct xdp_md *ctx, __u32 action)
 {
@@ -48,7 +50,7 @@ int xdp_swap_stamp(struct xdp_md *ctx)
 	if ((void *)(stamp + 1) > data_end)
 		return stats_record(ctx, XDP_DROP);
 	*stamp = SWAP_VERSION;
-	return stats_record(ctx, XDP_TX);
+	return stats_record(ctx, drop_all ? XDP_DROP : XDP_TX);
 }
 
 char _license[] SEC("license") = "GPL";

@@ -1,0 +1,250 @@
+// `xdpdk ctl` against a running `xdpdk run --ctl PATH`, both the built
+// binary, as an operator uses them: every command, its JSON and text forms,
+// a hot swap that carries the counters over, wrong input, a client of
+// another uid, and the dataplane still counting every packet at the end.
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "test_support.h"
+
+using namespace xdpdk::test;
+using nlohmann::json;
+
+namespace {
+
+std::string swap_v1() { return test_prog_path("swap_v1"); }
+std::string swap_v2() { return test_prog_path("swap_v2"); }
+
+// One endless pcap port whose packets the programs drop (drop_all), with
+// run statistics on and the control socket at `socket`.
+class Dataplane {
+public:
+    explicit Dataplane(const std::string& dir)
+        : socket_(dir + "/ctl.sock"),
+          run_({xdpdk_binary(), "run", "--no-huge", "-m", "1024", "--no-pci",
+                "--file-prefix=xdpdk-ctl-" + std::to_string(getpid()), "-l", "0,1", "--log-level=error",
+                "--vdev=net_pcap0,rx_pcap=" + source_path("pcaps/sample.pcap") + ",infinite_rx=1,tx_pcap=" + dir +
+                    "/tx.pcap",
+                "--", "--attach", "0=" + swap_v1(), "--set", "drop_all=1", "--stats", "--ctl", dir + "/ctl.sock",
+                "--stats-interval", "0", "--json", "--duration", "60"},
+               dir) {
+        for (int i = 0; i < 200 && access(socket_.c_str(), F_OK) != 0; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    const std::string& socket() const { return socket_; }
+    BackgroundCommand& run() { return run_; }
+
+    CommandResult ctl(std::vector<std::string> words) const {
+        std::vector<std::string> args = {xdpdk_binary(), "ctl", "--socket", socket_};
+        args.insert(args.end(), words.begin(), words.end());
+        return run_command(args);
+    }
+    json ctl_json(std::vector<std::string> words) const {
+        words.insert(words.begin(), "-j");
+        const CommandResult r = ctl(words);
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        json j = json::parse(r.out, nullptr, false);
+        EXPECT_FALSE(j.is_discarded()) << r.out;
+        return j;
+    }
+
+private:
+    std::string socket_;
+    BackgroundCommand run_;
+};
+
+// xdp_stats_map[action].rx_packets over every CPU slot, from a bpftool-style lookup.
+uint64_t packets_of(const json& entry) {
+    const json& value = entry.at("value");
+    uint64_t total = 0;
+    for (size_t slot = 0; slot + 16 <= value.size(); slot += 16) {
+        uint64_t packets = 0;
+        for (int b = 7; b >= 0; --b) packets = packets << 8 | std::stoul(value[slot + b].get<std::string>(), nullptr, 16);
+        total += packets;
+    }
+    return total;
+}
+
+void expect_error(const CommandResult& r, const std::string& expected) {
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err.rfind("xdpdk: ", 0), 0u) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(r.err.find(expected), std::string::npos) << r.err << "expected: " << expected;
+}
+
+class CtlCommands : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (geteuid() != 0) GTEST_SKIP() << "needs root for the pcap vdev and /run";
+    }
+};
+
+TEST_F(CtlCommands, EveryCommandOnALiveDataplane) {
+    const std::string dir = temp_dir();
+    Dataplane dp(dir);
+    ASSERT_EQ(access(dp.socket().c_str(), F_OK), 0) << dp.run().stderr_so_far();
+    struct stat st{};
+    ASSERT_EQ(stat(dp.socket().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+    // prog list: bpftool's fields, the kernel's tag (as `prog show` computes offline).
+    json progs = dp.ctl_json({"prog", "list"});
+    ASSERT_EQ(progs.size(), 1u) << progs.dump();
+    const json first = progs[0];
+    EXPECT_EQ(first.at("name"), "xdp_swap_stamp");
+    EXPECT_EQ(first.at("type"), "xdp");
+    EXPECT_EQ(first.at("port"), 0);
+    EXPECT_EQ(first.at("jited"), true);
+    EXPECT_GT(first.at("bytes_jited").get<uint64_t>(), 0u);
+    EXPECT_NE(first.at("map_names").dump().find("\"xdp_stats_map\""), std::string::npos) << first.dump();
+    const CommandResult offline = run_command({xdpdk_binary(), "prog", "show", swap_v1(), "-j"});
+    ASSERT_EQ(offline.exit_code, 0) << offline.err;
+    const json offline_json = json::parse(offline.out);
+    EXPECT_NE(offline_json.dump().find(first.at("tag").get<std::string>()), std::string::npos)
+        << "tag differs from the offline prog show: " << offline.out;
+    for (int i = 0; i < 100 && dp.ctl_json({"prog", "show", "0"}).at("run_cnt") == 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const json shown = dp.ctl_json({"prog", "show", "0"});
+    EXPECT_GT(shown.at("run_cnt").get<uint64_t>(), 0u) << "--stats counts runs";
+    EXPECT_GT(shown.at("run_time_ns").get<uint64_t>(), 0u);
+    const CommandResult text = dp.ctl({"prog", "show", "0"});
+    EXPECT_NE(text.out.find(": xdp  name xdp_swap_stamp  tag " + first.at("tag").get<std::string>()),
+              std::string::npos)
+        << text.out;
+
+    // prog dump: the running program's instructions and machine code.
+    const CommandResult xlated = dp.ctl({"prog", "dump", "xlated", "0"});
+    EXPECT_EQ(xlated.exit_code, 0) << xlated.err;
+    EXPECT_NE(xlated.out.find("map[xdp_stats_map]"), std::string::npos) << xlated.out;
+    const CommandResult jited = dp.ctl({"prog", "dump", "jited", "0"});
+    EXPECT_EQ(jited.exit_code, 0) << jited.err;
+    EXPECT_NE(jited.out.find("ret"), std::string::npos) << jited.out;
+
+    // map list / lookup: the drop counter grows.
+    const json maps = dp.ctl_json({"map", "list"});
+    bool found = false;
+    for (const json& m : maps)
+        if (m.at("name") == "xdp_stats_map") {
+            found = true;
+            EXPECT_EQ(m.at("type"), "percpu_array");
+            EXPECT_EQ(m.at("bytes_key"), 4);
+            EXPECT_EQ(m.at("bytes_value"), 16);
+            EXPECT_EQ(m.at("max_entries"), 5);
+        }
+    EXPECT_TRUE(found) << maps.dump();
+    const uint64_t before = packets_of(dp.ctl_json({"map", "lookup", "xdp_stats_map", "key", "1", "0", "0", "0"}));
+    EXPECT_GT(before, 0u);
+    const json dump = dp.ctl_json({"map", "dump", "xdp_stats_map"});
+    EXPECT_TRUE(dump.is_array()) << dump.dump();
+
+    // A hot swap to release 2: the counters carry over and keep growing.
+    const json swapped = dp.ctl_json({"prog", "swap", "0", swap_v2(), "set", "drop_all=1", "set", "trace_every=1000"});
+    EXPECT_EQ(swapped.at("carried_maps"), json::array({"xdp_stats_map"}));
+    EXPECT_NE(swapped.at("prog").at("id"), first.at("id"));
+    const uint64_t after = packets_of(dp.ctl_json({"map", "lookup", "xdp_stats_map", "key", "hex", "01", "00", "00", "00"}));
+    EXPECT_GE(after, before) << "the counters started again from zero: not carried over";
+
+    // trace follows bpf_printk of the new release.
+    BackgroundCommand trace({xdpdk_binary(), "ctl", "--socket", dp.socket(), "trace"}, temp_dir());
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    trace.signal(SIGINT);
+    const CommandResult traced = trace.wait();
+    EXPECT_EQ(traced.exit_code, 0) << traced.err;
+    EXPECT_NE(traced.out.find("swap v2: packet "), std::string::npos) << traced.out << traced.err;
+
+    // update and delete with bpf()'s semantics: an array's entries cannot be deleted.
+    std::vector<std::string> update = {"map", "update", "xdp_stats_map", "key", "0", "0", "0", "0", "value", "hex"};
+    for (int i = 0; i < 16; ++i)  // one worker: one 16-byte slot update.push_back(i == 0 ? "2a" : "00");
+    const CommandResult updated = dp.ctl(update);
+    EXPECT_EQ(updated.exit_code, 0) << updated.err;
+    const json aborted = dp.ctl_json({"map", "lookup", "xdp_stats_map", "key", "0", "0", "0", "0"});
+    EXPECT_EQ(packets_of(aborted), 42u) << aborted.dump();
+    expect_error(dp.ctl({"map", "delete", "xdp_stats_map", "key", "0", "0", "0", "0"}), "Invalid argument");
+
+    // stats: the run summary, live.
+    const json stats = dp.ctl_json({"stats"});
+    EXPECT_EQ(stats.at("stopped_by"), "running");
+    EXPECT_GT(stats.at("ports").at(0).at("rx").at("packets").get<uint64_t>(), 0u);
+
+    // Wrong input: one line each, the dataplane untouched.
+    expect_error(dp.ctl({"prog", "swap", "0", "/nonexistent/x.o"}), "/nonexistent/x.o");
+    expect_error(dp.ctl({"prog", "swap", "0", test_prog_path("refused_global_short_pkt")}), "refused_global_short_pkt");
+    expect_error(dp.ctl({"prog", "swap", "9", swap_v1()}), "port 9");
+    expect_error(dp.ctl({"prog", "swap", "0", swap_v1(), "map-size", "xdp_stats_map=9"}), "cannot carry over");
+    expect_error(dp.ctl({"prog", "frobnicate"}), "unknown command");
+    expect_error(dp.ctl({"map", "dump", "no_such_map"}), "no_such_map");
+    expect_error(dp.ctl({"map", "lookup", "xdp_stats_map", "key", "1", "0"}), "expected 4 bytes, got 2");
+    expect_error(dp.ctl({"map", "lookup", "xdp_stats_map", "key", "1", "0", "0", "300"}), "300");
+    EXPECT_EQ(dp.ctl_json({"prog", "show", "0"}).at("id"), swapped.at("prog").at("id"));
+
+    // Raw protocol abuse on the socket: not JSON, then a valid request on the same connection.
+    const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, dp.socket().c_str(), sizeof addr.sun_path - 1);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    const std::string junk = "{not json\n{\"noun\":\"prog\",\"verb\":\"list\"}\n";
+    ASSERT_EQ(write(fd, junk.data(), junk.size()), static_cast<ssize_t>(junk.size()));
+    std::string replies;
+    char buf[4096];
+    for (int i = 0; i < 50 && std::count(replies.begin(), replies.end(), '\n') < 2; ++i) {
+        const ssize_t n = read(fd, buf, sizeof buf);
+        if (n <= 0) break;
+        replies.append(buf, static_cast<size_t>(n));
+    }
+    close(fd);
+    EXPECT_NE(replies.find("\"ok\":false"), std::string::npos) << replies;
+    EXPECT_NE(replies.find("\"ok\":true"), std::string::npos) << replies;
+
+    // Another uid cannot control the dataplane.
+    const pid_t child = fork();
+    if (child == 0) {
+        if (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0) _exit(3);
+        const int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        execl(xdpdk_binary().c_str(), "xdpdk", "ctl", "--socket", dp.socket().c_str(), "prog", "list", nullptr);
+        _exit(4);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 1) << "a client of uid 65534 was served";
+
+    // The run ends cleanly: every packet counted once, the socket removed.
+    dp.run().signal(SIGINT);
+    const CommandResult done = dp.run().wait();
+    ASSERT_EQ(done.exit_code, 0) << done.err;
+    const json summary = json::parse(done.out);
+    const json& port = summary.at("ports").at(0);
+    uint64_t verdicts = 0;
+    for (const auto& [name, a] : port.at("actions").items()) verdicts += a.at("packets").get<uint64_t>();
+    EXPECT_EQ(verdicts, port.at("rx").at("packets").get<uint64_t>());
+    EXPECT_NE(access(dp.socket().c_str(), F_OK), 0) << "the socket outlived the run";
+}
+
+TEST(CtlClient, NoDataplaneIsOneLineAndExitOne) {
+    const std::string dir = temp_dir();
+    const CommandResult r = run_command({xdpdk_binary(), "ctl", "--socket", dir + "/none.sock", "prog", "list"});
+    expect_error(r, "cannot connect");
+    const CommandResult usage = run_command({xdpdk_binary(), "ctl", "--socket", dir + "/none.sock"});
+    EXPECT_EQ(usage.exit_code, 2);
+}
+
+}  // namespace
