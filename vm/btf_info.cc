@@ -3,6 +3,7 @@
 #include <bpf/btf.h>
 #include <linux/btf.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -47,8 +48,9 @@ Result<uint32_t> map_int_field(const struct btf* btf, const btf_member& m, const
 }
 
 // libbpf's __type(name, T) is `typeof(T) *name`: the size is sizeof(T).
+// `type_id` receives T's id.
 Result<uint32_t> map_type_size_field(const struct btf* btf, const btf_member& m, const std::string& subject,
-                                     const std::string& field) {
+                                     const std::string& field, uint32_t& type_id) {
     const btf_type* ptr = skip_mods_and_typedefs(btf, m.type);
     if (!ptr || !btf_is_ptr(ptr))
         return make_error(subject, "field '" + field + "' is not a pointer (use __type(" + field + ", T))");
@@ -56,6 +58,7 @@ Result<uint32_t> map_type_size_field(const struct btf* btf, const btf_member& m,
     if (size < 0)
         return make_error(subject, "cannot determine the size of the " + field + " type: " + std::strerror(int(-size)));
     if (size == 0 || size > UINT32_MAX) return make_error(subject, field + " type has invalid size " + std::to_string(size));
+    type_id = ptr->type;
     return static_cast<uint32_t>(size);
 }
 
@@ -91,7 +94,8 @@ Result<BtfMapDef> parse_one_map(const struct btf* btf, const btf_var_secinfo& vi
             else if (field == "value_size") XDPDK_RETURN_IF_ERROR(set_size(def.spec.value_size, v, subject, "value"));
             // numa_node, pinning and map_extra do not change behavior in this runtime.
         } else if (field == "key" || field == "value") {
-            XDPDK_ASSIGN_OR_RETURN(uint32_t size, map_type_size_field(btf, m, subject, field));
+            uint32_t& type_id = field == "key" ? def.key_type_id : def.value_type_id;
+            XDPDK_ASSIGN_OR_RETURN(uint32_t size, map_type_size_field(btf, m, subject, field, type_id));
             uint32_t& slot = field == "key" ? def.spec.key_size : def.spec.value_size;
             XDPDK_RETURN_IF_ERROR(set_size(slot, size, subject, field.c_str()));
         } else if (field == "values") {
@@ -117,8 +121,6 @@ Result<BtfMapDef> parse_one_map(const struct btf* btf, const btf_var_secinfo& vi
 
 }  // namespace
 
-void BtfInfo::Deleter::operator()(struct btf* b) const { btf__free(b); }
-
 Result<BtfInfo> BtfInfo::parse(std::span<const uint8_t> data, const std::string& subject) {
     auto fail = [&](std::string reason) { return make_error(subject, "invalid BTF: " + std::move(reason)); };
     btf_header hdr{};
@@ -135,13 +137,35 @@ Result<BtfInfo> BtfInfo::parse(std::span<const uint8_t> data, const std::string&
     // libbpf 1.x returns NULL and sets errno on failure.
     if (!b) return fail(std::strerror(errno ? errno : EINVAL));
     BtfInfo info;
-    info.btf_.reset(b);
+    info.btf_.reset(b, btf__free);
     return info;
 }
 
 uint32_t BtfInfo::find_datasec(std::string_view name) const {
     const int32_t id = btf__find_by_name_kind(btf_.get(), std::string(name).c_str(), BTF_KIND_DATASEC);
     return id > 0 ? static_cast<uint32_t>(id) : 0;
+}
+
+void BtfInfo::fixup_datasec(std::string_view section, uint32_t size,
+                            std::span<const std::pair<std::string, uint32_t>> offsets) {
+    const uint32_t sec_id = find_datasec(section);
+    if (!sec_id) return;
+    // btf__new() copied the section into memory libbpf owns; libbpf edits it
+    // in place the same way.
+    auto* sec = const_cast<btf_type*>(btf__type_by_id(btf_.get(), sec_id));
+    if (sec->size != 0) return;
+    sec->size = size;
+    btf_var_secinfo* vars = btf_var_secinfos(sec);
+    const uint16_t n = btf_vlen(sec);
+    for (uint16_t i = 0; i < n; ++i) {
+        const btf_type* var = btf__type_by_id(btf_.get(), vars[i].type);
+        // libbpf keeps the offsets clang gave static variables.
+        if (!var || !btf_is_var(var) || btf_var(var)->linkage == BTF_VAR_STATIC) continue;
+        const std::string var_name = name_of(btf_.get(), var->name_off);
+        for (const auto& [name, offset] : offsets)
+            if (name == var_name) vars[i].offset = offset;
+    }
+    std::stable_sort(vars, vars + n, [](const btf_var_secinfo& a, const btf_var_secinfo& b) { return a.offset < b.offset; });
 }
 
 Result<std::vector<BtfMapDef>> parse_btf_map_defs(const BtfInfo& info) {

@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "error.h"
@@ -25,20 +26,31 @@ public:
     static Result<BtfInfo> parse(std::span<const uint8_t> data, const std::string& subject);
 
     const struct btf* get() const { return btf_.get(); }
+    // Shared with the maps the object declares, which format their entries
+    // through it (MapBtf) and may outlive the Object.
+    std::shared_ptr<const struct btf> shared() const { return btf_; }
     // The DATASEC type id for ELF section `name`, 0 when there is none.
     uint32_t find_datasec(std::string_view name) const;
+    // What libbpf's btf_fixup_datasec does at open: clang leaves a DATASEC's
+    // size and its global variables' offsets 0 for the linker, so they are set
+    // from the section size and the symbols (`offsets`, by variable name),
+    // then the variables are sorted by offset, the order `bpftool map dump`
+    // prints them in. A DATASEC that already has a size is left as it is.
+    void fixup_datasec(std::string_view section, uint32_t size,
+                       std::span<const std::pair<std::string, uint32_t>> offsets);
 
 private:
-    struct Deleter {
-        void operator()(struct btf* b) const;
-    };
-    std::unique_ptr<struct btf, Deleter> btf_;
+    std::shared_ptr<struct btf> btf_;
 };
 
 struct BtfMapDef {
     MapSpec spec;                // name = the variable's name
     bool has_values = false;     // a `values` member: prog-array initial contents
     uint32_t values_offset = 0;  // its byte offset inside the definition
+    // The types __type(key, T) / __type(value, T) name, as libbpf passes them
+    // to the kernel; 0 when the size came from __uint(key_size / value_size).
+    uint32_t key_type_id = 0;
+    uint32_t value_type_id = 0;
 };
 
 // Every variable of the ".maps" DATASEC, in BTF order. Errors are about

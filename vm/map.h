@@ -8,8 +8,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "error.h"
+
+struct btf;
 
 namespace xdpdk::vm {
 
@@ -30,6 +33,18 @@ struct MapSpec {
     uint32_t value_size = 0;
     uint32_t max_entries = 0;
     uint32_t flags = 0;
+};
+
+// The BTF the declaring object describes a map's key and value with, as
+// libbpf hands it to the kernel (BTF-defined maps with __type, global data
+// with the section's DATASEC and no key type), so that tools can print
+// entries the way `bpftool map dump` does. Empty for maps the kernel keeps no
+// BTF for (sizes given by __uint, legacy definitions, devmaps, prog arrays).
+struct MapBtf {
+    std::shared_ptr<const struct btf> btf;  // the object's .BTF, shared by its maps
+    uint32_t key_type_id = 0;               // 0: keyless (global data)
+    uint32_t value_type_id = 0;
+    explicit operator bool() const { return btf && value_type_id; }
 };
 
 // Update flags (BPF_ANY, BPF_NOEXIST, BPF_EXIST) and the LPM key header.
@@ -82,10 +97,14 @@ public:
     void freeze() { frozen_ = true; }
     bool frozen() const { return frozen_; }
 
+    const MapBtf& btf() const { return btf_; }
+    void set_btf(MapBtf btf) { btf_ = std::move(btf); }
+
 protected:
     MapSpec spec_;
     uint32_t ncpus_;
     bool frozen_ = false;
+    MapBtf btf_;
 };
 
 // Validates the spec (sizes, flags, type) and builds the map. Per-CPU maps get

@@ -102,6 +102,22 @@ Result<std::vector<uint8_t>> read_whole_file(const std::string& path) {
 // BPF_MAP_TYPE_CPUMAP, indexed by CPU like a perf event array.
 constexpr uint32_t kMapTypeCpumap = 16;
 
+// Whether the kernel ends up with BTF for a BTF-defined map libbpf creates:
+// libbpf drops it for the types bpf_object__create_map lists (devmaps, perf
+// event arrays, cpumaps, ...), and retries without it when the kernel refuses
+// it: prog arrays take none, and a value type needs a key type (only global
+// data goes without, see collect_data_maps).
+bool kernel_keeps_btf(uint32_t type, uint32_t key_type_id, uint32_t value_type_id) {
+    switch (type) {  // prog array, perf event array, stack trace, cgroup array, array and hash
+                     // of maps, devmap, sockmap, cpumap, xskmap, sockhash, queue, stack,
+                     // devmap hash, ringbuf
+        case 3: case 4: case 7: case 8: case 12: case 13: case 14: case 15: case 16: case 17: case 18:
+        case 22: case 23: case 25: case 27:
+            return false;
+    }
+    return key_type_id != 0 && value_type_id != 0;
+}
+
 struct ProgArrayValues {
     Map* map;
     uint64_t start;  // offset of `values` in ".maps"
@@ -297,6 +313,8 @@ Status Object::Impl::collect_btf_maps() {
         const ElfSymbol* sym = find_symbol(sec->index, def.spec.name);
         if (!sym) return make_error("map " + quoted(def.spec.name), "no symbol for it in the '.maps' section");
         XDPDK_ASSIGN_OR_RETURN(Map * map, add_map(def.spec));
+        if (kernel_keeps_btf(def.spec.type, def.key_type_id, def.value_type_id))
+            map->set_btf(MapBtf{btf->shared(), def.key_type_id, def.value_type_id});
         targets.map_defs[{sec->index, sym->value}] = map;
         if (def.has_values) prog_array_values.push_back({map, sym->value + def.values_offset});
     }
@@ -316,6 +334,9 @@ Status Object::Impl::collect_data_maps() {
             for (const BtfDataVar& v : datasec_vars(*btf, s.name))
                 if (!v.is_static) spec.flags |= kMapFlagMmapable;
         XDPDK_ASSIGN_OR_RETURN(Map * map, add_map(spec, MapOrigin::GlobalData));
+        // libbpf gives the kernel the section's DATASEC as the value type.
+        if (const uint32_t datasec = btf ? btf->find_datasec(s.name) : 0)
+            map->set_btf(MapBtf{btf->shared(), 0, datasec});
         if (s.type == SHT_PROGBITS) {
             const uint32_t key = 0;
             if (long err = map->user_update(&key, elf->data(s).data(), kAny); err != 0)
@@ -332,6 +353,7 @@ Status Object::Impl::collect_globals() {
     if (!btf) return {};
     for (const auto& [index, map] : targets.data_maps) {
         const ElfSection& s = elf->sections()[index];
+        std::vector<std::pair<std::string, uint32_t>> offsets;
         for (const BtfDataVar& v : datasec_vars(*btf, s.name)) {
             // Objects leave DATASEC offsets for the linker; the symbol has the real one.
             const ElfSymbol* sym = find_symbol(index, v.name);
@@ -340,7 +362,9 @@ Status Object::Impl::collect_globals() {
                 return fail("global " + quoted(v.name) + " (offset " + std::to_string(offset) + ", size " +
                             std::to_string(v.size) + ") lies outside section " + quoted(s.name));
             globals.push_back(GlobalVar{v.name, s.name, map, static_cast<uint32_t>(offset), v.size});
+            offsets.emplace_back(v.name, static_cast<uint32_t>(offset));
         }
+        btf->fixup_datasec(s.name, static_cast<uint32_t>(s.size), offsets);
     }
     return {};
 }
