@@ -9,7 +9,7 @@
 //                    verify, JIT, then install and wait for the workers),
 //                    and the install part alone
 //
-// build/bench/bench_swap --benchmark_repetitions=5 \
+// build/bench/bench_swap --benchmark_repetitions=5
 //     --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true
 #include <atomic>
 #include <chrono>

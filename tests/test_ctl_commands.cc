@@ -162,7 +162,8 @@ TEST_F(CtlCommands, EveryCommandOnALiveDataplane) {
 
     // trace follows bpf_printk of the new release.
     BackgroundCommand trace({xdpdk_binary(), "ctl", "--socket", dp.socket(), "trace"}, temp_dir());
-    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    for (int i = 0; i < 100 && trace.stdout_so_far().find("swap v2: packet ") == std::string::npos; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
     trace.signal(SIGINT);
     const CommandResult traced = trace.wait();
     EXPECT_EQ(traced.exit_code, 0) << traced.err;
@@ -170,7 +171,7 @@ TEST_F(CtlCommands, EveryCommandOnALiveDataplane) {
 
     // update and delete with bpf()'s semantics: an array's entries cannot be deleted.
     std::vector<std::string> update = {"map", "update", "xdp_stats_map", "key", "0", "0", "0", "0", "value", "hex"};
-    for (int i = 0; i < 16; ++i)  // one worker: one 16-byte slot update.push_back(i == 0 ? "2a" : "00");
+    for (int i = 0; i < 16; ++i) update.push_back(i == 0 ? "2a" : "00");  // one worker: one 16-byte slot
     const CommandResult updated = dp.ctl(update);
     EXPECT_EQ(updated.exit_code, 0) << updated.err;
     const json aborted = dp.ctl_json({"map", "lookup", "xdp_stats_map", "key", "0", "0", "0", "0"});
@@ -184,7 +185,11 @@ TEST_F(CtlCommands, EveryCommandOnALiveDataplane) {
 
     // Wrong input: one line each, the dataplane untouched.
     expect_error(dp.ctl({"prog", "swap", "0", "/nonexistent/x.o"}), "/nonexistent/x.o");
-    expect_error(dp.ctl({"prog", "swap", "0", test_prog_path("refused_global_short_pkt")}), "refused_global_short_pkt");
+    // The verifier's refusal, as `xdpdk prog verify` prints it (the error, then the path to it).
+    const CommandResult refused = dp.ctl({"prog", "swap", "0", test_prog_path("refused_global_short_pkt")});
+    EXPECT_EQ(refused.exit_code, 1);
+    EXPECT_EQ(refused.err.rfind("xdpdk: prog 'global_short_pkt': insn 6: caller passes invalid args", 0), 0u)
+        << refused.err;
     expect_error(dp.ctl({"prog", "swap", "9", swap_v1()}), "port 9");
     expect_error(dp.ctl({"prog", "swap", "0", swap_v1(), "map-size", "xdp_stats_map=9"}), "cannot carry over");
     expect_error(dp.ctl({"prog", "frobnicate"}), "unknown command");

@@ -87,6 +87,7 @@ CommandResult BackgroundCommand::wait() {
     return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), read_file(out_), read_file(err_)};
 }
 
+std::string BackgroundCommand::stdout_so_far() const { return read_file(out_); }
 std::string BackgroundCommand::stderr_so_far() const { return read_file(err_); }
 
 CommandResult run_command(const std::vector<std::string>& args, const std::string& stdin_data) {

@@ -36,6 +36,7 @@ public:
     BackgroundCommand& operator=(const BackgroundCommand&) = delete;
     void signal(int sig);
     CommandResult wait();
+    std::string stdout_so_far() const;
     std::string stderr_so_far() const;
 
 private:
