@@ -14,8 +14,10 @@ struct rte_ring;
 namespace xdpdk::test {
 
 // EAL once per process, as an application does: lcore 0 is the calling
-// thread, lcore 1 the dataplane's worker. False when EAL cannot start here.
-bool init_eal_once(const std::string& name);
+// thread (on CPU 0), the others the dataplane's workers, given as EAL's
+// --lcores (several workers may share CPU 1 on a 2-core machine). False when
+// EAL cannot start here.
+bool init_eal_once(const std::string& name, const std::string& lcores = "0@0,1@1");
 
 // A net_ring port over two rings of our own: what we enqueue on `rx` the
 // port receives; what it sends lands on `tx`.
@@ -34,6 +36,10 @@ public:
 
     explicit RingTraffic(RingPort port);
     bool ok() const { return pool_ != nullptr; }
+
+    // Room for `n` packet numbers, touched now, so that what the test keeps
+    // does not grow its memory while it measures the dataplane's.
+    void reserve_numbers(size_t n) { seen_.assign(n, 0); }
 
     // Sends up to `n` (at most 32) more packets, as many as the ring takes,
     // and collects what came back.

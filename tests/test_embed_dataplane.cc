@@ -26,6 +26,10 @@ using namespace xdpdk::test;
 using xdpdk::Dataplane;
 using xdpdk::ProgramSpec;
 
+// Two workers (lcores 1 and 2 share CPU 1): a swap waits for both to pass a
+// quiescent state, though only one polls the ring port.
+const char* const kLcores = "0@0,1@1,2@1";
+
 ProgramSpec spec(const std::string& path, std::vector<std::string> map_sizes = {}, bool fresh_maps = false) {
     ProgramSpec s;
     s.object_path = path;
@@ -49,11 +53,13 @@ uint64_t tx_count(Dataplane& dp) {
 }
 
 TEST(EmbedDataplane, SwapsThousandTimesUnderTrafficWithoutLoss) {
-    if (!init_eal_once("embed")) GTEST_SKIP() << "EAL cannot initialise here";
+    if (!init_eal_once("embed", kLcores)) GTEST_SKIP() << "EAL cannot initialise here";
     const RingPort ring = make_ring_port("embed_swap");
     ASSERT_NE(ring.port, UINT16_MAX);
     RingTraffic traffic(ring);
     ASSERT_TRUE(traffic.ok());
+    constexpr uint64_t kMaxPackets = 48u << 20;
+    traffic.reserve_numbers(kMaxPackets + 64);
 
     auto created = Dataplane::create({});
     ASSERT_TRUE(created.ok()) << created.error().str();
@@ -80,7 +86,10 @@ TEST(EmbedDataplane, SwapsThousandTimesUnderTrafficWithoutLoss) {
         rss_at_end = resident_bytes();
         swapping = false;
     });
-    while (swapping) traffic.pump(32);
+    while (swapping) {
+        if (traffic.sent() < kMaxPackets) traffic.pump(32);
+        else traffic.collect();
+    }
     swapper.join();
     // Drain: everything sent comes back as XDP_TX.
     for (int i = 0; i < 2000 && traffic.received() < traffic.sent(); ++i) {
@@ -102,6 +111,7 @@ TEST(EmbedDataplane, SwapsThousandTimesUnderTrafficWithoutLoss) {
     const auto stats = dp->port_stats();
     ASSERT_FALSE(stats.empty());
     EXPECT_EQ(stats[0].rx_packets, traffic.sent());
+    EXPECT_EQ(stats[0].tx_errors, 0u) << "the tx ring overflowed: packets sent back were dropped";
     EXPECT_EQ(stats[0].rx_packets, stats[0].transmitted + stats[0].dropped + stats[0].passed + stats[0].aborted +
                                        stats[0].redirected);
     // The stamp changes only where a swap happened, never back and forth
@@ -122,7 +132,7 @@ TEST(EmbedDataplane, SwapsThousandTimesUnderTrafficWithoutLoss) {
 }
 
 TEST(EmbedDataplane, FailedSwapLeavesTheRunningProgram) {
-    if (!init_eal_once("embed")) GTEST_SKIP() << "EAL cannot initialise here";
+    if (!init_eal_once("embed", kLcores)) GTEST_SKIP() << "EAL cannot initialise here";
     const RingPort ring = make_ring_port("embed_fail");
     ASSERT_NE(ring.port, UINT16_MAX);
     auto created = Dataplane::create({});
@@ -159,6 +169,62 @@ TEST(EmbedDataplane, FailedSwapLeavesTheRunningProgram) {
     EXPECT_EQ(now->id, fresh->program.id);
     EXPECT_NE(now->id, first->id);
     dp->stop();
+}
+
+}  // namespace
+
+namespace {
+
+// --pin DIR: two programs on two ports share the map of one name, as two
+// programs reusing a map pinned under /sys/fs/bpf do; without it each has
+// its own and a name alone is ambiguous.
+TEST(EmbedDataplane, PinnedMapsAreSharedAcrossPorts) {
+    if (!init_eal_once("embed", kLcores)) GTEST_SKIP() << "EAL cannot initialise here";
+    for (const bool pin : {true, false}) {
+        SCOPED_TRACE(pin ? "pinned" : "not pinned");
+        const std::string tag = pin ? "pin" : "nopin";
+        const RingPort a = make_ring_port("embed_" + tag + "_a");
+        const RingPort b = make_ring_port("embed_" + tag + "_b");
+        ASSERT_NE(a.port, UINT16_MAX);
+        ASSERT_NE(b.port, UINT16_MAX);
+        xdpdk::DataplaneOptions options;
+        if (pin) options.pin_dir = "/run/xdpdk/test-pins";
+        auto created = Dataplane::create(options);
+        ASSERT_TRUE(created.ok());
+        std::unique_ptr<Dataplane> dp = std::move(*created);
+        ASSERT_TRUE(dp->add_port(a.port).ok());
+        ASSERT_TRUE(dp->add_port(b.port).ok());
+        auto pa = dp->attach(a.port, spec(xdpdk::test::test_prog_path("swap_v1")));
+        auto pb = dp->attach(b.port, spec(xdpdk::test::test_prog_path("swap_v2")));
+        ASSERT_TRUE(pa.ok() && pb.ok());
+        ASSERT_TRUE(dp->start().ok());
+        RingTraffic traffic(a);
+        ASSERT_TRUE(traffic.ok());
+        for (int i = 0; i < 100; ++i) traffic.pump(10);
+        for (int i = 0; i < 1000 && traffic.received() < traffic.sent(); ++i) {
+            traffic.collect();
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        ASSERT_EQ(traffic.received(), traffic.sent());
+        std::vector<xdpdk::MapInfo> stats_maps;
+        for (const xdpdk::MapInfo& m : dp->maps())
+            if (m.name == "xdp_stats_map") stats_maps.push_back(m);
+        if (pin) {
+            ASSERT_EQ(stats_maps.size(), 1u);
+            EXPECT_EQ(stats_maps[0].pinned, "/run/xdpdk/test-pins/xdp_stats_map");
+            EXPECT_EQ(stats_maps[0].program_ids, (std::vector<uint32_t>{pa->id, pb->id}));
+            // Port b's program sees what port a's counted.
+            EXPECT_EQ(tx_count(*dp), traffic.sent());
+        } else {
+            ASSERT_EQ(stats_maps.size(), 2u);
+            auto ambiguous = dp->map_lookup("xdp_stats_map", {3, 0, 0, 0});
+            ASSERT_FALSE(ambiguous.ok());
+            EXPECT_NE(ambiguous.error().reason.find("id N"), std::string::npos) << ambiguous.error().str();
+            auto by_id = dp->map_lookup("id " + std::to_string(stats_maps[0].id), {3, 0, 0, 0});
+            EXPECT_TRUE(by_id.ok());
+        }
+        dp->stop();
+    }
 }
 
 }  // namespace

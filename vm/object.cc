@@ -141,6 +141,7 @@ struct Object::Impl {
 
     std::vector<std::shared_ptr<Map>> maps;
     std::vector<Map*> rodata_maps;  // frozen by load()
+    std::vector<const Map*> reused_maps;  // from ObjectOptions::reuse_map
     RelocTargets targets;
     std::vector<ProgArrayValues> prog_array_values;
     std::vector<GlobalVar> globals;
@@ -239,6 +240,9 @@ Result<Map*> Object::Impl::add_map(const MapSpec& declared, MapOrigin origin) {
     if (origin != MapOrigin::GlobalData && opts.reuse_map) {
         XDPDK_ASSIGN_OR_RETURN(std::shared_ptr<Map> reused, opts.reuse_map(spec));
         if (reused) {
+            // Its BTF stays the one it was created with: this object may
+            // still be refused, and the map's users keep reading it.
+            reused_maps.push_back(reused.get());
             maps.push_back(std::move(reused));
             return maps.back().get();
         }
@@ -313,7 +317,8 @@ Status Object::Impl::collect_btf_maps() {
         const ElfSymbol* sym = find_symbol(sec->index, def.spec.name);
         if (!sym) return make_error("map " + quoted(def.spec.name), "no symbol for it in the '.maps' section");
         XDPDK_ASSIGN_OR_RETURN(Map * map, add_map(def.spec));
-        if (kernel_keeps_btf(def.spec.type, def.key_type_id, def.value_type_id))
+        const bool reused = std::find(reused_maps.begin(), reused_maps.end(), map) != reused_maps.end();
+        if (!reused && kernel_keeps_btf(def.spec.type, def.key_type_id, def.value_type_id))
             map->set_btf(MapBtf{btf->shared(), def.key_type_id, def.value_type_id});
         targets.map_defs[{sec->index, sym->value}] = map;
         if (def.has_values) prog_array_values.push_back({map, sym->value + def.values_offset});

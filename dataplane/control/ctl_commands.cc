@@ -34,12 +34,6 @@ Status expect_args(const Request& r, size_t min, size_t max, const std::string& 
     return {};
 }
 
-std::string hex_byte(uint8_t b) {
-    char s[5];
-    std::snprintf(s, sizeof s, "0x%02x", b);
-    return s;
-}
-
 std::string iso_time(int64_t t) {
     const std::time_t tt = static_cast<std::time_t>(t);
     std::tm tm{};
@@ -150,24 +144,6 @@ Result<std::vector<uint8_t>> bytes_after(const Request& r, size_t& at, const std
     return loader::parse_bytes_arg(std::span<const std::string>(words), size, keyword);
 }
 
-json entry_json(const std::vector<uint8_t>& key, const std::vector<uint8_t>& value) {
-    json k = json::array(), v = json::array();
-    for (uint8_t b : key) k.push_back(hex_byte(b));
-    for (uint8_t b : value) v.push_back(hex_byte(b));
-    return json{{"key", k}, {"value", v}};
-}
-
-std::string hex_words(const std::vector<uint8_t>& bytes) {
-    std::string s;
-    char b[4];
-    for (size_t i = 0; i < bytes.size(); ++i) {
-        std::snprintf(b, sizeof b, "%02x", bytes[i]);
-        if (i != 0) s += ' ';
-        s += b;
-    }
-    return s;
-}
-
 class Commands {
 public:
     explicit Commands(Dataplane& dp) : dp_(dp) {}
@@ -236,7 +212,7 @@ private:
 
     Result<json> prog_swap(const Request& r, bool text) {
         const std::string usage =
-            "prog swap PORT OBJ.o [prog NAME] [set NAME=VALUE]... [map-size NAME=N]... [fresh-maps]";
+            "prog swap PORT OBJ.o [--prog NAME] [--set NAME=VALUE]... [--map-size NAME=N]... [--fresh-maps]";
         if (r.args.size() < 2) return make_error(r.command(), "usage: " + usage);
         XDPDK_ASSIGN_OR_RETURN(uint16_t port, parse_port(r.args[0], r.command()));
         ProgramSpec spec;
@@ -300,9 +276,10 @@ private:
         XDPDK_ASSIGN_OR_RETURN(MapInfo info, dp_.map_info(ref.first));
         size_t at = ref.second;
         XDPDK_ASSIGN_OR_RETURN(auto key, bytes_after(r, at, "key", info.key_size, {}));
-        XDPDK_ASSIGN_OR_RETURN(auto value, dp_.map_lookup(ref.first, key));
-        if (text) return json("key: " + hex_words(key) + "  value: " + hex_words(value) + "\n");
-        return entry_json(key, value);
+        if (at != r.args.size()) return make_error(r.command(), "unexpected '" + r.args[at] + "'");
+        XDPDK_ASSIGN_OR_RETURN(std::string entry, dp_.map_lookup_formatted(ref.first, key, !text));
+        if (text) return json(entry);
+        return json::parse(entry);
     }
 
     Result<json> map_update(const Request& r) {

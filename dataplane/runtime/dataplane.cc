@@ -59,8 +59,7 @@ Status Dataplane::Impl::check_added(uint16_t port, const std::string& subject) c
     std::string added;
     for (const Port& p : ports)
         if (p.tap_for == kNoPort) added += (added.empty() ? "" : ", ") + std::to_string(p.id);
-    return make_error(subject, "port " + std::to_string(port) + " is not a port of this dataplane (ports: " +
-                                   (added.empty() ? "none" : added) + ")");
+    return make_error(subject, "not a port of this dataplane (ports: " + (added.empty() ? "none" : added) + ")");
 }
 
 Status Dataplane::add_port(uint16_t port, const PortOptions& options) {

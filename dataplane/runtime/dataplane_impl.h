@@ -19,6 +19,7 @@
 #include "dp_stats.h"
 #include "dp_trace.h"
 #include "dp_worker.h"
+#include "dataplane/loader/maps_json.h"
 #include "vm/map.h"
 #include "vm/object.h"
 #include "xdpdk/dataplane.h"
@@ -61,16 +62,24 @@ struct Dataplane::Impl {
 
     // dataplane_programs.cc
     vm::ObjectOptions object_options() const;
-    Result<std::shared_ptr<vm::Object>> load_object(const ProgramSpec& spec, const std::vector<std::string>& programs,
-                                                    const vm::Object* carry_from, std::vector<std::string>* carried);
+    // A program loaded and accepted, not yet attached.
+    struct Loaded {
+        std::shared_ptr<vm::Object> object;
+        const vm::Program* program = nullptr;
+        std::vector<std::string> carried;       // maps taken over (carried or pinned)
+        loader::MapsInput deferred_values;      // contents for those maps, written by install()
+    };
+    Result<Loaded> load_object(const ProgramSpec& spec, const std::vector<std::string>& programs,
+                               const vm::Object* carry_from, const std::string& subject);
     Result<const vm::Program*> attachable_program(const vm::Object& obj, const std::string& name,
                                                   const std::string& subject) const;
-    void install(uint16_t port, std::shared_ptr<vm::Object> object, const vm::Program* program,
-                 const ProgramSpec& spec);
+    void install(uint16_t port, Loaded loaded, const ProgramSpec& spec);
     void register_maps(const vm::Object& obj);
     uint32_t map_id(const vm::Map* map) const;
     ProgramInfo info(uint16_t port, const Attachment& a) const;
     Result<std::shared_ptr<vm::Map>> find_map(const std::string& ref) const;
+    Result<std::pair<std::shared_ptr<vm::Map>, std::vector<uint8_t>>> lookup(const std::string& ref,
+                                                                             const std::vector<uint8_t>& key) const;
 
     DataplaneOptions options;
     std::vector<unsigned> worker_lcores;

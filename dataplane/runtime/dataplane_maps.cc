@@ -101,9 +101,10 @@ Result<std::string> Dataplane::map_dump(const std::string& map, bool json) const
     return loader::map_dump_text(*m);
 }
 
-Result<std::vector<uint8_t>> Dataplane::map_lookup(const std::string& map, const std::vector<uint8_t>& key) const {
-    std::lock_guard lock(impl_->mu);
-    XDPDK_ASSIGN_OR_RETURN(std::shared_ptr<vm::Map> m, impl_->find_map(map));
+// One lookup under the caller's lock: the map found and the bytes read belong together.
+Result<std::pair<std::shared_ptr<vm::Map>, std::vector<uint8_t>>> Dataplane::Impl::lookup(
+    const std::string& ref, const std::vector<uint8_t>& key) const {
+    XDPDK_ASSIGN_OR_RETURN(std::shared_ptr<vm::Map> m, find_map(ref));
     const std::string subject = "map '" + m->name() + "'";
     if (key.size() != m->spec().key_size)
         return make_error(subject, "key is " + std::to_string(key.size()) + " bytes, the map's keys are " +
@@ -111,7 +112,21 @@ Result<std::vector<uint8_t>> Dataplane::map_lookup(const std::string& map, const
     std::vector<uint8_t> value(m->user_value_size());
     const long rc = m->user_lookup(key.data(), value.data());
     if (rc != 0) return make_error(subject, "lookup: " + errno_reason(rc));
-    return value;
+    return std::pair{m, std::move(value)};
+}
+
+Result<std::vector<uint8_t>> Dataplane::map_lookup(const std::string& map, const std::vector<uint8_t>& key) const {
+    std::lock_guard lock(impl_->mu);
+    XDPDK_ASSIGN_OR_RETURN(auto found, impl_->lookup(map, key));
+    return std::move(found.second);
+}
+
+Result<std::string> Dataplane::map_lookup_formatted(const std::string& map, const std::vector<uint8_t>& key,
+                                                    bool json) const {
+    std::lock_guard lock(impl_->mu);
+    XDPDK_ASSIGN_OR_RETURN(auto found, impl_->lookup(map, key));
+    if (json) return loader::map_entry_json(*found.first, key, found.second).dump();
+    return loader::map_entry_text(*found.first, key, found.second);
 }
 
 Status Dataplane::map_update(const std::string& map, const std::vector<uint8_t>& key,

@@ -1,5 +1,6 @@
 // Programs on a running dataplane: load (off the hot path), attach, hot swap
 // with map carry-over, detach, and what `prog show` and `prog dump` report.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -11,6 +12,7 @@
 #include "dataplane/loader/maps_json.h"
 #include "dataplane/loader/object_setup.h"
 #include "dataplane_impl.h"
+#include "dp_telemetry.h"
 #include "vm/prog_sections.h"
 
 #include <rte_cycles.h>
@@ -27,7 +29,8 @@ uint64_t ns_since(Clock::time_point t) {
 
 std::string describe(const vm::MapSpec& s) {
     return std::string(vm::map_type_name(s.type)) + ", key " + std::to_string(s.key_size) + ", value " +
-           std::to_string(s.value_size) + ", max_entries " + std::to_string(s.max_entries);
+           std::to_string(s.value_size) + ", max_entries " + std::to_string(s.max_entries) + ", flags " +
+           std::to_string(s.flags);
 }
 
 bool same_shape(const vm::MapSpec& a, const vm::MapSpec& b) {
@@ -54,36 +57,45 @@ vm::ObjectOptions Dataplane::Impl::object_options() const {
     return o;
 }
 
-// Opens, prepares (globals, sizes, map contents), verifies and compiles.
-// Maps come from the pin registry (pin_dir) or, for a swap, from the object
-// being replaced, when they have the same name and shape.
-Result<std::shared_ptr<vm::Object>> Dataplane::Impl::load_object(const ProgramSpec& spec,
-                                                                  const std::vector<std::string>& programs,
-                                                                  const vm::Object* carry_from,
-                                                                  std::vector<std::string>* carried) {
+// Opens, prepares (globals, sizes, map contents), verifies and compiles,
+// and picks the program to attach. Maps come from the pin registry
+// (pin_dir) or, for a swap, from the object being replaced, when they have
+// the same name and shape. Nothing shared changes here: contents meant for
+// reused maps and new pins wait in the result until install().
+Result<Dataplane::Impl::Loaded> Dataplane::Impl::load_object(const ProgramSpec& spec,
+                                                             const std::vector<std::string>& programs,
+                                                             const vm::Object* carry_from,
+                                                             const std::string& subject) {
     vm::ObjectOptions o = object_options();
     XDPDK_ASSIGN_OR_RETURN(o.map_sizes, loader::parse_map_sizes(spec.map_sizes));
     const bool pin = !options.pin_dir.empty();
+    if (pin && spec.fresh_maps)
+        return make_error(subject, "fresh maps: the maps are pinned under " + options.pin_dir +
+                                       " (run --pin), shared by every program; a pinned map is not replaced");
+    Loaded loaded;
+    std::vector<const vm::Map*> reused;
     o.reuse_map = [&](const vm::MapSpec& wanted) -> Result<std::shared_ptr<vm::Map>> {
-        const std::string subject = "map '" + wanted.name + "'";
+        const std::string map_subject = "map '" + wanted.name + "'";
         if (pin && carries_over(wanted)) {
             auto it = pinned.find(wanted.name);
             if (it == pinned.end()) return std::shared_ptr<vm::Map>();
             if (!same_shape(it->second->spec(), wanted))
-                return make_error(subject, "cannot reuse the map pinned at " + options.pin_dir + "/" + wanted.name +
-                                               ": it is " + describe(it->second->spec()) + ", the program declares " +
-                                               describe(wanted));
-            if (carried) carried->push_back(wanted.name);
+                return make_error(map_subject, "cannot reuse the map pinned at " + options.pin_dir + "/" +
+                                                   wanted.name + ": it is " + describe(it->second->spec()) +
+                                                   ", the program declares " + describe(wanted));
+            loaded.carried.push_back(wanted.name);
+            reused.push_back(it->second.get());
             return it->second;
         }
         if (carry_from == nullptr || !carries_over(wanted)) return std::shared_ptr<vm::Map>();
         for (const auto& old : carry_from->maps()) {
             if (old->name() != wanted.name) continue;
             if (!same_shape(old->spec(), wanted))
-                return make_error(subject, "cannot carry over: the running program's map is " +
-                                               describe(old->spec()) + ", the new one declares " + describe(wanted) +
-                                               " (swap with fresh maps to start from empty ones)");
-            if (carried) carried->push_back(wanted.name);
+                return make_error(map_subject, "cannot carry over: the running program's map is " +
+                                                   describe(old->spec()) + ", the new one declares " +
+                                                   describe(wanted) + " (swap with fresh maps to start from empty ones)");
+            loaded.carried.push_back(wanted.name);
+            reused.push_back(old.get());
             return old;
         }
         return std::shared_ptr<vm::Map>();
@@ -93,16 +105,24 @@ Result<std::shared_ptr<vm::Object>> Dataplane::Impl::load_object(const ProgramSp
     loader::MapsInput maps_in;
     if (!spec.maps_json.empty()) {
         XDPDK_ASSIGN_OR_RETURN(maps_in, loader::parse_maps_json(*obj, spec.maps_json, spec.maps_json_source));
-        XDPDK_RETURN_IF_ERROR(loader::apply_map_values(maps_in));
+        // Values for the object's own maps now (.rodata before it freezes);
+        // for maps that running programs use, only once this one is accepted.
+        loader::MapsInput own = maps_in;
+        std::erase_if(own.entries, [&](const loader::MapsInput::Entry& e) {
+            return std::find(reused.begin(), reused.end(), e.map) != reused.end();
+        });
+        std::erase_if(maps_in.entries, [&](const loader::MapsInput::Entry& e) {
+            return std::find(reused.begin(), reused.end(), e.map) == reused.end() && e.prog.empty();
+        });
+        XDPDK_RETURN_IF_ERROR(loader::apply_map_values(own));
     }
     XDPDK_RETURN_IF_ERROR(loader::choose_programs_to_load(*obj, programs, maps_in));
     XDPDK_RETURN_IF_ERROR(obj->load());
     XDPDK_RETURN_IF_ERROR(loader::apply_prog_entries(*obj, maps_in));
-    if (pin)
-        for (const auto& m : obj->maps())
-            if (carries_over(m->spec()) && !pinned.count(m->name()) && !is_global_data(*m))
-                pinned.emplace(m->name(), m);
-    return std::shared_ptr<vm::Object>(std::move(obj));
+    XDPDK_ASSIGN_OR_RETURN(loaded.program, attachable_program(*obj, programs.front(), subject));
+    loaded.deferred_values = std::move(maps_in);
+    loaded.object = std::shared_ptr<vm::Object>(std::move(obj));
+    return loaded;
 }
 
 Result<const vm::Program*> Dataplane::Impl::attachable_program(const vm::Object& obj, const std::string& name,
@@ -149,23 +169,30 @@ uint32_t Dataplane::Impl::map_id(const vm::Map* map) const {
 // Publishes the program on the port: one release store; returns once every
 // worker has left the bursts that might still run the old program, which is
 // then freed with its object unless another port or the pin registry holds it.
-void Dataplane::Impl::install(uint16_t port, std::shared_ptr<vm::Object> object, const vm::Program* program,
-                              const ProgramSpec& spec) {
+void Dataplane::Impl::install(uint16_t port, Loaded loaded, const ProgramSpec& spec) {
+    // Accepted: what waited for that (contents of shared maps, new pins)
+    // happens now. Prog-array entries were installed by load_object.
+    std::erase_if(loaded.deferred_values.entries, [](const loader::MapsInput::Entry& e) { return !e.prog.empty(); });
+    (void)loader::apply_map_values(loaded.deferred_values);  // checked against the maps when parsed
+    if (!options.pin_dir.empty())
+        for (const auto& m : loaded.object->maps())
+            if (carries_over(m->spec()) && !is_global_data(*m)) pinned.emplace(m->name(), m);
     auto set = std::make_unique<dataplane::AttachedSet>(
-        std::vector<dataplane::AttachedProgram>{{object, program}},
+        std::vector<dataplane::AttachedProgram>{{loaded.object, loaded.program}},
         options.stats ? static_cast<uint32_t>(worker_lcores.size()) : 0);
     Attachment a;
     a.id = next_program_id++;
-    a.object = std::move(object);
-    a.program = program;
+    a.object = std::move(loaded.object);
+    a.program = loaded.program;
     a.spec = spec;
     a.loaded_at = static_cast<int64_t>(std::time(nullptr));
     a.set = set.get();
     register_maps(*a.object);
     if (dataplane::PortInfo* i = info_of(port)) {
+        auto telemetry = dataplane::lock_telemetry();
         i->object = spec.object_path;
-        i->program = program->name;
-        i->section = program->section;
+        i->program = a.program->name;
+        i->section = a.program->section;
     }
     // The old attachment's object reference goes with the old set.
     attached[port] = std::move(a);
@@ -178,9 +205,8 @@ Result<ProgramInfo> Dataplane::attach(uint16_t port, const ProgramSpec& spec) {
     XDPDK_RETURN_IF_ERROR(impl_->check_added(port, subject));
     std::vector<std::string> programs{spec.program};
     programs.insert(programs.end(), spec.also_load.begin(), spec.also_load.end());
-    XDPDK_ASSIGN_OR_RETURN(auto obj, impl_->load_object(spec, programs, nullptr, nullptr));
-    XDPDK_ASSIGN_OR_RETURN(const vm::Program* prog, impl_->attachable_program(*obj, spec.program, subject));
-    impl_->install(port, std::move(obj), prog, spec);
+    XDPDK_ASSIGN_OR_RETURN(Impl::Loaded loaded, impl_->load_object(spec, programs, nullptr, subject));
+    impl_->install(port, std::move(loaded), spec);
     return impl_->info(port, impl_->attached.at(port));
 }
 
@@ -191,11 +217,12 @@ Result<ProgramInfo> Dataplane::attach_shared(uint16_t port, uint16_t from_port, 
     auto from = impl_->attached.find(from_port);
     if (from == impl_->attached.end())
         return make_error(subject, "port " + std::to_string(from_port) + " has no program to share");
-    std::shared_ptr<vm::Object> obj = from->second.object;
-    XDPDK_ASSIGN_OR_RETURN(const vm::Program* prog, impl_->attachable_program(*obj, name, subject));
+    Impl::Loaded shared;
+    shared.object = from->second.object;
+    XDPDK_ASSIGN_OR_RETURN(shared.program, impl_->attachable_program(*shared.object, name, subject));
     ProgramSpec spec = from->second.spec;
     spec.program = name;
-    impl_->install(port, std::move(obj), prog, spec);
+    impl_->install(port, std::move(shared), spec);
     return impl_->info(port, impl_->attached.at(port));
 }
 
@@ -207,11 +234,11 @@ Result<SwapReport> Dataplane::swap(uint16_t port, const ProgramSpec& spec) {
     const vm::Object* carry_from = old != impl_->attached.end() && !spec.fresh_maps ? old->second.object.get() : nullptr;
     SwapReport report;
     const auto load_start = Clock::now();
-    XDPDK_ASSIGN_OR_RETURN(auto obj, impl_->load_object(spec, {spec.program}, carry_from, &report.carried_maps));
-    XDPDK_ASSIGN_OR_RETURN(const vm::Program* prog, impl_->attachable_program(*obj, spec.program, subject));
+    XDPDK_ASSIGN_OR_RETURN(Impl::Loaded loaded, impl_->load_object(spec, {spec.program}, carry_from, subject));
+    report.carried_maps = loaded.carried;
     report.load_ns = ns_since(load_start);
     const auto switch_start = Clock::now();
-    impl_->install(port, std::move(obj), prog, spec);
+    impl_->install(port, std::move(loaded), spec);
     report.switch_ns = ns_since(switch_start);
     report.program = impl_->info(port, impl_->attached.at(port));
     return report;
@@ -225,7 +252,10 @@ Status Dataplane::detach(uint16_t port) {
     if (it == impl_->attached.end()) return make_error(subject, "has no program attached");
     impl_->rt.ports[port].attach.replace(nullptr, vm::ReclaimDomain::global());
     impl_->attached.erase(it);
-    if (dataplane::PortInfo* i = impl_->info_of(port)) i->object = i->program = i->section = "";
+    if (dataplane::PortInfo* i = impl_->info_of(port)) {
+        auto telemetry = dataplane::lock_telemetry();
+        i->object = i->program = i->section = "";
+    }
     return {};
 }
 

@@ -14,7 +14,6 @@
 #include <rte_spinlock.h>
 
 #include "dp_attach.h"
-#include "dataplane/tool/run_config.h"
 
 namespace xdpdk::dataplane {
 

@@ -85,7 +85,16 @@ RunSummary collect_summary(const StatsReader& reader) {
         s.nic.push_back(nic);
     }
     for (const auto& w : reader.workers()) {
-        s.workers.push_back(w->plan());
+        // Queues of ports with nothing attached are watched but not read:
+        // the summary lists what the worker runs programs on (and taps).
+        WorkerPlan plan = w->plan();
+        std::erase_if(plan.sources, [&](const RxSource& src) {
+            if (src.host_of != kNoPort) return false;
+            for (const PortInfo& p : s.ports)
+                if (p.id == src.port) return p.program.empty();
+            return true;
+        });
+        s.workers.push_back(std::move(plan));
         s.trace_suppressed += w->trace_suppressed();
     }
     return s;
@@ -146,8 +155,9 @@ nlohmann::ordered_json summary_json(const RunSummary& s) {
 std::string summary_text(const RunSummary& s) {
     uint64_t rx = 0;
     for (const PortFigures& f : s.totals) rx += f.rx_packets;
-    std::string t = fmt("xdpdk run: %" PRIu64 " packets received in %.3f s (stopped by %s), engine %s, %zu worker%s\n",
-                        rx, s.seconds, s.stopped_by.c_str(), s.engine.c_str(), s.workers.size(),
+    const std::string how = s.stopped_by == "running" ? "running" : "stopped by " + s.stopped_by;
+    std::string t = fmt("xdpdk run: %" PRIu64 " packets received in %.3f s (%s), engine %s, %zu worker%s\n",
+                        rx, s.seconds, how.c_str(), s.engine.c_str(), s.workers.size(),
                         s.workers.size() == 1 ? "" : "s");
     for (size_t i = 0; i < s.ports.size(); ++i) {
         const PortInfo& p = s.ports[i];

@@ -106,4 +106,6 @@ void unpublish_telemetry() {
     current_reader = nullptr;
 }
 
+std::unique_lock<std::mutex> lock_telemetry() { return std::unique_lock<std::mutex>(reader_mutex); }
+
 }  // namespace xdpdk::dataplane

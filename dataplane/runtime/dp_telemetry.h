@@ -4,6 +4,8 @@
 // (`/xdpdk/stats,0`), that port's figures and per-worker rx arrays.
 #pragma once
 
+#include <mutex>
+
 #include "dp_stats.h"
 
 namespace xdpdk::dataplane {
@@ -12,5 +14,9 @@ namespace xdpdk::dataplane {
 // unpublish_telemetry(); the reader must outlive the publication.
 void publish_telemetry(const StatsReader* reader);
 void unpublish_telemetry();
+
+// Held while the ports' descriptions change (a swap renames a port's
+// program), so a telemetry query never reads a string being replaced.
+std::unique_lock<std::mutex> lock_telemetry();
 
 }  // namespace xdpdk::dataplane

@@ -7,7 +7,7 @@ namespace xdpdk::dataplane {
 void TraceBus::publish(std::string line) {
     std::unique_lock lock(mu_, std::try_to_lock);
     if (!lock.owns_lock()) {
-        ++lost_;  // racy by design: an approximate count is enough here
+        lost_.fetch_add(1, std::memory_order_relaxed);
         return;
     }
     lines_.push_back(std::move(line));
@@ -21,8 +21,14 @@ std::function<std::vector<std::string>()> TraceBus::follow() {
         std::lock_guard lock(mu_);
         from = next_seq_;
     }
-    return [this, from]() mutable {
+    uint64_t lost_seen = lost_.load(std::memory_order_relaxed);
+    return [this, from, lost_seen]() mutable {
         std::vector<std::string> out;
+        const uint64_t lost = lost_.load(std::memory_order_relaxed);
+        if (lost != lost_seen) {
+            out.push_back("... " + std::to_string(lost - lost_seen) + " lines lost (published while a follower read)");
+            lost_seen = lost;
+        }
         std::lock_guard lock(mu_);
         const uint64_t oldest = next_seq_ - lines_.size();
         if (from < oldest) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -34,7 +35,7 @@ private:
     std::mutex mu_;
     std::deque<std::string> lines_;
     uint64_t next_seq_ = 0;  // number of the next published line
-    uint64_t lost_ = 0;      // lines that found the lock taken
+    std::atomic<uint64_t> lost_{0};  // lines that found the lock taken
 };
 
 class WorkerTrace final : public vm::TraceSink {

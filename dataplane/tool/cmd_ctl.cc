@@ -27,7 +27,7 @@ void print_ctl_help() {
         "%s\n\n"
         "usage: xdpdk ctl [--socket PATH] [-j|--json] [-p|--pretty] NOUN VERB [ARGS...]\n\n"
         "  prog list | prog show PORT\n"
-        "  prog swap PORT OBJ.o [prog NAME] [set NAME=VALUE]... [map-size NAME=N]... [fresh-maps]\n"
+        "  prog swap PORT OBJ.o [--prog NAME] [--set NAME=VALUE]... [--map-size NAME=N]... [--fresh-maps]\n"
         "  prog dump xlated|jited PORT\n"
         "  map list | map dump MAP\n"
         "  map lookup MAP key [hex] BYTES...\n"
@@ -118,7 +118,15 @@ int ctl_command_main(const std::vector<std::string>& words) {
         return 0;
     }
     auto reply = control::request(socket, req);
-    if (!reply) return fail(reply.error().str());
+    if (!reply) {
+        // As bpftool -j does, scripts get the error as JSON on stdout too.
+        if (json) {
+            nlohmann::ordered_json e;
+            e["error"] = reply.error().str();
+            std::printf("%s\n", e.dump(pretty ? 4 : -1).c_str());
+        }
+        return fail(reply.error().str());
+    }
     if (reply->is_string()) {
         std::fputs(reply->get<std::string>().c_str(), stdout);
     } else if (!reply->is_null() || json) {

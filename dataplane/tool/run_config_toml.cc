@@ -124,6 +124,9 @@ Status read_root_values(const TomlFields& root, RunConfig& config) {
     if (root.has("maps_out") && config.maps_out.empty()) return root.error("maps_out", "empty path");
     XDPDK_RETURN_IF_ERROR(read_sets(root, config));
     XDPDK_RETURN_IF_ERROR(read_map_sizes(root, config));
+    XDPDK_RETURN_IF_ERROR(root.read_bool("stats", config.run_stats));
+    XDPDK_RETURN_IF_ERROR(root.read_string("pin", config.pin_dir));
+    XDPDK_RETURN_IF_ERROR(root.read_string("ctl", config.ctl_path));
     XDPDK_RETURN_IF_ERROR(root.read_string("trace", config.trace_path));
     if (root.has("trace") && config.trace_path.empty()) return root.error("trace", "empty path");
     XDPDK_RETURN_IF_ERROR(root.read_unsigned("rx_queues", 1, 1024, config.rx_queues));
@@ -268,7 +271,7 @@ Result<RunConfig> read_run_config(const toml::table& table, const std::string& f
     const TomlFields root(table, file, "");
     XDPDK_RETURN_IF_ERROR(root.check_keys({"eal", "engine", "duration", "packets", "stats_interval", "json", "strict",
                                            "maps_in", "maps_out", "set", "map-size", "trace", "rx_queues", "rx_desc", "tx_desc", "burst",
-                                           "mbuf_cache", "mbufs_per_pool", "port"}));
+                                           "mbuf_cache", "mbufs_per_pool", "port", "stats", "pin", "ctl"}));
     RunConfig config;
     config.eal_args.assign(1, std::string(kProgramName));
     XDPDK_RETURN_IF_ERROR(read_root_values(root, config));

@@ -15,6 +15,9 @@
 //   map-size = { conn_table = 65536 }  # max_entries set before load, as the program's
 //                          # own loader does (maps declared with max_entries 0); or [map-size]
 //   trace = "trace.log"    # ABORTED packets and bpf_printk lines
+//   stats = false          # per-program run count and time (`xdpdk ctl prog show`)
+//   pin = "/run/xdpdk/maps"  # share maps by name across programs, ports and swaps
+//   ctl = "/run/xdpdk/lb.sock"  # the control socket (default /run/xdpdk/<file-prefix>.sock)
 //   rx_queues = 1          # per port
 //   rx_desc = 1024
 //   tx_desc = 1024

@@ -158,6 +158,9 @@ public:
     // program is freed once every worker has passed a quiescent state. On
     // failure nothing changes.
     Result<SwapReport> swap(uint16_t port, const ProgramSpec& spec);
+    // The port is then left alone: its rx queues are not read (packets wait
+    // in the device's ring), unlike a kernel interface, whose stack takes
+    // what no XDP program handles.
     Status detach(uint16_t port);
 
     std::vector<ProgramInfo> programs() const;
@@ -172,6 +175,9 @@ public:
     Result<std::string> map_dump(const std::string& map, bool json) const;
     // User-side access with bpf()'s semantics (flags: BPF_ANY, BPF_NOEXIST, BPF_EXIST).
     Result<std::vector<uint8_t>> map_lookup(const std::string& map, const std::vector<uint8_t>& key) const;
+    // The element as `bpftool [-j] map lookup` prints it (through BTF where there is some).
+    Result<std::string> map_lookup_formatted(const std::string& map, const std::vector<uint8_t>& key,
+                                             bool json) const;
     Status map_update(const std::string& map, const std::vector<uint8_t>& key, const std::vector<uint8_t>& value,
                       uint64_t flags = 0);
     Status map_delete(const std::string& map, const std::vector<uint8_t>& key);
@@ -193,6 +199,7 @@ public:
     // bpf_printk lines and ABORTED reports, from the moment of the call:
     // each call of the returned function gives the lines written since the
     // previous one (at most a bounded backlog; older ones are counted as lost).
+    // The function must not be called once the handle is destroyed.
     std::function<std::vector<std::string>()> follow_trace();
 
     struct Impl;
