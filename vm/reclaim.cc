@@ -80,13 +80,29 @@ size_t ReclaimDomain::try_collect() {
     return collect_locked(lock);
 }
 
+namespace {
+
+void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+}  // namespace
+
 void ReclaimDomain::synchronize() {
     const uint64_t target = epoch_.fetch_add(1, std::memory_order_seq_cst) + 1;
     for (const Record* rec = records_.load(std::memory_order_acquire); rec != nullptr; rec = rec->next) {
+        // Workers pass a quiescent state every few microseconds: spin for a
+        // while first (a hot swap then takes microseconds, not a timer
+        // tick; yielding instead hands the CPU to whatever shares it for a
+        // whole time slice), sleep only when a thread is slow to come round.
+        const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
         for (;;) {
             const uint64_t seen = rec->seen.load(std::memory_order_acquire);
             if (seen == 0 || seen >= target) break;
-            std::this_thread::sleep_for(std::chrono::microseconds(20));
+            if (std::chrono::steady_clock::now() < spin_until) cpu_relax();
+            else std::this_thread::sleep_for(std::chrono::microseconds(20));
         }
     }
     collect();

@@ -104,6 +104,8 @@ struct Dataplane::Impl {
     std::optional<dataplane::RunSummary> final_summary;  // taken when the workers stopped
 
     std::map<uint16_t, Attachment> attached;
+    // The set install() replaced, for the caller to free (after timing a swap).
+    std::unique_ptr<dataplane::AttachedSet> retired;
     uint32_t next_program_id = 1;
     // Ids of the maps programs have used (weak: a map dies with its last
     // program), and the maps shared by name under options.pin_dir.

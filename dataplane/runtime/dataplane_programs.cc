@@ -194,9 +194,11 @@ void Dataplane::Impl::install(uint16_t port, Loaded loaded, const ProgramSpec& s
         i->program = a.program->name;
         i->section = a.program->section;
     }
-    // The old attachment's object reference goes with the old set.
     attached[port] = std::move(a);
-    rt.ports[port].attach.replace(std::move(set), vm::ReclaimDomain::global());
+    // Every worker runs the new program once this returns; the old set (and
+    // with it the old object, unless another port or a pin holds it) is
+    // freed by the caller, after it took the time.
+    retired = rt.ports[port].attach.replace(std::move(set), vm::ReclaimDomain::global());
 }
 
 Result<ProgramInfo> Dataplane::attach(uint16_t port, const ProgramSpec& spec) {
@@ -240,6 +242,7 @@ Result<SwapReport> Dataplane::swap(uint16_t port, const ProgramSpec& spec) {
     const auto switch_start = Clock::now();
     impl_->install(port, std::move(loaded), spec);
     report.switch_ns = ns_since(switch_start);
+    impl_->retired.reset();
     report.program = impl_->info(port, impl_->attached.at(port));
     return report;
 }
@@ -250,7 +253,7 @@ Status Dataplane::detach(uint16_t port) {
     XDPDK_RETURN_IF_ERROR(impl_->check_added(port, subject));
     auto it = impl_->attached.find(port);
     if (it == impl_->attached.end()) return make_error(subject, "has no program attached");
-    impl_->rt.ports[port].attach.replace(nullptr, vm::ReclaimDomain::global());
+    (void)impl_->rt.ports[port].attach.replace(nullptr, vm::ReclaimDomain::global());
     impl_->attached.erase(it);
     if (dataplane::PortInfo* i = impl_->info_of(port)) {
         auto telemetry = dataplane::lock_telemetry();

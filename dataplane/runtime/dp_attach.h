@@ -86,9 +86,11 @@ public:
     const AttachedSet* load() const { return set_.load(std::memory_order_acquire); }
 
     // Control thread (never a thread online in `domain`): publishes `next`
-    // and returns once the previous set has been freed, i.e. once every
-    // worker online in `domain` has left the burst that might still use it.
-    void replace(std::unique_ptr<AttachedSet> next, vm::ReclaimDomain& domain);
+    // and returns once every worker online in `domain` has left the burst
+    // that might still use the previous set, which it hands back for the
+    // caller to free (on the control thread: a worker never runs the
+    // destructors that unmap JIT code and free objects).
+    std::unique_ptr<AttachedSet> replace(std::unique_ptr<AttachedSet> next, vm::ReclaimDomain& domain);
 
 private:
     std::atomic<AttachedSet*> set_{nullptr};
