@@ -185,6 +185,24 @@ TEST_F(CtlCommands, EveryCommandOnALiveDataplane) {
     const json aborted = dp.ctl_json({"map", "lookup", "xdp_stats_map", "key", "0", "0", "0", "0"});
     EXPECT_EQ(packets_of(aborted), 42u) << aborted.dump();
     expect_error(dp.ctl({"map", "delete", "xdp_stats_map", "key", "0", "0", "0", "0"}), "Invalid argument");
+    // ... and an array's entries always exist: noexist is refused, exist works.
+    std::vector<std::string> noexist = update;
+    noexist.push_back("noexist");
+    expect_error(dp.ctl(noexist), "File exists");
+    std::vector<std::string> exist = update;
+    exist.push_back("exist");
+    EXPECT_EQ(dp.ctl(exist).exit_code, 0);
+    expect_error(dp.ctl({"map", "lookup", "xdp_stats_map", "key", "9", "0", "0", "0"}), "No such file or directory");
+
+    // map dump for people: bpftool's layout through BTF, field names and all.
+    const CommandResult dump_text = dp.ctl({"map", "dump", "xdp_stats_map"});
+    EXPECT_EQ(dump_text.exit_code, 0) << dump_text.err;
+    EXPECT_NE(dump_text.out.find("\"rx_packets\": "), std::string::npos) << dump_text.out;
+    // -p: the same JSON, indented.
+    const CommandResult pretty = dp.ctl({"-p", "map", "list"});
+    EXPECT_EQ(pretty.exit_code, 0);
+    EXPECT_NE(pretty.out.find("\n    "), std::string::npos) << pretty.out;
+    EXPECT_EQ(json::parse(pretty.out), dp.ctl_json({"map", "list"}));
 
     // stats: the run summary, live.
     const json stats = dp.ctl_json({"stats"});

@@ -16,6 +16,12 @@ namespace {
 
 std::string errno_reason(long rc) { return std::strerror(static_cast<int>(-rc)); }
 
+Status check_key(const vm::Map& m, const std::vector<uint8_t>& key) {
+    if (key.size() == m.spec().key_size) return {};
+    return make_error("map '" + m.name() + "'", "key is " + std::to_string(key.size()) + " bytes, the map's keys are " +
+                                                    std::to_string(m.spec().key_size));
+}
+
 }  // namespace
 
 // "NAME", or "id N" for one map among several of one name (two objects that
@@ -106,9 +112,7 @@ Result<std::pair<std::shared_ptr<vm::Map>, std::vector<uint8_t>>> Dataplane::Imp
     const std::string& ref, const std::vector<uint8_t>& key) const {
     XDPDK_ASSIGN_OR_RETURN(std::shared_ptr<vm::Map> m, find_map(ref));
     const std::string subject = "map '" + m->name() + "'";
-    if (key.size() != m->spec().key_size)
-        return make_error(subject, "key is " + std::to_string(key.size()) + " bytes, the map's keys are " +
-                                       std::to_string(m->spec().key_size));
+    XDPDK_RETURN_IF_ERROR(check_key(*m, key));
     std::vector<uint8_t> value(m->user_value_size());
     const long rc = m->user_lookup(key.data(), value.data());
     if (rc != 0) return make_error(subject, "lookup: " + errno_reason(rc));
@@ -134,9 +138,7 @@ Status Dataplane::map_update(const std::string& map, const std::vector<uint8_t>&
     std::lock_guard lock(impl_->mu);
     XDPDK_ASSIGN_OR_RETURN(std::shared_ptr<vm::Map> m, impl_->find_map(map));
     const std::string subject = "map '" + m->name() + "'";
-    if (key.size() != m->spec().key_size)
-        return make_error(subject, "key is " + std::to_string(key.size()) + " bytes, the map's keys are " +
-                                       std::to_string(m->spec().key_size));
+    XDPDK_RETURN_IF_ERROR(check_key(*m, key));
     if (value.size() != m->user_value_size())
         return make_error(subject, "value is " + std::to_string(value.size()) + " bytes, the map's values are " +
                                        std::to_string(m->user_value_size()));
@@ -149,9 +151,7 @@ Status Dataplane::map_delete(const std::string& map, const std::vector<uint8_t>&
     std::lock_guard lock(impl_->mu);
     XDPDK_ASSIGN_OR_RETURN(std::shared_ptr<vm::Map> m, impl_->find_map(map));
     const std::string subject = "map '" + m->name() + "'";
-    if (key.size() != m->spec().key_size)
-        return make_error(subject, "key is " + std::to_string(key.size()) + " bytes, the map's keys are " +
-                                       std::to_string(m->spec().key_size));
+    XDPDK_RETURN_IF_ERROR(check_key(*m, key));
     const long rc = m->user_delete(key.data());
     if (rc != 0) return make_error(subject, "delete: " + errno_reason(rc));
     return {};

@@ -14,6 +14,7 @@
 
 #include "commands.h"
 #include "dataplane/control/ctl_client.h"
+#include "dataplane/control/ctl_socket.h"
 
 namespace xdpdk::cli {
 
@@ -46,13 +47,17 @@ int usage_error(const std::string& message) {
     return 2;
 }
 
-// The only socket under /run/xdpdk, as a user with one dataplane expects;
-// with several the user must say which.
+// The only live socket under /run/xdpdk, as a user with one dataplane
+// expects (a killed run leaves a stale one behind); with several the user
+// must say which.
 Result<std::string> default_socket() {
     std::vector<std::string> found;
     std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(kSocketDir, ec))
-        if (e.path().extension() == ".sock") found.push_back(e.path().string());
+    for (const auto& e : std::filesystem::directory_iterator(kSocketDir, ec)) {
+        if (e.path().extension() != ".sock") continue;
+        auto state = control::probe_socket_path(e.path().string());
+        if (state && *state == control::PathState::Live) found.push_back(e.path().string());
+    }
     if (found.size() == 1) return found[0];
     if (found.empty()) return std::string(kSocketDir) + "/rte.sock";
     std::string list;
