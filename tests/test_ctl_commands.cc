@@ -166,6 +166,9 @@ TEST_F(CtlCommands, EveryCommandOnALiveDataplane) {
     const json fresh = dp.ctl_json({"prog", "swap", "0", swap_v2(), "set", "drop_all=1", "set", "trace_every=1000",
                                     "fresh-maps"});
     EXPECT_EQ(fresh.at("carried_maps"), json::array());
+    // A swap without --set keeps the running program's settings (drop_all=1 here).
+    const json kept = dp.ctl_json({"prog", "swap", "0", swap_v2(), "fresh-maps"});
+    EXPECT_EQ(kept.at("kept_globals"), json::array({"drop_all=1", "trace_every=1000"})) << kept.dump();
     EXPECT_EQ(packets_of(dp.ctl_json({"map", "lookup", "xdp_stats_map", "key", "4", "0", "0", "0"})), 0u);
 
     // trace follows bpf_printk of the new release.
@@ -218,11 +221,18 @@ TEST_F(CtlCommands, EveryCommandOnALiveDataplane) {
         << refused.err;
     expect_error(dp.ctl({"prog", "swap", "9", swap_v1()}), "port 9");
     expect_error(dp.ctl({"prog", "swap", "0", swap_v1(), "map-size", "xdp_stats_map=9"}), "cannot carry over");
-    expect_error(dp.ctl({"prog", "frobnicate"}), "unknown command");
+    const CommandResult unknown = dp.ctl({"prog", "frobnicate"});
+    EXPECT_EQ(unknown.exit_code, 2) << "a usage error: " << unknown.err;
+    EXPECT_NE(unknown.err.find("unknown command"), std::string::npos) << unknown.err;
+    EXPECT_EQ(dp.ctl({"frobnicate", "list"}).exit_code, 2);
+    // Options after the verb, as bpftool takes them; `id N` for programs.
+    const CommandResult late_json = dp.ctl({"prog", "show", "id", kept.at("prog").at("id").dump(), "-j"});
+    EXPECT_EQ(late_json.exit_code, 0) << late_json.err;
+    EXPECT_EQ(json::parse(late_json.out, nullptr, false).value("name", ""), "xdp_swap_stamp") << late_json.out;
     expect_error(dp.ctl({"map", "dump", "no_such_map"}), "no_such_map");
     expect_error(dp.ctl({"map", "lookup", "xdp_stats_map", "key", "1", "0"}), "expected 4 bytes, got 2");
     expect_error(dp.ctl({"map", "lookup", "xdp_stats_map", "key", "1", "0", "0", "300"}), "300");
-    EXPECT_EQ(dp.ctl_json({"prog", "show", "0"}).at("id"), fresh.at("prog").at("id"));
+    EXPECT_EQ(dp.ctl_json({"prog", "show", "0"}).at("id"), kept.at("prog").at("id"));
 
     // Raw protocol abuse on the socket: not JSON, then a valid request on the same connection.
     const int fd = socket(AF_UNIX, SOCK_STREAM, 0);

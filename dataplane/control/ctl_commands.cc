@@ -121,6 +121,10 @@ Result<std::pair<std::string, size_t>> map_ref(const Request& r, size_t at) {
         if (at + 1 >= r.args.size()) return make_error(r.command(), "'id' needs a map id");
         return std::pair<std::string, size_t>{"id " + r.args[at + 1], 2};
     }
+    if (r.args[at] == "pinned") {
+        if (at + 1 >= r.args.size()) return make_error(r.command(), "'pinned' needs a path");
+        return std::pair<std::string, size_t>{"pinned " + r.args[at + 1], 2};
+    }
     if (r.args[at] == "name") {
         if (at + 1 >= r.args.size()) return make_error(r.command(), "'name' needs a map name");
         return std::pair<std::string, size_t>{r.args[at + 1], 2};
@@ -189,10 +193,16 @@ private:
     }
 
     Result<json> prog_show(const Request& r, bool text) {
-        XDPDK_RETURN_IF_ERROR(expect_args(r, 0, 1, "prog list | prog show [PORT]"));
+        XDPDK_RETURN_IF_ERROR(expect_args(r, 0, 2, "prog list | prog show [PORT | id N]"));
         std::vector<ProgramInfo> progs;
         if (r.args.empty()) {
             progs = dp_.programs();
+        } else if (r.args[0] == "id" && r.args.size() == 2) {
+            for (ProgramInfo& p : dp_.programs())
+                if (std::to_string(p.id) == r.args[1]) progs.push_back(std::move(p));
+            if (progs.empty()) return make_error("prog id " + r.args[1], "no attached program has this id (prog list)");
+        } else if (r.args.size() != 1) {
+            return make_error(r.command(), "usage: prog list | prog show [PORT | id N]");
         } else {
             XDPDK_ASSIGN_OR_RETURN(uint16_t port, parse_port(r.args[0], r.command()));
             XDPDK_ASSIGN_OR_RETURN(ProgramInfo p, dp_.program(port));
@@ -232,12 +242,14 @@ private:
                         s.program.name + "' (tag " + s.program.tag + ")" +
                         (s.carried_maps.empty() ? std::string(", no map carried over")
                                                 : ", maps carried over: " + join(s.carried_maps, ", ")) +
+                        (s.kept_globals.empty() ? std::string() : ", kept " + join(s.kept_globals, ", ")) +
                         "; loaded in " + std::to_string(s.load_ns / 1000) + " us, switched in " +
                         std::to_string(s.switch_ns / 1000) + " us\n");
         }
         json j;
         j["prog"] = prog_json(s.program, dp_.stats_enabled());
         j["carried_maps"] = s.carried_maps;
+        j["kept_globals"] = s.kept_globals;
         j["load_ns"] = s.load_ns;
         j["switch_ns"] = s.switch_ns;
         return j;
@@ -252,10 +264,19 @@ private:
     }
 
     Result<json> map_list(const Request& r, bool text) {
-        XDPDK_RETURN_IF_ERROR(expect_args(r, 0, 0, "map list"));
+        std::vector<MapInfo> maps;
+        if (r.args.empty()) {
+            maps = dp_.maps();
+        } else {
+            XDPDK_ASSIGN_OR_RETURN(auto ref, map_ref(r, 0));
+            if (ref.second != r.args.size()) return make_error(r.command(), "usage: map list | map show [MAP]");
+            XDPDK_ASSIGN_OR_RETURN(MapInfo one, dp_.map_info(ref.first));
+            if (text) return json(map_text(one));
+            return map_json(one);
+        }
         std::string t;
         json a = json::array();
-        for (const MapInfo& m : dp_.maps()) {
+        for (const MapInfo& m : maps) {
             t += map_text(m);
             a.push_back(map_json(m));
         }

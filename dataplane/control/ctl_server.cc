@@ -82,7 +82,7 @@ Server::~Server() { stop(); }
 
 Result<std::unique_ptr<Server>> Server::listen(const std::string& path, Handler handler, ServerOptions options) {
     XDPDK_ASSIGN_OR_RETURN(const sockaddr_un addr, unix_address(path));
-    XDPDK_RETURN_IF_ERROR(make_parent_dirs(path));
+    if (options.create_parent_dirs) XDPDK_RETURN_IF_ERROR(make_parent_dirs(path));
     XDPDK_ASSIGN_OR_RETURN(const PathState state, probe_socket_path(path));
     if (state == PathState::Live) return make_error(path, "another server is listening");
     // A server that died without stop() left its socket file: nobody answers

@@ -76,6 +76,9 @@ struct ServerOptions {
     size_t max_output_bytes = size_t{4} << 20;
     // Connections beyond this are answered with an error and closed.
     size_t max_clients = 64;
+    // Create missing parent directories (0700): for a default path such as
+    // /run/xdpdk/NAME.sock; a path the user chose must have its directory.
+    bool create_parent_dirs = true;
 };
 
 class Server {

@@ -68,9 +68,12 @@ struct Dataplane::Impl {
         const vm::Program* program = nullptr;
         std::vector<std::string> carried;       // maps taken over (carried or pinned)
         loader::MapsInput deferred_values;      // contents for those maps, written by install()
+        std::vector<std::string> globals;       // every NAME=VALUE applied
+        std::vector<std::string> kept_globals;  // of them, those inherited from the running program
     };
     Result<Loaded> load_object(const ProgramSpec& spec, const std::vector<std::string>& programs,
-                               const vm::Object* carry_from, const std::string& subject);
+                               const vm::Object* carry_from, const std::vector<std::string>& inherited_globals,
+                               const std::string& subject);
     Result<const vm::Program*> attachable_program(const vm::Object& obj, const std::string& name,
                                                   const std::string& subject) const;
     void install(uint16_t port, Loaded loaded, const ProgramSpec& spec);

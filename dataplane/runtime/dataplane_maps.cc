@@ -40,6 +40,14 @@ Result<std::shared_ptr<vm::Map>> Dataplane::Impl::find_map(const std::string& re
             if (std::to_string(map_id(m.get())) == digits) return m;
         return make_error("map " + ref, "no map has this id (`map list` shows them)");
     }
+    if (ref.rfind("pinned ", 0) == 0) {
+        const std::string path = ref.substr(7);
+        for (const auto& [name, m] : pinned)
+            if (options.pin_dir + "/" + name == path) return m;
+        return make_error("map pinned at " + path, options.pin_dir.empty()
+                                                       ? std::string("no map is pinned (run --pin DIR pins them)")
+                                                       : "no map is pinned there (`map list` shows the pins)");
+    }
     std::vector<std::shared_ptr<vm::Map>> named;
     for (const auto& m : all)
         if (m->name() == ref) named.push_back(m);

@@ -65,6 +65,7 @@ vm::ObjectOptions Dataplane::Impl::object_options() const {
 Result<Dataplane::Impl::Loaded> Dataplane::Impl::load_object(const ProgramSpec& spec,
                                                              const std::vector<std::string>& programs,
                                                              const vm::Object* carry_from,
+                                                             const std::vector<std::string>& inherited_globals,
                                                              const std::string& subject) {
     vm::ObjectOptions o = object_options();
     XDPDK_ASSIGN_OR_RETURN(o.map_sizes, loader::parse_map_sizes(spec.map_sizes));
@@ -101,7 +102,18 @@ Result<Dataplane::Impl::Loaded> Dataplane::Impl::load_object(const ProgramSpec& 
         return std::shared_ptr<vm::Map>();
     };
     XDPDK_ASSIGN_OR_RETURN(auto obj, vm::Object::open(spec.object_path, o));
-    XDPDK_RETURN_IF_ERROR(loader::apply_global_assignments(*obj, spec.globals));
+    // The running program's settings the new object also has come first;
+    // the request's own override them.
+    loaded.globals = spec.globals;
+    for (const std::string& g : inherited_globals) {
+        const std::string name = g.substr(0, g.find('='));
+        bool has = false;
+        for (const vm::GlobalVar& v : obj->globals()) has |= v.name == name;
+        if (!has) continue;
+        loaded.globals.insert(loaded.globals.begin(), g);
+        loaded.kept_globals.push_back(g);
+    }
+    XDPDK_RETURN_IF_ERROR(loader::apply_global_assignments(*obj, loaded.globals));
     loader::MapsInput maps_in;
     if (!spec.maps_json.empty()) {
         XDPDK_ASSIGN_OR_RETURN(maps_in, loader::parse_maps_json(*obj, spec.maps_json, spec.maps_json_source));
@@ -185,6 +197,7 @@ void Dataplane::Impl::install(uint16_t port, Loaded loaded, const ProgramSpec& s
     a.object = std::move(loaded.object);
     a.program = loaded.program;
     a.spec = spec;
+    a.spec.globals = loaded.globals;
     a.loaded_at = static_cast<int64_t>(std::time(nullptr));
     a.set = set.get();
     register_maps(*a.object);
@@ -207,7 +220,7 @@ Result<ProgramInfo> Dataplane::attach(uint16_t port, const ProgramSpec& spec) {
     XDPDK_RETURN_IF_ERROR(impl_->check_added(port, subject));
     std::vector<std::string> programs{spec.program};
     programs.insert(programs.end(), spec.also_load.begin(), spec.also_load.end());
-    XDPDK_ASSIGN_OR_RETURN(Impl::Loaded loaded, impl_->load_object(spec, programs, nullptr, subject));
+    XDPDK_ASSIGN_OR_RETURN(Impl::Loaded loaded, impl_->load_object(spec, programs, nullptr, {}, subject));
     impl_->install(port, std::move(loaded), spec);
     return impl_->info(port, impl_->attached.at(port));
 }
@@ -236,8 +249,20 @@ Result<SwapReport> Dataplane::swap(uint16_t port, const ProgramSpec& spec) {
     const vm::Object* carry_from = old != impl_->attached.end() && !spec.fresh_maps ? old->second.object.get() : nullptr;
     SwapReport report;
     const auto load_start = Clock::now();
-    XDPDK_ASSIGN_OR_RETURN(Impl::Loaded loaded, impl_->load_object(spec, {spec.program}, carry_from, subject));
+    // --set values of the running program stay set, as a run's configuration
+    // (a program the request sets itself, or one the new object lacks, aside).
+    std::vector<std::string> inherited;
+    if (old != impl_->attached.end())
+        for (const std::string& g : old->second.spec.globals) {
+            const std::string name = g.substr(0, g.find('='));
+            bool overridden = false;
+            for (const std::string& mine : spec.globals) overridden |= mine.substr(0, mine.find('=')) == name;
+            if (!overridden) inherited.push_back(g);
+        }
+    XDPDK_ASSIGN_OR_RETURN(Impl::Loaded loaded,
+                           impl_->load_object(spec, {spec.program}, carry_from, inherited, subject));
     report.carried_maps = loaded.carried;
+    report.kept_globals = loaded.kept_globals;
     report.load_ns = ns_since(load_start);
     const auto switch_start = Clock::now();
     impl_->install(port, std::move(loaded), spec);

@@ -27,19 +27,19 @@ void print_ctl_help() {
     std::printf(
         "%s\n\n"
         "usage: xdpdk ctl [--socket PATH] [-j|--json] [-p|--pretty] NOUN VERB [ARGS...]\n\n"
-        "  prog list | prog show PORT\n"
+        "  prog list | prog show [PORT | id N]\n"
         "  prog swap PORT OBJ.o [--prog NAME] [--set NAME=VALUE]... [--map-size NAME=N]... [--fresh-maps]\n"
         "  prog dump xlated|jited PORT\n"
-        "  map list | map dump MAP\n"
+        "  map list | map show [MAP] | map dump MAP\n"
         "  map lookup MAP key [hex] BYTES...\n"
         "  map update MAP key [hex] BYTES... value [hex] BYTES... [any|exist|noexist]\n"
         "  map delete MAP key [hex] BYTES...\n"
         "  stats | trace\n\n"
-        "MAP: a map name, or id N. BYTES: numbers (decimal, 0x.. hex) or, after 'hex', hex bytes.\n"
-        "--socket: the dataplane's control socket (default: the only one in %s, else\n"
-        "          %s/rte.sock); `xdpdk run --file-prefix=X` serves %s/X.sock.\n"
+        "MAP: a map name, id N, or pinned PATH (run --pin). BYTES: numbers (decimal, 0x.. hex) or, after 'hex', hex bytes.\n"
+        "--socket: the dataplane's control socket (default: the only live one in %s;\n"
+        "          `xdpdk run --file-prefix=X` serves %s/X.sock). Options may come anywhere.\n"
         "Exit codes: 0 done, 1 refused by the dataplane or socket error, 2 bad usage.\n",
-        kCtlDescription, kSocketDir, kSocketDir, kSocketDir);
+        kCtlDescription, kSocketDir, kSocketDir);
 }
 
 int usage_error(const std::string& message) {
@@ -59,7 +59,9 @@ Result<std::string> default_socket() {
         if (state && *state == control::PathState::Live) found.push_back(e.path().string());
     }
     if (found.size() == 1) return found[0];
-    if (found.empty()) return std::string(kSocketDir) + "/rte.sock";
+    if (found.empty())
+        return make_error("ctl", std::string("no dataplane is serving a control socket in ") + kSocketDir +
+                                     ": start `xdpdk run`, or give --socket PATH");
     std::string list;
     for (const std::string& f : found) list += (list.empty() ? "" : ", ") + f;
     return make_error("ctl", "several dataplanes are running (" + list + "): choose one with --socket");
@@ -70,25 +72,39 @@ void on_interrupt(int) { interrupted = 1; }
 
 }  // namespace
 
-int ctl_command_main(const std::vector<std::string>& words) {
+// Usage errors of the server (a wrong word after the verb) exit 2 like ours.
+bool is_usage_error(const Error& e) {
+    return e.reason.rfind("usage:", 0) == 0 || e.reason.rfind("unknown command", 0) == 0 ||
+           e.reason.find("; usage: ") != std::string::npos;
+}
+
+int ctl_command_main(const std::vector<std::string>& all_words) {
     std::string socket;
     bool json = false, pretty = false;
-    size_t i = 0;
-    for (; i < words.size() && words[i].size() > 1 && words[i][0] == '-'; ++i) {
-        const std::string& w = words[i];
-        if (w == "-h" || w == "--help") {
+    // The client's own options go anywhere (`prog list -j`, as bpftool
+    // takes them); every other word goes to the server untouched.
+    std::vector<std::string> words;
+    for (size_t i = 0; i < all_words.size(); ++i) {
+        const std::string& w = all_words[i];
+        if (w == "-h" || w == "--help" || w == "help") {
             print_ctl_help();
             return 0;
         }
         if (w == "-j" || w == "--json") json = true;
-        else if (w == "-p" || w == "--pretty") json = pretty = true;
-        else if (w == "--socket" && i + 1 < words.size()) socket = words[++i];
-        else if (w.rfind("--socket=", 0) == 0) socket = w.substr(9);
-        else return usage_error("unknown option '" + w + "'");
+        else if (w == "-p" || w == "--pretty" || w == "-jp" || w == "-pj") json = pretty = true;
+        else if (w == "--socket") {
+            if (i + 1 >= all_words.size()) return usage_error("--socket needs the path of a control socket");
+            socket = all_words[++i];
+        } else if (w.rfind("--socket=", 0) == 0) socket = w.substr(9);
+        else words.push_back(w);
     }
+    size_t i = 0;
     if (i >= words.size()) return usage_error("give a command, e.g. prog list");
+    if (words[0].size() > 1 && words[0][0] == '-') return usage_error("unknown option '" + words[0] + "'");
     control::Request req;
     req.noun = words[i++];
+    if (req.noun != "prog" && req.noun != "map" && req.noun != "stats" && req.noun != "trace")
+        return usage_error("unknown command '" + req.noun + "': the nouns are prog, map, stats, trace");
     if (req.noun != "stats" && req.noun != "trace") {
         if (i >= words.size()) return usage_error("'" + req.noun + "' needs a verb, e.g. " + req.noun + " list");
         req.verb = words[i++];
@@ -130,7 +146,8 @@ int ctl_command_main(const std::vector<std::string>& words) {
             e["error"] = reply.error().str();
             std::printf("%s\n", e.dump(pretty ? 4 : -1).c_str());
         }
-        return fail(reply.error().str());
+        const int code = fail(reply.error().str());
+        return is_usage_error(reply.error()) ? 2 : code;
     }
     if (reply->is_string()) {
         std::fputs(reply->get<std::string>().c_str(), stdout);

@@ -171,7 +171,9 @@ Result<std::unique_ptr<control::Server>> serve_control(Dataplane& dp, const RunC
         const std::string runtime_dir = rte_eal_get_runtime_dir();
         path = "/run/xdpdk/" + runtime_dir.substr(runtime_dir.find_last_of('/') + 1) + ".sock";
     }
-    auto server = control::Server::listen(path, control::dataplane_handler(dp));
+    control::ServerOptions options;
+    options.create_parent_dirs = !chosen;
+    auto server = control::Server::listen(path, control::dataplane_handler(dp), options);
     if (server) return std::move(*server);
     if (chosen) {
         Error e = server.error();

@@ -118,6 +118,7 @@ struct PortStats {
 struct SwapReport {
     ProgramInfo program;                   // the new program
     std::vector<std::string> carried_maps;  // maps the new program took over from the old one
+    std::vector<std::string> kept_globals;  // "NAME=VALUE" of the old program applied to the new one
     uint64_t load_ns = 0;                   // open, verify and JIT-compile, off the hot path
     uint64_t switch_ns = 0;                 // from the atomic store until every worker ran on the new program
 };
@@ -153,7 +154,9 @@ public:
     Result<ProgramInfo> attach_shared(uint16_t port, uint16_t from_port, const std::string& name = "");
     // Hot swap: the new program is loaded, verified and compiled first, its
     // maps carried over from the port's program where name, type, key size,
-    // value size and max_entries match (unless fresh_maps), then installed
+    // value size and max_entries match (unless fresh_maps), and with the old
+    // program's globals (NAME=VALUE) that the new object has and the spec
+    // does not set (so a run's configuration survives), then installed
     // with one atomic store. Each worker takes it at its next burst; the old
     // program is freed once every worker has passed a quiescent state. On
     // failure nothing changes.
@@ -168,7 +171,8 @@ public:
     // "xlated" or "jited", as `xdpdk prog dump` prints them.
     Result<std::string> dump_program(uint16_t port, const std::string& kind) const;
 
-    // Maps are named by name, or "id N" for one of several maps of one name.
+    // Maps are named by name, "id N" for one of several maps of one name, or
+    // "pinned DIR/NAME" under DataplaneOptions::pin_dir.
     std::vector<MapInfo> maps() const;
     // Every entry, the JSON `bpftool -j map dump` prints (through BTF where
     // the object has it); text: what `bpftool map dump` prints.
