@@ -275,6 +275,15 @@ TEST_F(CtlCommands, EveryCommandOnALiveDataplane) {
     EXPECT_NE(read_file(other_err).find("peer uid 65534: refused"), std::string::npos) << read_file(other_err);
     ASSERT_EQ(chmod(dp.socket().c_str(), 0600), 0);
 
+    // Detach, then attach again by swapping onto the empty port.
+    const CommandResult detached = dp.ctl({"prog", "detach", "0"});
+    EXPECT_EQ(detached.exit_code, 0) << detached.err;
+    EXPECT_EQ(dp.ctl_json({"prog", "list"}), json::array());
+    expect_error(dp.ctl({"prog", "detach", "0"}), "no program attached");
+    const json again = dp.ctl_json({"prog", "swap", "0", swap_v1(), "--set", "drop_all=1"});
+    EXPECT_EQ(again.at("carried_maps"), json::array());
+    EXPECT_EQ(dp.ctl_json({"prog", "list"}).size(), 1u);
+
     // The run ends cleanly: every packet counted once, the socket removed.
     dp.run().signal(SIGINT);
     const CommandResult done = dp.run().wait();

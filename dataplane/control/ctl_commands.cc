@@ -174,7 +174,8 @@ private:
             if (r.verb == "list" || r.verb == "show") return prog_show(r, text);
             if (r.verb == "swap") return prog_swap(r, text);
             if (r.verb == "dump") return prog_dump(r, text);
-            return make_error(r.command(), "unknown command; prog has list, show, swap, dump");
+            if (r.verb == "detach") return prog_detach(r, text);
+            return make_error(r.command(), "unknown command; prog has list, show, swap, dump, detach");
         }
         if (r.noun == "map") {
             if (r.verb == "list" || r.verb == "show") return map_list(r, text);
@@ -261,6 +262,16 @@ private:
         XDPDK_ASSIGN_OR_RETURN(std::string dump, dp_.dump_program(port, r.args[0]));
         if (text) return json(dump);
         return json{{"port", port}, {"kind", r.args[0]}, {"text", dump}};
+    }
+
+    // As `xdp-loader unload` / `ip link set dev X xdp off`; `prog swap` on
+    // the port attaches again.
+    Result<json> prog_detach(const Request& r, bool text) {
+        XDPDK_RETURN_IF_ERROR(expect_args(r, 1, 1, "prog detach PORT"));
+        XDPDK_ASSIGN_OR_RETURN(uint16_t port, parse_port(r.args[0], r.command()));
+        XDPDK_RETURN_IF_ERROR(dp_.detach(port));
+        if (text) return json("port " + std::to_string(port) + ": program detached\n");
+        return json(nullptr);
     }
 
     Result<json> map_list(const Request& r, bool text) {

@@ -29,7 +29,7 @@ void print_ctl_help() {
         "usage: xdpdk ctl [--socket PATH] [-j|--json] [-p|--pretty] NOUN VERB [ARGS...]\n\n"
         "  prog list | prog show [PORT | id N]\n"
         "  prog swap PORT OBJ.o [--prog NAME] [--set NAME=VALUE]... [--map-size NAME=N]... [--fresh-maps]\n"
-        "  prog dump xlated|jited PORT\n"
+        "  prog dump xlated|jited PORT | prog detach PORT\n"
         "  map list | map show [MAP] | map dump MAP\n"
         "  map lookup MAP key [hex] BYTES...\n"
         "  map update MAP key [hex] BYTES... value [hex] BYTES... [any|exist|noexist]\n"
