@@ -108,6 +108,12 @@ TEST(KernelMaps, CreateAcceptsWhatTheKernelAccepts) {
         {MapType::Devmap, 8, 4, 1, 0},          {MapType::Devmap, 4, 4, 1, kRdonlyProg},
         {MapType::Devmap, 4, 4, 1, kRdonly},    {MapType::DevmapHash, 4, 8, 4, 0},
         {MapType::DevmapHash, 4, 4, 4, kNoPrealloc},
+        {MapType::Cpumap, 4, 4, 2, 0},          {MapType::Cpumap, 4, 8, 2, 0},
+        {MapType::Cpumap, 4, 6, 2, 0},          {MapType::Cpumap, 8, 4, 2, 0},
+        {MapType::Cpumap, 4, 4, 0, 0},          {MapType::Cpumap, 4, 4, 8192, 0},
+        {MapType::Cpumap, 4, 4, 8193, 0},       {MapType::Cpumap, 4, 4, 256, 0},
+        {MapType::Cpumap, 4, 4, 257, 0},        {MapType::Cpumap, 4, 4, 2, kNoPrealloc},
+        {MapType::Cpumap, 4, 4, 2, kRdonly},
     };
     for (const Case& c : cases) {
         const MapSpec spec{"c", static_cast<uint32_t>(c.type), c.key, c.value, c.max, c.flags};
@@ -274,6 +280,24 @@ INSTANTIATE_TEST_SUITE_P(Kernel, KernelDevmaps,
                              return std::string(map_type_name(uint32_t(info.param.first))) + "_" +
                                     std::to_string(info.param.second);
                          });
+
+// CPUMAP: qsize 0 empties a slot, over 16384 is -EOVERFLOW, keys beyond the
+// CPUs that exist -ENODEV, beyond max_entries -E2BIG (delete: -EINVAL). Ours
+// has one slot per possible CPU here, as the kernel has CPUs.
+class KernelCpumaps : public ::testing::TestWithParam<uint32_t> {};
+
+TEST_P(KernelCpumaps, SameErrnosAndValues) {
+    const uint32_t value_size = GetParam();
+    const MapSpec spec{"cpus", static_cast<uint32_t>(MapType::Cpumap), 4, value_size, possible_cpus() + 2, 0};
+    MAKE_PAIR_OR_SKIP(spec, pair);
+    std::vector<std::vector<uint8_t>> values = {{64, 0, 0, 0}, {0, 0, 0, 0}, {0, 0x40, 0, 0}, {1, 0x40, 0, 0}};
+    for (auto& v : values) v.resize(value_size, 0);
+    churn(pair, possible_cpus() + 4, 300, 5, values);
+    auto ours = walk_ours(*pair.ours), kernel = walk_kernel(pair.kernel.get());
+    EXPECT_EQ(ours, kernel);
+}
+INSTANTIATE_TEST_SUITE_P(Kernel, KernelCpumaps, ::testing::Values(4u, 8u),
+                         [](const auto& info) { return "value_" + std::to_string(info.param); });
 
 struct LpmKey {
     uint32_t prefixlen;

@@ -19,7 +19,9 @@ public:
 };
 
 struct RedirectTarget {
-    enum class Kind : uint8_t { None, Ifindex, Map } kind = Kind::None;
+    // Cpu: to the worker (CPU slot) `key` of a cpumap, where the entry's
+    // program, if any, runs before the frame goes where XDP_PASS goes.
+    enum class Kind : uint8_t { None, Ifindex, Map, Cpu } kind = Kind::None;
     uint32_t ifindex = 0;      // target ifindex (also resolved for devmap entries)
     const Map* map = nullptr;  // for bpf_redirect_map
     uint32_t key = 0;

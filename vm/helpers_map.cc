@@ -2,6 +2,7 @@
 #include <cerrno>
 
 #include "helper_impl.h"
+#include "maps/cpumap.h"
 #include "map.h"
 #include "xdp.h"
 
@@ -47,6 +48,11 @@ XDPDK_HELPER(helper_redirect_map) {
     if (flags & ~(kActionMask | kBroadcast | kExcludeIngress)) return XDP_ABORTED;
     if (flags & kBroadcast) return XDP_ABORTED;  // broadcast redirects are not supported yet
     const uint32_t key = static_cast<uint32_t>(r2);
+    if (map->type() == MapType::Cpumap) {
+        if (static_cast<const maps::Cpumap*>(map)->entry(key) == nullptr) return flags & kActionMask;
+        ex->redirect = RedirectTarget{RedirectTarget::Kind::Cpu, 0, map, key, flags};
+        return XDP_REDIRECT;
+    }
     if (map->type() != MapType::Devmap && map->type() != MapType::DevmapHash) return flags & kActionMask;
     const void* value = map->lookup(&key, ex->cpu);
     if (value == nullptr) return flags & kActionMask;

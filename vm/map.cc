@@ -14,6 +14,7 @@ const char* map_type_name(uint32_t type) {
         case MapType::LruPercpuHash: return "lru_percpu_hash";
         case MapType::LpmTrie: return "lpm_trie";
         case MapType::Devmap: return "devmap";
+        case MapType::Cpumap: return "cpumap";
         case MapType::DevmapHash: return "devmap_hash";
     }
     // Types this runtime cannot create yet, named so that a refusal says
@@ -24,7 +25,6 @@ const char* map_type_name(uint32_t type) {
         case 12: return "array_of_maps";
         case 13: return "hash_of_maps";
         case 15: return "sockmap";
-        case 16: return "cpumap";
         case 17: return "xskmap";
         case 18: return "sockhash";
         case 22: return "queue";

@@ -42,6 +42,7 @@ Result<std::vector<uint8_t>> sized_hex(const json& field, const char* what, uint
 // The fields an entry of this map may carry besides "key".
 std::set<std::string> allowed_fields(const Map& map) {
     if (map.type() == MapType::ProgArray) return {"key", "prog"};
+    if (map.type() == MapType::Cpumap) return {"key", "value", "prog"};
     if (map.percpu()) return {"key", "values"};
     if (is_devmap(map)) return {"key", "value", "ifindex"};
     return {"key", "value"};
@@ -120,6 +121,23 @@ Result<MapsInput::Entry> parse_entry(const vm::Object& obj, Map& map, const json
         out.prog = (*found)->name;
         return out;
     }
+    if (map.type() == MapType::Cpumap) {
+        // struct bpf_cpumap_val: qsize, then the program (by name here, not fd).
+        const auto value = entry.find("value");
+        if (value == entry.end()) return make_error("", "cpumap entries give \"value\": qsize (and 4 zero bytes)");
+        XDPDK_ASSIGN_OR_RETURN(out.value, sized_hex(*value, "value", map.spec().value_size));
+        const auto prog = entry.find("prog");
+        if (prog != entry.end()) {
+            if (!prog->is_string()) return make_error("", "\"prog\" names an xdp/cpumap program");
+            auto found = obj.find_program(prog->get_ref<const std::string&>());
+            if (!found) return found.error();
+            if ((*found)->attach != vm::XdpAttach::Cpumap)
+                return make_error("", "program '" + (*found)->name + "' (section '" + (*found)->section +
+                                          "') is not an xdp/cpumap program, which a cpumap entry runs");
+            out.prog = (*found)->name;
+        }
+        return out;
+    }
     if (map.percpu()) {
         const auto values = entry.find("values");
         if (values == entry.end()) return make_error("", "per-CPU map: give \"values\", one hex string per CPU slot");
@@ -146,6 +164,16 @@ ordered_json dump_entry(const Map& map, const std::vector<uint8_t>& key, const s
         for (uint32_t cpu = 0; cpu < map.ncpus(); ++cpu)
             values.push_back(to_hex({value.data() + cpu * percpu_stride(map), map.spec().value_size}));
         e["values"] = std::move(values);
+        return e;
+    }
+    if (map.type() == MapType::Cpumap) {
+        // Lookups report a program as id 1; the dump names it instead.
+        std::vector<uint8_t> qsize_only = value;
+        std::fill(qsize_only.begin() + std::min<size_t>(4, qsize_only.size()), qsize_only.end(), 0);
+        e["value"] = to_hex(qsize_only);
+        uint32_t cpu;
+        std::memcpy(&cpu, key.data(), sizeof cpu);
+        if (const vm::Program* prog = map.program_at(cpu)) e["prog"] = prog->name;
         return e;
     }
     e["value"] = to_hex(value);
@@ -268,7 +296,7 @@ Status apply_map_values(const MapsInput& input) {
 
 Status apply_prog_entries(const vm::Object& obj, const MapsInput& input) {
     for (const auto& e : input.entries) {
-        if (e.map->type() != MapType::ProgArray) continue;
+        if (e.prog.empty()) continue;
         auto prog = obj.find_program(e.prog);
         if (!prog) return prog.error();
         uint32_t index;

@@ -94,9 +94,16 @@ void ReplayOutputs::not_run(uint64_t index, const PcapPacket& in, const std::str
 }
 
 void ReplayOutputs::packet(uint64_t index, const PcapPacket& in, uint64_t retval, std::span<const uint8_t> data,
-                           std::span<const uint8_t> meta, const vm::ExecContext& ex) {
+                           std::span<const uint8_t> meta, const vm::ExecContext& ex, const CpumapHop* hop) {
     std::optional<Pcap>* target = nullptr;
-    switch (counted_action(retval)) {
+    // After a cpumap hop only PASS and REDIRECT go anywhere: the kernel's
+    // cpumap drops every other verdict (XDP_TX included).
+    uint64_t action = counted_action(retval);
+    if (hop != nullptr) {
+        action = hop->action;
+        if (action != vm::XDP_PASS && action != vm::XDP_REDIRECT) action = vm::XDP_DROP;
+    }
+    switch (action) {
         case vm::XDP_PASS: target = &pass_; break;
         case vm::XDP_TX: target = &tx_; break;
         case vm::XDP_REDIRECT: target = &redirect_; break;
@@ -107,7 +114,7 @@ void ReplayOutputs::packet(uint64_t index, const PcapPacket& in, uint64_t retval
         (*target)->writer->write(in.ts, static_cast<uint32_t>(data.size()) + uncaptured, data);
     }
     if (jsonl_) {
-        const std::string line = jsonl_record(index, retval, data, meta, ex) + "\n";
+        const std::string line = jsonl_record(index, retval, data, meta, ex, hop) + "\n";
         std::fwrite(line.data(), 1, line.size(), jsonl_);
     }
 }

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "pcap_io.h"
+#include "replay_report.h"
 #include "replay_staged_file.h"
 #include "vm/error.h"
 #include "vm/exec_context.h"
@@ -35,8 +36,10 @@ public:
 
     // One input packet after the program ran. `orig_len` is the new length on
     // the wire (what the capture did not hold is kept beyond the bytes).
+    // With a cpumap hop the frame goes where the cpumap program sent it
+    // (pass.pcap for XDP_PASS, redirect.pcap, or nowhere).
     void packet(uint64_t index, const PcapPacket& in, uint64_t retval, std::span<const uint8_t> data,
-                std::span<const uint8_t> meta, const vm::ExecContext& ex);
+                std::span<const uint8_t> meta, const vm::ExecContext& ex, const CpumapHop* hop = nullptr);
     // A frame that was not run (the jsonl record says why).
     void not_run(uint64_t index, const PcapPacket& in, const std::string& reason);
 

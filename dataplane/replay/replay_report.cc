@@ -61,8 +61,28 @@ std::string jsonl_not_run_record(uint64_t index, uint64_t len, const std::string
     return rec.dump();
 }
 
+namespace {
+
+nlohmann::ordered_json redirect_json(const vm::RedirectTarget& r) {
+    using Kind = vm::RedirectTarget::Kind;
+    nlohmann::ordered_json target;
+    if (r.kind == Kind::Ifindex) {
+        target["ifindex"] = r.ifindex;
+    } else if (r.kind == Kind::Map) {
+        target["map"] = r.map ? r.map->name() : std::string();
+        target["key"] = r.key;
+        target["ifindex"] = r.ifindex;
+    } else if (r.kind == Kind::Cpu) {
+        target["map"] = r.map ? r.map->name() : std::string();
+        target["cpu"] = r.key;
+    }
+    return target;
+}
+
+}  // namespace
+
 std::string jsonl_record(uint64_t index, uint64_t retval, std::span<const uint8_t> data,
-                         std::span<const uint8_t> meta, const vm::ExecContext& ex) {
+                         std::span<const uint8_t> meta, const vm::ExecContext& ex, const CpumapHop* hop) {
     nlohmann::ordered_json rec;
     rec["index"] = index;
     rec["action"] = vm::xdp_action_name(retval);
@@ -70,18 +90,15 @@ std::string jsonl_record(uint64_t index, uint64_t retval, std::span<const uint8_
     rec["len"] = data.size();
     rec["data"] = loader::to_hex(data);
     rec["meta"] = loader::to_hex(meta);
-    if (retval == vm::XDP_REDIRECT) {
-        using Kind = vm::RedirectTarget::Kind;
-        const vm::RedirectTarget& r = ex.redirect;
-        if (r.kind == Kind::Ifindex) {
-            rec["redirect"] = {{"ifindex", r.ifindex}};
-        } else if (r.kind == Kind::Map) {
-            nlohmann::ordered_json target;
-            target["map"] = r.map ? r.map->name() : std::string();
-            target["key"] = r.key;
-            target["ifindex"] = r.ifindex;
-            rec["redirect"] = std::move(target);
-        }
+    if (hop != nullptr) {
+        rec["redirect"] = {{"map", hop->map ? hop->map->name() : std::string()}, {"cpu", hop->cpu}};
+        nlohmann::ordered_json cpumap;
+        cpumap["prog"] = hop->prog ? nlohmann::ordered_json(hop->prog->name) : nlohmann::ordered_json(nullptr);
+        cpumap["action"] = vm::xdp_action_name(hop->action);
+        if (hop->action == vm::XDP_REDIRECT) cpumap["redirect"] = redirect_json(hop->redirect);
+        rec["cpumap"] = std::move(cpumap);
+    } else if (retval == vm::XDP_REDIRECT && ex.redirect.kind != vm::RedirectTarget::Kind::None) {
+        rec["redirect"] = redirect_json(ex.redirect);
     }
     if (ex.fault) rec["fault"] = ex.fault;
     return rec.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);

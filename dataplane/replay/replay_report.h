@@ -8,6 +8,7 @@
 #include <string>
 
 #include "vm/exec_context.h"
+#include "vm/program.h"
 
 namespace xdpdk::cli {
 
@@ -43,8 +44,22 @@ uint32_t counted_action(uint64_t retval);
 // (meta: data_meta..data, as BPF_PROG_TEST_RUN returns it) plus "redirect"
 // ({"ifindex":N}, or {"map":"name","key":K,"ifindex":N}) when the program
 // redirected, and "fault" when the run stopped on a runtime fault.
+// A frame redirected into a cpumap: the worker (CPU slot) it went to, the
+// entry's xdp/cpumap program (if any) and what it returned there, and where
+// that program redirected it (as the kernel's cpumap kthread carries out:
+// XDP_PASS to the stack, XDP_REDIRECT onwards, anything else dropped).
+struct CpumapHop {
+    uint32_t cpu = 0;
+    const vm::Map* map = nullptr;
+    const vm::Program* prog = nullptr;
+    uint64_t action = 2;  // XDP_PASS when the entry has no program
+    vm::RedirectTarget redirect;  // the cpumap program's own redirect
+};
+
+// With a cpumap hop, "redirect" is {"map":"name","cpu":N} and "cpumap" says
+// what happened there: {"prog":"name" or null,"action":"XDP_PASS",...}.
 std::string jsonl_record(uint64_t index, uint64_t retval, std::span<const uint8_t> data,
-                         std::span<const uint8_t> meta, const vm::ExecContext& ex);
+                         std::span<const uint8_t> meta, const vm::ExecContext& ex, const CpumapHop* hop);
 // {"index":0,"action":"not run","len":10,"reason":"..."}: a frame not run.
 std::string jsonl_not_run_record(uint64_t index, uint64_t len, const std::string& reason);
 

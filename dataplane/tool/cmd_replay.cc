@@ -3,6 +3,7 @@
 // and optionally writes the resulting packets, per-packet records and the
 // maps' final contents.
 #include <cstdio>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,10 +19,32 @@
 #include "vm/engine.h"
 #include "vm/object.h"
 #include "vm/packet.h"
+#include "vm/maps/cpumap.h"
 #include "vm/reclaim.h"
 
 namespace xdpdk::cli {
 namespace {
+
+// A frame a program redirected into a cpumap: on the target CPU's slot, the
+// entry's xdp/cpumap program runs on it (rx queue 0, as the kernel's cpumap
+// kthread builds the context), and its verdict decides where the frame goes.
+CpumapHop run_cpumap_hop(vm::PacketFrame& frame, vm::ExecContext& ex) {
+    CpumapHop hop;
+    hop.cpu = ex.redirect.key;
+    hop.map = ex.redirect.map;
+    const auto* entry = static_cast<const vm::maps::Cpumap*>(hop.map)->entry(hop.cpu);
+    hop.prog = entry != nullptr ? entry->prog : nullptr;
+    if (hop.prog == nullptr) return hop;
+    const uint32_t own_cpu = ex.cpu;
+    ex.reset_run();
+    ex.cpu = hop.cpu;
+    frame.xdp().rx_queue_index = 0;
+    hop.action = vm::run_xdp(*hop.prog, frame.xdp(), ex);
+    hop.redirect = ex.redirect;
+    ex.cpu = own_cpu;
+    return hop;
+}
+
 
 constexpr uint32_t kMaxCpus = 1024;
 constexpr size_t kEthHeaderLen = 14;
@@ -116,13 +139,16 @@ Status replay(const ReplayOptions& o) {
         vm::PacketFrame frame(next->bytes, o.ifindex, o.rx_queue, layout);
         frame.xdp().egress_ifindex = o.egress_ifindex;
         const uint64_t retval = vm::run_xdp(*prog, frame.xdp(), ex);
+        std::optional<CpumapHop> hop;
+        if (retval == vm::XDP_REDIRECT && ex.redirect.kind == vm::RedirectTarget::Kind::Cpu)
+            hop = run_cpumap_hop(frame, ex);
         std::span<const uint8_t> data = frame.data();
         if (frame.split()) [[unlikely]] {
             whole = frame.packet();
             data = whole;
         }
         counts.add(retval, data.size());
-        outputs->packet(index, *next, retval, data, frame.meta(), ex);
+        outputs->packet(index, *next, retval, data, frame.meta(), ex, hop ? &*hop : nullptr);
         reclaim.quiescent();
     }
     XDPDK_RETURN_IF_ERROR(outputs->commit(*obj));

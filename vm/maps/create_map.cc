@@ -4,6 +4,7 @@
 #include <string>
 
 #include "array_map.h"
+#include "cpumap.h"
 #include "devmap.h"
 #include "devmap_hash.h"
 #include "hash_table.h"
@@ -39,11 +40,12 @@ Result<std::unique_ptr<Map>> create_map(const MapSpec& spec, uint32_t ncpus) {
         case MapType::ProgArray: return ProgArray::create(spec, ncpus);
         case MapType::Devmap: return Devmap::create(spec, ncpus);
         case MapType::DevmapHash: return DevmapHash::create(spec, ncpus);
+        case MapType::Cpumap: return Cpumap::create(spec, ncpus);
         case MapType::PerfEventArray: break;
     }
     return map_error(spec, "map type " + type +
                                " is not supported by this runtime (supported: hash, array, prog_array, percpu_hash, "
-                               "percpu_array, lru_hash, lru_percpu_hash, lpm_trie, devmap, devmap_hash)");
+                               "percpu_array, lru_hash, lru_percpu_hash, lpm_trie, devmap, devmap_hash, cpumap)");
 }
 
 }  // namespace xdpdk::vm

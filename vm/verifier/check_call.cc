@@ -18,6 +18,7 @@ bool map_allows(MapType t, int32_t helper) {
         case MapType::ProgArray: return helper == TailCall;
         case MapType::Devmap:
         case MapType::DevmapHash: return helper == RedirectMap || helper == MapLookupElem;
+        case MapType::Cpumap: return helper == RedirectMap;
         case MapType::PerfEventArray: return false;
         default: break;
     }
