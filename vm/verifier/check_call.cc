@@ -11,19 +11,19 @@
 namespace xdpdk::vm::verifier {
 namespace {
 
-// The kernel's check_map_func_compatibility, for the maps and helpers here.
-bool map_allows(MapType t, int32_t helper) {
+// The kernel's check_map_func_compatibility: what the map's type allows
+// here, and what the helper's row (HelperSpec::map_types) allows.
+bool map_allows(MapType t, const HelperSpec& h) {
     using namespace helper_id;
     switch (t) {
-        case MapType::ProgArray: return helper == TailCall;
+        case MapType::ProgArray: return h.id == TailCall;
         case MapType::Devmap:
-        case MapType::DevmapHash: return helper == RedirectMap || helper == MapLookupElem;
+        case MapType::DevmapHash: return h.id == RedirectMap || h.id == MapLookupElem;
         case MapType::PerfEventArray: return false;
         default: break;
     }
-    if (helper == TailCall) return false;
-    if (helper == RedirectMap) return false;
-    return true;
+    const uint32_t type = static_cast<uint32_t>(t);
+    return h.map_types == 0 || (type < 64 && (h.map_types >> type) & 1);
 }
 
 }  // namespace
@@ -43,15 +43,15 @@ std::optional<uint64_t> Verifier::constant_stack_key(const RegState& ptr, uint32
 }
 
 Status Verifier::check_helper_call(const Insn& in) {
-    const HelperProto* proto = helper_proto(in.imm);
-    if (!proto) return fail(cat("helper ", helper_name(in.imm), "#", in.imm, " has no verifier signature"));
-    const std::string fname = cat(proto->name, "#", in.imm);
-    if (proto->needs_perfmon && env_.strict)
+    const HelperSpec* helper = helper_spec(in.imm);
+    if (!helper) return fail(cat("helper ", helper_name(in.imm), "#", in.imm, " is not provided by this runtime"));
+    const std::string fname = cat(helper_name(in.imm), "#", in.imm);
+    if (helper->needs_perfmon && env_.strict)
         return fail(cat("program of this type cannot use helper ", fname, " (Linux offers it to CAP_PERFMON loaders only)"));
     const Map* map = nullptr;
     std::optional<uint64_t> const_key;
     for (int a = 0; a < 5; ++a) {
-        const ArgType t = proto->args[a];
+        const ArgType t = helper->args[a];
         if (t == ArgType::None) break;
         const int r = a + 1;
         XDPDK_RETURN_IF_ERROR(check_readable(r));
@@ -69,7 +69,7 @@ Status Verifier::check_helper_call(const Insn& in) {
             case ArgType::ConstMapPtr:
                 if (arg.type != RegType::MapPtr) return expected("map_ptr");
                 map = arg.map;
-                if (!map_allows(map->type(), in.imm))
+                if (!map_allows(map->type(), *helper))
                     return fail(cat("cannot pass map_type ", map->spec().type, " (",
                                 map_type_name(map->spec().type), ") into func ", fname));
                 break;
@@ -92,7 +92,7 @@ Status Verifier::check_helper_call(const Insn& in) {
             case ArgType::PtrToMem:
             case ArgType::PtrToMemOrNull:
             case ArgType::PtrToUninitMem: {
-                const ArgType size_t_ = proto->args[a + 1];
+                const ArgType size_t_ = helper->args[a + 1];
                 XDPDK_RETURN_IF_ERROR(check_readable(r + 1));
                 const RegState& size_reg = reg(r + 1);
                 const std::string sn = reg_name(r + 1);
@@ -123,7 +123,7 @@ Status Verifier::check_helper_call(const Insn& in) {
                 break;  // checked with the pointer before it
         }
     }
-    if (proto->changes_packet) {
+    if (helper->changes_packet) {
         // The packet may have moved: every packet pointer is stale.
         for_each_reg(cur_, [](RegState& r) {
             if (r.type == RegType::Packet || r.type == RegType::PacketMeta || r.type == RegType::PacketEnd)
@@ -132,7 +132,7 @@ Status Verifier::check_helper_call(const Insn& in) {
     }
     Frame& f = cur_.cur();
     for (int r = 1; r <= 5; ++r) f.regs[r] = RegState{};
-    switch (proto->ret) {
+    switch (helper->ret) {
         case RetType::Integer: f.regs[0] = RegState::unknown(); break;
         case RetType::Void: f.regs[0] = RegState{}; break;
         case RetType::PtrToMapValueOrNull: {
