@@ -36,8 +36,9 @@ constexpr HelperSpec kHelpers[] = {
     {.id = helper_id::MapLookupElem, .fn = helper_map_lookup_elem, .ret = R::PtrToMapValueOrNull,
      .args = {A::ConstMapPtr, A::PtrToMapKey}, .inline_form = InlineForm::MapLookup},
     {.id = helper_id::MapUpdateElem, .fn = helper_map_update_elem,
-     .args = {A::ConstMapPtr, A::PtrToMapKey, A::PtrToMapValue, A::Anything}},
-    {.id = helper_id::MapDeleteElem, .fn = helper_map_delete_elem, .args = {A::ConstMapPtr, A::PtrToMapKey}},
+     .args = {A::ConstMapPtr, A::PtrToMapKey, A::PtrToMapValue, A::Anything}, .writes_map = true},
+    {.id = helper_id::MapDeleteElem, .fn = helper_map_delete_elem, .args = {A::ConstMapPtr, A::PtrToMapKey},
+     .writes_map = true},
     {.id = helper_id::KtimeGetNs, .fn = helper_ktime_get_ns},
     // Declares the format only; the kernel reads up to three arguments after
     // it from r3-r5 unchecked.

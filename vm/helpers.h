@@ -59,6 +59,9 @@ struct HelperSpec {
     RetType ret = RetType::Integer;
     std::array<ArgType, 5> args{};
     bool changes_packet = false;  // invalidates every packet pointer
+    // Changes the map in argument 1: refused on a map read-only for programs
+    // (BPF_F_RDONLY_PROG), as the kernel's record_func_map refuses it.
+    bool writes_map = false;
     // Linux offers it only to loaders with CAP_PERFMON (bpf_base_func_proto):
     // the strict rules (a loader with CAP_BPF only) refuse it.
     bool needs_perfmon = false;

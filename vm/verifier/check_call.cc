@@ -123,6 +123,9 @@ Status Verifier::check_helper_call(const Insn& in) {
                 break;  // checked with the pointer before it
         }
     }
+    if (map && helper->writes_map && (map->spec().flags & kMapFlagRdonlyProg))
+        return fail(cat("write into map forbidden: ", fname, " changes map '", map->name(),
+                        "', which is read-only for programs"));
     if (helper->changes_packet) {
         // The packet may have moved: every packet pointer is stale.
         for_each_reg(cur_, [](RegState& r) {
