@@ -39,11 +39,24 @@ constexpr HelperSpec kHelpers[] = {
      .args = {A::ConstMapPtr, A::PtrToMapKey, A::PtrToMapValue, A::Anything}, .writes_map = true},
     {.id = helper_id::MapDeleteElem, .fn = helper_map_delete_elem, .args = {A::ConstMapPtr, A::PtrToMapKey},
      .writes_map = true},
+    // A cpu beyond the map's slots gives NULL (the kernel: cpu >= nr_cpu_ids).
+    {.id = helper_id::MapLookupPercpuElem, .fn = helper_map_lookup_percpu_elem, .ret = R::PtrToMapValueOrNull,
+     .args = {A::ConstMapPtr, A::PtrToMapKey, A::Anything},
+     .map_types = map_bit(MapType::PercpuArray) | map_bit(MapType::PercpuHash) | map_bit(MapType::LruPercpuHash)},
     {.id = helper_id::KtimeGetNs, .fn = helper_ktime_get_ns},
+    {.id = helper_id::KtimeGetBootNs, .fn = helper_ktime_get_boot_ns},
+    {.id = helper_id::KtimeGetCoarseNs, .fn = helper_ktime_get_coarse_ns},
+    {.id = helper_id::KtimeGetTaiNs, .fn = helper_ktime_get_tai_ns},
+    // Offered to loaders with CAP_BPF, which the strict rules' loader has.
+    {.id = helper_id::Jiffies64, .fn = helper_jiffies64},
     // Declares the format only; the kernel reads up to three arguments after
     // it from r3-r5 unchecked.
     {.id = helper_id::TracePrintk, .fn = helper_trace_printk, .args = {A::PtrToMem, A::ConstSize},
      .needs_perfmon = true, .reads_all_args = true},
+    // The format, then an array of u64 arguments and its size in bytes
+    // (what clang's bpf_printk passes for more than three arguments).
+    {.id = helper_id::TraceVprintk, .fn = helper_trace_vprintk,
+     .args = {A::PtrToMem, A::ConstSize, A::PtrToMemOrNull, A::ConstSizeOrZero}, .needs_perfmon = true},
     {.id = helper_id::GetPrandomU32, .fn = helper_get_prandom_u32},
     {.id = helper_id::GetSmpProcessorId, .fn = helper_get_smp_processor_id, .inline_form = InlineForm::CpuId},
     {.id = helper_id::TailCall, .fn = tail_call_placeholder, .ret = R::Void,

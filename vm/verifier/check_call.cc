@@ -144,8 +144,9 @@ Status Verifier::check_helper_call(const Insn& in) {
             r.id = new_id();
             // An array lookup with a constant key in range cannot fail (Linux
             // 6.13+ drops the NULL check the same way).
+            // Only bpf_map_lookup_elem: a per-CPU lookup's cpu may be out of range.
             const bool array = map->type() == MapType::Array || map->type() == MapType::PercpuArray;
-            if (array && const_key && *const_key < map->spec().max_entries) {
+            if (in.imm == helper_id::MapLookupElem && array && const_key && *const_key < map->spec().max_entries) {
                 r.type = RegType::MapValue;
                 r.id = 0;
             }
