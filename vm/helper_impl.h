@@ -13,6 +13,9 @@ namespace xdpdk::vm {
 XDPDK_HELPER(helper_map_lookup_elem);
 XDPDK_HELPER(helper_map_update_elem);
 XDPDK_HELPER(helper_map_delete_elem);
+XDPDK_HELPER(helper_map_push_elem);
+XDPDK_HELPER(helper_map_pop_elem);
+XDPDK_HELPER(helper_map_peek_elem);
 XDPDK_HELPER(helper_map_lookup_percpu_elem);
 XDPDK_HELPER(helper_ktime_get_ns);
 XDPDK_HELPER(helper_ktime_get_boot_ns);

@@ -27,6 +27,9 @@ constexpr uint64_t map_bit(MapType type) { return map_bit(static_cast<uint32_t>(
 // BPF_MAP_TYPE_CPUMAP and BPF_MAP_TYPE_XSKMAP: bpf_redirect_map takes them
 // too, though this runtime creates neither.
 constexpr uint32_t kCpumap = 16, kXskmap = 17;
+// bpf_map_push/pop/peek_elem take queues, stacks and bloom filters (30),
+// which this runtime does not create.
+constexpr uint64_t kQueueStackBloom = map_bit(MapType::Queue) | map_bit(MapType::Stack) | map_bit(30u);
 
 using A = ArgType;
 using R = RetType;
@@ -39,6 +42,12 @@ constexpr HelperSpec kHelpers[] = {
      .args = {A::ConstMapPtr, A::PtrToMapKey, A::PtrToMapValue, A::Anything}, .writes_map = true},
     {.id = helper_id::MapDeleteElem, .fn = helper_map_delete_elem, .args = {A::ConstMapPtr, A::PtrToMapKey},
      .writes_map = true},
+    {.id = helper_id::MapPushElem, .fn = helper_map_push_elem,
+     .args = {A::ConstMapPtr, A::PtrToMapValue, A::Anything}, .writes_map = true, .map_types = kQueueStackBloom},
+    {.id = helper_id::MapPopElem, .fn = helper_map_pop_elem, .args = {A::ConstMapPtr, A::PtrToUninitMapValue},
+     .writes_map = true, .map_types = kQueueStackBloom},
+    {.id = helper_id::MapPeekElem, .fn = helper_map_peek_elem, .args = {A::ConstMapPtr, A::PtrToUninitMapValue},
+     .map_types = kQueueStackBloom},
     // A cpu beyond the map's slots gives NULL (the kernel: cpu >= nr_cpu_ids).
     {.id = helper_id::MapLookupPercpuElem, .fn = helper_map_lookup_percpu_elem, .ret = R::PtrToMapValueOrNull,
      .args = {A::ConstMapPtr, A::PtrToMapKey, A::Anything},

@@ -21,9 +21,10 @@ namespace helper_id {
 constexpr int32_t MapLookupElem = 1, MapUpdateElem = 2, MapDeleteElem = 3, KtimeGetNs = 5,
                   TracePrintk = 6, GetPrandomU32 = 7, GetSmpProcessorId = 8, TailCall = 12,
                   Redirect = 23, XdpAdjustHead = 44, CsumDiff = 28, RedirectMap = 51,
-                  XdpAdjustMeta = 54, XdpAdjustTail = 65, Jiffies64 = 118, KtimeGetBootNs = 125,
-                  KtimeGetCoarseNs = 160, TraceVprintk = 177, XdpGetBuffLen = 188, XdpLoadBytes = 189,
-                  XdpStoreBytes = 190, MapLookupPercpuElem = 195, KtimeGetTaiNs = 208;
+                  XdpAdjustMeta = 54, XdpAdjustTail = 65, MapPushElem = 87, MapPopElem = 88,
+                  MapPeekElem = 89, Jiffies64 = 118, KtimeGetBootNs = 125, KtimeGetCoarseNs = 160,
+                  TraceVprintk = 177, XdpGetBuffLen = 188, XdpLoadBytes = 189, XdpStoreBytes = 190,
+                  MapLookupPercpuElem = 195, KtimeGetTaiNs = 208;
 }
 
 // What an argument register must hold (the kernel's enum bpf_arg_type, for
@@ -34,6 +35,7 @@ enum class ArgType : uint8_t {
     ConstMapPtr,     // a map (lddw of a map)
     PtrToMapKey,     // readable memory of the map's key size
     PtrToMapValue,   // readable memory of the map's value size
+    PtrToUninitMapValue,  // writable memory of the map's value size, which the helper fills
     PtrToMem,        // readable memory; its size is the next argument
     PtrToMemOrNull,  // the same, or NULL with a zero size
     PtrToUninitMem,  // writable memory the helper fills; its size is the next argument

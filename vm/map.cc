@@ -14,6 +14,8 @@ const char* map_type_name(uint32_t type) {
         case MapType::LruPercpuHash: return "lru_percpu_hash";
         case MapType::LpmTrie: return "lpm_trie";
         case MapType::Devmap: return "devmap";
+        case MapType::Queue: return "queue";
+        case MapType::Stack: return "stack";
         case MapType::DevmapHash: return "devmap_hash";
     }
     // Types this runtime cannot create yet, named so that a refusal says
@@ -27,8 +29,6 @@ const char* map_type_name(uint32_t type) {
         case 16: return "cpumap";
         case 17: return "xskmap";
         case 18: return "sockhash";
-        case 22: return "queue";
-        case 23: return "stack";
         case 24: return "sk_storage";
         case 27: return "ringbuf";
     }

@@ -12,6 +12,7 @@
 #include "lru_hash_map.h"
 #include "map_util.h"
 #include "prog_array.h"
+#include "queue_stack.h"
 
 namespace xdpdk::vm {
 
@@ -39,11 +40,13 @@ Result<std::unique_ptr<Map>> create_map(const MapSpec& spec, uint32_t ncpus) {
         case MapType::ProgArray: return ProgArray::create(spec, ncpus);
         case MapType::Devmap: return Devmap::create(spec, ncpus);
         case MapType::DevmapHash: return DevmapHash::create(spec, ncpus);
+        case MapType::Queue:
+        case MapType::Stack: return QueueStackMap::create(spec, ncpus);
         case MapType::PerfEventArray: break;
     }
     return map_error(spec, "map type " + type +
                                " is not supported by this runtime (supported: hash, array, prog_array, percpu_hash, "
-                               "percpu_array, lru_hash, lru_percpu_hash, lpm_trie, devmap, devmap_hash)");
+                               "percpu_array, lru_hash, lru_percpu_hash, lpm_trie, devmap, queue, stack, devmap_hash)");
 }
 
 }  // namespace xdpdk::vm

@@ -20,6 +20,8 @@ bool map_allows(MapType t, const HelperSpec& h) {
         case MapType::Devmap:
         case MapType::DevmapHash: return h.id == RedirectMap || h.id == MapLookupElem;
         case MapType::PerfEventArray: return false;
+        case MapType::Queue:
+        case MapType::Stack: return h.id == MapPushElem || h.id == MapPopElem || h.id == MapPeekElem;
         default: break;
     }
     const uint32_t type = static_cast<uint32_t>(t);
@@ -80,12 +82,15 @@ Status Verifier::check_helper_call(const Insn& in) {
                                 " disallowed (argument of ", fname, ")"));
                 break;
             case ArgType::PtrToMapKey:
-            case ArgType::PtrToMapValue: {
+            case ArgType::PtrToMapValue:
+            case ArgType::PtrToUninitMapValue: {
                 if (!map) return fail(cat(rn, ": ", fname, " needs a map before its key or value"));
                 if (is_or_null(arg.type)) return expected("fp, pkt, pkt_meta, map_value (check the lookup result for NULL)");
                 if (!is_pointer(arg.type)) return expected("fp, pkt, pkt_meta, map_value");
                 const uint32_t size = t == ArgType::PtrToMapKey ? map->spec().key_size : map->spec().value_size;
-                XDPDK_RETURN_IF_ERROR(check_helper_mem(r, size, AccessKind::Read));
+                // Uninit: the helper fills the value (MEM_UNINIT | MEM_WRITE).
+                const AccessKind kind = t == ArgType::PtrToUninitMapValue ? AccessKind::Write : AccessKind::Read;
+                XDPDK_RETURN_IF_ERROR(check_helper_mem(r, size, kind));
                 if (t == ArgType::PtrToMapKey) const_key = constant_stack_key(arg, size);
                 break;
             }
