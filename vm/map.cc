@@ -29,8 +29,18 @@ const char* map_type_name(uint32_t type) {
         case 16: return "cpumap";
         case 17: return "xskmap";
         case 18: return "sockhash";
+        case 19: return "cgroup_storage";
+        case 20: return "reuseport_sockarray";
+        case 21: return "percpu_cgroup_storage";
         case 24: return "sk_storage";
+        case 26: return "struct_ops";
         case 27: return "ringbuf";
+        case 28: return "inode_storage";
+        case 29: return "task_storage";
+        case 30: return "bloom_filter";
+        case 31: return "user_ringbuf";
+        case 32: return "cgrp_storage";
+        case 33: return "arena";
     }
     return "unknown";
 }

@@ -123,6 +123,9 @@ protected:
     MapBtf btf_;
 };
 
+// Whether create_map builds maps of this type (enum bpf_map_type).
+bool map_type_supported(uint32_t type);
+
 // Validates the spec (sizes, flags, type) and builds the map. Per-CPU maps get
 // `ncpus` slots.
 Result<std::unique_ptr<Map>> create_map(const MapSpec& spec, uint32_t ncpus);
