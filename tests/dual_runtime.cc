@@ -100,6 +100,12 @@ MapDump dump_vm_map(const vm::Map& map) {
     dump.key_size = map.spec().key_size;
     dump.value_size = map.spec().value_size;
     dump.percpu = map.percpu();
+    if (Bytes all; map.user_elements(all) == 0) {  // a queue or stack
+        for (uint32_t i = 0; (i + 1) * size_t{dump.value_size} <= all.size(); ++i)
+            dump.entries[Bytes(reinterpret_cast<const uint8_t*>(&i), reinterpret_cast<const uint8_t*>(&i) + sizeof i)] =
+                Bytes(all.begin() + i * size_t{dump.value_size}, all.begin() + (i + 1) * size_t{dump.value_size});
+        return dump;
+    }
     Bytes key(dump.key_size), next(dump.key_size), value(map.user_value_size());
     const void* prev = nullptr;
     while (map.next_key(prev, next.data()) == 0) {

@@ -56,6 +56,7 @@ public:
         kernel = std::move(kobj.value());
         vm::ObjectOptions opts;
         opts.ncpus = ncpus;
+        opts.engine = engine;
         opts.map_sizes = map_sizes;
         for (const auto& [map, size] : map_sizes)
             if (auto st = kernel->set_map_size(map, size); !st) return st.error().str();
@@ -102,6 +103,7 @@ public:
         vm::PacketFrame frame(packet, opts.ingress_ifindex, opts.rx_queue);
         vm::ExecContext ex;
         ex.cpu = vm_cpu;
+        ex.trace = trace;
         const uint32_t vm_action = static_cast<uint32_t>(vm::run_xdp(*vm_prog, frame.xdp(), ex));
         std::string diff;
         if (k->action != vm_action)
@@ -125,6 +127,8 @@ public:
     }
 
     std::vector<std::pair<std::string, uint32_t>> map_sizes;  // set before open()
+    vm::EngineKind engine = vm::EngineKind::Jit;               // set before open()
+    vm::TraceSink* trace = nullptr;                            // the VM's bpf_printk lines
     std::unique_ptr<KernelObject> kernel;
     std::unique_ptr<vm::Object> vm_obj;
     vm::Program* vm_prog = nullptr;

@@ -277,6 +277,33 @@ Result<XdpRun> KernelObject::run_xdp(std::string_view prog, std::span<const uint
     return result;
 }
 
+namespace {
+
+// A queue's or stack's elements, keyed by their position oldest first (a
+// u32): popped, which is the only way bpf() reads past the first one, then
+// pushed back in the same order, which leaves the map as it was.
+Result<std::map<Bytes, Bytes, BytesLess>> keyless_elements(bpf_map* map) {
+    const std::string subject = std::string("kernel map '") + bpf_map__name(map) + "'";
+    std::vector<Bytes> popped;
+    for (Bytes value(bpf_map__value_size(map));;) {
+        const int rc = bpf_map__lookup_and_delete_elem(map, nullptr, 0, value.data(), value.size(), 0);
+        if (rc == -ENOENT) break;
+        if (rc != 0) return make_error(subject, "pop failed: " + errno_text(rc));
+        popped.push_back(value);
+    }
+    // A stack pops newest first.
+    if (bpf_map__type(map) == BPF_MAP_TYPE_STACK) std::reverse(popped.begin(), popped.end());
+    std::map<Bytes, Bytes, BytesLess> entries;
+    for (uint32_t i = 0; i < popped.size(); ++i) {
+        if (const int rc = bpf_map__update_elem(map, nullptr, 0, popped[i].data(), popped[i].size(), 0); rc != 0)
+            return make_error(subject, "push back failed: " + errno_text(rc));
+        entries[Bytes(reinterpret_cast<const uint8_t*>(&i), reinterpret_cast<const uint8_t*>(&i) + sizeof i)] = popped[i];
+    }
+    return entries;
+}
+
+}  // namespace
+
 Result<std::vector<MapDump>> KernelObject::dump_maps() const {
     std::vector<MapDump> dumps;
     bpf_map* map;
@@ -288,6 +315,11 @@ Result<std::vector<MapDump>> KernelObject::dump_maps() const {
         dump.key_size = bpf_map__key_size(map);
         dump.value_size = bpf_map__value_size(map);
         dump.percpu = is_percpu(dump.type);
+        if (dump.type == BPF_MAP_TYPE_QUEUE || dump.type == BPF_MAP_TYPE_STACK) {
+            XDPDK_ASSIGN_OR_RETURN(dump.entries, keyless_elements(map));
+            dumps.push_back(std::move(dump));
+            continue;
+        }
         Bytes key(dump.key_size), next(dump.key_size), value(user_value_size(map));
         const void* prev = nullptr;
         for (;;) {

@@ -28,7 +28,8 @@ struct BytesLess {
 };
 
 // A map as userspace sees it. Per-CPU values hold every CPU's slot, each
-// rounded up to 8 bytes, as the bpf() syscall returns them.
+// rounded up to 8 bytes, as the bpf() syscall returns them. A queue's or
+// stack's elements are keyed by their position, oldest first (a u32).
 struct MapDump {
     std::string name;
     uint32_t type = 0;

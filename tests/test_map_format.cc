@@ -238,6 +238,9 @@ protected:
         m.put("raw_array", bytes_of(uint32_t{1}), pattern(20, 3));
         m.put("raw_pcpu", bytes_of(uint32_t{0}), m.percpu("raw_pcpu", 4));
         m.put("keyless_hash", bytes_of(uint32_t{3}), pattern(4, 5));
+        const uint32_t pending_size = m.ours("pending").spec().value_size;
+        m.put("pending", {}, pattern(pending_size, 7));
+        m.put("pending", {}, pattern(pending_size, 8));
         m.put("map_form.bss", bytes_of(uint32_t{0}), pattern(m.ours("map_form.bss").spec().value_size, 6));
         // .data keeps its initial contents but one byte; .rodata is frozen in the kernel.
         Bytes data(m.ours("map_form.data").spec().value_size);
@@ -327,6 +330,20 @@ TEST_F(MapFormat, LookupEqualsBpftool) {
         }
     }
     EXPECT_GE(compared, 12);
+}
+
+// A queue: bpftool's dump lists nothing (get_next_key fails with EINVAL);
+// its lookup takes no key and shows the oldest element.
+TEST_F(MapFormat, QueueDumpsNothingAndLooksUpItsOldest) {
+    const vm::Map& q = maps_->ours("pending");
+    const std::string id = maps_->id("pending");
+    EXPECT_EQ(loader::map_dump_text(q), bpftool("map dump id " + id));
+    EXPECT_EQ(loader::map_dump_json(q), json::parse(bpftool("-j map dump id " + id)));
+    Bytes value(q.user_value_size());
+    ASSERT_EQ(q.user_lookup(nullptr, value.data()), 0);
+    EXPECT_EQ(value, pattern(value.size(), 7));
+    EXPECT_EQ(loader::map_entry_text(q, {}, value), bpftool("map lookup id " + id));
+    EXPECT_EQ(loader::map_entry_json(q, {}, value), json::parse(bpftool("-j map lookup id " + id)));
 }
 
 // bpftool's json_writer escapes '\\' as "\n": the text mirrors it; the

@@ -218,3 +218,46 @@ TEST(MapsJson, ValuesForAFrozenMapAfterLoadFailWithTheMapNamed) {
     EXPECT_NE(st.error().str().find("m: map 'verdicts.rodata': key 00000000: update failed: "), std::string::npos)
         << st.error().str();
 }
+
+namespace {
+
+// Queues and stacks have no keys: entries are values, oldest first, pushed
+// in that order; a dump lists them so and reads back into the same map.
+TEST(MapsJson, QueueAndStackEntriesAreValuesInPushOrder) {
+    auto obj = vm::Object::open(test::test_prog_path("map_queue_stack"));
+    ASSERT_TRUE(obj.ok()) << obj.error().str();
+    const std::string text = R"({"queue": [{"value": "0100000002000000"}, {"value": "0300000004000000"}],
+                                 "stack": [{"key": "", "value": "0500000006000000"}, {"value": "0700000008000000"}]})";
+    ASSERT_TRUE(apply_all(**obj, text).ok());
+    const ordered_json dump = loader::dump_maps_json(**obj);
+    EXPECT_EQ(dump["queue"], ordered_json::parse(R"([{"value": "0100000002000000"}, {"value": "0300000004000000"}])"));
+    EXPECT_EQ(dump["stack"], ordered_json::parse(R"([{"value": "0500000006000000"}, {"value": "0700000008000000"}])"));
+    // The stack pops its newest, the queue its oldest.
+    uint8_t top[8];
+    ASSERT_EQ((*obj)->find_map("stack")->user_lookup_and_delete(nullptr, top), 0);
+    EXPECT_EQ(top[0], 7);
+    ASSERT_EQ((*obj)->find_map("queue")->user_lookup_and_delete(nullptr, top), 0);
+    EXPECT_EQ(top[0], 1);
+
+    // The dump of a fresh object fed back rebuilds it.
+    auto again = vm::Object::open(test::test_prog_path("map_queue_stack"));
+    ASSERT_TRUE(again.ok());
+    ASSERT_TRUE(apply_all(**again, loader::format_maps_json(dump)).ok());
+    EXPECT_EQ(loader::dump_maps_json(**again), dump);
+
+    // More values than the map holds: the push that fails is named.
+    auto full = vm::Object::open(test::test_prog_path("map_queue_stack"));
+    ASSERT_TRUE(full.ok());
+    std::string five = R"({"queue": [)";
+    for (int i = 0; i < 5; ++i) five += std::string(i ? "," : "") + R"({"value": "0000000000000000"})";
+    const Status st = apply_all(**full, five + "]}");
+    ASSERT_FALSE(st.ok());
+    EXPECT_NE(st.error().str().find("map 'queue': value 0000000000000000: push failed"), std::string::npos)
+        << st.error().str();
+    // A key, if given, has the map's key size: none.
+    EXPECT_NE(apply_all(**full, R"({"stack": [{"key": "00", "value": "0000000000000000"}]})").error().str().find(
+                  "key is 1 byte, the map's keys are 0 bytes"),
+              std::string::npos);
+}
+
+}  // namespace

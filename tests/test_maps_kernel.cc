@@ -114,6 +114,15 @@ TEST(KernelMaps, CreateAcceptsWhatTheKernelAccepts) {
         {MapType::Cpumap, 4, 4, 8193, 0},       {MapType::Cpumap, 4, 4, 256, 0},
         {MapType::Cpumap, 4, 4, 257, 0},        {MapType::Cpumap, 4, 4, 2, kNoPrealloc},
         {MapType::Cpumap, 4, 4, 2, kRdonly},
+        // Queues and stacks: no key, a value, the NUMA and access flags only.
+        {MapType::Queue, 0, 8, 4, 0},           {MapType::Queue, 4, 8, 4, 0},
+        {MapType::Queue, 0, 0, 4, 0},           {MapType::Queue, 0, 8, 0, 0},
+        {MapType::Queue, 0, 8, 4, kNoPrealloc}, {MapType::Queue, 0, 8, 4, kRdonlyProg},
+        {MapType::Queue, 0, 8, 4, kRdonly | kWronly}, {MapType::Queue, 0, 8, 4, kMmapable},
+        {MapType::Queue, 0, 8, 4, kZeroSeed},   {MapType::Queue, 0, 4194304, 1, 0},
+        {MapType::Queue, 0, 4194305, 1, 0},     {MapType::Stack, 0, 1, 1, 0},
+        {MapType::Stack, 8, 8, 4, 0},           {MapType::Stack, 0, 8, 4, kNoCommonLru},
+        {MapType::Stack, 0, 8, 4, kWronlyProg}, {MapType::Stack, 0, 8, 4, kRdonly},
     };
     for (const Case& c : cases) {
         const MapSpec spec{"c", static_cast<uint32_t>(c.type), c.key, c.value, c.max, c.flags};
@@ -254,6 +263,70 @@ TEST(KernelMaps, FrozenMapsRefuseWrites) {
     const uint32_t key = 0, value = 1;
     EXPECT_EQ(pair.ours->user_update(&key, &value, kAny), bpf_map_update_elem(pair.kernel.get(), &key, &value, kAny));
     EXPECT_EQ(pair.ours->user_update(&key, &value, kAny), -EPERM);
+}
+
+// Queues and stacks from userspace: lookup peeks, update pushes (BPF_ANY or
+// BPF_EXIST, which overwrites the oldest when full), lookup-and-delete pops,
+// delete and get_next_key refuse. Random operations, the same errnos and
+// values on both sides.
+class KernelQueues : public ::testing::TestWithParam<MapType> {};
+
+TEST_P(KernelQueues, SameErrnosAndValues) {
+    const MapSpec spec{"qs", static_cast<uint32_t>(GetParam()), 0, 12, 5, 0};
+    MAKE_PAIR_OR_SKIP(spec, pair);
+    Map& ours = *pair.ours;
+    const int fd = pair.kernel.get();
+    std::mt19937 rng(3);
+    std::vector<uint8_t> value(12), got_ours(12), got_kernel(12);
+    uint32_t key = 0, next_ours = 0, next_kernel = 0;
+    for (int step = 0; step < 600; ++step) {
+        const std::string what = "step " + std::to_string(step);
+        std::fill(got_ours.begin(), got_ours.end(), 0);
+        std::fill(got_kernel.begin(), got_kernel.end(), 0);
+        switch (rng() % 6) {
+            case 0:
+            case 1: {
+                for (auto& b : value) b = static_cast<uint8_t>(rng());
+                const uint64_t flags = rng() % 5 == 0 ? rng() % 8 : (rng() % 2) * kExist;
+                EXPECT_EQ(ours.user_update(nullptr, value.data(), flags),
+                          bpf_map_update_elem(fd, nullptr, value.data(), flags))
+                    << what << " push flags " << flags;
+                break;
+            }
+            case 2: {
+                const long rc = ours.user_lookup(nullptr, got_ours.data());
+                EXPECT_EQ(rc, bpf_map_lookup_elem(fd, nullptr, got_kernel.data())) << what << " peek";
+                EXPECT_EQ(got_ours, got_kernel) << what << " peek";
+                break;
+            }
+            case 3:
+            case 4: {
+                const long rc = ours.user_lookup_and_delete(nullptr, got_ours.data());
+                EXPECT_EQ(rc, bpf_map_lookup_and_delete_elem(fd, nullptr, got_kernel.data())) << what << " pop";
+                EXPECT_EQ(got_ours, got_kernel) << what << " pop";
+                break;
+            }
+            default:
+                EXPECT_EQ(ours.user_delete(nullptr), bpf_map_delete_elem(fd, nullptr)) << what << " delete";
+                EXPECT_EQ(ours.next_key(nullptr, &next_ours), bpf_map_get_next_key(fd, nullptr, &next_kernel))
+                    << what << " get_next_key";
+                EXPECT_EQ(ours.next_key(&key, &next_ours), bpf_map_get_next_key(fd, &key, &next_kernel))
+                    << what << " get_next_key";
+        }
+    }
+}
+INSTANTIATE_TEST_SUITE_P(Kernel, KernelQueues, ::testing::Values(MapType::Queue, MapType::Stack),
+                         [](const auto& info) { return std::string(map_type_name(uint32_t(info.param))); });
+
+TEST(KernelMaps, ReadOnlyQueuesRefusePushesAndPops) {
+    const MapSpec spec{"ro", uint32_t(MapType::Queue), 0, 4, 4, kRdonly};
+    MAKE_PAIR_OR_SKIP(spec, pair);
+    uint32_t value = 7, got_ours = 0, got_kernel = 0;
+    EXPECT_EQ(pair.ours->user_update(nullptr, &value, kAny), bpf_map_update_elem(pair.kernel.get(), nullptr, &value, kAny));
+    EXPECT_EQ(pair.ours->user_update(nullptr, &value, kAny), -EPERM);
+    EXPECT_EQ(pair.ours->user_lookup_and_delete(nullptr, &got_ours),
+              bpf_map_lookup_and_delete_elem(pair.kernel.get(), nullptr, &got_kernel));
+    EXPECT_EQ(pair.ours->user_lookup(nullptr, &got_ours), bpf_map_lookup_elem(pair.kernel.get(), nullptr, &got_kernel));
 }
 
 class KernelDevmaps : public ::testing::TestWithParam<std::pair<MapType, uint32_t>> {};

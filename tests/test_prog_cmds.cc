@@ -419,12 +419,61 @@ TEST(ProgShow, ListsEveryProgramWithSectionTypeAndWhetherItLoads) {
     auto text = xdpdk_cmd({"prog", "show", test_prog_path("map_sized_by_loader")});
     ASSERT_EQ(text.exit_code, 0) << text.err;
     EXPECT_EQ(text.out, "count_sources: xdp  section xdp\n\tnot loaded: map 'proto_packets': max_entries is 0: the "
-                        "program's loader sets its size before load; give one with --map-size proto_packets=N\n");
+                        "program's loader sets its size before load; give one with --map-size proto_packets=N\n"
+                        "\thelpers bpf_map_lookup_elem bpf_map_update_elem\n\tmap types percpu_array hash\n");
     auto sized = xdpdk_cmd({"prog", "show", test_prog_path("map_sized_by_loader"), "--map-size", "src_packets=8",
                             "--map-size", "proto_packets=3"});
     ASSERT_EQ(sized.exit_code, 0) << sized.err;
     EXPECT_TRUE(sized.out.starts_with("count_sources: xdp  section xdp\n\ttag ")) << sized.out;
     EXPECT_NE(sized.out.find("maps proto_packets src_packets"), std::string::npos) << sized.out;
+}
+
+// Each program lists the helpers it calls and the map types it uses, and
+// whether xdpdk has each; a program using what xdpdk lacks says which, and
+// the object (a ringbuf map) still lists.
+TEST(ProgShow, ListsHelpersAndMapTypesWithWhetherXdpdkHasThem) {
+    const std::string obj = test_prog_path("unavailable_features");
+    auto r = xdpdk_cmd({"prog", "show", obj, "-j"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json progs = json::parse(r.out);
+    ASSERT_EQ(progs.size(), 2u);
+    EXPECT_EQ(progs[0]["name"], "uses_available");
+    EXPECT_EQ(progs[0]["helpers"], json::parse(R"([{"id":118,"name":"bpf_jiffies64","available":true},
+                                                    {"id":87,"name":"bpf_map_push_elem","available":true}])"));
+    EXPECT_EQ(progs[0]["map_types"], json::parse(R"([{"type":22,"name":"queue","available":true}])"));
+    EXPECT_EQ(progs[1]["name"], "uses_unavailable");
+    EXPECT_EQ(progs[1]["loaded"], false);
+    EXPECT_EQ(progs[1]["helpers"], json::parse(R"([{"id":42,"name":"bpf_get_numa_node_id","available":false},
+                                                    {"id":130,"name":"bpf_ringbuf_output","available":false}])"));
+    EXPECT_EQ(progs[1]["map_types"], json::parse(R"([{"type":27,"name":"ringbuf","available":false}])"));
+    // The object's ringbuf keeps either program from loading here.
+    EXPECT_NE(progs[0]["reason"].get<std::string>().find("ringbuf"), std::string::npos) << progs[0].dump();
+
+    auto text = xdpdk_cmd({"prog", "show", obj});
+    ASSERT_EQ(text.exit_code, 0) << text.err;
+    EXPECT_NE(text.out.find("uses_available: xdp  section xdp\n\tnot loaded: "), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("\thelpers bpf_jiffies64 bpf_map_push_elem\n\tmap types queue\n"), std::string::npos)
+        << text.out;
+    EXPECT_NE(text.out.find("\thelpers bpf_get_numa_node_id (unavailable in xdpdk) bpf_ringbuf_output (unavailable in "
+                            "xdpdk)\n\tmap types ringbuf (unavailable in xdpdk)\n"),
+              std::string::npos)
+        << text.out;
+
+    // A loaded program lists them too (global data shows as an array).
+    auto loaded = xdpdk_cmd({"prog", "show", test_prog_path("map_queue_stack"), "-j"});
+    ASSERT_EQ(loaded.exit_code, 0) << loaded.err;
+    const json q = json::parse(loaded.out);
+    ASSERT_EQ(q.size(), 1u);
+    EXPECT_EQ(q[0]["loaded"], true) << q[0].dump();
+    std::set<std::string> helpers, types;
+    for (const auto& h : q[0]["helpers"]) {
+        helpers.insert(h["name"].get<std::string>());
+        EXPECT_TRUE(h["available"].get<bool>()) << h.dump();
+    }
+    for (const auto& t : q[0]["map_types"]) types.insert(t["name"].get<std::string>());
+    EXPECT_EQ(helpers, (std::set<std::string>{"bpf_map_lookup_elem", "bpf_map_push_elem", "bpf_map_pop_elem",
+                                              "bpf_map_peek_elem"}));
+    EXPECT_EQ(types, (std::set<std::string>{"array", "queue", "stack"}));
 }
 
 // ---- bench ----

@@ -48,7 +48,8 @@ private:
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& data);
 
-// Every built BPF object (progs/*.o and tests/progs/*.o of this build), sorted.
+// Every built BPF object (progs/*.o and tests/progs/*.o of this build), sorted,
+// but for refused_* and unavailable_* (features xdpdk lacks, for prog show).
 std::vector<std::string> built_objects();
 // tests/progs/refused_*.o: objects Linux's verifier refuses.
 std::vector<std::string> refused_objects();

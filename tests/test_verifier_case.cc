@@ -17,17 +17,10 @@ namespace {
 constexpr uint64_t kMapTag = 0x5eed000000000000ull, kValueTag = 0x5eed000100000000ull;
 
 
+// The kernel's type names, as vm::map_type_name spells them.
 std::optional<uint32_t> map_type_by_name(std::string_view n) {
-    using vm::MapType;
-    static const std::pair<const char*, MapType> kTypes[] = {
-        {"hash", MapType::Hash}, {"array", MapType::Array}, {"prog_array", MapType::ProgArray},
-        {"perf_event_array", MapType::PerfEventArray}, {"percpu_hash", MapType::PercpuHash},
-        {"percpu_array", MapType::PercpuArray}, {"lru_hash", MapType::LruHash},
-        {"lru_percpu_hash", MapType::LruPercpuHash}, {"lpm_trie", MapType::LpmTrie},
-        {"devmap", MapType::Devmap}, {"devmap_hash", MapType::DevmapHash},
-    };
-    for (const auto& [name, type] : kTypes)
-        if (n == name) return static_cast<uint32_t>(type);
+    for (uint32_t t = 1; t < 64; ++t)
+        if (n == vm::map_type_name(t)) return t;
     return std::nullopt;
 }
 

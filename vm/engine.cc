@@ -23,8 +23,7 @@ inline uint64_t run(const Program& prog, uint64_t r1, uint64_t r2, ExecContext& 
 bool leaves_run_state(const Program& prog) {
     for (const Insn& in : prog.insns) {
         if (in.op != Op::Call) continue;
-        if (in.imm == helper_id::Redirect || in.imm == helper_id::RedirectMap || in.imm == helper_id::TailCall)
-            return true;
+        if (const HelperSpec* h = helper_spec(in.imm); h && h->leaves_run_state) return true;
     }
     return false;
 }

@@ -22,7 +22,8 @@ uint64_t run_xdp(const Program& prog, XdpBuff& xdp, ExecContext& ex);
 
 // Whether a run of `prog` that ends in XDP_DROP, XDP_PASS or XDP_TX may leave
 // per-run state in the ExecContext (a redirect target, the tail-call count):
-// it calls bpf_redirect, bpf_redirect_map or bpf_tail_call. A run that
+// it calls a helper whose row says so (HelperSpec::leaves_run_state:
+// bpf_redirect, bpf_redirect_map, bpf_tail_call). A run that
 // faults returns XDP_ABORTED. Callers running many packets reset the state
 // only when a run may have left some (dataplane worker).
 bool leaves_run_state(const Program& prog);

@@ -13,8 +13,17 @@ namespace xdpdk::vm {
 XDPDK_HELPER(helper_map_lookup_elem);
 XDPDK_HELPER(helper_map_update_elem);
 XDPDK_HELPER(helper_map_delete_elem);
+XDPDK_HELPER(helper_map_push_elem);
+XDPDK_HELPER(helper_map_pop_elem);
+XDPDK_HELPER(helper_map_peek_elem);
+XDPDK_HELPER(helper_map_lookup_percpu_elem);
 XDPDK_HELPER(helper_ktime_get_ns);
+XDPDK_HELPER(helper_ktime_get_boot_ns);
+XDPDK_HELPER(helper_ktime_get_coarse_ns);
+XDPDK_HELPER(helper_ktime_get_tai_ns);
+XDPDK_HELPER(helper_jiffies64);
 XDPDK_HELPER(helper_trace_printk);
+XDPDK_HELPER(helper_trace_vprintk);
 XDPDK_HELPER(helper_get_prandom_u32);
 XDPDK_HELPER(helper_get_smp_processor_id);
 XDPDK_HELPER(helper_redirect);

@@ -1,8 +1,15 @@
-// Helper registry with the kernel's helper numbers. Names for every number the
-// kernel defines come from linux/bpf.h's __BPF_FUNC_MAPPER, so a refusal can
-// name a helper this runtime lacks.
+// The helper table: one row per helper this runtime provides, with the
+// kernel's helper number, holding every fact about it that a consumer needs
+// (helpers.cc's kHelpers): the implementation (interpreter and JIT calls),
+// the prototype the verifier checks (the kernel's struct bpf_func_proto), the
+// registers it reads (the JIT's register use and the verifier's liveness),
+// the JIT's inline form, whether it leaves per-run state behind (the
+// worker's reset), and the map types its map argument may be. Names for
+// every number the kernel defines come from linux/bpf.h's __BPF_FUNC_MAPPER,
+// so a refusal can name a helper this runtime lacks.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 
@@ -14,12 +21,83 @@ namespace helper_id {
 constexpr int32_t MapLookupElem = 1, MapUpdateElem = 2, MapDeleteElem = 3, KtimeGetNs = 5,
                   TracePrintk = 6, GetPrandomU32 = 7, GetSmpProcessorId = 8, TailCall = 12,
                   Redirect = 23, XdpAdjustHead = 44, CsumDiff = 28, RedirectMap = 51,
-                  XdpAdjustMeta = 54, XdpAdjustTail = 65, XdpGetBuffLen = 188, XdpLoadBytes = 189,
-                  XdpStoreBytes = 190;
+                  XdpAdjustMeta = 54, XdpAdjustTail = 65, MapPushElem = 87, MapPopElem = 88,
+                  MapPeekElem = 89, Jiffies64 = 118, KtimeGetBootNs = 125, KtimeGetCoarseNs = 160,
+                  TraceVprintk = 177, XdpGetBuffLen = 188, XdpLoadBytes = 189, XdpStoreBytes = 190,
+                  MapLookupPercpuElem = 195, KtimeGetTaiNs = 208;
 }
 
-// nullptr when this runtime does not implement helper `id`.
-HelperFn find_helper(int32_t id);
+// What an argument register must hold (the kernel's enum bpf_arg_type, for
+// the kinds these helpers use).
+enum class ArgType : uint8_t {
+    None,            // not an argument of this helper
+    Anything,        // any initialised register
+    ConstMapPtr,     // a map (lddw of a map)
+    PtrToMapKey,     // readable memory of the map's key size
+    PtrToMapValue,   // readable memory of the map's value size
+    PtrToUninitMapValue,  // writable memory of the map's value size, which the helper fills
+    PtrToMem,        // readable memory; its size is the next argument
+    PtrToMemOrNull,  // the same, or NULL with a zero size
+    PtrToUninitMem,  // writable memory the helper fills; its size is the next argument
+    ConstSize,       // a bounded size, > 0
+    ConstSizeOrZero, // a bounded size, >= 0
+    PtrToCtx,        // the unmodified context pointer
+};
+
+// What r0 holds after the call.
+enum class RetType : uint8_t {
+    Integer,
+    Void,                  // r0 is not initialised (bpf_tail_call)
+    PtrToMapValueOrNull,   // into the value of the map in argument 1
+};
+
+// Machine code the JIT may emit instead of the call (vm/jit/emit_inline.cc).
+enum class InlineForm : uint8_t { None, CpuId, MapLookup, CsumDiff, AdjustHead };
+
+struct HelperSpec {
+    int32_t id = 0;
+    // Called with r1-r5 and the run's context. bpf_tail_call has a
+    // placeholder: the engines carry it out themselves (tail_call_target).
+    HelperFn fn = nullptr;
+    RetType ret = RetType::Integer;
+    std::array<ArgType, 5> args{};
+    bool changes_packet = false;  // invalidates every packet pointer
+    // Changes the map in argument 1: refused on a map read-only for programs
+    // (BPF_F_RDONLY_PROG), as the kernel's record_func_map refuses it.
+    bool writes_map = false;
+    // Linux offers it only to loaders with CAP_PERFMON (bpf_base_func_proto):
+    // the strict rules (a loader with CAP_BPF only) refuse it.
+    bool needs_perfmon = false;
+    // Reads r1-r5 whatever the prototype declares (bpf_trace_printk's
+    // arguments after the format, which the kernel does not check).
+    bool reads_all_args = false;
+    // Leaves state in the ExecContext that the next run must not see (a
+    // redirect target, the tail-call count).
+    bool leaves_run_state = false;
+    InlineForm inline_form = InlineForm::None;
+    // Bit (1 << type) for each map type its map argument may be (the
+    // helper's half of the kernel's check_map_func_compatibility); 0: any
+    // map whose own type allows the helper.
+    uint64_t map_types = 0;
+
+    // r1..rN: the prototype's arguments, which the verifier checks.
+    constexpr uint16_t arg_regs() const {
+        unsigned n = 0;
+        while (n < args.size() && args[n] != ArgType::None) ++n;
+        return static_cast<uint16_t>(((1u << n) - 1) << 1);
+    }
+    // The registers the implementation reads.
+    constexpr uint16_t read_regs() const { return reads_all_args ? uint16_t{0x3e} : arg_regs(); }
+};
+
+// The row of helper `id`, or nullptr when this runtime does not provide it.
+const HelperSpec* helper_spec(int32_t id);
+
+// The implementation of helper `id`; nullptr when this runtime lacks it.
+inline HelperFn find_helper(int32_t id) {
+    const HelperSpec* s = helper_spec(id);
+    return s ? s->fn : nullptr;
+}
 
 // "bpf_map_lookup_elem" for 1; "helper#N" when the kernel has no such number.
 std::string helper_name(int32_t id);

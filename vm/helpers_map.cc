@@ -31,6 +31,31 @@ XDPDK_HELPER(helper_map_delete_elem) {
     return ret(as_map(r1)->remove(as_ptr(r2)));
 }
 
+XDPDK_HELPER(helper_map_push_elem) {
+    (void)r4, (void)r5, (void)ex;
+    return ret(as_map(r1)->push(as_ptr(r2), r3));
+}
+
+XDPDK_HELPER(helper_map_pop_elem) {
+    (void)r3, (void)r4, (void)r5, (void)ex;
+    return ret(as_map(r1)->pop(reinterpret_cast<void*>(r2)));
+}
+
+XDPDK_HELPER(helper_map_peek_elem) {
+    (void)r3, (void)r4, (void)r5, (void)ex;
+    return ret(as_map(r1)->peek(reinterpret_cast<void*>(r2)));
+}
+
+// bpf_map_lookup_percpu_elem(map, key, cpu): the kernel's cpu is a u32,
+// checked against nr_cpu_ids; here against the map's CPU slots.
+XDPDK_HELPER(helper_map_lookup_percpu_elem) {
+    (void)r4, (void)r5, (void)ex;
+    Map* map = as_map(r1);
+    const uint32_t cpu = static_cast<uint32_t>(r3);
+    if (cpu >= map->ncpus()) return 0;
+    return reinterpret_cast<uint64_t>(map->lookup(as_ptr(r2), cpu));
+}
+
 // bpf_redirect(ifindex, flags): XDP accepts no flags.
 XDPDK_HELPER(helper_redirect) {
     (void)r3, (void)r4, (void)r5;

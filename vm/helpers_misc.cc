@@ -1,6 +1,5 @@
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <random>
 
 #include "helper_impl.h"
@@ -39,13 +38,6 @@ uint32_t csum_from32to16(uint32_t sum) {
 
 }  // namespace
 
-XDPDK_HELPER(helper_ktime_get_ns) {
-    (void)r1, (void)r2, (void)r3, (void)r4, (void)r5, (void)ex;
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
-
 XDPDK_HELPER(helper_get_prandom_u32) {
     (void)r1, (void)r2, (void)r3, (void)r4, (void)r5, (void)ex;
     thread_local std::minstd_rand gen{std::random_device{}()};
@@ -62,13 +54,39 @@ XDPDK_HELPER(helper_get_smp_processor_id) {
     return ex->cpu;
 }
 
+namespace {
+
+// Formats and writes one bpf_printk line; the kernel's bpf_trace_printk and
+// bpf_trace_vprintk share this (bpf_bprintf_prepare, bstr_printf into a
+// MAX_BPRINTF_BUF buffer, the bpf_trace_printk trace event).
+uint64_t print_trace_line(uint64_t fmt, uint64_t fmt_size, const uint64_t* args, int nargs, ExecContext* ex) {
+    auto msg = format_bpf_printk(reinterpret_cast<const char*>(fmt), static_cast<uint32_t>(fmt_size), args, nargs);
+    if (!msg) return static_cast<uint64_t>(-EINVAL);
+    // bstr_printf's result: the length of the whole message, of which the
+    // trace event gets what fits in MAX_BPRINTF_BUF with its NUL.
+    const uint64_t length = msg->size();
+    if (msg->size() > 1023) msg->resize(1023);
+    if (ex->trace) ex->trace->write(trace_pipe_line(ex->cpu, *msg));
+    return length;
+}
+
+}  // namespace
+
 XDPDK_HELPER(helper_trace_printk) {
     const uint64_t args[3] = {r3, r4, r5};
-    auto msg = format_bpf_printk(reinterpret_cast<const char*>(r1), static_cast<uint32_t>(r2), args, 3);
-    if (!msg) return static_cast<uint64_t>(-EINVAL);
-    if (msg->size() > 1023) msg->resize(1023);  // MAX_BPRINTF_BUF less the NUL
-    if (ex->trace) ex->trace->write(trace_pipe_line(ex->cpu, *msg));
-    return msg->size();
+    return print_trace_line(r1, r2, args, 3, ex);  // MAX_TRACE_PRINTK_VARARGS
+}
+
+// bpf_trace_vprintk(fmt, fmt_size, args, data_len): data_len bytes of u64
+// arguments, at most MAX_BPRINTF_VARARGS of them.
+XDPDK_HELPER(helper_trace_vprintk) {
+    (void)r5;
+    constexpr uint32_t kMaxArgs = 12;
+    const uint32_t data_len = static_cast<uint32_t>(r4);
+    if (data_len % 8 || data_len > kMaxArgs * 8 || (data_len && r3 == 0)) return static_cast<uint64_t>(-EINVAL);
+    uint64_t args[kMaxArgs] = {};
+    if (data_len) std::memcpy(args, reinterpret_cast<const void*>(r3), data_len);
+    return print_trace_line(r1, r2, args, static_cast<int>(data_len / 8), ex);
 }
 
 // bpf_csum_diff as Linux 6.18 has it (checked by test_kernel_diff): the

@@ -15,6 +15,8 @@ const char* map_type_name(uint32_t type) {
         case MapType::LpmTrie: return "lpm_trie";
         case MapType::Devmap: return "devmap";
         case MapType::Cpumap: return "cpumap";
+        case MapType::Queue: return "queue";
+        case MapType::Stack: return "stack";
         case MapType::DevmapHash: return "devmap_hash";
     }
     // Types this runtime cannot create yet, named so that a refusal says
@@ -27,10 +29,18 @@ const char* map_type_name(uint32_t type) {
         case 15: return "sockmap";
         case 17: return "xskmap";
         case 18: return "sockhash";
-        case 22: return "queue";
-        case 23: return "stack";
+        case 19: return "cgroup_storage";
+        case 20: return "reuseport_sockarray";
+        case 21: return "percpu_cgroup_storage";
         case 24: return "sk_storage";
+        case 26: return "struct_ops";
         case 27: return "ringbuf";
+        case 28: return "inode_storage";
+        case 29: return "task_storage";
+        case 30: return "bloom_filter";
+        case 31: return "user_ringbuf";
+        case 32: return "cgrp_storage";
+        case 33: return "arena";
     }
     return "unknown";
 }

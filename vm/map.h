@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "error.h"
 
@@ -21,7 +22,7 @@ struct Program;
 // Kernel map type numbers (enum bpf_map_type).
 enum class MapType : uint32_t {
     Hash = 1, Array = 2, ProgArray = 3, PerfEventArray = 4, PercpuHash = 5, PercpuArray = 6,
-    LruHash = 9, LruPercpuHash = 10, LpmTrie = 11, Devmap = 14, Cpumap = 16, DevmapHash = 25,
+    LruHash = 9, LruPercpuHash = 10, LpmTrie = 11, Devmap = 14, Cpumap = 16, Queue = 22, Stack = 23, DevmapHash = 25,
 };
 
 const char* map_type_name(uint32_t type);
@@ -70,12 +71,27 @@ public:
     virtual long update(const void* key, const void* value, uint64_t flags, uint32_t cpu) = 0;
     virtual long remove(const void* key) = 0;
 
+    // Queues and stacks (bpf_map_push_elem, _pop_elem, _peek_elem): the
+    // verifier lets no other map reach these, which refuse with -EINVAL.
+    virtual long push(const void* /*value*/, uint64_t /*flags*/) { return -22; }
+    virtual long pop(void* /*value_out*/) { return -22; }
+    virtual long peek(void* /*value_out*/) { return -22; }
+
     // ---- user side ----
+    // A queue or stack, which has no keys (key_size 0, `key` ignored), reads
+    // as bpf() gives it: lookup peeks, update pushes, lookup-and-delete pops.
     virtual long user_lookup(const void* key, void* value_out) const = 0;
     virtual long user_update(const void* key, const void* value, uint64_t flags) = 0;
     virtual long user_delete(const void* key) { return remove(key); }
+    // BPF_MAP_LOOKUP_AND_DELETE_ELEM; -ENOTSUPP (524) for the maps that lack
+    // it here.
+    virtual long user_lookup_and_delete(const void* /*key*/, void* /*value_out*/) { return -524; }
     // First key when `key` is nullptr; -ENOENT after the last.
     virtual long next_key(const void* key, void* next_out) const = 0;
+    // A map without keys (queue, stack) cannot be walked by key: its
+    // elements, value_size bytes each, oldest first, so that pushing them in
+    // this order rebuilds it. -EINVAL for maps with keys.
+    virtual long user_elements(std::vector<uint8_t>& /*out*/) const { return -22; }
 
     // Array-backed maps (array, per-CPU array, global data): the value memory,
     // for lddw of PSEUDO_MAP_VALUE and for inlined lookups; nullptr otherwise.
@@ -106,6 +122,9 @@ protected:
     bool frozen_ = false;
     MapBtf btf_;
 };
+
+// Whether create_map builds maps of this type (enum bpf_map_type).
+bool map_type_supported(uint32_t type);
 
 // Validates the spec (sizes, flags, type) and builds the map. Per-CPU maps get
 // `ncpus` slots.

@@ -118,6 +118,19 @@ bool kernel_keeps_btf(uint32_t type, uint32_t key_type_id, uint32_t value_type_i
     return key_type_id != 0 && value_type_id != 0;
 }
 
+// What a map this runtime cannot create stands for in an object opened for
+// listing: its spec, no contents.
+class StandInMap final : public Map {
+public:
+    explicit StandInMap(const MapSpec& spec) : Map(spec, 1) {}
+    void* lookup(const void*, uint32_t) override { return nullptr; }
+    long update(const void*, const void*, uint64_t, uint32_t) override { return -EOPNOTSUPP; }
+    long remove(const void*) override { return -EOPNOTSUPP; }
+    long user_lookup(const void*, void*) const override { return -EOPNOTSUPP; }
+    long user_update(const void*, const void*, uint64_t) override { return -EOPNOTSUPP; }
+    long next_key(const void*, void*) const override { return -EOPNOTSUPP; }
+};
+
 struct ProgArrayValues {
     Map* map;
     uint64_t start;  // offset of `values` in ".maps"
@@ -151,7 +164,9 @@ struct Object::Impl {
     std::vector<std::unique_ptr<Program>> programs;
     std::vector<size_t> program_funcs;  // index in `funcs` for each program
     std::vector<ProgArrayInit> prog_array_inits;
-    std::optional<Error> unsized_map;  // the first map of max_entries 0 without a size
+    // The first map that could not be created (no size, or refused), when
+    // opened for listing.
+    std::optional<Error> unsized_map;
     std::vector<const Program*> only;  // load_only(); empty: every XDP program
     bool loaded = false;
 
@@ -184,7 +199,7 @@ Status Object::Impl::open(std::vector<uint8_t> bytes) {
     XDPDK_RETURN_IF_ERROR(collect_btf_maps());
     XDPDK_RETURN_IF_ERROR(collect_data_maps());
     XDPDK_RETURN_IF_ERROR(check_map_sizes());
-    if (unsized_map && !opts.allow_unsized_maps) return *unsized_map;
+    if (unsized_map && !opts.listing) return *unsized_map;
     XDPDK_RETURN_IF_ERROR(collect_globals());
     XDPDK_RETURN_IF_ERROR(collect_programs());
     std::set<uint32_t> xdp_sections;
@@ -252,6 +267,11 @@ Result<Map*> Object::Impl::add_map(const MapSpec& declared, MapOrigin origin) {
         Error e = created.error();
         e.reason += " (size " + std::to_string(spec.max_entries) + " from --map-size)";
         return e;
+    }
+    if (!created && opts.listing) {
+        if (!unsized_map) unsized_map = created.error();
+        maps.push_back(std::make_shared<StandInMap>(spec));
+        return maps.back().get();
     }
     XDPDK_ASSIGN_OR_RETURN(auto map, std::move(created));
     maps.push_back(std::move(map));
@@ -610,6 +630,27 @@ Result<Program*> Object::find_program(std::string_view name_or_section) const {
                               "); name one by its function name");
     }
     return impl_->fail("no program or section " + quoted(name_or_section) + "; " + impl_->program_list());
+}
+
+Result<Object::ProgramUses> Object::program_uses(const Program& prog) const {
+    const Impl& im = *impl_;
+    size_t index = im.programs.size();
+    for (size_t i = 0; i < im.programs.size(); ++i)
+        if (im.programs[i].get() == &prog) index = i;
+    if (index == im.programs.size()) return im.fail("prog " + quoted(prog.name) + " is not in this object");
+    XDPDK_ASSIGN_OR_RETURN(LinkedProgram linked, link_program(*im.elf, im.funcs, im.relocs,
+                                                              im.funcs[im.program_funcs[index]],
+                                                              "prog " + quoted(prog.name)));
+    ProgramUses uses;
+    for (const RawInsn& in : linked.insns) {
+        // call imm with src_reg 0: a helper (1 calls a function, 2 a kfunc).
+        if (in.code != (bpf::JMP | bpf::CALL) || in.src != 0) continue;
+        if (std::find(uses.helpers.begin(), uses.helpers.end(), in.imm) == uses.helpers.end())
+            uses.helpers.push_back(in.imm);
+    }
+    for (const LddwOrigin& o : linked.lddw_origins)
+        if (std::find(uses.maps.begin(), uses.maps.end(), o.map) == uses.maps.end()) uses.maps.push_back(o.map);
+    return uses;
 }
 
 Result<Program*> Object::default_xdp_program() const {

@@ -52,9 +52,12 @@ struct ObjectOptions {
     // shared by several objects (`xdpdk run` with several, which checks
     // that each size found its map somewhere).
     bool map_sizes_may_miss = false;
-    // Listing tools (`prog show`): an object whose maps lack a size still
-    // opens, so its programs can be listed; load() then refuses it.
-    bool allow_unsized_maps = false;
+    // Listing tools (`prog show`, `run`'s planning): an object opens even
+    // when a map cannot be created (max_entries 0 without a size, a type or
+    // a spec this runtime refuses), a stand-in that holds nothing keeping its
+    // place, so that its programs and maps can be listed; load() then
+    // refuses it with the first such error.
+    bool listing = false;
     // When set, receives each XDP program as the verifier saw it (before the
     // context rewrite), for tools that re-run or time the verifier.
     std::vector<std::unique_ptr<Program>>* verified_forms = nullptr;
@@ -102,6 +105,16 @@ public:
     // when nothing matches, the error lists the programs there are. Before
     // load() the program has no instructions yet.
     Result<Program*> find_program(std::string_view name_or_section) const;
+    // What a program's code calls and refers to, found by linking it as
+    // load() would (without verifying it): the helpers it calls (kernel
+    // numbers) and the maps its lddws name, each once, in order of first
+    // use. Works before load(), on programs of any type.
+    struct ProgramUses {
+        std::vector<int32_t> helpers;
+        std::vector<const Map*> maps;
+    };
+    Result<ProgramUses> program_uses(const Program& prog) const;
+
     // The first XDP program in section order that runs at a device (not a
     // devmap or cpumap program).
     Result<Program*> default_xdp_program() const;

@@ -104,6 +104,7 @@ constexpr uint8_t MEM = 0x60, MEMSX = 0x80, ATOMIC = 0xc0, IMM = 0x00;
 constexpr uint8_t SZ_W = 0x00, SZ_H = 0x08, SZ_B = 0x10, SZ_DW = 0x18;
 constexpr uint8_t FETCH = 0x01;
 constexpr int32_t XCHG = 0xe0 | FETCH, CMPXCHG = 0xf0 | FETCH;
+constexpr uint8_t CALL = 0x80;  // with JMP: a helper (src 0), a function (PSEUDO_CALL), a kfunc
 constexpr uint8_t PSEUDO_MAP_FD = 1, PSEUDO_MAP_VALUE = 2, PSEUDO_CALL = 1, PSEUDO_KFUNC = 2;
 constexpr int kMaxFrames = 8;
 constexpr int kStackSize = 512;

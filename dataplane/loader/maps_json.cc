@@ -16,6 +16,8 @@ using vm::Map;
 using vm::MapType;
 
 bool is_devmap(const Map& map) { return map.type() == MapType::Devmap || map.type() == MapType::DevmapHash; }
+// Queues and stacks: no keys, elements in push order.
+bool is_keyless(const Map& map) { return map.type() == MapType::Queue || map.type() == MapType::Stack; }
 
 uint32_t percpu_stride(const Map& map) { return (map.spec().value_size + 7) & ~7u; }
 
@@ -100,9 +102,11 @@ Result<MapsInput::Entry> parse_entry(const vm::Object& obj, Map& map, const json
         }
     }
     const auto key_field = entry.find("key");
-    if (key_field == entry.end()) return make_error("", "missing \"key\"");
+    if (key_field == entry.end() && !is_keyless(map)) return make_error("", "missing \"key\"");
     MapsInput::Entry out{&map, {}, {}, {}};
-    XDPDK_ASSIGN_OR_RETURN(out.key, sized_hex(*key_field, "key", map.spec().key_size));
+    if (key_field != entry.end()) {
+        XDPDK_ASSIGN_OR_RETURN(out.key, sized_hex(*key_field, "key", map.spec().key_size));
+    }
 
     if (map.type() == MapType::ProgArray) {
         const auto prog = entry.find("prog");
@@ -187,6 +191,14 @@ ordered_json dump_entry(const Map& map, const std::vector<uint8_t>& key, const s
 
 ordered_json dump_map(const Map& map) {
     ordered_json entries = ordered_json::array();
+    if (is_keyless(map)) {
+        std::vector<uint8_t> all;
+        if (map.user_elements(all) != 0) return entries;
+        const size_t size = map.spec().value_size;
+        for (size_t at = 0; at + size <= all.size(); at += size)
+            entries.push_back({{"value", to_hex({all.data() + at, size})}});
+        return entries;
+    }
     if (map.type() == MapType::ProgArray) {
         for (uint32_t i = 0; i < map.spec().max_entries; ++i) {
             const vm::Program* prog = map.program_at(i);
@@ -286,6 +298,10 @@ Status apply_map_values(const MapsInput& input) {
     for (const auto& e : input.entries) {
         if (e.map->type() == MapType::ProgArray) continue;
         const long rc = e.map->user_update(e.key.data(), e.value.data(), vm::kAny);
+        if (rc < 0 && is_keyless(*e.map)) {
+            return make_error(input.source, "map '" + e.map->name() + "': value " + to_hex(e.value) +
+                                                ": push failed: " + errno_text(rc));
+        }
         if (rc < 0) {
             return make_error(input.source, "map '" + e.map->name() + "': key " + to_hex(e.key) +
                                                 ": update failed: " + errno_text(rc));

@@ -6,7 +6,10 @@
 // hex. Per-CPU maps carry "values": one hex string per CPU slot. Prog-array
 // entries name a program of the same object: {"key": "00000000", "prog":
 // "stage2"}. Devmap entries carry their value and "ifindex" (on input either
-// one is enough). A dump has the same shape, so it can be fed back in.
+// one is enough). Queues and stacks have no keys: their entries are
+// {"value": "<hex>"}, oldest first, pushed in that order (a dump lists them
+// so, and feeding it back rebuilds the map). A dump has the same shape, so
+// it can be fed back in.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,6 @@
 #include "prog_show.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <set>
@@ -11,6 +12,7 @@
 #include "commands.h"
 #include "dataplane/loader/global_set.h"
 #include "load_args.h"
+#include "vm/helpers.h"
 #include "vm/map.h"
 #include "vm/object.h"
 
@@ -27,9 +29,29 @@ struct ShowOptions {
 
 using ordered_json = nlohmann::ordered_json;
 
+// The helpers a program calls and the types of the maps it uses, each with
+// whether xdpdk has it; nothing when its code cannot be linked (a program
+// of another type using what xdpdk's loader refuses).
+void add_uses(const vm::Object& obj, const vm::Program& listed, ordered_json& p) {
+    auto uses = obj.program_uses(listed);
+    if (!uses) return;
+    ordered_json helpers = ordered_json::array();
+    for (int32_t id : uses->helpers)
+        helpers.push_back({{"id", id}, {"name", vm::helper_name(id)}, {"available", vm::helper_spec(id) != nullptr}});
+    std::vector<uint32_t> types;
+    for (const vm::Map* m : uses->maps)
+        if (std::find(types.begin(), types.end(), m->spec().type) == types.end()) types.push_back(m->spec().type);
+    ordered_json map_types = ordered_json::array();
+    for (uint32_t t : types)
+        map_types.push_back({{"type", t}, {"name", vm::map_type_name(t)}, {"available", vm::map_type_supported(t)}});
+    p["helpers"] = std::move(helpers);
+    p["map_types"] = std::move(map_types);
+}
+
 // The program loaded on its own in a fresh object (so one refused program
 // does not hide the others), with --set and --map-size applied.
-ordered_json describe(const ShowOptions& o, const vm::ObjectOptions& options, const vm::Program& listed) {
+ordered_json describe(const ShowOptions& o, const vm::ObjectOptions& options, const vm::Object& obj,
+                      const vm::Program& listed) {
     ordered_json p;
     p["name"] = listed.name;
     p["section"] = listed.section;
@@ -37,6 +59,7 @@ ordered_json describe(const ShowOptions& o, const vm::ObjectOptions& options, co
         p["type"] = std::string(vm::classify_section(listed.section).other_type);
         p["loaded"] = false;
         p["reason"] = "not an XDP program; only XDP programs run in xdpdk";
+        add_uses(obj, listed, p);
         return p;
     }
     p["type"] = "xdp";
@@ -54,6 +77,7 @@ ordered_json describe(const ShowOptions& o, const vm::ObjectOptions& options, co
     p["loaded"] = static_cast<bool>(st);
     if (!st) {
         p["reason"] = st.error().str();
+        add_uses(obj, listed, p);
         return p;
     }
     char tag[17];
@@ -67,7 +91,19 @@ ordered_json describe(const ShowOptions& o, const vm::ObjectOptions& options, co
     for (const vm::LddwOrigin& origin : prog->lddw_origins)
         if (seen.insert(origin.map).second) maps.push_back(origin.map->name());
     p["map_names"] = maps;
+    add_uses(obj, listed, p);
     return p;
+}
+
+// "\thelpers bpf_a bpf_b (unavailable in xdpdk)\n", or nothing.
+std::string uses_line(const ordered_json& p, const char* field, const char* label) {
+    if (!p.contains(field) || p[field].empty()) return "";
+    std::string s = std::string("\t") + label;
+    for (const auto& u : p[field]) {
+        s += " " + u["name"].get<std::string>();
+        if (!u["available"].get<bool>()) s += " (unavailable in xdpdk)";
+    }
+    return s + "\n";
 }
 
 std::string text_line(const ordered_json& p) {
@@ -75,7 +111,8 @@ std::string text_line(const ordered_json& p) {
     if (p.contains("attach_type") && p["attach_type"] != "xdp") s += " (" + p["attach_type"].get<std::string>() + ")";
     if (p.value("frags", false)) s += " frags";
     s += "  section " + p["section"].get<std::string>() + "\n";
-    if (!p["loaded"].get<bool>()) return s + "\tnot loaded: " + p["reason"].get<std::string>() + "\n";
+    const std::string uses = uses_line(p, "helpers", "helpers") + uses_line(p, "map_types", "map types");
+    if (!p["loaded"].get<bool>()) return s + "\tnot loaded: " + p["reason"].get<std::string>() + "\n" + uses;
     s += "\ttag " + p["tag"].get<std::string>() + "  xlated " + std::to_string(p["bytes_xlated"].get<size_t>()) + "B";
     if (p["jited"].get<bool>()) s += "  jited " + std::to_string(p["bytes_jited"].get<size_t>()) + "B";
     const auto& maps = p["map_names"];
@@ -83,7 +120,7 @@ std::string text_line(const ordered_json& p) {
         s += "  maps";
         for (const auto& m : maps) s += " " + m.get<std::string>();
     }
-    return s + "\n";
+    return s + "\n" + uses;
 }
 
 Status show(const ShowOptions& o) {
@@ -92,7 +129,7 @@ Status show(const ShowOptions& o) {
     // The listing opens even without the map sizes a load needs; each
     // program's own load then says what is missing.
     vm::ObjectOptions listing = options;
-    listing.allow_unsized_maps = true;
+    listing.listing = true;
     XDPDK_ASSIGN_OR_RETURN(auto obj, vm::Object::open(o.object_path, listing));
     std::vector<const vm::Program*> listed;
     if (!o.prog.empty()) {
@@ -111,7 +148,7 @@ Status show(const ShowOptions& o) {
     }
     // Everything is gathered before anything is printed.
     ordered_json all = ordered_json::array();
-    for (const vm::Program* p : listed) all.push_back(describe(o, options, *p));
+    for (const vm::Program* p : listed) all.push_back(describe(o, options, *obj, *p));
     std::string out;
     if (o.json || o.pretty) {
         out = all.dump(o.pretty ? 4 : -1) + "\n";
@@ -127,7 +164,8 @@ Status show(const ShowOptions& o) {
 void add_prog_show_command(CLI::App& prog, int& exit_code) {
     auto opts = std::make_shared<ShowOptions>();
     CLI::App* cmd = prog.add_subcommand(
-        "show", "List an object's programs: section, type, whether each loads, the kernel's tag, sizes, maps");
+        "show", "List an object's programs: section, type, whether each loads, the kernel's tag, sizes, maps, the "
+        "helpers and map types each uses and whether xdpdk has them");
     cmd->add_option("PROG", opts->object_path, "BPF object file built with clang -target bpf")->required();
     cmd->add_option("--prog", opts->prog, "only this program (function or section name)");
     add_load_options(*cmd, opts->load);

@@ -73,7 +73,7 @@ Result<std::vector<PlannedObject>> plan_objects(const RunConfig& config) {
         // Opened only to see which globals and maps it has; the dataplane
         // loads it for real.
         vm::ObjectOptions look;
-        look.allow_unsized_maps = true;
+        look.listing = true;
         XDPDK_ASSIGN_OR_RETURN(auto obj, vm::Object::open(p.spec.object_path, look));
         for (size_t i = 0; i < config.sets.size(); ++i)
             if (has_global(*obj, name_before_equals(config.sets[i]))) {

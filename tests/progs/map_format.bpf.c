@@ -100,6 +100,14 @@ struct {
 	__uint(max_entries, 4);
 } keyless_hash SEC(".maps");
 
+// A queue: no keys. bpftool's dump finds no elements (get_next_key fails);
+// its lookup, without a key, peeks. libbpf gives the kernel no BTF for it.
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__type(value, struct inner);
+	__uint(max_entries, 4);
+} pending SEC(".maps");
+
 __u64 bss_counter;
 char bss_char;
 __u32 bss_slots[2];

@@ -20,15 +20,17 @@ uint64_t round_up8(uint64_t v) { return (v + 7) & ~uint64_t{7}; }
 }  // namespace
 
 bool Emitter::emit_inline_helper(const Insn& in) {
-    switch (in.imm) {
-        case helper_id::GetSmpProcessorId:
+    const HelperSpec* h = helper_spec(in.imm);
+    switch (h ? h->inline_form : InlineForm::None) {
+        case InlineForm::CpuId:
             a.mov(x86::eax, x86::dword_ptr(kExReg, offsetof(ExecContext, cpu)));
             return true;
-        case helper_id::MapLookupElem: return emit_inline_array_lookup() || emit_inline_hash_lookup();
-        case helper_id::CsumDiff: return emit_inline_csum_diff();
-        case helper_id::XdpAdjustHead: emit_inline_adjust_head(); return true;
-        default: return false;
+        case InlineForm::MapLookup: return emit_inline_array_lookup() || emit_inline_hash_lookup();
+        case InlineForm::CsumDiff: return emit_inline_csum_diff();
+        case InlineForm::AdjustHead: emit_inline_adjust_head(); return true;
+        case InlineForm::None: return false;
     }
+    return false;
 }
 
 // The map `reg` holds at the call at `pc`, when an lddw of a map sets it in

@@ -15,26 +15,11 @@ constexpr uint16_t kAll = 0x7ff;
 // What the entry function starts with: the context, the length, the frame pointer.
 constexpr uint16_t kEntryWritten = bit(1) | bit(2) | bit(10);
 
-// r1..r<n> for a helper that takes n arguments; helpers this table does not
-// know read all five.
+// What a helper call reads: its row's registers; a helper the table does
+// not know reads all five.
 uint16_t helper_arguments(int32_t id) {
-    using namespace helper_id;
-    int n = 5;
-    switch (id) {
-        case KtimeGetNs:
-        case GetPrandomU32:
-        case GetSmpProcessorId: n = 0; break;
-        case MapLookupElem:
-        case MapDeleteElem:
-        case Redirect:
-        case XdpAdjustHead:
-        case XdpAdjustMeta:
-        case XdpAdjustTail: n = 2; break;
-        case RedirectMap: n = 3; break;
-        case MapUpdateElem: n = 4; break;
-        default: break;
-    }
-    return static_cast<uint16_t>(((1u << n) - 1) << 1);
+    const HelperSpec* h = helper_spec(id);
+    return h ? h->read_regs() : uint16_t{0x3e};
 }
 
 struct Operands {

@@ -13,14 +13,54 @@
 #include "lru_hash_map.h"
 #include "map_util.h"
 #include "prog_array.h"
+#include "queue_stack.h"
 
 namespace xdpdk::vm {
+namespace {
+
+using Create = Result<std::unique_ptr<Map>> (*)(const MapSpec&, uint32_t);
+
+// The map types this runtime creates, each with its implementation.
+Create creator(uint32_t type) {
+    using namespace maps;
+    switch (static_cast<MapType>(type)) {
+        case MapType::Array:
+        case MapType::PercpuArray: return &ArrayMap::create;
+        case MapType::Hash:
+        case MapType::PercpuHash: return &HashMap::create;
+        case MapType::LruHash:
+        case MapType::LruPercpuHash: return &LruHashMap::create;
+        case MapType::LpmTrie: return &LpmTrie::create;
+        case MapType::ProgArray: return &ProgArray::create;
+        case MapType::Devmap: return &Devmap::create;
+        case MapType::DevmapHash: return &DevmapHash::create;
+        case MapType::Cpumap: return &Cpumap::create;
+        case MapType::Queue:
+        case MapType::Stack: return &QueueStackMap::create;
+        case MapType::PerfEventArray: break;
+    }
+    return nullptr;
+}
+
+// Types beyond the kernel's last (BPF_MAP_TYPE_ARENA is 33) are none.
+constexpr uint32_t kMaxMapType = 64;
+
+}  // namespace
+
+bool map_type_supported(uint32_t type) { return creator(type) != nullptr; }
 
 Result<std::unique_ptr<Map>> create_map(const MapSpec& spec, uint32_t ncpus) {
     using namespace maps;
     if (ncpus == 0) return map_error(spec, "needs at least one CPU slot");
     const std::string type = std::string(map_type_name(spec.type)) + " (" + std::to_string(spec.type) + ")";
     if (spec.max_entries == 0) return map_error(spec, "max_entries must be at least 1");
+    const Create create = creator(spec.type);
+    if (create == nullptr) {
+        std::string supported;
+        for (uint32_t t = 0; t < kMaxMapType; ++t)
+            if (creator(t)) supported += (supported.empty() ? "" : ", ") + std::string(map_type_name(t));
+        return map_error(spec, "map type " + type + " is not supported by this runtime (supported: " + supported + ")");
+    }
     const bool hashed = spec.type == static_cast<uint32_t>(MapType::Hash) ||
                         spec.type == static_cast<uint32_t>(MapType::PercpuHash) ||
                         spec.type == static_cast<uint32_t>(MapType::LruHash) ||
@@ -29,23 +69,7 @@ Result<std::unique_ptr<Map>> create_map(const MapSpec& spec, uint32_t ncpus) {
     if (hashed && !hash_cpu_supported())
         return map_error(spec, "hash maps need a CPU with SSE4.2 (the crc32 instruction of their hash); this one "
                                "has none");
-    switch (static_cast<MapType>(spec.type)) {
-        case MapType::Array:
-        case MapType::PercpuArray: return ArrayMap::create(spec, ncpus);
-        case MapType::Hash:
-        case MapType::PercpuHash: return HashMap::create(spec, ncpus);
-        case MapType::LruHash:
-        case MapType::LruPercpuHash: return LruHashMap::create(spec, ncpus);
-        case MapType::LpmTrie: return LpmTrie::create(spec, ncpus);
-        case MapType::ProgArray: return ProgArray::create(spec, ncpus);
-        case MapType::Devmap: return Devmap::create(spec, ncpus);
-        case MapType::DevmapHash: return DevmapHash::create(spec, ncpus);
-        case MapType::Cpumap: return Cpumap::create(spec, ncpus);
-        case MapType::PerfEventArray: break;
-    }
-    return map_error(spec, "map type " + type +
-                               " is not supported by this runtime (supported: hash, array, prog_array, percpu_hash, "
-                               "percpu_array, lru_hash, lru_percpu_hash, lpm_trie, devmap, devmap_hash, cpumap)");
+    return create(spec, ncpus);
 }
 
 }  // namespace xdpdk::vm

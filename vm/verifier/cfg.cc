@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "../helpers.h"
-#include "helper_protos.h"
 #include "text.h"
 
 namespace xdpdk::vm::verifier {
@@ -49,12 +48,8 @@ uint16_t insn_uses(const Insn& in) {
         case Kind::Ja: case Kind::Lddw: case Kind::LddwTail: return 0;
         case Kind::Call: {
             if (in.op == Op::CallLocal) return kArgRegs;
-            const HelperProto* p = helper_proto(in.imm);
-            if (!p) return kArgRegs;
-            uint16_t u = 0;
-            for (int a = 0; a < 5; ++a)
-                if (p->args[a] != ArgType::None) u |= bit(a + 1);
-            return u;
+            const HelperSpec* h = helper_spec(in.imm);
+            return h ? h->arg_regs() : kArgRegs;
         }
         case Kind::Exit: return bit(0);
         case Kind::Ldx: case Kind::Ldxs: return bit(in.src);

@@ -11,20 +11,22 @@
 namespace xdpdk::vm::verifier {
 namespace {
 
-// The kernel's check_map_func_compatibility, for the maps and helpers here.
-bool map_allows(MapType t, int32_t helper) {
+// The kernel's check_map_func_compatibility: what the map's type allows
+// here, and what the helper's row (HelperSpec::map_types) allows.
+bool map_allows(MapType t, const HelperSpec& h) {
     using namespace helper_id;
     switch (t) {
-        case MapType::ProgArray: return helper == TailCall;
+        case MapType::ProgArray: return h.id == TailCall;
         case MapType::Devmap:
-        case MapType::DevmapHash: return helper == RedirectMap || helper == MapLookupElem;
-        case MapType::Cpumap: return helper == RedirectMap;
+        case MapType::DevmapHash: return h.id == RedirectMap || h.id == MapLookupElem;
+        case MapType::Cpumap: return h.id == RedirectMap;
         case MapType::PerfEventArray: return false;
+        case MapType::Queue:
+        case MapType::Stack: return h.id == MapPushElem || h.id == MapPopElem || h.id == MapPeekElem;
         default: break;
     }
-    if (helper == TailCall) return false;
-    if (helper == RedirectMap) return false;
-    return true;
+    const uint32_t type = static_cast<uint32_t>(t);
+    return h.map_types == 0 || (type < 64 && (h.map_types >> type) & 1);
 }
 
 }  // namespace
@@ -44,15 +46,15 @@ std::optional<uint64_t> Verifier::constant_stack_key(const RegState& ptr, uint32
 }
 
 Status Verifier::check_helper_call(const Insn& in) {
-    const HelperProto* proto = helper_proto(in.imm);
-    if (!proto) return fail(cat("helper ", helper_name(in.imm), "#", in.imm, " has no verifier signature"));
-    const std::string fname = cat(proto->name, "#", in.imm);
-    if (proto->needs_perfmon && env_.strict)
+    const HelperSpec* helper = helper_spec(in.imm);
+    if (!helper) return fail(cat("helper ", helper_name(in.imm), "#", in.imm, " is not provided by this runtime"));
+    const std::string fname = cat(helper_name(in.imm), "#", in.imm);
+    if (helper->needs_perfmon && env_.strict)
         return fail(cat("program of this type cannot use helper ", fname, " (Linux offers it to CAP_PERFMON loaders only)"));
     const Map* map = nullptr;
     std::optional<uint64_t> const_key;
     for (int a = 0; a < 5; ++a) {
-        const ArgType t = proto->args[a];
+        const ArgType t = helper->args[a];
         if (t == ArgType::None) break;
         const int r = a + 1;
         XDPDK_RETURN_IF_ERROR(check_readable(r));
@@ -70,7 +72,7 @@ Status Verifier::check_helper_call(const Insn& in) {
             case ArgType::ConstMapPtr:
                 if (arg.type != RegType::MapPtr) return expected("map_ptr");
                 map = arg.map;
-                if (!map_allows(map->type(), in.imm))
+                if (!map_allows(map->type(), *helper))
                     return fail(cat("cannot pass map_type ", map->spec().type, " (",
                                 map_type_name(map->spec().type), ") into func ", fname));
                 break;
@@ -81,19 +83,22 @@ Status Verifier::check_helper_call(const Insn& in) {
                                 " disallowed (argument of ", fname, ")"));
                 break;
             case ArgType::PtrToMapKey:
-            case ArgType::PtrToMapValue: {
+            case ArgType::PtrToMapValue:
+            case ArgType::PtrToUninitMapValue: {
                 if (!map) return fail(cat(rn, ": ", fname, " needs a map before its key or value"));
                 if (is_or_null(arg.type)) return expected("fp, pkt, pkt_meta, map_value (check the lookup result for NULL)");
                 if (!is_pointer(arg.type)) return expected("fp, pkt, pkt_meta, map_value");
                 const uint32_t size = t == ArgType::PtrToMapKey ? map->spec().key_size : map->spec().value_size;
-                XDPDK_RETURN_IF_ERROR(check_helper_mem(r, size, AccessKind::Read));
+                // Uninit: the helper fills the value (MEM_UNINIT | MEM_WRITE).
+                const AccessKind kind = t == ArgType::PtrToUninitMapValue ? AccessKind::Write : AccessKind::Read;
+                XDPDK_RETURN_IF_ERROR(check_helper_mem(r, size, kind));
                 if (t == ArgType::PtrToMapKey) const_key = constant_stack_key(arg, size);
                 break;
             }
             case ArgType::PtrToMem:
             case ArgType::PtrToMemOrNull:
             case ArgType::PtrToUninitMem: {
-                const ArgType size_t_ = proto->args[a + 1];
+                const ArgType size_t_ = helper->args[a + 1];
                 XDPDK_RETURN_IF_ERROR(check_readable(r + 1));
                 const RegState& size_reg = reg(r + 1);
                 const std::string sn = reg_name(r + 1);
@@ -124,7 +129,10 @@ Status Verifier::check_helper_call(const Insn& in) {
                 break;  // checked with the pointer before it
         }
     }
-    if (proto->changes_packet) {
+    if (map && helper->writes_map && (map->spec().flags & kMapFlagRdonlyProg))
+        return fail(cat("write into map forbidden: ", fname, " changes map '", map->name(),
+                        "', which is read-only for programs"));
+    if (helper->changes_packet) {
         // The packet may have moved: every packet pointer is stale.
         for_each_reg(cur_, [](RegState& r) {
             if (r.type == RegType::Packet || r.type == RegType::PacketMeta || r.type == RegType::PacketEnd)
@@ -133,7 +141,7 @@ Status Verifier::check_helper_call(const Insn& in) {
     }
     Frame& f = cur_.cur();
     for (int r = 1; r <= 5; ++r) f.regs[r] = RegState{};
-    switch (proto->ret) {
+    switch (helper->ret) {
         case RetType::Integer: f.regs[0] = RegState::unknown(); break;
         case RetType::Void: f.regs[0] = RegState{}; break;
         case RetType::PtrToMapValueOrNull: {
@@ -142,8 +150,9 @@ Status Verifier::check_helper_call(const Insn& in) {
             r.id = new_id();
             // An array lookup with a constant key in range cannot fail (Linux
             // 6.13+ drops the NULL check the same way).
+            // Only bpf_map_lookup_elem: a per-CPU lookup's cpu may be out of range.
             const bool array = map->type() == MapType::Array || map->type() == MapType::PercpuArray;
-            if (array && const_key && *const_key < map->spec().max_entries) {
+            if (in.imm == helper_id::MapLookupElem && array && const_key && *const_key < map->spec().max_entries) {
                 r.type = RegType::MapValue;
                 r.id = 0;
             }

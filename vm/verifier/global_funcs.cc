@@ -36,8 +36,8 @@ bool Verifier::subprog_changes_packet(uint32_t sub) const {
         for (uint32_t pc = cfg_.subprog_start[s]; pc < prog_.insns.size() && cfg_.subprog_of[pc] == s; ++pc) {
             const Insn& in = prog_.insns[pc];
             if (in.op != Op::Call) continue;
-            const HelperProto* proto = helper_proto(in.imm);
-            if (proto && proto->changes_packet) return true;
+            const HelperSpec* h = helper_spec(in.imm);
+            if (h && h->changes_packet) return true;
         }
         for (uint32_t c : cfg_.callees[s]) todo.push_back(c);
     }

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "../helpers.h"
 #include "../map.h"
 #include "cfg.h"
-#include "helper_protos.h"
 #include "path_log.h"
 #include "state.h"
 #include "verifier.h"
