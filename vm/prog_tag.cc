@@ -84,4 +84,14 @@ ProgTag prog_tag(std::span<const RawInsn> insns, std::span<const LddwOrigin> ori
     return tag;
 }
 
+std::string prog_tag_hex(const ProgTag& tag) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string hex;
+    for (uint8_t b : tag) {
+        hex += kDigits[b >> 4];
+        hex += kDigits[b & 15];
+    }
+    return hex;
+}
+
 }  // namespace xdpdk::vm

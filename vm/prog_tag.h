@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <span>
+#include <string>
 
 #include "program.h"
 
@@ -18,5 +19,8 @@ using ProgTag = std::array<uint8_t, 8>;
 // addresses); `origins`: which lddw refer to a map (BPF_PSEUDO_MAP_FD) or a
 // map value (BPF_PSEUDO_MAP_VALUE), as libbpf would have encoded them.
 ProgTag prog_tag(std::span<const RawInsn> insns, std::span<const LddwOrigin> origins);
+
+// The tag as bpftool prints it: 16 lowercase hex digits.
+std::string prog_tag_hex(const ProgTag& tag);
 
 }  // namespace xdpdk::vm

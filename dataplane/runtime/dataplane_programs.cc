@@ -14,6 +14,7 @@
 #include "dataplane_impl.h"
 #include "dp_telemetry.h"
 #include "vm/prog_sections.h"
+#include "vm/prog_tag.h"
 
 #include <rte_cycles.h>
 
@@ -294,9 +295,7 @@ ProgramInfo Dataplane::Impl::info(uint16_t port, const Attachment& a) const {
     p.object_path = a.spec.object_path;
     p.name = a.program->name;
     p.section = a.program->section;
-    char tag[17];
-    for (size_t i = 0; i < a.program->tag.size(); ++i) std::snprintf(tag + 2 * i, 3, "%02x", a.program->tag[i]);
-    p.tag = tag;
+    p.tag = vm::prog_tag_hex(a.program->tag);
     p.bytes_xlated = a.program->xlated.size() * sizeof(vm::RawInsn);
     p.bytes_jited = a.program->jit ? a.program->jit->code_size() : 0;
     std::set<const vm::Map*> seen;

@@ -15,6 +15,7 @@
 #include "vm/helpers.h"
 #include "vm/map.h"
 #include "vm/object.h"
+#include "vm/prog_tag.h"
 
 namespace xdpdk::cli {
 namespace {
@@ -80,9 +81,7 @@ ordered_json describe(const ShowOptions& o, const vm::ObjectOptions& options, co
         add_uses(obj, listed, p);
         return p;
     }
-    char tag[17];
-    for (size_t i = 0; i < prog->tag.size(); ++i) std::snprintf(tag + 2 * i, 3, "%02x", prog->tag[i]);
-    p["tag"] = tag;
+    p["tag"] = vm::prog_tag_hex(prog->tag);
     p["bytes_xlated"] = prog->xlated.size() * sizeof(vm::RawInsn);
     p["jited"] = prog->jit != nullptr;
     if (prog->jit) p["bytes_jited"] = prog->jit->code_size();

@@ -11,11 +11,6 @@ constexpr uint64_t kCacheLine = 64;
 // Larger arrays are refused rather than half-allocated.
 constexpr uint64_t kMaxArrayBytes = uint64_t{1} << 32;
 
-uint32_t array_index(const void* key) {
-    uint32_t index;
-    std::memcpy(&index, key, sizeof index);
-    return index;
-}
 }  // namespace
 
 Result<std::unique_ptr<Map>> ArrayMap::create(const MapSpec& spec, uint32_t ncpus) {

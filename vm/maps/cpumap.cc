@@ -10,12 +10,6 @@
 namespace xdpdk::vm::maps {
 namespace {
 
-uint32_t array_index(const void* key) {
-    uint32_t index;
-    std::memcpy(&index, key, sizeof index);
-    return index;
-}
-
 void free_entry(void* entry) { delete static_cast<CpumapEntry*>(entry); }
 
 // The kernel's NR_CPUS, its limit on max_entries: the running kernel's

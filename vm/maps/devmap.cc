@@ -7,12 +7,6 @@
 
 namespace xdpdk::vm::maps {
 namespace {
-uint32_t array_index(const void* key) {
-    uint32_t index;
-    std::memcpy(&index, key, sizeof index);
-    return index;
-}
-
 void free_value(void* value) { delete static_cast<DevmapValue*>(value); }
 }  // namespace
 

@@ -65,6 +65,13 @@ long user_write(const Map& map, Write&& write) {
     return rc;
 }
 
+// The u32 index an array-like map's key holds.
+inline uint32_t array_index(const void* key) {
+    uint32_t index;
+    __builtin_memcpy(&index, key, sizeof index);
+    return index;
+}
+
 // get_next_key of every array-like map: a missing or out-of-range key restarts
 // at 0, the last index ends the walk.
 inline long array_next_key(uint32_t max_entries, const void* key, void* next_out) {

@@ -5,14 +5,6 @@
 #include "map_util.h"
 
 namespace xdpdk::vm::maps {
-namespace {
-uint32_t array_index(const void* key) {
-    uint32_t index;
-    std::memcpy(&index, key, sizeof index);
-    return index;
-}
-}  // namespace
-
 Result<std::unique_ptr<Map>> ProgArray::create(const MapSpec& spec, uint32_t ncpus) {
     XDPDK_RETURN_IF_ERROR(check_flags(spec, kFlagNumaNode | kFlagAccessMask));
     XDPDK_RETURN_IF_ERROR(check_key_size(spec, 4));
