@@ -296,6 +296,21 @@ TEST_F(CtlCommands, EveryCommandOnALiveDataplane) {
     EXPECT_NE(access(dp.socket().c_str(), F_OK), 0) << "the socket outlived the run";
 }
 
+// A --ctl path whose directory does not exist is refused before the run,
+// and the directory is not created behind the user's back.
+TEST_F(CtlCommands, CtlPathInAMissingDirectoryIsRefused) {
+    const std::string dir = temp_dir() + "/missing";
+    const CommandResult r = run_command({xdpdk_binary(), "run", "--no-huge", "-m", "1024", "--no-pci",
+                                         "--file-prefix=xdpdk-ctlmiss-" + std::to_string(getpid()), "-l", "0,1",
+                                         "--log-level=error", "--vdev=net_null0", "--", "--attach",
+                                         "0=" + swap_v1(), "--ctl", dir + "/x.sock", "--duration", "0.2"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("xdpdk: --ctl " + dir + "/x.sock: cannot bind: No such file or directory"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(access(dir.c_str(), F_OK), 0) << "the missing directory was created";
+}
+
 TEST(CtlClient, NoDataplaneIsOneLineAndExitOne) {
     const std::string dir = temp_dir();
     const CommandResult r = run_command({xdpdk_binary(), "ctl", "--socket", dir + "/none.sock", "prog", "list"});
