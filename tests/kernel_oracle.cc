@@ -309,6 +309,8 @@ Result<std::vector<MapDump>> KernelObject::dump_maps() const {
     bpf_map* map;
     bpf_object__for_each_map(map, obj_) {
         if (is_prog_array(map)) continue;
+        // Event maps hold records for a consumer, no elements bpf() reads.
+        if (bpf_map__type(map) == BPF_MAP_TYPE_RINGBUF || bpf_map__type(map) == BPF_MAP_TYPE_PERF_EVENT_ARRAY) continue;
         MapDump dump;
         dump.name = bpf_map__name(map);
         dump.type = bpf_map__type(map);

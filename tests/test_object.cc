@@ -831,8 +831,8 @@ TEST_F(ObjectRefusals, BtfMapsWithoutBtf) {
 TEST_F(ObjectRefusals, UnsupportedMapTypeNamesTheMap) {
     ElfEditor legacy{file_bytes(test_prog_path("loader_legacy_maps"))};
     const uint32_t maps = legacy.find("maps");
-    const uint32_t ringbuf = 27;
-    std::memcpy(legacy.bytes.data() + legacy.shdr(maps).sh_offset, &ringbuf, sizeof ringbuf);
+    const uint32_t stack_trace = 7;
+    std::memcpy(legacy.bytes.data() + legacy.shdr(maps).sh_offset, &stack_trace, sizeof stack_trace);
     const std::string err = open_error(legacy.bytes);
     EXPECT_EQ(err.rfind("map 'legacy_array': ", 0), 0u) << err;
     EXPECT_NE(err.find("not supported"), std::string::npos) << err;

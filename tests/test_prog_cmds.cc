@@ -430,7 +430,7 @@ TEST(ProgShow, ListsEveryProgramWithSectionTypeAndWhetherItLoads) {
 
 // Each program lists the helpers it calls and the map types it uses, and
 // whether xdpdk has each; a program using what xdpdk lacks says which, and
-// the object (a ringbuf map) still lists.
+// the object (a bloom filter map) still lists.
 TEST(ProgShow, ListsHelpersAndMapTypesWithWhetherXdpdkHasThem) {
     const std::string obj = test_prog_path("unavailable_features");
     auto r = xdpdk_cmd({"prog", "show", obj, "-j"});
@@ -444,18 +444,18 @@ TEST(ProgShow, ListsHelpersAndMapTypesWithWhetherXdpdkHasThem) {
     EXPECT_EQ(progs[1]["name"], "uses_unavailable");
     EXPECT_EQ(progs[1]["loaded"], false);
     EXPECT_EQ(progs[1]["helpers"], json::parse(R"([{"id":42,"name":"bpf_get_numa_node_id","available":false},
-                                                    {"id":130,"name":"bpf_ringbuf_output","available":false}])"));
-    EXPECT_EQ(progs[1]["map_types"], json::parse(R"([{"type":27,"name":"ringbuf","available":false}])"));
-    // The object's ringbuf keeps either program from loading here.
-    EXPECT_NE(progs[0]["reason"].get<std::string>().find("ringbuf"), std::string::npos) << progs[0].dump();
+                                                    {"id":87,"name":"bpf_map_push_elem","available":true}])"));
+    EXPECT_EQ(progs[1]["map_types"], json::parse(R"([{"type":30,"name":"bloom_filter","available":false}])"));
+    // The object's bloom filter keeps either program from loading here.
+    EXPECT_NE(progs[0]["reason"].get<std::string>().find("bloom_filter"), std::string::npos) << progs[0].dump();
 
     auto text = xdpdk_cmd({"prog", "show", obj});
     ASSERT_EQ(text.exit_code, 0) << text.err;
     EXPECT_NE(text.out.find("uses_available: xdp  section xdp\n\tnot loaded: "), std::string::npos) << text.out;
     EXPECT_NE(text.out.find("\thelpers bpf_jiffies64 bpf_map_push_elem\n\tmap types queue\n"), std::string::npos)
         << text.out;
-    EXPECT_NE(text.out.find("\thelpers bpf_get_numa_node_id (unavailable in xdpdk) bpf_ringbuf_output (unavailable in "
-                            "xdpdk)\n\tmap types ringbuf (unavailable in xdpdk)\n"),
+    EXPECT_NE(text.out.find("\thelpers bpf_get_numa_node_id (unavailable in xdpdk) bpf_map_push_elem\n"
+                            "\tmap types bloom_filter (unavailable in xdpdk)\n"),
               std::string::npos)
         << text.out;
 

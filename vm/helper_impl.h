@@ -7,6 +7,14 @@
 
 namespace xdpdk::vm {
 
+struct XdpBuff;
+
+// The frame's bytes, linear part and frags (helpers_xdp.cc): its length as
+// bpf_xdp_get_buff_len gives it, and a copy between `buf` and [off, off+len),
+// which the caller has checked lies inside.
+uint64_t xdp_buff_len(const XdpBuff& x);
+void xdp_copy_packet(const XdpBuff& x, uint64_t off, uint8_t* buf, uint64_t len, bool to_packet);
+
 #define XDPDK_HELPER(name) \
     uint64_t name(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5, ExecContext* ex)
 
@@ -35,5 +43,11 @@ XDPDK_HELPER(helper_csum_diff);
 XDPDK_HELPER(helper_xdp_get_buff_len);
 XDPDK_HELPER(helper_xdp_load_bytes);
 XDPDK_HELPER(helper_xdp_store_bytes);
+XDPDK_HELPER(helper_perf_event_output);
+XDPDK_HELPER(helper_ringbuf_output);
+XDPDK_HELPER(helper_ringbuf_reserve);
+XDPDK_HELPER(helper_ringbuf_submit);
+XDPDK_HELPER(helper_ringbuf_discard);
+XDPDK_HELPER(helper_ringbuf_query);
 
 }  // namespace xdpdk::vm

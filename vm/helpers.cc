@@ -69,7 +69,7 @@ constexpr HelperSpec kHelpers[] = {
     {.id = helper_id::GetPrandomU32, .fn = helper_get_prandom_u32},
     {.id = helper_id::GetSmpProcessorId, .fn = helper_get_smp_processor_id, .inline_form = InlineForm::CpuId},
     {.id = helper_id::TailCall, .fn = tail_call_placeholder, .ret = R::Void,
-     .args = {A::PtrToCtx, A::ConstMapPtr, A::Anything}, .leaves_run_state = true,
+     .args = {A::PtrToCtx, A::ConstMapPtr, A::Anything}, .leaves_run_state = true, .may_not_return = true,
      .map_types = map_bit(MapType::ProgArray)},
     {.id = helper_id::Redirect, .fn = helper_redirect, .args = {A::Anything, A::Anything}, .leaves_run_state = true},
     {.id = helper_id::CsumDiff, .fn = helper_csum_diff,
@@ -91,6 +91,21 @@ constexpr HelperSpec kHelpers[] = {
     // (older ones declared ARG_PTR_TO_UNINIT_MEM, a bug fixed upstream).
     {.id = helper_id::XdpStoreBytes, .fn = helper_xdp_store_bytes,
      .args = {A::PtrToCtx, A::Anything, A::PtrToMem, A::ConstSize}},
+    // XDP's variant, bpf_xdp_event_output (flags: the perf event array slot
+    // and BPF_F_CTXLEN_MASK, packet bytes appended to the sample).
+    {.id = helper_id::PerfEventOutput, .fn = helper_perf_event_output,
+     .args = {A::PtrToCtx, A::ConstMapPtr, A::Anything, A::PtrToMem, A::ConstSizeOrZero},
+     .map_types = map_bit(MapType::PerfEventArray)},
+    {.id = helper_id::RingbufOutput, .fn = helper_ringbuf_output,
+     .args = {A::ConstMapPtr, A::PtrToMem, A::ConstSizeOrZero, A::Anything}, .map_types = map_bit(MapType::Ringbuf)},
+    {.id = helper_id::RingbufReserve, .fn = helper_ringbuf_reserve, .ret = R::PtrToAllocMemOrNull,
+     .args = {A::ConstMapPtr, A::ConstAllocSizeOrZero, A::Anything}, .map_types = map_bit(MapType::Ringbuf)},
+    {.id = helper_id::RingbufSubmit, .fn = helper_ringbuf_submit, .ret = R::Void,
+     .args = {A::PtrToAllocMem, A::Anything}},
+    {.id = helper_id::RingbufDiscard, .fn = helper_ringbuf_discard, .ret = R::Void,
+     .args = {A::PtrToAllocMem, A::Anything}},
+    {.id = helper_id::RingbufQuery, .fn = helper_ringbuf_query, .args = {A::ConstMapPtr, A::Anything},
+     .map_types = map_bit(MapType::Ringbuf)},
 };
 
 struct ById {

@@ -23,7 +23,8 @@ constexpr int32_t MapLookupElem = 1, MapUpdateElem = 2, MapDeleteElem = 3, Ktime
                   Redirect = 23, XdpAdjustHead = 44, CsumDiff = 28, RedirectMap = 51,
                   XdpAdjustMeta = 54, XdpAdjustTail = 65, MapPushElem = 87, MapPopElem = 88,
                   MapPeekElem = 89, Jiffies64 = 118, KtimeGetBootNs = 125, KtimeGetCoarseNs = 160,
-                  TraceVprintk = 177, XdpGetBuffLen = 188, XdpLoadBytes = 189, XdpStoreBytes = 190,
+                  TraceVprintk = 177, PerfEventOutput = 25, RingbufOutput = 130, RingbufReserve = 131,
+                  RingbufSubmit = 132, RingbufDiscard = 133, RingbufQuery = 134, XdpGetBuffLen = 188, XdpLoadBytes = 189, XdpStoreBytes = 190,
                   MapLookupPercpuElem = 195, KtimeGetTaiNs = 208;
 }
 
@@ -42,6 +43,12 @@ enum class ArgType : uint8_t {
     ConstSize,       // a bounded size, > 0
     ConstSizeOrZero, // a bounded size, >= 0
     PtrToCtx,        // the unmodified context pointer
+    // A known constant, the size of the memory the helper returns
+    // (ARG_CONST_ALLOC_SIZE_OR_ZERO).
+    ConstAllocSizeOrZero,
+    // Memory a reservation returned, at its start; the call releases the
+    // reservation (ARG_PTR_TO_RINGBUF_MEM | OBJ_RELEASE).
+    PtrToAllocMem,
 };
 
 // What r0 holds after the call.
@@ -49,6 +56,10 @@ enum class RetType : uint8_t {
     Integer,
     Void,                  // r0 is not initialised (bpf_tail_call)
     PtrToMapValueOrNull,   // into the value of the map in argument 1
+    // Writable memory of the ConstAllocSizeOrZero argument's size, or NULL;
+    // a reference the program must release on every path before it exits
+    // (RET_PTR_TO_RINGBUF_MEM_OR_NULL with OBJ acquire).
+    PtrToAllocMemOrNull,
 };
 
 // Machine code the JIT may emit instead of the call (vm/jit/emit_inline.cc).
@@ -75,6 +86,9 @@ struct HelperSpec {
     // redirect target, the tail-call count).
     bool leaves_run_state = false;
     InlineForm inline_form = InlineForm::None;
+    // Does not come back when it succeeds (bpf_tail_call): refused while the
+    // program holds references, which would leak.
+    bool may_not_return = false;
     // Bit (1 << type) for each map type its map argument may be (the
     // helper's half of the kernel's check_map_func_compatibility); 0: any
     // map whose own type allows the helper.

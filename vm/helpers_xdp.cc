@@ -18,8 +18,48 @@ uint64_t err(int e) { return static_cast<uint64_t>(-static_cast<int64_t>(e)); }
 
 uint32_t linear_len(const XdpBuff& x) { return static_cast<uint32_t>(x.data_end - x.data); }
 
+// bpf_xdp_load_bytes / bpf_xdp_store_bytes: the kernel's bpf_xdp_pointer
+// checks (offset and len are u32, each at most 0xffff) then the copy.
+uint64_t xdp_bytes(uint64_t ctx, uint64_t offset64, uint64_t buf, uint64_t len64, bool to_packet) {
+    const XdpBuff& x = *as_xdp(ctx);
+    const uint32_t offset = static_cast<uint32_t>(offset64), len = static_cast<uint32_t>(len64);
+    if (offset > 0xffff || len > 0xffff) return err(EFAULT);
+    if (uint64_t{offset} + len > xdp_buff_len(x)) return err(EINVAL);
+    xdp_copy_packet(x, offset, reinterpret_cast<uint8_t*>(buf), len, to_packet);
+    return 0;
+}
+
+// Growing a multi-buffer frame: into the last frag's tailroom only.
+uint64_t frags_grow_tail(XdpBuff& x, uint32_t offset) {
+    XdpFrag& last = x.frags[x.nfrags - 1];
+    if (offset > last.capacity - last.len) return err(EINVAL);
+    std::memset(last.data + last.len, 0, offset);
+    last.len += offset;
+    return 0;
+}
+
+// Shrinking one: whole frags from the end are released (nfrags drops), the
+// last one kept is trimmed, and once none is left the rest comes off the
+// linear part. `shrink` is the kernel's int: -INT_MIN stays negative there,
+// which makes the call a successful no-op.
+uint64_t frags_shrink_tail(XdpBuff& x, int32_t shrink) {
+    if (int64_t{shrink} > static_cast<int64_t>(xdp_buff_len(x)) - int64_t{kEthHeaderLen}) return err(EINVAL);
+    uint32_t released = 0;
+    for (uint32_t i = x.nfrags; i-- > 0 && shrink > 0;) {
+        XdpFrag& f = x.frags[i];
+        const uint32_t cut = std::min(static_cast<uint32_t>(shrink), f.len);
+        shrink -= static_cast<int32_t>(cut);
+        if (cut == f.len) ++released;
+        else f.len -= cut;
+    }
+    x.nfrags -= released;
+    if (x.nfrags == 0) x.data_end -= shrink;
+    return 0;
+}
+}  // namespace
+
 // xdp_get_buff_len: the linear part and every frag.
-uint64_t buff_len(const XdpBuff& x) {
+uint64_t xdp_buff_len(const XdpBuff& x) {
     uint64_t len = linear_len(x);
     for (uint32_t i = 0; i < x.nfrags; ++i) len += x.frags[i].len;
     return len;
@@ -28,7 +68,7 @@ uint64_t buff_len(const XdpBuff& x) {
 // Copies `len` bytes between `buf` and the packet from offset `off` (from
 // data) on, across the linear part and the frags (bpf_xdp_copy_buf). The
 // caller has checked that the range lies inside the packet.
-void copy_packet(const XdpBuff& x, uint64_t off, uint8_t* buf, uint64_t len, bool to_packet) {
+void xdp_copy_packet(const XdpBuff& x, uint64_t off, uint8_t* buf, uint64_t len, bool to_packet) {
     uint8_t* part = x.data;
     uint64_t part_len = linear_len(x);
     for (uint32_t next = 0; len != 0; ++next) {
@@ -48,49 +88,9 @@ void copy_packet(const XdpBuff& x, uint64_t off, uint8_t* buf, uint64_t len, boo
     }
 }
 
-// bpf_xdp_load_bytes / bpf_xdp_store_bytes: the kernel's bpf_xdp_pointer
-// checks (offset and len are u32, each at most 0xffff) then the copy.
-uint64_t xdp_bytes(uint64_t ctx, uint64_t offset64, uint64_t buf, uint64_t len64, bool to_packet) {
-    const XdpBuff& x = *as_xdp(ctx);
-    const uint32_t offset = static_cast<uint32_t>(offset64), len = static_cast<uint32_t>(len64);
-    if (offset > 0xffff || len > 0xffff) return err(EFAULT);
-    if (uint64_t{offset} + len > buff_len(x)) return err(EINVAL);
-    copy_packet(x, offset, reinterpret_cast<uint8_t*>(buf), len, to_packet);
-    return 0;
-}
-
-// Growing a multi-buffer frame: into the last frag's tailroom only.
-uint64_t frags_grow_tail(XdpBuff& x, uint32_t offset) {
-    XdpFrag& last = x.frags[x.nfrags - 1];
-    if (offset > last.capacity - last.len) return err(EINVAL);
-    std::memset(last.data + last.len, 0, offset);
-    last.len += offset;
-    return 0;
-}
-
-// Shrinking one: whole frags from the end are released (nfrags drops), the
-// last one kept is trimmed, and once none is left the rest comes off the
-// linear part. `shrink` is the kernel's int: -INT_MIN stays negative there,
-// which makes the call a successful no-op.
-uint64_t frags_shrink_tail(XdpBuff& x, int32_t shrink) {
-    if (int64_t{shrink} > static_cast<int64_t>(buff_len(x)) - int64_t{kEthHeaderLen}) return err(EINVAL);
-    uint32_t released = 0;
-    for (uint32_t i = x.nfrags; i-- > 0 && shrink > 0;) {
-        XdpFrag& f = x.frags[i];
-        const uint32_t cut = std::min(static_cast<uint32_t>(shrink), f.len);
-        shrink -= static_cast<int32_t>(cut);
-        if (cut == f.len) ++released;
-        else f.len -= cut;
-    }
-    x.nfrags -= released;
-    if (x.nfrags == 0) x.data_end -= shrink;
-    return 0;
-}
-}  // namespace
-
 XDPDK_HELPER(helper_xdp_get_buff_len) {
     (void)r2, (void)r3, (void)r4, (void)r5, (void)ex;
-    return buff_len(*as_xdp(r1));
+    return xdp_buff_len(*as_xdp(r1));
 }
 
 XDPDK_HELPER(helper_xdp_load_bytes) {

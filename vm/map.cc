@@ -18,6 +18,7 @@ const char* map_type_name(uint32_t type) {
         case MapType::Queue: return "queue";
         case MapType::Stack: return "stack";
         case MapType::DevmapHash: return "devmap_hash";
+        case MapType::Ringbuf: return "ringbuf";
     }
     // Types this runtime cannot create yet, named so that a refusal says
     // which one (the kernel's enum bpf_map_type).
@@ -34,7 +35,6 @@ const char* map_type_name(uint32_t type) {
         case 21: return "percpu_cgroup_storage";
         case 24: return "sk_storage";
         case 26: return "struct_ops";
-        case 27: return "ringbuf";
         case 28: return "inode_storage";
         case 29: return "task_storage";
         case 30: return "bloom_filter";

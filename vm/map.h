@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,6 +25,7 @@ struct Program;
 enum class MapType : uint32_t {
     Hash = 1, Array = 2, ProgArray = 3, PerfEventArray = 4, PercpuHash = 5, PercpuArray = 6,
     LruHash = 9, LruPercpuHash = 10, LpmTrie = 11, Devmap = 14, Cpumap = 16, Queue = 22, Stack = 23, DevmapHash = 25,
+    Ringbuf = 27,
 };
 
 const char* map_type_name(uint32_t type);
@@ -103,6 +106,15 @@ public:
     virtual uint8_t* value_base() { return nullptr; }
     // Bytes between CPU blocks of a per-CPU array; 0 for every other map.
     virtual uint64_t value_cpu_stride() const { return 0; }
+
+    // Event maps (perf event array, ring buffer): hands every record the
+    // programs have submitted, per CPU slot oldest first, to `fn` and frees
+    // its room; returns how many. Consumers may call it from any thread.
+    using EventFn = std::function<void(uint32_t cpu, std::span<const uint8_t> record)>;
+    virtual size_t consume_events(const EventFn& /*fn*/) { return 0; }
+    // Records dropped so far because their CPU's ring was full (perf's lost).
+    virtual uint64_t events_lost() const { return 0; }
+    bool is_event_map() const { return type() == MapType::PerfEventArray || type() == MapType::Ringbuf; }
 
     // Prog arrays: the program at `index` (nullptr if empty / not a prog array).
     virtual const Program* program_at(uint32_t /*index*/) const { return nullptr; }

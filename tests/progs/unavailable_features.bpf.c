@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // For `xdpdk prog show`: one program using only what xdpdk has, one calling
 // a helper the kernel offers XDP programs and xdpdk lacks
-// (bpf_get_numa_node_id) and using a map type it lacks (ringbuf). Linux
+// (bpf_get_numa_node_id) and using a map type it lacks (bloom_filter). Linux
 // loads both; xdpdk opens the object only to list it (test_prog_cmds), so
 // it stays out of the test suites that load every built object.
 #include <linux/bpf.h>
@@ -14,9 +14,10 @@ struct {
 } stamps SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4096);
-} events SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_BLOOM_FILTER);
+	__uint(max_entries, 64);
+	__type(value, __u64);
+} seen SEC(".maps");
 
 SEC("xdp")
 int uses_available(struct xdp_md *ctx)
@@ -34,7 +35,7 @@ int uses_unavailable(struct xdp_md *ctx)
 	__u64 node = bpf_get_numa_node_id();
 
 	(void)ctx;
-	bpf_ringbuf_output(&events, &node, sizeof(node), 0);
+	bpf_map_push_elem(&seen, &node, BPF_ANY);
 	return XDP_PASS;
 }
 

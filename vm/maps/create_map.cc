@@ -11,9 +11,11 @@
 #include "hash_map.h"
 #include "lpm_trie.h"
 #include "lru_hash_map.h"
+#include "perf_event_array.h"
 #include "map_util.h"
 #include "prog_array.h"
 #include "queue_stack.h"
+#include "ringbuf_map.h"
 
 namespace xdpdk::vm {
 namespace {
@@ -37,7 +39,8 @@ Create creator(uint32_t type) {
         case MapType::Cpumap: return &Cpumap::create;
         case MapType::Queue:
         case MapType::Stack: return &QueueStackMap::create;
-        case MapType::PerfEventArray: break;
+        case MapType::PerfEventArray: return &PerfEventArray::create;
+        case MapType::Ringbuf: return &RingbufMap::create;
     }
     return nullptr;
 }

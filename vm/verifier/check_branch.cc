@@ -192,6 +192,8 @@ static bool refine_state(Verifier& v, State& st, const Insn& in, Cmp c, bool is6
             if (is_null) r = RegState::constant(0);
             else r.type = non_null_type(t);
         });
+        // A reservation found NULL holds nothing to release.
+        if (is_null) std::erase_if(st.refs, [id](const Reference& ref) { return ref.id == id; });
         return true;
     }
     if (!a.is_scalar() || !b.is_scalar()) return true;  // pointers: nothing more to learn here

@@ -2,6 +2,7 @@
 // map/helper compatibility as the kernel has it, BPF-to-BPF calls with their
 // own frames (at most 8; global functions are in global_funcs.cc), and what
 // a program may return.
+#include <algorithm>
 #include <optional>
 
 #include "../helpers.h"
@@ -20,7 +21,8 @@ bool map_allows(MapType t, const HelperSpec& h) {
         case MapType::Devmap:
         case MapType::DevmapHash: return h.id == RedirectMap || h.id == MapLookupElem;
         case MapType::Cpumap: return h.id == RedirectMap;
-        case MapType::PerfEventArray: return false;
+        case MapType::PerfEventArray: return h.id == PerfEventOutput;
+        case MapType::Ringbuf: return h.id == RingbufOutput || h.id == RingbufReserve || h.id == RingbufQuery;
         case MapType::Queue:
         case MapType::Stack: return h.id == MapPushElem || h.id == MapPopElem || h.id == MapPeekElem;
         default: break;
@@ -51,8 +53,13 @@ Status Verifier::check_helper_call(const Insn& in) {
     const std::string fname = cat(helper_name(in.imm), "#", in.imm);
     if (helper->needs_perfmon && env_.strict)
         return fail(cat("program of this type cannot use helper ", fname, " (Linux offers it to CAP_PERFMON loaders only)"));
+    if (helper->may_not_return && !cur_.refs.empty())
+        return fail(cat(fname, " would lead to reference leak: reservation id=", cur_.refs.front().id,
+                        " is still held"));
     const Map* map = nullptr;
     std::optional<uint64_t> const_key;
+    uint64_t alloc_size = 0;      // ConstAllocSizeOrZero
+    uint32_t released_ref = 0;    // PtrToAllocMem
     for (int a = 0; a < 5; ++a) {
         const ArgType t = helper->args[a];
         if (t == ArgType::None) break;
@@ -127,6 +134,25 @@ Status Verifier::check_helper_call(const Insn& in) {
             case ArgType::ConstSize:
             case ArgType::ConstSizeOrZero:
                 break;  // checked with the pointer before it
+            case ArgType::ConstAllocSizeOrZero:
+                if (!arg.is_scalar() || !arg.value.is_const())
+                    return fail(cat(rn, " is not a known constant (the size of the memory ", fname, " returns)"));
+                mark_reg_precise(r);
+                alloc_size = arg.value.const_value();
+                if (alloc_size >= uint64_t(kMaxVarOff))
+                    return fail(cat(rn, " size ", alloc_size, " is too large for ", fname));
+                break;
+            case ArgType::PtrToAllocMem: {
+                if (arg.type == RegType::MemOrNull) return expected("ringbuf_mem (check the reservation for NULL)");
+                if (arg.type != RegType::Mem) return expected("ringbuf_mem");
+                const bool held = std::any_of(cur_.refs.begin(), cur_.refs.end(),
+                                              [&](const Reference& ref) { return arg.id != 0 && ref.id == arg.id; });
+                if (!held) return fail(cat(rn, " must be referenced when passed to release function ", fname));
+                if (arg.off != 0 || !arg.value.is_zero())
+                    return fail(cat(rn, " must have zero offset when passed to release function ", fname));
+                released_ref = arg.id;
+                break;
+            }
         }
     }
     if (map && helper->writes_map && (map->spec().flags & kMapFlagRdonlyProg))
@@ -139,6 +165,7 @@ Status Verifier::check_helper_call(const Insn& in) {
                 r = RegState::unknown();
         });
     }
+    if (released_ref != 0) release_reference(cur_, released_ref);
     Frame& f = cur_.cur();
     for (int r = 1; r <= 5; ++r) f.regs[r] = RegState{};
     switch (helper->ret) {
@@ -159,8 +186,27 @@ Status Verifier::check_helper_call(const Insn& in) {
             f.regs[0] = r;
             break;
         }
+        case RetType::PtrToAllocMemOrNull: {
+            RegState r = RegState::pointer(RegType::MemOrNull);
+            r.mem_size = static_cast<uint32_t>(alloc_size);
+            r.id = new_id();
+            cur_.refs.push_back(Reference{r.id, pc_});
+            f.regs[0] = r;
+            break;
+        }
     }
     return {};
+}
+
+// The reservation `id` is gone: so are the pointers into it (unknown numbers
+// for a privileged loader, unreadable otherwise, as Linux's mark_reg_invalid).
+void Verifier::release_reference(State& st, uint32_t id) {
+    std::erase_if(st.refs, [id](const Reference& ref) { return ref.id == id; });
+    const bool strict = env_.strict;
+    for_each_reg(st, [&](RegState& r) {
+        if ((r.type == RegType::Mem || r.type == RegType::MemOrNull) && r.id == id)
+            r = strict ? RegState{} : RegState::unknown();
+    });
 }
 
 Status Verifier::check_local_call(const Insn& in) {
@@ -197,6 +243,9 @@ Result<Flow> Verifier::check_exit() {
         return Flow::End;
     }
     if (cur_.frames.size() == 1) {
+        if (!cur_.refs.empty())
+            return fail(cat("Unreleased reference id=", cur_.refs.front().id, " alloc_insn=", cur_.refs.front().insn,
+                            " (a bpf_ringbuf_reserve result must be submitted or discarded on every path)"));
         XDPDK_RETURN_IF_ERROR(check_readable(0));
         // XDP has no return range in Linux: a privileged loader may return a
         // pointer (allow_ptr_leaks).

@@ -48,8 +48,10 @@ bool reg_covers(const RegState& old, const RegState& cur, IdMap& ids, bool preci
         case RegType::Stack:
             return old.frame == cur.frame && old.off == cur.off && old.value.contains(cur.value);
         case RegType::Ctx:
-        case RegType::Mem:
             return old.off == cur.off && old.mem_size == cur.mem_size && old.value.contains(cur.value);
+        case RegType::Mem:  // the id: which reservation, if any, it points into
+            return old.off == cur.off && old.mem_size == cur.mem_size && old.value.contains(cur.value) &&
+                   ids.match(old.id, cur.id);
     }
     return false;
 }
@@ -147,6 +149,9 @@ bool state_covers(const State& old, const State& cur, uint32_t pc, const std::ve
                           !live_slots ? ~uint64_t{0} : f < live_slots->size() ? (*live_slots)[f] : 0,
                           uninit_is_misc))
             return false;
+    if (old.refs.size() != cur.refs.size()) return false;
+    for (size_t i = 0; i < old.refs.size(); ++i)
+        if (!ids.match(old.refs[i].id, cur.refs[i].id)) return false;
     return true;
 }
 

@@ -49,8 +49,18 @@ struct Frame {
     StackSlot& grow_to(int32_t fp_off);  // the slot holding fp_off, allocated
 };
 
+// A reservation the program holds (bpf_ringbuf_reserve): released by
+// submit or discard, or by finding the pointer NULL; the registers pointing
+// into it carry its id.
+struct Reference {
+    uint32_t id = 0;
+    uint32_t insn = 0;  // the call that acquired it
+    bool operator==(const Reference&) const = default;
+};
+
 struct State {
     std::vector<Frame> frames;  // frames.back() is the running function
+    std::vector<Reference> refs;  // in the order acquired
 
     Frame& cur() { return frames.back(); }
     const Frame& cur() const { return frames.back(); }
@@ -66,7 +76,8 @@ struct PreciseSet {
 // True when every concrete state `cur` describes is also described by `old`,
 // looking only at registers live at `pc` (live_in: bit r set when register r
 // may be read before it is written, per instruction) and, in caller frames,
-// at their return sites. Ids are matched consistently, not by value.
+// at their return sites, and the references held (the same number, their
+// ids matched). Ids are matched consistently, not by value.
 // `precise` (per frame of `old`) names the scalars whose range must contain
 // cur's; any other scalar in `old` stands for every scalar, as Linux's
 // regsafe treats imprecise ones. `live_slots` (per frame, bit per slot)

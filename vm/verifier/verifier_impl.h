@@ -102,6 +102,7 @@ public:
     Result<Flow> check_branch(const Insn& in);
     Status check_helper_call(const Insn& in);
     std::optional<uint64_t> constant_stack_key(const RegState& ptr, uint32_t size);
+    void release_reference(State& st, uint32_t id);
     Status check_local_call(const Insn& in);
     Status check_global_call(uint32_t sub);
     Result<Flow> check_exit();
