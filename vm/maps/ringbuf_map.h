@@ -4,7 +4,8 @@
 // here each CPU slot has its own ring of max_entries bytes (event_ring.h), so
 // that workers never take a lock; records of one CPU keep their order.
 // Keyless and valueless: bpf() refuses lookups, updates, deletes and key
-// walks with -ENOTSUPP, as the kernel's ringbuf_map_* do.
+// walks with -ENOTSUPP, as the kernel's ringbuf_map_* do, or with -EINVAL
+// when given a key at all (the syscall's check of a zero key size).
 #pragma once
 
 #include <memory>
@@ -23,10 +24,11 @@ public:
     void* lookup(const void*, uint32_t) override { return nullptr; }
     long update(const void*, const void*, uint64_t, uint32_t) override { return kNotSupported; }
     long remove(const void*) override { return kNotSupported; }
-    long user_lookup(const void*, void*) const override { return kNotSupported; }
-    long user_update(const void*, const void*, uint64_t) override { return kNotSupported; }
-    long user_delete(const void*) override { return kNotSupported; }
-    long next_key(const void*, void*) const override { return kNotSupported; }
+    long user_lookup(const void* key, void*) const override { return refusal(key); }
+    long user_update(const void* key, const void*, uint64_t) override { return refusal(key); }
+    long user_delete(const void* key) override { return refusal(key); }
+    long user_lookup_and_delete(const void* key, void*) override { return refusal(key); }
+    long next_key(const void* key, void*) const override { return refusal(key); }
 
     size_t consume_events(const EventFn& fn) override;
     uint64_t events_lost() const override;
@@ -36,6 +38,7 @@ public:
 
 private:
     using Map::Map;
+    static long refusal(const void* key) { return key != nullptr ? -22 : kNotSupported; }
     std::vector<std::unique_ptr<EventRing>> rings_;
 };
 
