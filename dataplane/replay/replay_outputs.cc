@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "dataplane/loader/event_json.h"
 #include "dataplane/loader/maps_json.h"
 #include "replay_report.h"
 #include "vm/xdp.h"
@@ -42,6 +43,32 @@ Status write_text(const StagedFile& file, const std::string& text) {
     return {};
 }
 
+// A JSON-lines output: the process's own stream, or a staged file opened
+// for writing.
+Status open_lines(const std::string& option, const std::string& path, FILE*& stream, bool& owned,
+                  std::optional<StagedFile>& staged) {
+    if (FILE* own = own_stream(path)) {
+        stream = own;
+        return {};
+    }
+    XDPDK_ASSIGN_OR_RETURN(StagedFile file, StagedFile::create(path));
+    stream = std::fopen(file.temp_path().c_str(), "wb");
+    if (stream == nullptr) return make_error(option + " '" + path + "'", std::strerror(errno));
+    owned = true;
+    staged.emplace(std::move(file));
+    return {};
+}
+
+Status close_lines(const std::string& option, const std::string& path, FILE*& stream, bool owned) {
+    const bool ok = std::fflush(stream) == 0 && !std::ferror(stream);
+    const int saved_errno = errno;
+    const bool closed = !owned || std::fclose(stream) == 0;
+    stream = nullptr;
+    if (!ok || !closed)
+        return make_error(option + " '" + path + "'", std::string("write failed: ") + std::strerror(ok ? errno : saved_errno));
+    return {};
+}
+
 }  // namespace
 
 Result<std::unique_ptr<ReplayOutputs>> ReplayOutputs::open(const ReplayOutputPaths& paths, int linktype) {
@@ -56,17 +83,10 @@ Result<std::unique_ptr<ReplayOutputs>> ReplayOutputs::open(const ReplayOutputPat
             slot->emplace(Pcap{std::move(file), std::move(writer)});
         }
     }
-    if (!paths.jsonl.empty()) {
-        if (FILE* stream = own_stream(paths.jsonl)) {
-            out->jsonl_ = stream;
-        } else {
-            XDPDK_ASSIGN_OR_RETURN(StagedFile file, StagedFile::create(paths.jsonl));
-            out->jsonl_ = std::fopen(file.temp_path().c_str(), "wb");
-            if (out->jsonl_ == nullptr) return make_error("--jsonl '" + paths.jsonl + "'", std::strerror(errno));
-            out->jsonl_owned_ = true;
-            out->jsonl_file_.emplace(std::move(file));
-        }
-    }
+    if (!paths.jsonl.empty())
+        XDPDK_RETURN_IF_ERROR(open_lines("--jsonl", paths.jsonl, out->jsonl_, out->jsonl_owned_, out->jsonl_file_));
+    if (!paths.events.empty())
+        XDPDK_RETURN_IF_ERROR(open_lines("--events", paths.events, out->events_, out->events_owned_, out->events_file_));
     if (!paths.maps_out.empty()) {
         if (FILE* stream = own_stream(paths.maps_out)) {
             out->maps_stream_ = stream;
@@ -80,9 +100,11 @@ Result<std::unique_ptr<ReplayOutputs>> ReplayOutputs::open(const ReplayOutputPat
 
 ReplayOutputs::~ReplayOutputs() {
     if (jsonl_ && jsonl_owned_) std::fclose(jsonl_);
+    if (events_ && events_owned_) std::fclose(events_);
     // Writers close before their staged files are removed.
     for (auto* pcap : {&pass_, &tx_, &redirect_}) pcap->reset();
     jsonl_file_.reset();
+    events_file_.reset();
     maps_file_.reset();
     if (!committed_ && created_dir_) ::rmdir(paths_.out_dir.c_str());
 }
@@ -119,18 +141,31 @@ void ReplayOutputs::packet(uint64_t index, const PcapPacket& in, uint64_t retval
     }
 }
 
+void ReplayOutputs::events(uint64_t index, const vm::Object& obj) {
+    if (!events_) return;
+    for (const auto& map : obj.maps()) {
+        if (!map->is_event_map()) continue;
+        map->consume_events([&](uint32_t cpu, std::span<const uint8_t> record) {
+            nlohmann::ordered_json j = loader::event_record_json(*map, cpu, record);
+            j["packet"] = index;
+            const std::string line = j.dump() + "\n";
+            std::fwrite(line.data(), 1, line.size(), events_);
+        });
+    }
+}
+
 Status ReplayOutputs::commit(const vm::Object& obj) {
     for (auto* pcap : {&pass_, &tx_, &redirect_}) {
         if (*pcap) XDPDK_RETURN_IF_ERROR((*pcap)->writer->close());
     }
-    if (jsonl_) {
-        const bool ok = std::fflush(jsonl_) == 0 && !std::ferror(jsonl_);
-        const int saved_errno = errno;
-        const bool closed = !jsonl_owned_ || std::fclose(jsonl_) == 0;
-        jsonl_ = nullptr;
-        if (!ok || !closed)
-            return make_error("--jsonl '" + paths_.jsonl + "'",
-                              std::string("write failed: ") + std::strerror(ok ? errno : saved_errno));
+    if (jsonl_) XDPDK_RETURN_IF_ERROR(close_lines("--jsonl", paths_.jsonl, jsonl_, jsonl_owned_));
+    if (events_) {
+        for (const auto& map : obj.maps()) {
+            if (!map->is_event_map()) continue;
+            const std::string line = loader::event_lost_json(*map).dump() + "\n";
+            std::fwrite(line.data(), 1, line.size(), events_);
+        }
+        XDPDK_RETURN_IF_ERROR(close_lines("--events", paths_.events, events_, events_owned_));
     }
     if (maps_file_) XDPDK_RETURN_IF_ERROR(write_text(*maps_file_, loader::format_maps_json(loader::dump_maps_json(obj))));
     if (maps_stream_) {
@@ -143,6 +178,7 @@ Status ReplayOutputs::commit(const vm::Object& obj) {
         if (*pcap) XDPDK_RETURN_IF_ERROR((*pcap)->file.commit());
     }
     if (jsonl_file_) XDPDK_RETURN_IF_ERROR(jsonl_file_->commit());
+    if (events_file_) XDPDK_RETURN_IF_ERROR(events_file_->commit());
     if (maps_file_) XDPDK_RETURN_IF_ERROR(maps_file_->commit());
     committed_ = true;
     return {};

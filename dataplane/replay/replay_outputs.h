@@ -1,5 +1,5 @@
 // The files a replay writes: pass/tx/redirect pcaps under --out, the --jsonl
-// records and the --maps-out dump. All are staged under temporary names and
+// records, the --events records and the --maps-out dump. All are staged under temporary names and
 // appear only when commit() succeeds; otherwise they are removed, and an --out
 // directory this run created is removed again if it stays empty.
 #pragma once
@@ -18,12 +18,13 @@
 
 namespace xdpdk::cli {
 
-// "-", /dev/stdout and /dev/stderr for --jsonl and --maps-out write to this
+// "-", /dev/stdout and /dev/stderr for --jsonl, --events and --maps-out write to this
 // process's own stream, so they interleave correctly with the summary.
 struct ReplayOutputPaths {
     std::string out_dir;    // empty: no pcaps
     std::string jsonl;      // empty: no records
     std::string maps_out;   // empty: no dump
+    std::string events;     // empty: event map records are left in their rings
 };
 
 class ReplayOutputs {
@@ -40,6 +41,10 @@ public:
     // (pass.pcap for XDP_PASS, redirect.pcap, or nowhere).
     void packet(uint64_t index, const PcapPacket& in, uint64_t retval, std::span<const uint8_t> data,
                 std::span<const uint8_t> meta, const vm::ExecContext& ex, const CpumapHop* hop = nullptr);
+    // Takes the records the program left in the object's event maps (ring
+    // buffers, perf event arrays) and writes them to --events, tagged with
+    // the input packet that produced them.
+    void events(uint64_t index, const vm::Object& obj);
     // A frame that was not run (the jsonl record says why).
     void not_run(uint64_t index, const PcapPacket& in, const std::string& reason);
 
@@ -59,6 +64,9 @@ private:
     std::optional<StagedFile> jsonl_file_;
     FILE* jsonl_ = nullptr;  // owned unless it is stdout/stderr
     bool jsonl_owned_ = false;
+    std::optional<StagedFile> events_file_;
+    FILE* events_ = nullptr;  // owned unless it is stdout/stderr
+    bool events_owned_ = false;
     std::optional<StagedFile> maps_file_;
     FILE* maps_stream_ = nullptr;  // stdout/stderr
 };

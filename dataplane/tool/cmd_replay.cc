@@ -149,6 +149,7 @@ Status replay(const ReplayOptions& o) {
         }
         counts.add(retval, data.size());
         outputs->packet(index, *next, retval, data, frame.meta(), ex, hop ? &*hop : nullptr);
+        outputs->events(index, *obj);
         reclaim.quiescent();
     }
     XDPDK_RETURN_IF_ERROR(outputs->commit(*obj));
@@ -173,6 +174,9 @@ void add_replay_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--jsonl", opts->outputs.jsonl, "one JSON record per input packet");
     cmd->add_option("--maps-in", opts->maps_in, "JSON map contents to set before the run");
     cmd->add_option("--maps-out", opts->outputs.maps_out, "JSON dump of every map after the run");
+    cmd->add_option("--events", opts->outputs.events,
+                    "ring buffer and perf event array records as JSON lines (map, cpu, bytes, packet), then "
+                    "each map's lost count");
     add_load_options(*cmd, opts->load);
     cmd->add_option("--ifindex", opts->ifindex, "ingress ifindex the program sees")->capture_default_str();
     cmd->add_option("--rx-queue", opts->rx_queue, "rx queue index the program sees")->capture_default_str();
