@@ -163,12 +163,27 @@ public:
                 return items;
             });
         }
+        if (r.noun == "map" && r.verb == "events") return map_events(r, reply);
         Result<json> result = dispatch(r, text);
         if (!result) return reply.error(result.error());
         reply.ok(nlohmann::json(std::move(*result)));
     }
 
 private:
+    // `map events MAP`: the records as `bpftool map event_pipe` streams them.
+    void map_events(const Request& r, Reply& reply) {
+        auto ref = map_ref(r, 0);
+        if (!ref) return reply.error(ref.error());
+        if (ref->second != r.args.size()) return reply.error(make_error(r.command(), "usage: map events MAP"));
+        auto lines = dp_.follow_events(ref->first);
+        if (!lines) return reply.error(lines.error());
+        return reply.follow([lines = std::move(*lines)]() {
+            std::vector<nlohmann::json> items;
+            for (const std::string& l : lines()) items.push_back(nlohmann::json::parse(l));
+            return items;
+        });
+    }
+
     Result<json> dispatch(const Request& r, bool text) {
         if (r.noun == "prog") {
             if (r.verb == "list" || r.verb == "show") return prog_show(r, text);
@@ -183,7 +198,7 @@ private:
             if (r.verb == "lookup") return map_lookup(r, text);
             if (r.verb == "update") return map_update(r);
             if (r.verb == "delete") return map_delete(r);
-            return make_error(r.command(), "unknown command; map has list, dump, lookup, update, delete");
+            return make_error(r.command(), "unknown command; map has list, dump, lookup, update, delete, events");
         }
         if (r.noun == "stats") {
             if (!r.verb.empty()) return make_error(r.command(), "usage: stats");

@@ -42,6 +42,11 @@ Result<std::unique_ptr<Dataplane>> Dataplane::create(const DataplaneOptions& opt
     impl->rt.burst = options.burst;
     impl->rt.run_stats = options.stats;
     impl->rt.budget.limit(options.max_packets);
+    Impl* raw = impl.get();
+    impl->events = std::make_unique<dataplane::EventPump>(options.events_out, [raw] {
+        std::lock_guard lock(raw->mu);
+        return raw->event_maps();
+    });
     return std::unique_ptr<Dataplane>(new Dataplane(std::move(impl)));
 }
 
@@ -251,6 +256,7 @@ Status Dataplane::start() {
                               "cannot launch worker: " + std::string(rte_strerror(-rc)));
         }
     }
+    if (impl_->options.events_out != nullptr) impl_->events->start();
     return {};
 }
 
@@ -287,8 +293,13 @@ void Dataplane::Impl::release_ports() {
 void Dataplane::stop() { stop("stop"); }
 
 void Dataplane::stop(const std::string& reason) {
-    std::lock_guard lock(impl_->mu);
-    impl_->stop_workers(reason);
+    {
+        std::lock_guard lock(impl_->mu);
+        impl_->stop_workers(reason);
+    }
+    // Outside the lock, which the pump takes to find the maps: what the
+    // workers left in the rings, then the lost counts.
+    if (!running()) impl_->events->finish();
 }
 
 bool Dataplane::running() const {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "dp_attach.h"
+#include "dp_events.h"
 #include "dp_ports.h"
 #include "dp_runtime.h"
 #include "dp_stats.h"
@@ -93,6 +94,11 @@ struct Dataplane::Impl {
     std::optional<dataplane::StatsReader> reader;
     std::optional<dataplane::LiveStats> live;
     dataplane::TraceBus trace;
+    // Takes records out of the event maps' rings (started with the workers
+    // when options.events_out is set, else by the first follower).
+    std::unique_ptr<dataplane::EventPump> events;
+    // The event maps of every attached program and pinned map, once each.
+    std::vector<std::shared_ptr<vm::Map>> event_maps() const;
     struct PoolKind {
         int socket;
         bool page_objects;

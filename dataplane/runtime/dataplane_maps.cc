@@ -108,6 +108,31 @@ Result<MapInfo> Dataplane::map_info(const std::string& map) const {
     return make_error("map '" + map + "'", "no longer in use");
 }
 
+std::vector<std::shared_ptr<vm::Map>> Dataplane::Impl::event_maps() const {
+    std::vector<std::shared_ptr<vm::Map>> out;
+    auto add = [&](const std::shared_ptr<vm::Map>& m) {
+        if (m->is_event_map() && std::find(out.begin(), out.end(), m) == out.end()) out.push_back(m);
+    };
+    for (const auto& [port, a] : attached)
+        for (const auto& m : a.object->maps()) add(m);
+    for (const auto& [name, m] : pinned) add(m);
+    return out;
+}
+
+Result<std::function<std::vector<std::string>()>> Dataplane::follow_events(const std::string& map) {
+    const vm::Map* m = nullptr;
+    {
+        std::lock_guard lock(impl_->mu);
+        XDPDK_ASSIGN_OR_RETURN(std::shared_ptr<vm::Map> found, impl_->find_map(map));
+        if (!found->is_event_map())
+            return make_error("map '" + found->name() + "'",
+                              std::string("is a ") + vm::map_type_name(found->spec().type) +
+                                  " map; events come from ringbuf and perf_event_array maps");
+        m = found.get();
+    }
+    return impl_->events->follow(m);
+}
+
 Result<std::string> Dataplane::map_dump(const std::string& map, bool json) const {
     std::lock_guard lock(impl_->mu);
     XDPDK_ASSIGN_OR_RETURN(std::shared_ptr<vm::Map> m, impl_->find_map(map));

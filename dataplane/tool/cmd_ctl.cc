@@ -34,6 +34,7 @@ void print_ctl_help() {
         "  map lookup MAP key [hex] BYTES...\n"
         "  map update MAP key [hex] BYTES... value [hex] BYTES... [any|exist|noexist]\n"
         "  map delete MAP key [hex] BYTES...\n"
+        "  map events MAP   (streams a ringbuf's or perf_event_array's records as JSON lines until interrupted)\n"
         "  stats | trace\n\n"
         "MAP: a map name, id N, or pinned PATH (run --pin). BYTES: numbers (decimal, 0x.. hex) or, after 'hex', hex bytes.\n"
         "--socket: the dataplane's control socket (default: the only live one in %s;\n"
@@ -121,15 +122,16 @@ int ctl_command_main(const std::vector<std::string>& all_words) {
         if (!found) return fail(found.error().str());
         socket = *found;
     }
-    if (req.noun == "trace") {
+    const bool events = req.noun == "map" && req.verb == "events";
+    if (req.noun == "trace" || events) {
         struct sigaction sa{};
         sa.sa_handler = on_interrupt;
         sigaction(SIGINT, &sa, nullptr);
         sigaction(SIGTERM, &sa, nullptr);
         auto end = control::stream(
             socket, req,
-            [json](const nlohmann::json& item) {
-                if (json) std::printf("%s\n", item.dump().c_str());
+            [json, events](const nlohmann::json& item) {
+                if (json || events) std::printf("%s\n", item.dump().c_str());
                 else std::printf("%s\n", item.is_string() ? item.get<std::string>().c_str() : item.dump().c_str());
                 std::fflush(stdout);
                 return true;

@@ -98,6 +98,9 @@ void describe_options(CLI::App& app, RunConfig& c, ListOptions& lists) {
                                         "/run/xdpdk/<file-prefix>.sock)");
     app.add_flag("--no-ctl", [&c](int64_t) { c.ctl = false; }, "serve no control socket");
     app.add_option("--trace", c.trace_path, "file for XDP_ABORTED packets and bpf_printk lines (default stderr)");
+    app.add_option("--events", c.events_path,
+                   "file for the records programs write to ringbuf and perf_event_array maps, as JSON lines "
+                   "(map, cpu, bytes), then each map's lost count; - for stdout");
 }
 
 std::string first_line(std::string text) {

@@ -62,6 +62,7 @@ struct RunConfig {
     std::optional<uint32_t> mbufs_per_pool;  // default: sized from ports, queues and descriptors
 
     std::string trace_path;  // ABORTED packets and bpf_printk lines ("" = stderr, rate-limited)
+    std::string events_path;  // --events: event map records as JSON lines ("" = none, "-" = stdout)
 
     bool run_stats = false;  // --stats: per-program run count and time (kernel.bpf_stats_enabled)
     std::string pin_dir;     // --pin DIR: maps shared by name across programs, ports and swaps

@@ -59,7 +59,7 @@ Status check_ports(const RunConfig& config) {
     return {};
 }
 
-DataplaneOptions dataplane_options(const RunConfig& config, FILE* trace_out) {
+DataplaneOptions dataplane_options(const RunConfig& config, FILE* trace_out, FILE* events_out) {
     DataplaneOptions o;
     o.interpreter = config.engine == vm::EngineKind::Interp;
     o.strict_verifier = config.strict_verifier;
@@ -72,6 +72,7 @@ DataplaneOptions dataplane_options(const RunConfig& config, FILE* trace_out) {
     o.stats = config.run_stats;
     o.pin_dir = config.pin_dir;
     o.trace_out = trace_out;
+    o.events_out = events_out;
     return o;
 }
 
@@ -184,10 +185,10 @@ Result<std::unique_ptr<control::Server>> serve_control(Dataplane& dp, const RunC
     return std::unique_ptr<control::Server>();
 }
 
-Status run_session(const RunConfig& config, FILE* trace_out) {
+Status run_session(const RunConfig& config, FILE* trace_out, FILE* events_out) {
     XDPDK_RETURN_IF_ERROR(check_ports(config));
     XDPDK_ASSIGN_OR_RETURN(std::vector<PlannedObject> objects, plan_objects(config));
-    XDPDK_ASSIGN_OR_RETURN(std::unique_ptr<Dataplane> dp, Dataplane::create(dataplane_options(config, trace_out)));
+    XDPDK_ASSIGN_OR_RETURN(std::unique_ptr<Dataplane> dp, Dataplane::create(dataplane_options(config, trace_out, events_out)));
     XDPDK_RETURN_IF_ERROR(add_ports(*dp, config));
     XDPDK_RETURN_IF_ERROR(attach_programs(*dp, objects));
     XDPDK_RETURN_IF_ERROR(dp->start());
@@ -259,15 +260,27 @@ int run_dataplane(const RunConfig& config) {
             return report_error(make_error("--trace '" + config.trace_path + "'", std::strerror(errno)));
         std::setvbuf(trace_out, nullptr, _IOLBF, 0);
     }
+    FILE* events_out = nullptr;
+    if (config.events_path == "-") {
+        events_out = stdout;
+    } else if (!config.events_path.empty()) {
+        events_out = std::fopen(config.events_path.c_str(), "w");
+        if (events_out == nullptr) {
+            if (trace_out != stderr) std::fclose(trace_out);
+            return report_error(make_error("--events '" + config.events_path + "'", std::strerror(errno)));
+        }
+    }
     int exit_code = 0;
     if (init_eal(config.eal_args) < 0) {
         exit_code = report_error(make_error("EAL", std::string("cannot initialise: ") + rte_strerror(rte_errno) +
                                                        " (check the EAL options before '--')"));
     } else {
-        if (Status st = run_session(config, trace_out); !st) exit_code = report_error(st.error());
+        if (Status st = run_session(config, trace_out, events_out); !st) exit_code = report_error(st.error());
         rte_eal_cleanup();
     }
     if (trace_out != stderr) std::fclose(trace_out);
+    if (events_out != nullptr && events_out != stdout && std::fclose(events_out) != 0 && exit_code == 0)
+        exit_code = report_error(make_error("--events '" + config.events_path + "'", std::strerror(errno)));
     return exit_code;
 }
 

@@ -51,6 +51,11 @@ struct DataplaneOptions {
     // ABORTED packets and bpf_printk lines, rate-limited per worker; nullptr:
     // none (they still reach trace followers, see follow_trace).
     FILE* trace_out = stderr;
+    // Records programs write to event maps (ring buffers, perf event
+    // arrays) as JSON lines, {"map","cpu","bytes"}, and at stop each such
+    // map's {"map","lost"} count; nullptr: none (they still reach event
+    // followers, see follow_events). Flushed after each batch.
+    FILE* events_out = nullptr;
 };
 
 // Where a port's XDP_PASS packets go: dropped (counted), to the host through
@@ -205,6 +210,16 @@ public:
     // previous one (at most a bounded backlog; older ones are counted as lost).
     // The function must not be called once the handle is destroyed.
     std::function<std::vector<std::string>()> follow_trace();
+
+    // The records programs write to the event map `map` (a ring buffer or a
+    // perf event array, named as map_dump names maps), from the moment of
+    // the call, as `bpftool map event_pipe` shows them: each call of the
+    // returned function gives the JSON lines taken since the previous one,
+    // {"map","cpu","bytes"} and, when the map's rings dropped records because
+    // they were read too slowly, {"map","lost"} with the total. Records leave
+    // the workers' rings about every millisecond. The function must not be
+    // called once the handle is destroyed.
+    Result<std::function<std::vector<std::string>()>> follow_events(const std::string& map);
 
     struct Impl;
 
