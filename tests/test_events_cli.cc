@@ -83,7 +83,9 @@ void expect_flow_records(const std::vector<json>& lines, const std::vector<Bytes
             const json& rec = lines[at++];
             EXPECT_EQ(rec.at("map"), "flows");
             EXPECT_EQ(rec.at("cpu"), 0);
-            if (with_packet_index) EXPECT_EQ(rec.at("packet"), i);
+            if (with_packet_index) {
+                EXPECT_EQ(rec.at("packet"), i);
+            }
             const Bytes b = unhex(rec.at("bytes").get<std::string>());
             ASSERT_EQ(b.size(), 24u) << rec.dump();
             EXPECT_EQ(le(b, 0, 4), i);
@@ -144,7 +146,8 @@ TEST(ReplayEvents, PerfSamplesCarryTheMetadataAndThePacketsFirstBytes) {
 TEST(ReplayEvents, AnUnwritablePathIsOneErrorLine) {
     auto r = replay({test_prog_path("events_ringbuf"), sample_pcap(), "--events", "/nonexistent-dir/e.jsonl"});
     EXPECT_NE(r.exit_code, 0);
-    EXPECT_EQ(r.err.rfind("xdpdk: --events '/nonexistent-dir/e.jsonl': ", 0), 0u) << r.err;
+    EXPECT_EQ(r.err.rfind("xdpdk: ", 0), 0u) << r.err;
+    EXPECT_NE(r.err.find("'/nonexistent-dir/e.jsonl': cannot create"), std::string::npos) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
