@@ -1,8 +1,5 @@
 #include "event_json.h"
 
-#include <bpf/btf.h>
-
-#include "btf_dump.h"
 #include "maps_json.h"
 
 namespace xdpdk::loader {
@@ -12,11 +9,6 @@ nlohmann::ordered_json event_record_json(const vm::Map& map, uint32_t cpu, std::
     j["map"] = map.name();
     j["cpu"] = cpu;
     j["bytes"] = to_hex(record);
-    const vm::MapBtf& b = map.btf();
-    if (b && btf__resolve_size(b.btf.get(), b.value_type_id) == static_cast<long>(record.size())) {
-        JsonSink sink;
-        if (dump_btf_type(b.btf.get(), b.value_type_id, record, false, sink)) j["value"] = sink.take();
-    }
     return j;
 }
 

@@ -1,10 +1,10 @@
 // Records of event maps (ring buffers, perf event arrays) as the JSON lines
 // `xdpdk replay --events`, `xdpdk run --events` and `xdpdk ctl map events`
-// write: one object per record, {"map", "cpu", "bytes": hex, "value"}, with
-// "value" the record formatted through BTF (as bpftool -j formats a map
-// value) where the object gives the map a value type of the record's size;
-// and one {"map", "lost"} per map at the end, the records dropped because
-// nobody read the ring in time.
+// write: one object per record, {"map", "cpu", "bytes": hex}, and
+// {"map", "lost"}: the records dropped because nobody read the ring in time.
+// No BTF "value": an event map's BTF never describes its records (a ring
+// buffer has no value type, a perf event array's is the event's fd), and
+// clang emits no BTF for a record struct the program only uses locally.
 #pragma once
 
 #include <cstdint>
