@@ -23,7 +23,7 @@ constexpr int32_t MapLookupElem = 1, MapUpdateElem = 2, MapDeleteElem = 3, Ktime
                   Redirect = 23, XdpAdjustHead = 44, CsumDiff = 28, RedirectMap = 51,
                   XdpAdjustMeta = 54, XdpAdjustTail = 65, MapPushElem = 87, MapPopElem = 88,
                   MapPeekElem = 89, Jiffies64 = 118, KtimeGetBootNs = 125, KtimeGetCoarseNs = 160,
-                  TraceVprintk = 177, XdpGetBuffLen = 188, XdpLoadBytes = 189, XdpStoreBytes = 190,
+                  ForEachMapElem = 164, TraceVprintk = 177, Loop = 181, XdpGetBuffLen = 188, XdpLoadBytes = 189, XdpStoreBytes = 190,
                   MapLookupPercpuElem = 195, KtimeGetTaiNs = 208;
 }
 
@@ -42,6 +42,17 @@ enum class ArgType : uint8_t {
     ConstSize,       // a bounded size, > 0
     ConstSizeOrZero, // a bounded size, >= 0
     PtrToCtx,        // the unmodified context pointer
+    PtrToFunc,       // a subprogram's address (lddw, BPF_PSEUDO_FUNC): the callback
+    PtrToStackOrNull,  // a pointer into the stack (any frame), or NULL
+};
+
+// What a helper that calls back into the program passes its callback: the
+// kernel's set_loop_callback_state and set_map_elem_callback_state. The
+// callback's r0 must be 0 (go on) or 1 (stop).
+enum class CallbackArgs : uint8_t {
+    None,
+    Loop,     // (u64 index, void *ctx): bpf_loop
+    MapElem,  // (struct bpf_map *map, key *, value *, void *ctx): bpf_for_each_map_elem
 };
 
 // What r0 holds after the call.
@@ -75,6 +86,9 @@ struct HelperSpec {
     // redirect target, the tail-call count).
     bool leaves_run_state = false;
     InlineForm inline_form = InlineForm::None;
+    // The callback in its PtrToFunc argument gets these arguments; the
+    // context (PtrToStackOrNull) is passed on as the last of them.
+    CallbackArgs callback = CallbackArgs::None;
     // Bit (1 << type) for each map type its map argument may be (the
     // helper's half of the kernel's check_map_func_compatibility); 0: any
     // map whose own type allows the helper.
