@@ -142,6 +142,29 @@ TEST(Callbacks, WalksSeeWhatTheMapsHold) {
     Bytes v(16);
     EXPECT_EQ(flows->user_lookup(bytes_of(uint32_t{4 * 7919}).data(), v.data()), -ENOENT);
     EXPECT_EQ(flows->user_lookup(bytes_of(uint32_t{5 * 7919}).data(), v.data()), 0);
+    // results: each walk's count (hash, array, per-CPU hash, per-CPU array,
+    // LRU hash, LRU per-CPU hash), the idle entries deleted from both hashes.
+    struct Results {
+        int64_t loop_ret;
+        uint32_t opts_seen;
+        uint16_t mss_before;
+        uint8_t wscale, sack_ok;
+        int64_t each_ret[6];
+        uint64_t each_packets[6], each_bytes[6], deleted;
+    } r{};
+    Bytes rb(sizeof r);
+    ASSERT_EQ(rt.vm_obj->find_map("results")->user_lookup(bytes_of(uint32_t{0}).data(), rb.data()), 0);
+    std::memcpy(&r, rb.data(), sizeof r);
+    const int64_t counts[6] = {9, 8, 5, 4, 9, 5};
+    for (int i = 0; i < 6; ++i) EXPECT_EQ(r.each_ret[i], counts[i]) << i;
+    EXPECT_EQ(r.deleted, 4u);
+    EXPECT_EQ(r.each_packets[1], 36u);  // ports: 1 + ... + 8
+    EXPECT_EQ(r.mss_before, 1460);
+    EXPECT_EQ(r.wscale, 7);
+    EXPECT_EQ(r.sack_ok, 1);
+    // MSS, SACK_PERM, timestamps, NOP, window scale; the padding's EOL stops the walk.
+    EXPECT_EQ(r.opts_seen, 5u);
+    EXPECT_EQ(r.loop_ret, 6);
 }
 
 }  // namespace
