@@ -33,7 +33,9 @@ void compact(std::vector<RawInsn>& insns, const std::vector<Insn>& decoded, cons
         RawInsn raw = insns[pc];
         const Insn& in = decoded[pc];
         const Kind k = op_info(in.op).kind;
-        if (is_branch(k) || in.op == Op::CallLocal) {
+        if (in.op == Op::Lddw && in.src == bpf::PSEUDO_FUNC) {
+            raw.imm = static_cast<int32_t>(new_pos[pc + 1 + int64_t{raw.imm}] - new_pos[pc] - 1);
+        } else if (is_branch(k) || in.op == Op::CallLocal) {
             const int64_t rel = new_pos[branch_target(in, pc)] - new_pos[pc] - 1;
             if (in.op == Op::Ja32 || in.op == Op::CallLocal) raw.imm = static_cast<int32_t>(rel);
             else raw.off = static_cast<int16_t>(rel);

@@ -86,7 +86,7 @@ Result<std::vector<Insn>> decode_program(const std::string& subject, std::span<c
 
         out[pc] = Insn{*op, r.dst, r.src, r.off, r.imm};
         if (info.kind == Kind::Lddw) {
-            if (r.src != 0)
+            if (r.src != 0 && r.src != bpf::PSEUDO_FUNC)
                 return make_insn_error(subject, pc, "lddw with pseudo source " + std::to_string(r.src) +
                                                         " was not relocated");
             if (pc + 1 >= n) return make_insn_error(subject, pc, "incomplete lddw at the end of the program");
@@ -106,6 +106,7 @@ Result<std::vector<Insn>> decode_program(const std::string& subject, std::span<c
         std::optional<int64_t> target;
         if (k == Kind::JmpImm || k == Kind::JmpReg || in.op == Op::Ja) target = pc + in.off + 1;
         else if (in.op == Op::Ja32 || in.op == Op::CallLocal) target = pc + int64_t{in.imm} + 1;
+        else if (in.op == Op::Lddw && in.src == bpf::PSEUDO_FUNC) target = pc + int64_t{in.imm} + 1;
         else if (in.op == Op::Call && !find_helper(in.imm)) {
             const std::string name = helper_name(in.imm);
             const bool kernel_has_it = name.rfind("bpf_", 0) == 0;
@@ -115,7 +116,7 @@ Result<std::vector<Insn>> decode_program(const std::string& subject, std::span<c
             return make_insn_error(subject, pc, why);
         }
         if (!target) continue;
-        const char* what = in.op == Op::CallLocal ? "call" : "jump";
+        const char* what = in.op == Op::CallLocal ? "call" : in.op == Op::Lddw ? "function address" : "jump";
         if (*target < 0 || *target >= n)
             return make_insn_error(subject, pc, std::string(what) + " out of range to insn " + std::to_string(*target));
         if (is_tail[*target])
@@ -137,6 +138,20 @@ Result<std::unique_ptr<Program>> make_program(std::string subject, std::vector<R
     prog->type = type;
     prog->xlated = std::move(raw);
     prog->insns = std::move(decoded).value();
+    // Each lddw of a subprogram now loads its callback record's address.
+    for (size_t pc = 0; pc < prog->insns.size(); ++pc) {
+        Insn& in = prog->insns[pc];
+        if (in.op != Op::Lddw || in.src != bpf::PSEUDO_FUNC) continue;
+        auto cb = std::make_unique<Callback>();
+        cb->prog = prog.get();
+        cb->lddw = static_cast<uint32_t>(pc);
+        cb->start = static_cast<uint32_t>(static_cast<int64_t>(pc) + in.imm + 1);
+        cb->index = static_cast<uint32_t>(prog->callbacks.size());
+        const auto addr = reinterpret_cast<uint64_t>(cb.get());
+        in.imm = static_cast<int32_t>(static_cast<uint32_t>(addr));
+        prog->insns[pc + 1].imm = static_cast<int32_t>(static_cast<uint32_t>(addr >> 32));
+        prog->callbacks.push_back(std::move(cb));
+    }
     return prog;
 }
 

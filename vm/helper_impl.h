@@ -49,5 +49,7 @@ XDPDK_HELPER(helper_ringbuf_reserve);
 XDPDK_HELPER(helper_ringbuf_submit);
 XDPDK_HELPER(helper_ringbuf_discard);
 XDPDK_HELPER(helper_ringbuf_query);
+XDPDK_HELPER(helper_loop);
+XDPDK_HELPER(helper_for_each_map_elem);
 
 }  // namespace xdpdk::vm

@@ -52,6 +52,15 @@ constexpr HelperSpec kHelpers[] = {
     {.id = helper_id::MapLookupPercpuElem, .fn = helper_map_lookup_percpu_elem, .ret = R::PtrToMapValueOrNull,
      .args = {A::ConstMapPtr, A::PtrToMapKey, A::Anything},
      .map_types = map_bit(MapType::PercpuArray) | map_bit(MapType::PercpuHash) | map_bit(MapType::LruPercpuHash)},
+    // The callback runs nr_loops times (at most 1 << 23, else -E2BIG) unless
+    // it returns 1; flags other than 0 give -EINVAL at run time.
+    {.id = helper_id::Loop, .fn = helper_loop, .args = {A::Anything, A::PtrToFunc, A::PtrToStackOrNull, A::Anything},
+     .callback = CallbackArgs::Loop},
+    // The maps with a map_for_each_callback in the kernel.
+    {.id = helper_id::ForEachMapElem, .fn = helper_for_each_map_elem,
+     .args = {A::ConstMapPtr, A::PtrToFunc, A::PtrToStackOrNull, A::Anything}, .callback = CallbackArgs::MapElem,
+     .map_types = map_bit(MapType::Hash) | map_bit(MapType::Array) | map_bit(MapType::PercpuHash) |
+                  map_bit(MapType::PercpuArray) | map_bit(MapType::LruHash) | map_bit(MapType::LruPercpuHash)},
     {.id = helper_id::KtimeGetNs, .fn = helper_ktime_get_ns},
     {.id = helper_id::KtimeGetBootNs, .fn = helper_ktime_get_boot_ns},
     {.id = helper_id::KtimeGetCoarseNs, .fn = helper_ktime_get_coarse_ns},

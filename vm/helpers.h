@@ -24,7 +24,8 @@ constexpr int32_t MapLookupElem = 1, MapUpdateElem = 2, MapDeleteElem = 3, Ktime
                   XdpAdjustMeta = 54, XdpAdjustTail = 65, MapPushElem = 87, MapPopElem = 88,
                   MapPeekElem = 89, Jiffies64 = 118, KtimeGetBootNs = 125, KtimeGetCoarseNs = 160,
                   TraceVprintk = 177, PerfEventOutput = 25, RingbufOutput = 130, RingbufReserve = 131,
-                  RingbufSubmit = 132, RingbufDiscard = 133, RingbufQuery = 134, XdpGetBuffLen = 188, XdpLoadBytes = 189, XdpStoreBytes = 190,
+                  RingbufSubmit = 132, RingbufDiscard = 133, RingbufQuery = 134, ForEachMapElem = 164, Loop = 181,
+                  XdpGetBuffLen = 188, XdpLoadBytes = 189, XdpStoreBytes = 190,
                   MapLookupPercpuElem = 195, KtimeGetTaiNs = 208;
 }
 
@@ -49,6 +50,17 @@ enum class ArgType : uint8_t {
     // Memory a reservation returned, at its start; the call releases the
     // reservation (ARG_PTR_TO_RINGBUF_MEM | OBJ_RELEASE).
     PtrToAllocMem,
+    PtrToFunc,       // a subprogram's address (lddw, BPF_PSEUDO_FUNC): the callback
+    PtrToStackOrNull,  // a pointer into the stack (any frame), or NULL
+};
+
+// What a helper that calls back into the program passes its callback: the
+// kernel's set_loop_callback_state and set_map_elem_callback_state. The
+// callback's r0 must be 0 (go on) or 1 (stop).
+enum class CallbackArgs : uint8_t {
+    None,
+    Loop,     // (u64 index, void *ctx): bpf_loop
+    MapElem,  // (struct bpf_map *map, key *, value *, void *ctx): bpf_for_each_map_elem
 };
 
 // What r0 holds after the call.
@@ -89,6 +101,9 @@ struct HelperSpec {
     // Does not come back when it succeeds (bpf_tail_call): refused while the
     // program holds references, which would leak.
     bool may_not_return = false;
+    // The callback in its PtrToFunc argument gets these arguments; the
+    // context (PtrToStackOrNull) is passed on as the last of them.
+    CallbackArgs callback = CallbackArgs::None;
     // Bit (1 << type) for each map type its map argument may be (the
     // helper's half of the kernel's check_map_func_compatibility); 0: any
     // map whose own type allows the helper.

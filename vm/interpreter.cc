@@ -62,6 +62,10 @@ inline uint32_t smod32(uint32_t a, uint32_t b) {
 }  // namespace
 
 uint64_t interpret(const Program& prog, uint64_t r1, uint64_t r2, ExecContext& ex) {
+    return interpret_at(prog, 0, {r1, r2, 0, 0, 0}, ex);
+}
+
+uint64_t interpret_at(const Program& prog, uint32_t start, const uint64_t (&args)[5], ExecContext& ex) {
 #define XDPDK_LABEL_FOUR_(n) &&L_##n##64Imm, &&L_##n##64Reg, &&L_##n##32Imm, &&L_##n##32Reg,
 #define XDPDK_LABEL_ONE_(n) &&L_##n,
     static const void* const kLabels[] = {XDPDK_OPS(XDPDK_LABEL_FOUR_, XDPDK_LABEL_ONE_)};
@@ -74,12 +78,11 @@ uint64_t interpret(const Program& prog, uint64_t r1, uint64_t r2, ExecContext& e
     int depth = 0;
 
     uint64_t reg[11] = {};
-    reg[1] = r1;
-    reg[2] = r2;
+    for (int r = 0; r < 5; ++r) reg[r + 1] = args[r];
     reg[10] = reinterpret_cast<uint64_t>(stack + sizeof stack);
 
     const Insn* insns = prog.insns.data();
-    const Insn* in = insns;
+    const Insn* in = insns + start;
 
 #define DISPATCH() goto* kLabels[static_cast<int>(in->op)]
 #define NEXT() \

@@ -12,4 +12,8 @@ namespace xdpdk::vm {
 // verifier exists, verified): no per-instruction safety checks.
 uint64_t interpret(const Program& prog, uint64_t r1, uint64_t r2, ExecContext& ex);
 
+// Runs `prog` from instruction `start` (a callback's first instruction) with
+// r1-r5 as given, in frames of its own: its exit returns from the call.
+uint64_t interpret_at(const Program& prog, uint32_t start, const uint64_t (&args)[5], ExecContext& ex);
+
 }  // namespace xdpdk::vm

@@ -80,6 +80,16 @@ public:
     virtual long pop(void* /*value_out*/) { return -22; }
     virtual long peek(void* /*value_out*/) { return -22; }
 
+    // bpf_for_each_map_elem: calls visit(key, value, arg) for each element,
+    // the value being `cpu`'s slot in a per-CPU map, until it returns
+    // non-zero; returns how many elements it was called for (the stopping
+    // one included), as the kernel's map_for_each_callback. Elements the
+    // callback deletes (the current one included) or adds may or may not be
+    // visited, never visited twice, and the walk stays safe. -EINVAL for maps
+    // without it (the verifier lets no program reach those).
+    using ElemVisitor = uint64_t (*)(const void* key, void* value, void* arg);
+    virtual long for_each_elem(uint32_t /*cpu*/, ElemVisitor /*visit*/, void* /*arg*/) { return -22; }
+
     // ---- user side ----
     // A queue or stack, which has no keys (key_size 0, `key` ignored), reads
     // as bpf() gives it: lookup peeks, update pushes, lookup-and-delete pops.

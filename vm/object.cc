@@ -539,7 +539,10 @@ Status Object::Impl::load() {
             if (b) XDPDK_RETURN_IF_ERROR(jit_compile(*b));
     // Nothing can fail from here on: commit, keeping Program addresses stable.
     for (size_t i = 0; i < programs.size(); ++i)
-        if (built[i]) *programs[i] = std::move(*built[i]);
+        if (built[i]) {
+            *programs[i] = std::move(*built[i]);
+            programs[i]->adopt_callbacks();
+        }
     for (const ProgArrayInit& init : prog_array_inits)
         if (long err = init.map->set_program(init.slot, programs[init.program].get()); err != 0)
             return make_error("map " + quoted(init.map->name()), "cannot set slot " + std::to_string(init.slot) +

@@ -106,6 +106,9 @@ constexpr uint8_t FETCH = 0x01;
 constexpr int32_t XCHG = 0xe0 | FETCH, CMPXCHG = 0xf0 | FETCH;
 constexpr uint8_t CALL = 0x80;  // with JMP: a helper (src 0), a function (PSEUDO_CALL), a kfunc
 constexpr uint8_t PSEUDO_MAP_FD = 1, PSEUDO_MAP_VALUE = 2, PSEUDO_CALL = 1, PSEUDO_KFUNC = 2;
+// lddw of a subprogram's address (imm: its first instruction, relative as a
+// call's), which bpf_loop and bpf_for_each_map_elem take as their callback.
+constexpr uint8_t PSEUDO_FUNC = 4;
 constexpr int kMaxFrames = 8;
 constexpr int kStackSize = 512;
 constexpr int kMaxTailCalls = 33;

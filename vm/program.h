@@ -42,6 +42,18 @@ struct LddwOrigin {
     bool value;          // true: pointer into the map's value, false: the map itself
 };
 
+// A subprogram whose address the program takes (lddw with src
+// bpf::PSEUDO_FUNC) to hand to bpf_loop or bpf_for_each_map_elem. The
+// decoded lddw loads the address of this record (its heap address stays put
+// when the Program moves), through which the helper calls the subprogram in
+// the engine that runs the program (vm/callback.h).
+struct Callback {
+    const Program* prog = nullptr;  // re-aimed when the Program moves (adopt_callbacks)
+    uint32_t lddw = 0;              // the lddw instruction
+    uint32_t start = 0;             // the subprogram's first instruction
+    uint32_t index = 0;             // in Program::callbacks (the JIT's entry table)
+};
+
 struct Program {
     std::string name;     // function name (or "raw" for exec)
     std::string section;  // ELF section name
@@ -56,6 +68,18 @@ struct Program {
     std::vector<LddwOrigin> lddw_origins;
     uint32_t frame_stack_size = 512;
     std::unique_ptr<JitCode> jit;  // machine code when compiled (jit_compile), else run by the interpreter
+    std::vector<std::unique_ptr<Callback>> callbacks;  // one per lddw of a subprogram, in program order
+
+    // The callback record of the lddw at `pc`, or nullptr.
+    const Callback* callback_at(uint32_t pc) const {
+        for (const auto& c : callbacks)
+            if (c->lddw == pc) return c.get();
+        return nullptr;
+    }
+    // After the Program was moved into another object: its callbacks name it.
+    void adopt_callbacks() {
+        for (auto& c : callbacks) c->prog = this;
+    }
 };
 
 // Decode and syntax-check `raw` into an executable Program. Checks opcodes,

@@ -94,7 +94,21 @@ Result<CodeReloc> resolve_code_reloc(const ElfFile& elf, const std::vector<ElfFu
             r.map = data->second;
             r.value_offset = static_cast<uint32_t>(off);
         } else if (sections[sym.shndx].executable()) {
-            return fail(sym_desc + " is a function: function pointers (callbacks) are not supported");
+            // A callback's address (bpf_loop, bpf_for_each_map_elem): the
+            // byte offset is the symbol's plus the lddw's addend, as libbpf
+            // takes it.
+            const int64_t off = static_cast<int64_t>(sym.value) + insn.imm;
+            if (off < 0 || off % int64_t{sizeof(RawInsn)})
+                return fail(sym_desc + " + " + std::to_string(insn.imm) + " is not an instruction of " +
+                            quoted(sym_section));
+            const int64_t callee = off / int64_t{sizeof(RawInsn)};
+            const ElfFunc* func = find_function(funcs, sym.shndx, callee);
+            if (!func || func->start != callee)
+                return fail(sym_desc + " + " + std::to_string(insn.imm) + " in " + quoted(sym_section) +
+                            " is not the start of a function");
+            r.kind = CodeReloc::Kind::Func;
+            r.callee_section = sym.shndx;
+            r.callee_insn = static_cast<uint32_t>(callee);
         } else {
             return fail(sym_desc + " in section " + quoted(sym_section) + " is not a map or global data");
         }
@@ -220,6 +234,19 @@ Result<LinkedProgram> link_program(const ElfFile& elf, const std::vector<ElfFunc
         const uint32_t pc = frame.base + i;
         auto rel = relocs.find({f.section, f.start + i});
         if (rel != relocs.end() && rel->second.kind == CodeReloc::Kind::Invalid) return *rel->second.error;
+        if (rel != relocs.end() && rel->second.kind == CodeReloc::Kind::Func) {
+            // As libbpf submits it: src PSEUDO_FUNC, imm relative as a call's.
+            const CodeReloc& r = rel->second;
+            if (i + 1 >= f.count)
+                return make_insn_error(subject, pc, "lddw is cut off by the end of function '" + f.name + "'");
+            const ElfFunc* callee = find_function(funcs, r.callee_section, r.callee_insn);
+            const uint32_t callee_base = place(*callee, appended);
+            out.insns[pc].src = bpf::PSEUDO_FUNC;
+            out.insns[pc].imm = static_cast<int32_t>(int64_t{callee_base} - pc - 1);
+            out.insns[pc + 1].imm = 0;
+            if (appended) stack.push_back({callee, callee_base, 0});  // last: invalidates `frame`
+            continue;
+        }
         if (rel != relocs.end() && rel->second.kind != CodeReloc::Kind::Call) {
             const CodeReloc& r = rel->second;
             uint64_t ptr = reinterpret_cast<uint64_t>(r.map);

@@ -35,9 +35,10 @@ struct ElfFunc {
 struct CodeReloc {
     // Invalid: refused, but in code only non-XDP programs use; the error is
     // reported if an XDP program ever reaches the instruction.
-    enum class Kind : uint8_t { Call, Map, MapValue, Invalid } kind;
-    uint32_t callee_section = 0;  // Call: where the callee lives
-    uint32_t callee_insn = 0;     // Call: its instruction index in that section
+    // Func: lddw of a subprogram's address (a callback), linked as a call is.
+    enum class Kind : uint8_t { Call, Map, MapValue, Func, Invalid } kind;
+    uint32_t callee_section = 0;  // Call, Func: where the callee lives
+    uint32_t callee_insn = 0;     // Call, Func: its instruction index in that section
     Map* map = nullptr;           // Map / MapValue
     uint32_t value_offset = 0;    // MapValue: byte offset in the map's value
     std::optional<Error> error;   // Invalid

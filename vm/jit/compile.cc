@@ -146,6 +146,14 @@ Status Emitter::analyze() {
         block_start[target] = true;
         if (in.op == Op::CallLocal && !callee_labels[target].isValid()) callee_labels[target] = a.newLabel();
     }
+    // A callback is entered from its helper through a callee prologue too.
+    for (const auto& cb : prog.callbacks) {
+        if (cb->start >= n || prog.insns[cb->start].op == Op::LddwTail)
+            return insn_error("function address of insn " + std::to_string(cb->start) + " is not an instruction start");
+        block_start[cb->start] = true;
+        if (!callee_labels[cb->start].isValid()) callee_labels[cb->start] = a.newLabel();
+        callback_entries.push_back(a.newLabel());
+    }
     pc = 0;
     return {};
 }
@@ -204,7 +212,11 @@ Status jit_compile(Program& prog, const JitOptions& opts) {
     for (size_t i = 0; i < offsets.size(); ++i)
         offsets[i] = static_cast<uint32_t>(code.labelOffset(emitter.start_labels[i]));
     const auto tail_entry = static_cast<uint32_t>(code.labelOffset(emitter.insn_labels[0]));
+    std::vector<uint32_t> callback_offsets;
+    for (const asmjit::Label& l : emitter.callback_entries)
+        callback_offsets.push_back(static_cast<uint32_t>(code.labelOffset(l)));
     XDPDK_ASSIGN_OR_RETURN(prog.jit, std::move(mem).make_executable(code.codeSize(), std::move(offsets), tail_entry));
+    prog.jit->set_callback_offsets(std::move(callback_offsets));
     return {};
 }
 

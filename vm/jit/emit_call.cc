@@ -93,6 +93,31 @@ void Emitter::emit_program_prologue() {
         if (use.read_unwritten & (1u << r)) a.xor_(reg32(r), reg32(r));
 }
 
+// One C-callable entry per callback, called by bpf_loop or
+// bpf_for_each_map_elem as entry(r1, r2, r3, r4, r5, ex): r1-r5 arrive where
+// the eBPF registers live (the SysV argument registers) and ex in r9. It
+// builds a frame shaped as the program's own (depth 0) with every
+// callee-saved register stored and the "restore all" half of the word set,
+// then calls the subprogram as a BPF-to-BPF call at depth 1: the shared
+// epilogue then restores everything and returns to the helper, and a depth
+// fault inside the callback unwinds to this frame as it would to the
+// program's.
+void Emitter::emit_callback_entries() {
+    for (size_t i = 0; i < callback_entries.size(); ++i) {
+        a.bind(callback_entries[i]);
+        a.push(x86::rbp);
+        a.lea(x86::rbp, x86::ptr(x86::rsp, -kSavedRbpOffset));
+        a.sub(x86::rsp, kSavedRbpOffset + bpf::kStackSize);
+        for (const SavedSlot& s : kSavedSlotsAboveWord) a.mov(x86::qword_ptr(x86::rbp, s.offset), x86::gpq(s.reg));
+        a.mov(x86::dword_ptr(x86::rbp), 0);     // depth 0
+        a.mov(x86::dword_ptr(x86::rbp, 4), 1);  // restore every register on the way out
+        a.mov(kExReg, x86::r9);
+        a.mov(x86::r11d, 1);
+        a.call(callee_labels[prog.callbacks[i]->start]);
+        a.jmp(epilogue);
+    }
+}
+
 Status Emitter::emit_exit() {
     // The epilogue directly follows the last instruction.
     if (pc + 1 != prog.insns.size()) a.jmp(epilogue);
@@ -119,6 +144,8 @@ void Emitter::emit_tail() {
     a.pop(x86::rbx);
     a.pop(x86::rbp);
     a.ret();
+
+    emit_callback_entries();
 
     // A call at depth kMaxFrames - 1: every frame has the same size, so the
     // program's own frame is a constant distance up; stop the run there.

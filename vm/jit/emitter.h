@@ -136,6 +136,7 @@ public:
     std::vector<asmjit::Label> callee_labels; // prologue before a call target; invalid otherwise
     std::vector<bool> block_start;            // reached other than by falling through from i - 1
     asmjit::Label epilogue, depth_fault;
+    std::vector<asmjit::Label> callback_entries;  // per Program::callbacks entry (emit_callback_entries)
     KnownValues known;  // at the instruction being emitted
     RegisterUse use;
     // x86 registers the program's own frame saves in its prologue (x86 ids).
@@ -155,6 +156,7 @@ public:
 private:
     Status emit_by_class(const Insn& in);
     void emit_frame_push();
+    void emit_callback_entries();
     bool falls_through_to(size_t pc) const;
     Status emit_alu_binary(const Insn& in, const OpInfo& info);
     void emit_shift_by_reg(Op base, const Insn& in, bool is64);

@@ -41,6 +41,14 @@ public:
     // insn_offsets().back() to code_size() are the shared epilogue and the
     // out-of-line paths.
     const std::vector<uint32_t>& insn_offsets() const { return insn_offsets_; }
+    // A callback (Program::callbacks[i]) called from a helper with the C
+    // calling convention: r1-r5 and the run's ExecContext, r0 returned.
+    using CallbackEntry = uint64_t (*)(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                                       ExecContext* ex);
+    CallbackEntry callback_entry(uint32_t i) const {
+        return reinterpret_cast<CallbackEntry>(static_cast<uint8_t*>(mem_) + callback_offsets_[i]);
+    }
+    void set_callback_offsets(std::vector<uint32_t> offsets) { callback_offsets_ = std::move(offsets); }
     // Where bpf_tail_call into this program jumps (frame already set up).
     const void* tail_entry() const { return tail_address_; }
     // Where tail_entry() is stored in a JitCode: inlined tail calls read it
@@ -53,6 +61,7 @@ private:
     size_t mapped_size_;
     size_t code_size_;
     std::vector<uint32_t> insn_offsets_;
+    std::vector<uint32_t> callback_offsets_;
 };
 
 constexpr size_t JitCode::tail_entry_offset() {

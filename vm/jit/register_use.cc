@@ -89,6 +89,11 @@ RegisterUse analyze_register_use(const Program& prog) {
             changed = true;
         }
     };
+    // A callback starts from its entry with r1-r5 set and nothing to zero.
+    for (const auto& cb : prog.callbacks) {
+        bool ignored = false;
+        flow(cb->start, kAll, ignored);
+    }
     for (bool changed = true; changed;) {
         changed = false;
         for (size_t i = 0; i < n; ++i) {

@@ -75,6 +75,16 @@ long ArrayMap::update(const void* key, const void* value, uint64_t flags, uint32
 
 long ArrayMap::remove(const void*) { return -EINVAL; }
 
+long ArrayMap::for_each_elem(uint32_t cpu, ElemVisitor visit, void* arg) {
+    if (cpu >= cpu_limit_) return -EINVAL;
+    long visited = 0;
+    for (uint32_t i = 0; i < spec_.max_entries; ++i) {
+        ++visited;
+        if (visit(&i, values_ + cpu * cpu_stride_ + uint64_t{i} * stride_, arg) != 0) break;
+    }
+    return visited;
+}
+
 long ArrayMap::user_lookup(const void* key, void* value_out) const {
     if (long rc = user_read_denied(*this)) return rc;
     if (array_index(key) >= spec_.max_entries) return -ENOENT;

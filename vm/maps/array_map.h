@@ -23,6 +23,7 @@ public:
     long user_update(const void* key, const void* value, uint64_t flags) override;
     long user_delete(const void* key) override;
     long next_key(const void* key, void* next_out) const override;
+    long for_each_elem(uint32_t cpu, ElemVisitor visit, void* arg) override;
 
     uint8_t* value_base() override { return values_; }
     uint64_t value_cpu_stride() const override { return cpu_stride_; }

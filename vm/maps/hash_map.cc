@@ -130,6 +130,16 @@ long HashMap::user_delete(const void* key) {
     return user_write(*this, [&] { return remove(key); });
 }
 
+long HashMap::for_each_elem(uint32_t cpu, ElemVisitor visit, void* arg) {
+    if (percpu_ && cpu >= ncpus_) return -EINVAL;
+    long visited = 0;
+    table_.for_each_node([&](HashNode* node) {
+        ++visited;
+        return visit(table_.key_of(node), value_for(node, percpu_ ? cpu : 0), arg);
+    });
+    return visited;
+}
+
 long HashMap::next_key(const void* key, void* next_out) const {
     if (long rc = user_read_denied(*this)) return rc;
     return table_.next_key(key, next_out);

@@ -31,6 +31,7 @@ public:
     long user_update(const void* key, const void* value, uint64_t flags) override;
     long user_delete(const void* key) override;
     long next_key(const void* key, void* next_out) const override;
+    long for_each_elem(uint32_t cpu, ElemVisitor visit, void* arg) override;
 
     // The table, for readers that look keys up without the virtual call (the
     // JIT's specialised lookups); lookup() adds only the per-CPU slot and, in

@@ -150,6 +150,19 @@ public:
     }
     uint32_t key_size() const { return key_size_; }
 
+    // Lock-free walk over every linked node, bucket by bucket, until
+    // fn(node) returns non-zero. The next node is read after fn returns: a
+    // node fn deletes is retired, not freed, and keeps its `next` (see
+    // above), so the walk goes on from it.
+    template <typename Fn>
+    void for_each_node(Fn&& fn) const {
+        for (uint64_t b = 0; b <= mask_; ++b) {
+            for (HashNode* node = buckets_[b].load(std::memory_order_acquire); node != nullptr;
+                 node = node->next.load(std::memory_order_acquire))
+                if (fn(node) != 0) return;
+        }
+    }
+
     // ---- writers: hold writer_lock() ----
     std::mutex& writer_lock() const { return writer_lock_; }
     struct Slot {

@@ -78,10 +78,12 @@ uint16_t insn_defs(const Insn& in) {
     }
 }
 
-Result<Cfg> build_cfg(const std::string& subject, const std::vector<Insn>& insns) {
+Result<Cfg> build_cfg(const std::string& subject, const std::vector<Insn>& insns,
+                      const std::vector<std::unique_ptr<Callback>>& callbacks) {
     const int64_t n = static_cast<int64_t>(insns.size());
     Cfg cfg;
     cfg.subprog_start.push_back(0);
+    for (const auto& cb : callbacks) cfg.subprog_start.push_back(cb->start);
     for (int64_t pc = 0; pc < n; ++pc) {
         const Insn& in = insns[pc];
         if (in.op == Op::CallLocal) cfg.subprog_start.push_back(static_cast<uint32_t>(jump_target(in, pc)));
@@ -99,6 +101,11 @@ Result<Cfg> build_cfg(const std::string& subject, const std::vector<Insn>& insns
             return make_insn_error(subject, end - 1, "last insn of a subprogram is not exit or goto: execution falls into the next one");
     }
     cfg.callees.resize(nsub);
+    for (const auto& cb : callbacks) {
+        const uint32_t callee = cfg.subprog_of[cb->start];
+        auto& c = cfg.callees[cfg.subprog_of[cb->lddw]];
+        if (std::find(c.begin(), c.end(), callee) == c.end()) c.push_back(callee);
+    }
     for (int64_t pc = 0; pc < n; ++pc) {
         const Insn& in = insns[pc];
         const Kind k = op_info(in.op).kind;
@@ -124,6 +131,9 @@ Result<Cfg> build_cfg(const std::string& subject, const std::vector<Insn>& insns
         work.pop_back();
         successors(insns, pc, succ);
         if (insns[pc].op == Op::CallLocal) succ.push_back(jump_target(insns[pc], pc));
+        if (insns[pc].op == Op::Lddw && insns[pc].src == bpf::PSEUDO_FUNC)
+            for (const auto& cb : callbacks)
+                if (cb->lddw == pc) succ.push_back(cb->start);
         for (int64_t s : succ)
             if (s < n && !seen[s]) seen[s] = true, work.push_back(s);
     }
@@ -164,6 +174,11 @@ Result<Cfg> build_cfg(const std::string& subject, const std::vector<Insn>& insns
             if (is_cond_jump(k) && pc + 1 < n) cfg.prune_point[pc + 1] = true;
         }
         if (k == Kind::Call && pc + 1 < n) cfg.prune_point[pc + 1] = true;
+        // A callback's return comes back to its helper call (see check_exit).
+        if (in.op == Op::Call) {
+            const HelperSpec* h = helper_spec(in.imm);
+            if (h && h->callback != CallbackArgs::None) cfg.prune_point[pc] = true;
+        }
     }
 
     // Liveness: backward to a fixpoint within each function.

@@ -24,8 +24,11 @@ struct Cfg {
     bool has_tail_call = false;
 };
 
-// `subject` names the program in errors.
-Result<Cfg> build_cfg(const std::string& subject, const std::vector<Insn>& insns);
+// `subject` names the program in errors. A callback (an lddw of a
+// subprogram's address, Program::callbacks) starts a subprogram, which the
+// function holding the lddw counts as a callee, as Linux does.
+Result<Cfg> build_cfg(const std::string& subject, const std::vector<Insn>& insns,
+                      const std::vector<std::unique_ptr<Callback>>& callbacks = {});
 
 // Registers an instruction reads and writes (bits 0-10).
 uint16_t insn_uses(const Insn& in);

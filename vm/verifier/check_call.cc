@@ -60,6 +60,8 @@ Status Verifier::check_helper_call(const Insn& in) {
     std::optional<uint64_t> const_key;
     uint64_t alloc_size = 0;      // ConstAllocSizeOrZero
     uint32_t released_ref = 0;    // PtrToAllocMem
+    std::optional<uint32_t> callback;  // PtrToFunc: the subprogram's first instruction
+    RegState callback_ctx = RegState::constant(0);  // PtrToStackOrNull
     for (int a = 0; a < 5; ++a) {
         const ArgType t = helper->args[a];
         if (t == ArgType::None) break;
@@ -153,8 +155,18 @@ Status Verifier::check_helper_call(const Insn& in) {
                 released_ref = arg.id;
                 break;
             }
+            case ArgType::PtrToFunc:
+                if (arg.type != RegType::FuncPtr) return expected("func");
+                callback = arg.func_pc;
+                break;
+            case ArgType::PtrToStackOrNull:
+                if (arg.type != RegType::Stack && !arg.is_null_const()) return expected("fp");
+                if (arg.is_scalar()) mark_reg_precise(r);
+                callback_ctx = arg;
+                break;
         }
     }
+    if (callback) XDPDK_RETURN_IF_ERROR(push_callback(*helper, *callback, map, callback_ctx));
     if (map && helper->writes_map && (map->spec().flags & kMapFlagRdonlyProg))
         return fail(cat("write into map forbidden: ", fname, " changes map '", map->name(),
                         "', which is read-only for programs"));
@@ -209,6 +221,50 @@ void Verifier::release_reference(State& st, uint32_t id) {
     });
 }
 
+// The kernel's push_callback_call: the callback is explored as a path of
+// its own that enters it from this call with the arguments its helper
+// passes (set_loop_callback_state, set_map_elem_callback_state), while this
+// path goes on past the call, as if the helper had not called it yet. The
+// callback's exit comes back to this call (check_exit), where the helper may
+// call it again, until the states there stop changing.
+Status Verifier::push_callback(const HelperSpec& helper, uint32_t start, const Map* map, const RegState& ctx) {
+    if (cur_.frames.size() >= kMaxCallFrames)
+        return fail(cat("the call stack of ", std::to_string(cur_.frames.size() + 1), " frames is too deep (at most ",
+                    std::to_string(kMaxCallFrames), ")"));
+    State st = cur_;
+    st.callback_return = false;
+    ++st.callback_calls;
+    Frame callee;
+    callee.callsite = static_cast<int32_t>(pc_);
+    callee.subprog = cfg_.subprog_of[start];
+    callee.in_callback = true;
+    switch (helper.callback) {
+        case CallbackArgs::None: break;
+        case CallbackArgs::Loop:
+            callee.regs[1] = RegState::unknown();  // the index
+            callee.regs[2] = ctx;
+            break;
+        case CallbackArgs::MapElem:
+            callee.regs[1] = RegState::pointer(RegType::MapPtr);
+            callee.regs[1].map = map;
+            callee.regs[2] = RegState::pointer(RegType::MapKey);
+            callee.regs[2].map = map;
+            callee.regs[3] = RegState::pointer(RegType::MapValue);
+            callee.regs[3].map = map;
+            callee.regs[4] = ctx;
+            break;
+    }
+    callee.regs[10] = RegState::pointer(RegType::Stack);
+    callee.regs[10].frame = static_cast<uint8_t>(st.frames.size());
+    st.frames.push_back(std::move(callee));
+    XDPDK_RETURN_IF_ERROR(push_branch(std::move(st), pc_, start));
+    std::vector<uint64_t>& written = pending_.back().written;
+    const size_t frame = cur_.frames.size();
+    if (written.size() <= frame) written.resize(frame + 1, 0);
+    written[frame] = ~uint64_t{0};
+    return {};
+}
+
 Status Verifier::check_local_call(const Insn& in) {
     // The precision walk does not follow values into or out of a called
     // function (it marks every scalar instead); and how a call checks its
@@ -234,6 +290,26 @@ Status Verifier::check_local_call(const Insn& in) {
 
 Result<Flow> Verifier::check_exit() {
     const RegState r0 = reg(0);
+    if (cur_.frames.size() > 1 && cur_.cur().in_callback) {
+        // The helper reads the callback's r0 as a 64-bit 0 (go on) or 1 (stop).
+        XDPDK_RETURN_IF_ERROR(check_readable(0));
+        if (!r0.is_scalar())
+            return fail(cat("At callback return the register R0 is not a known value (", reg_type_name(r0.type), ")"));
+        mark_reg_precise(0);
+        if (r0.value.smin < 0 || r0.value.smax > 1)
+            return fail(cat("At callback return the register R0 has ", r0.value.str(),
+                            " should have been in [0, 1]"));
+        const uint8_t gone = static_cast<uint8_t>(cur_.frames.size() - 1);
+        const int32_t callsite = cur_.cur().callsite;
+        cur_.frames.pop_back();
+        for_each_reg(cur_, [gone](RegState& r) {
+            if (r.type == RegType::Stack && r.frame >= gone) r = RegState::unknown();
+        });
+        // The caller's registers are as they were at the call, which runs again.
+        cur_.callback_return = true;
+        next_pc_ = static_cast<uint32_t>(callsite);
+        return Flow::Goto;
+    }
     if (cur_.frames.size() == 1 && cur_.cur().subprog != 0) {
         // A global function, verified on its own: it must return a number.
         XDPDK_RETURN_IF_ERROR(check_readable(0));

@@ -176,9 +176,12 @@ Status Verifier::check_mem_access(int r, const RegState& ptr, int32_t insn_off, 
             return {};
         }
         case RegType::MapValue:
+        case RegType::MapKey:
         case RegType::Mem: {
             const bool is_map = ptr.type == RegType::MapValue;
-            const uint64_t region = is_map ? ptr.map->spec().value_size : ptr.mem_size;
+            if (ptr.type == RegType::MapKey && write) return fail(cat("write to change key ", rn, " not allowed"));
+            const uint64_t region = is_map ? ptr.map->spec().value_size
+                                    : ptr.type == RegType::MapKey ? ptr.map->spec().key_size : ptr.mem_size;
             if (var.smin < 0)
                 return fail(cat(rn, " min value is negative, either use unsigned index or do a if (index >=0) check"));
             if (var.umax >= uint64_t(kMaxVarOff))
@@ -186,7 +189,9 @@ Status Verifier::check_mem_access(int r, const RegState& ptr, int32_t insn_off, 
             const int64_t lo = off + var.smin;
             const int64_t hi = off + int64_t(var.umax) + size;
             if (lo < 0 || hi > int64_t(region)) {
-                std::string what = is_map ? "invalid access to map value, value_size=" : "invalid access to memory, mem_size=";
+                std::string what = is_map ? "invalid access to map value, value_size="
+                                   : ptr.type == RegType::MapKey ? "invalid access to map key, key_size="
+                                                                 : "invalid access to memory, mem_size=";
                 what += cat(region, " off=", var.is_const() ? lo : off, " size=", size);
                 if (!var.is_const()) what += cat(" (variable offset up to ", var.umax, ")");
                 return fail(what);
@@ -382,7 +387,8 @@ Status Verifier::check_helper_mem(int r, uint64_t size, AccessKind kind) {
             }
             return {};
         }
-        case RegType::Packet: case RegType::PacketMeta: case RegType::MapValue: case RegType::Mem: {
+        case RegType::Packet: case RegType::PacketMeta: case RegType::MapValue: case RegType::Mem:
+        case RegType::MapKey: {
             if (size >= uint64_t(kMaxVarOff)) return fail(cat(rn, " memory access of ", size, " bytes is too large"));
             // Checked as one access of `size` bytes.
             return check_mem_access(r, ptr, 0, static_cast<unsigned>(size), kind, nullptr,

@@ -92,8 +92,28 @@ void Verifier::end_path() {
 Result<Verifier::Visit> Verifier::visit_prune_point() {
     drop_single_scalar_ids(cur_);
     std::vector<Checkpoint*>& list = explored_[pc_];
+    const bool callback_return = cur_.callback_return;
+    cur_.callback_return = false;
+    const Checkpoint* before = nullptr;  // this call, one callback iteration before
     for (size_t i = 0; i < list.size(); ++i) {
         Checkpoint* cp = list[i];
+        if (cp->branches > 0 && callback_return) {
+            // Another iteration changes nothing the earlier one did not
+            // cover, compared exactly (Linux's RANGE_WITHIN): no new paths.
+            if (state_covers(cp->state, cur_, pc_, cfg_.live_in)) {
+                mark_all_precise(parent_);
+                return Visit::Pruned;
+            }
+            before = cp;
+            continue;
+        }
+        if (cp->branches > 0 && cp->state.callback_calls != cur_.callback_calls) {
+            if (state_covers(cp->state, cur_, pc_, cfg_.live_in)) {
+                mark_all_precise(parent_);
+                return Visit::Pruned;
+            }
+            continue;
+        }
         if (cp->branches > 0) {
             // An unfinished state here is an ancestor of this path: the path
             // went around a loop and came back no more precise than before.
@@ -120,6 +140,7 @@ Result<Verifier::Visit> Verifier::visit_prune_point() {
             list.pop_back();
         }
     }
+    if (before) widen_scalars(before->state, cur_);
     const size_t bytes = state_bytes(cur_) + hist_.size() * sizeof(HistEntry);
     if (list.size() < kMaxStatesPerInsn && checkpoint_bytes_ + bytes <= kMaxStateBytes) {
         checkpoint_bytes_ += bytes;
@@ -136,6 +157,31 @@ Result<Verifier::Visit> Verifier::visit_prune_point() {
     return Visit::Continue;
 }
 
+void Verifier::widen_scalars(const State& old, State& cur) {
+    auto widen = [](const RegState& o, RegState& c) {
+        if (o.is_scalar() && c.is_scalar() && !o.value.contains(c.value)) c = RegState::unknown();
+    };
+    for (size_t f = 0; f < old.frames.size() && f < cur.frames.size(); ++f) {
+        const Frame& of = old.frames[f];
+        Frame& cf = cur.frames[f];
+        for (int r = 0; r < 10; ++r) widen(of.regs[r], cf.regs[r]);
+        for (size_t i = 0; i < of.slots.size() && i < cf.slots.size(); ++i) {
+            const StackSlot& os = of.slots[i];
+            StackSlot& cs = cf.slots[i];
+            if (!os.is_spill() || !cs.is_spill() || !os.spilled.is_scalar() || !cs.spilled.is_scalar()) continue;
+            if (os.spilled.value.contains(cs.spilled.value)) continue;
+            if (cs.spill_size() == kSlotSize) {
+                cs.spilled = RegState::unknown();
+            } else {
+                // A narrow spill: its bytes become unknown ones.
+                for (int b = 0; b < kSlotSize; ++b)
+                    if (cs.bytes[b] == ByteKind::Spill) cs.bytes[b] = ByteKind::Misc;
+                cs.spilled = RegState{};
+            }
+        }
+    }
+}
+
 void Verifier::log_insn() {
     std::string& log = *env_.log;
     log += cat(pc_, ": ", disassemble_insn(prog_.xlated, pc_), "    ; ", state_str(cur_, cfg_.live_in[pc_] | 0x400), "\n");
@@ -148,6 +194,10 @@ Result<Flow> Verifier::step(const Insn& in) {
             return Flow::Next;
         case Kind::Lddw: {
             RegState r = RegState::constant(uint64_t(uint32_t(in.imm)) | (uint64_t(uint32_t(prog_.insns[pc_ + 1].imm)) << 32));
+            if (const Callback* cb = in.src == bpf::PSEUDO_FUNC ? prog_.callback_at(pc_) : nullptr) {
+                r = RegState::pointer(RegType::FuncPtr);
+                r.func_pc = cb->start;
+            }
             for (const LddwOrigin& o : prog_.lddw_origins) {
                 if (o.insn != pc_) continue;
                 if (o.value) {
@@ -297,7 +347,7 @@ namespace xdpdk::vm {
 
 Result<VerifierInfo> verify(const Program& prog, const VerifyEnv& env) {
     if (prog.insns.empty()) return make_error(prog.name, "program has no instructions");
-    XDPDK_ASSIGN_OR_RETURN(verifier::Cfg cfg, verifier::build_cfg(prog.name, prog.insns));
+    XDPDK_ASSIGN_OR_RETURN(verifier::Cfg cfg, verifier::build_cfg(prog.name, prog.insns, prog.callbacks));
     verifier::Verifier v(prog, env, std::move(cfg));
     return v.run();
 }

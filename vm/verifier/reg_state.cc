@@ -19,6 +19,8 @@ const char* reg_type_name(RegType t) {
         case RegType::Stack: return "fp";
         case RegType::Mem: return "mem";
         case RegType::MemOrNull: return "mem_or_null";
+        case RegType::MapKey: return "map_key";
+        case RegType::FuncPtr: return "func";
     }
     return "?";
 }

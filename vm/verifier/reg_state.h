@@ -27,6 +27,8 @@ enum class RegType : uint8_t {
     Stack,          // into a frame's stack
     Mem,            // raw programs: the r1 memory region; a global function's memory argument
     MemOrNull,      // a global function's memory argument not yet checked against NULL
+    MapKey,         // a map element's key, read only (bpf_for_each_map_elem's callback)
+    FuncPtr,        // a subprogram's address (lddw, BPF_PSEUDO_FUNC), for a callback argument
 };
 
 const char* reg_type_name(RegType t);
@@ -52,6 +54,7 @@ struct RegState {
     uint8_t frame = 0;        // Stack: which call frame
     const Map* map = nullptr; // MapPtr, MapValue, MapValueOrNull
     uint32_t mem_size = 0;    // Mem: bytes in the region
+    uint32_t func_pc = 0;     // FuncPtr: the subprogram's first instruction
     // Scalar: the value. Pointers: the variable part of the offset.
     Scalar value = Scalar::constant(0);
 

@@ -44,7 +44,9 @@ bool reg_covers(const RegState& old, const RegState& cur, IdMap& ids, bool preci
             return old.mem_size == cur.mem_size && old.map == cur.map && old.off == cur.off && old.value.contains(cur.value) &&
                    ids.match(old.id, cur.id);
         case RegType::MapValue:
+        case RegType::MapKey:
             return old.map == cur.map && old.off == cur.off && old.value.contains(cur.value);
+        case RegType::FuncPtr: return old.func_pc == cur.func_pc;
         case RegType::Stack:
             return old.frame == cur.frame && old.off == cur.off && old.value.contains(cur.value);
         case RegType::Ctx:

@@ -44,6 +44,9 @@ struct Frame {
     std::vector<StackSlot> slots;
     int32_t callsite = -1;  // the call instruction that entered this frame
     uint32_t subprog = 0;
+    // A callback called by the helper at `callsite`: it must return 0 or 1,
+    // and its exit goes back to the callsite (the helper may call it again).
+    bool in_callback = false;
 
     StackSlot* slot_at(int32_t fp_off);  // nullptr when not written yet
     StackSlot& grow_to(int32_t fp_off);  // the slot holding fp_off, allocated
@@ -61,6 +64,13 @@ struct Reference {
 struct State {
     std::vector<Frame> frames;  // frames.back() is the running function
     std::vector<Reference> refs;  // in the order acquired
+    // Just back from a callback at its helper's call: the state is compared
+    // with the one that called it before (visit_prune_point).
+    bool callback_return = false;
+    // Callback calls on this path: a state kept in an earlier call of a
+    // callback is not a loop ancestor of one in a later call (the helper
+    // bounds the calls), only a state that may cover it.
+    uint32_t callback_calls = 0;
 
     Frame& cur() { return frames.back(); }
     const Frame& cur() const { return frames.back(); }

@@ -104,6 +104,12 @@ public:
     std::optional<uint64_t> constant_stack_key(const RegState& ptr, uint32_t size);
     void release_reference(State& st, uint32_t id);
     Status check_local_call(const Insn& in);
+    Status push_callback(const HelperSpec& helper, uint32_t start, const Map* map, const RegState& ctx);
+    // Scalars in `cur` that differ from `old` (the state at the same
+    // callback call one iteration before) become unknown, so that the
+    // iterations of a callback converge (Linux's widen_imprecise_scalars,
+    // applied to every scalar rather than only the imprecise ones).
+    static void widen_scalars(const State& old, State& cur);
     Status check_global_call(uint32_t sub);
     Result<Flow> check_exit();
     // Global functions (VerifyEnv::global_funcs), by subprogram: each called
