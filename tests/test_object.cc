@@ -556,10 +556,14 @@ TEST(ObjectLibbpf, MapsAndProgramsMatchLibbpfForEveryObject) {
         std::vector<std::string> lib_maps, our_maps;
         bpf_map* m;
         bpf_object__for_each_map(m, theirs) {
+            // A perf event array without max_entries: libbpf gives it the CPU
+            // count at load, xdpdk at open.
+            uint32_t max_entries = bpf_map__max_entries(m);
+            if (bpf_map__type(m) == BPF_MAP_TYPE_PERF_EVENT_ARRAY && max_entries == 0) max_entries = opts.ncpus;
             lib_maps.push_back(std::string(bpf_map__name(m)) + " type " + std::to_string(bpf_map__type(m)) + " key " +
                                std::to_string(bpf_map__key_size(m)) + " value " +
                                std::to_string(bpf_map__value_size(m)) + " max " +
-                               std::to_string(bpf_map__max_entries(m)) + " flags " +
+                               std::to_string(max_entries) + " flags " +
                                std::to_string(bpf_map__map_flags(m)));
         }
         for (const auto& mine : ours.value()->maps()) {
