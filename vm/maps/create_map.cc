@@ -14,6 +14,7 @@
 #include "map_util.h"
 #include "prog_array.h"
 #include "queue_stack.h"
+#include "xskmap.h"
 
 namespace xdpdk::vm {
 namespace {
@@ -35,6 +36,7 @@ Create creator(uint32_t type) {
         case MapType::Devmap: return &Devmap::create;
         case MapType::DevmapHash: return &DevmapHash::create;
         case MapType::Cpumap: return &Cpumap::create;
+        case MapType::Xskmap: return &Xskmap::create;
         case MapType::Queue:
         case MapType::Stack: return &QueueStackMap::create;
         case MapType::PerfEventArray: break;

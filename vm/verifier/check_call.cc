@@ -20,6 +20,7 @@ bool map_allows(MapType t, const HelperSpec& h) {
         case MapType::Devmap:
         case MapType::DevmapHash: return h.id == RedirectMap || h.id == MapLookupElem;
         case MapType::Cpumap: return h.id == RedirectMap;
+        case MapType::Xskmap: return h.id == RedirectMap || h.id == MapLookupElem;
         case MapType::PerfEventArray: return false;
         case MapType::Queue:
         case MapType::Stack: return h.id == MapPushElem || h.id == MapPopElem || h.id == MapPeekElem;
