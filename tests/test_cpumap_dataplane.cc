@@ -256,12 +256,16 @@ TEST(CpumapDataplane, AFullRingDropsAndCountsEveryFrameItRefuses) {
     uint64_t at_b = 0, at_c = 0;
     for (uint64_t seq = 0; seq < t.at_b().size(); ++seq) {
         ASSERT_LE(t.at_b()[seq], 1) << "frame " << seq << " twice at B";
-        if (t.at_b()[seq]) ASSERT_EQ(seq % 4, 0u);
+        if (t.at_b()[seq]) {
+            ASSERT_EQ(seq % 4, 0u);
+        }
         at_b += t.at_b()[seq];
     }
     for (uint64_t seq = 0; seq < t.at_c().size(); ++seq) {
         ASSERT_LE(t.at_c()[seq], 1) << "frame " << seq << " twice at C";
-        if (t.at_c()[seq]) ASSERT_EQ(seq % 4, 2u);
+        if (t.at_c()[seq]) {
+            ASSERT_EQ(seq % 4, 2u);
+        }
         at_c += t.at_c()[seq];
     }
     EXPECT_EQ(at_b, c.at("passed"));

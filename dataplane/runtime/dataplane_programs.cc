@@ -34,9 +34,15 @@ std::string describe(const vm::MapSpec& s) {
            std::to_string(s.flags);
 }
 
+// Devmaps get BPF_F_RDONLY_PROG from their create() (as from the kernel's),
+// which the declaration being compared does not carry.
 bool same_shape(const vm::MapSpec& a, const vm::MapSpec& b) {
+    constexpr uint32_t kRdonlyProg = 1u << 7;
+    const bool devmap = static_cast<vm::MapType>(a.type) == vm::MapType::Devmap ||
+                        static_cast<vm::MapType>(a.type) == vm::MapType::DevmapHash;
+    const uint32_t ignored = devmap ? kRdonlyProg : 0;
     return a.type == b.type && a.key_size == b.key_size && a.value_size == b.value_size &&
-           a.max_entries == b.max_entries && a.flags == b.flags;
+           a.max_entries == b.max_entries && (a.flags & ~ignored) == (b.flags & ~ignored);
 }
 
 // Prog arrays hold the old object's programs: the new program gets its own.
