@@ -97,7 +97,7 @@ private:
         hop.object_path = object();
         hop.program = "xdp_to_cpu";
         hop.globals = {"sort_by_seq=0"};
-        hop.maps_json = R"({"cpu_map": [{"key": "01000000", "value": "0008000000000000", "prog": "xdp_cpumap_sort"}]})";
+        hop.maps_json = R"({"cpu_map": [{"key": "01000000", "value": "0040000000000000", "prog": "xdp_cpumap_sort"}]})";
         xdpdk::ProgramSpec direct;
         direct.object_path = object();
         direct.program = "xdp_pass_all";
@@ -191,31 +191,39 @@ int cpumap_kthread(uint32_t cpu, uint32_t map_id) {
 struct KernelRig {
     bpf_object* obj = nullptr;
     int prog_fd = -1, kthread = -1;
-    std::string error;
-
-    KernelRig() {
-        obj = bpf_object__open(object().c_str());
-        if (obj == nullptr) return void(error = "bpf_object__open failed");
-        if (bpf_object__load(obj) != 0) return void(error = "bpf_object__load failed (needs root)");
-        prog_fd = bpf_program__fd(bpf_object__find_program_by_name(obj, "xdp_to_cpu"));
-        const int cpumap_prog = bpf_program__fd(bpf_object__find_program_by_name(obj, "xdp_cpumap_sort"));
-        const int map_fd = bpf_map__fd(bpf_object__find_map_by_name(obj, "cpu_map"));
-        bpf_cpumap_val val{};
-        val.qsize = 2048;
-        val.bpf_prog.fd = cpumap_prog;
-        const uint32_t cpu = 1;
-        if (bpf_map_update_elem(map_fd, &cpu, &val, 0) != 0) return void(error = "cpumap update failed");
-        bpf_map_info info{};
-        uint32_t len = sizeof info;
-        if (bpf_map_get_info_by_fd(map_fd, &info, &len) != 0) return void(error = "map info failed");
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        kthread = cpumap_kthread(cpu, info.id);
-        if (kthread < 0) error = "no cpumap kthread found";
-    }
+    std::string error;  // why the kernel side cannot run here
 };
 
+// The object loaded into the kernel, CPU 1's entry running xdp_cpumap_sort.
+KernelRig* kernel_rig() {
+    static KernelRig* rig = [] {
+        auto* r = new KernelRig();
+        r->error = [r]() -> std::string {
+            r->obj = bpf_object__open(object().c_str());
+            if (r->obj == nullptr) return "bpf_object__open failed";
+            if (bpf_object__load(r->obj) != 0) return "bpf_object__load failed (needs root)";
+            r->prog_fd = bpf_program__fd(bpf_object__find_program_by_name(r->obj, "xdp_to_cpu"));
+            const int cpumap_prog = bpf_program__fd(bpf_object__find_program_by_name(r->obj, "xdp_cpumap_sort"));
+            const int map_fd = bpf_map__fd(bpf_object__find_map_by_name(r->obj, "cpu_map"));
+            bpf_cpumap_val val{};
+            val.qsize = 16384;
+            val.bpf_prog.fd = cpumap_prog;
+            const uint32_t cpu = 1;
+            if (bpf_map_update_elem(map_fd, &cpu, &val, 0) != 0) return "cpumap update failed";
+            bpf_map_info info{};
+            uint32_t len = sizeof info;
+            if (bpf_obj_get_info_by_fd(map_fd, &info, &len) != 0) return "map info failed";
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            r->kthread = cpumap_kthread(cpu, info.id);
+            return r->kthread < 0 ? "no cpumap kthread found" : "";
+        }();
+        return r;
+    }();
+    return rig;
+}
+
 void KernelLiveFrames(benchmark::State& state) {
-    static KernelRig* rig = new KernelRig();
+    KernelRig* rig = kernel_rig();
     if (!rig->error.empty()) return state.SkipWithError(rig->error.c_str());
     // The sender on CPU 0, as the traffic thread above; the kthread is on CPU 1.
     cpu_set_t cpus;

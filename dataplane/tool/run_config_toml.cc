@@ -118,7 +118,9 @@ Status read_xsk(const TomlFields& root, RunConfig& config) {
     XDPDK_RETURN_IF_ERROR(root.read_string_array("xsk", bindings));
     for (size_t i = 0; i < bindings.size(); ++i) {
         auto spec = parse_xsk_spec(bindings[i]);
-        if (!spec) return root.error("xsk[" + std::to_string(i) + "]", spec.error().reason);
+        if (!spec)
+            return root.error_at(*root.table().get("xsk")->as_array()->get(i), "xsk[" + std::to_string(i) + "]",
+                                 spec.error().reason);
         config.xsk.push_back(std::move(*spec));
     }
     return {};
