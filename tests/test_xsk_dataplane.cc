@@ -19,6 +19,7 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "dataplane/replay/pcap_io.h"
 #include "ring_traffic.h"
 #include "test_support.h"
 #include "xdpdk/dataplane.h"
@@ -141,6 +142,59 @@ TEST(XskDataplane, RunRefusesABindingToAPortThatDoesNotExist) {
         EXPECT_NE(line.find("--xsk 'xsks_map[1]=port:9'"), std::string::npos) << line;
     }
     EXPECT_EQ(ours, 1) << r.err;
+}
+
+// Frames in a pcap, each with byte 16 = its slot.
+void write_slots_pcap(const std::string& path, const std::vector<uint8_t>& slots) {
+    auto w = xdpdk::cli::PcapWriter::open(path, 1);
+    ASSERT_TRUE(w.ok());
+    for (size_t i = 0; i < slots.size(); ++i) {
+        std::vector<uint8_t> f(64, 0);
+        f[12] = 0x08;
+        f[16] = slots[i];
+        f[20] = static_cast<uint8_t>(i);
+        (*w)->write({0, 0}, 64, f);
+    }
+    ASSERT_TRUE((*w)->close().ok());
+}
+
+size_t pcap_count(const std::string& path) {
+    auto r = xdpdk::cli::PcapReader::open(path);
+    if (!r.ok()) return 0;
+    size_t n = 0;
+    while (true) {
+        auto next = (*r)->next();
+        if (!next.ok() || !*next) break;
+        ++n;
+    }
+    return n;
+}
+
+// `xdpdk run --xsk` on net_pcap ports: port 0 reads the capture, slot 1 is
+// bound to port 1 (its tx pcap plays the application), slot 2 to port 2;
+// slots 0 and 3 have no socket (XDP_PASS fallback, to port 3).
+TEST(XskDataplane, RunDeliversBoundSlotsToTheirPorts) {
+    const std::string dir = temp_dir();
+    const std::vector<uint8_t> slots = {1, 2, 0, 1, 3, 2, 1, 0};
+    write_slots_pcap(dir + "/in.pcap", slots);
+    const CommandResult r = run_command(
+        {xdpdk_binary(), "run", "--no-huge", "-m", "512", "--no-pci",
+         "--file-prefix=xdpdk-xsk3-" + std::to_string(getpid()), "-l", "0,1", "--log-level=error",
+         "--vdev=net_pcap0,rx_pcap=" + dir + "/in.pcap", "--vdev=net_pcap1,tx_pcap=" + dir + "/tx1.pcap",
+         "--vdev=net_pcap2,tx_pcap=" + dir + "/tx2.pcap", "--vdev=net_pcap3,tx_pcap=" + dir + "/tx3.pcap", "--",
+         "--attach", "0=" + test_prog_path("xsk_redirect") + "@xsk_by_frame", "--set", "no_socket_flags=2",
+         "--pass", "0=port:3", "--xsk", "xsks_map[1]=port:1", "--xsk", "xsks_map[2]=port:2", "--packets",
+         std::to_string(slots.size()), "--json", "--no-ctl", "--stats-interval", "0"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json s = json::parse(r.out);
+    const json& p0 = s.at("ports").at(0);
+    EXPECT_EQ(p0.at("actions").at("XDP_REDIRECT").at("packets"), 5);
+    EXPECT_EQ(p0.at("actions").at("XDP_PASS").at("packets"), 3);
+    EXPECT_EQ(p0.at("redirect_errors"), 0);
+    EXPECT_EQ(pcap_count(dir + "/tx1.pcap"), 3u);
+    EXPECT_EQ(pcap_count(dir + "/tx2.pcap"), 2u);
+    EXPECT_EQ(pcap_count(dir + "/tx3.pcap"), 3u);
+    for (const json& pool : s.at("mempools")) EXPECT_EQ(pool.at("in_use"), 0);
 }
 
 // A binding to a map the program does not have: one line as well.
