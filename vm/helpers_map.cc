@@ -96,6 +96,9 @@ XDPDK_HELPER(helper_redirect_map) {
     if (flags & kBroadcast) return XDP_ABORTED;  // broadcast redirects are not supported yet
     const uint32_t key = static_cast<uint32_t>(r2);
     if (map->type() == MapType::Cpumap) {
+        // The kernel's cpu_map_redirect, like xsk_map_redirect, allows no flag
+        // besides the action bits.
+        if (flags & ~kActionMask) return XDP_ABORTED;
         if (static_cast<const maps::Cpumap*>(map)->entry(key) == nullptr) return flags & kActionMask;
         ex->redirect = RedirectTarget{RedirectTarget::Kind::Cpu, 0, map, key, flags};
         return XDP_REDIRECT;
