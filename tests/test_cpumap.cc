@@ -71,6 +71,45 @@ TEST(Cpumap, RedirectVerdictsMatchTheKernel) {
     }
 }
 
+// bpf_redirect_map's flags into a cpumap: the action bits are the verdict
+// for a CPU without an entry; BPF_F_BROADCAST and BPF_F_EXCLUDE_INGRESS (devmap
+// flags) make it XDP_ABORTED even for a CPU with one, as in the kernel.
+TEST(Cpumap, RedirectFlagsMatchTheKernel) {
+    if (!kernel_unavailable_reason().empty()) GTEST_SKIP() << kernel_unavailable_reason();
+    for (uint64_t flags : {0ull, 1ull, 2ull, 3ull, 8ull, 16ull, 16ull | 2ull, 4ull}) {
+        SCOPED_TRACE("flags " + std::to_string(flags));
+        uint8_t flag_bytes[8];
+        std::memcpy(flag_bytes, &flags, sizeof flags);
+        auto kernel = KernelObject::open(steer());
+        ASSERT_TRUE(kernel.ok()) << kernel.error().str();
+        ASSERT_TRUE((*kernel)->set_global("missing_cpu_action", {flag_bytes, 8}).ok());
+        ASSERT_TRUE((*kernel)->load().ok());
+        xdpdk::vm::ObjectOptions options;
+        options.ncpus = kernel_possible_cpus();
+        auto ours = xdpdk::vm::Object::open(steer(), options);
+        ASSERT_TRUE(ours.ok()) << ours.error().str();
+        ASSERT_TRUE((*ours)->set_global("missing_cpu_action", {flag_bytes, 8}).ok());
+        ASSERT_TRUE((*ours)->load().ok());
+        const uint32_t cpu0 = 0;
+        const uint32_t qsize[2] = {64, 0};
+        ASSERT_TRUE((*kernel)
+                        ->map_update("cpu_map", {reinterpret_cast<const uint8_t*>(&cpu0), 4},
+                                     {reinterpret_cast<const uint8_t*>(qsize), 8})
+                        .ok());
+        ASSERT_EQ((*ours)->find_map("cpu_map")->user_update(&cpu0, qsize, 0), 0);
+        auto prog = (*ours)->find_program("xdp_steer");
+        ASSERT_TRUE(prog.ok());
+        for (uint8_t last : {0, 1}) {
+            const Bytes f = frame(last, 64);
+            auto k = (*kernel)->run_xdp("xdp_steer", f);
+            ASSERT_TRUE(k.ok()) << k.error().str();
+            xdpdk::vm::PacketFrame ours_frame(f);
+            xdpdk::vm::ExecContext ex;
+            EXPECT_EQ(xdpdk::vm::run_xdp(**prog, ours_frame.xdp(), ex), k->action) << "CPU " << int(last);
+        }
+    }
+}
+
 // Replay: CPU 0's entry has no program (frames go to pass.pcap), CPU 1's
 // runs xdp_cpumap_count (on CPU 1's slot), which drops frames under 60 bytes.
 TEST(Cpumap, ReplayRunsTheEntrysProgramOnTheTargetCpu) {

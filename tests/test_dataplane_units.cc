@@ -219,6 +219,33 @@ TEST(RunArgs, AMapSizeOnTheCommandLineOverridesTheFilesSizeForThatMap) {
     EXPECT_EQ(config.map_sizes, (std::vector<std::string>{"stats=4", "flows=1024", "extra=2"}));
 }
 
+TEST(RunArgs, XskBindingsParseAndBadOnesNameTheProblem) {
+    dp::RunConfig config;
+    ASSERT_TRUE(dp::parse_run_options({"--attach", "0=a.o", "--xsk", "xsks_map[3]=port:1", "--xsk", "socks[0]=port:2"},
+                                      config)
+                    .ok());
+    ASSERT_EQ(config.xsk.size(), 2u);
+    EXPECT_EQ(config.xsk[0].map, "xsks_map");
+    EXPECT_EQ(config.xsk[0].slot, 3u);
+    EXPECT_EQ(config.xsk[0].port, 1);
+    EXPECT_EQ(config.xsk[1].map, "socks");
+    EXPECT_TRUE(dp::validate_run_config(config).ok());
+    auto error_of = [](const std::string& text) {
+        auto spec = dp::parse_xsk_spec(text);
+        return spec.ok() ? std::string() : spec.error().str();
+    };
+    EXPECT_EQ(error_of("xsks_map=port:1"), "--xsk 'xsks_map=port:1': expected MAP[SLOT]=port:N");
+    EXPECT_EQ(error_of("[1]=port:1"), "--xsk '[1]=port:1': expected MAP[SLOT]=port:N");
+    EXPECT_EQ(error_of("m[x]=port:1"), "--xsk 'm[x]=port:1': SLOT must be a number from 0 to 4294967295");
+    EXPECT_EQ(error_of("m[1]=tap"), "--xsk 'm[1]=tap': expected MAP[SLOT]=port:N");
+    EXPECT_EQ(error_of("m[1]=port:99"), "--xsk 'm[1]=port:99': port must be a port id from 0 to 31, not '99'");
+    dp::RunConfig twice;
+    ASSERT_TRUE(dp::parse_run_options({"--attach", "0=a.o", "--xsk", "m[1]=port:1", "--xsk", "m[1]=port:2"}, twice).ok());
+    const auto st = dp::validate_run_config(twice);
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().str(), "--xsk 'm[1]=port:2': slot 1 of map 'm' is bound twice");
+}
+
 TEST(RunArgs, ValidationNamesTheConflict) {
     auto error_of = [](const std::vector<std::string>& args) {
         dp::RunConfig config;

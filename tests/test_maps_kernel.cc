@@ -114,6 +114,11 @@ TEST(KernelMaps, CreateAcceptsWhatTheKernelAccepts) {
         {MapType::Cpumap, 4, 4, 8193, 0},       {MapType::Cpumap, 4, 4, 256, 0},
         {MapType::Cpumap, 4, 4, 257, 0},        {MapType::Cpumap, 4, 4, 2, kNoPrealloc},
         {MapType::Cpumap, 4, 4, 2, kRdonly},
+        // XSKMAP: key and value 4, the NUMA and user access flags only.
+        {MapType::Xskmap, 4, 4, 4, 0},          {MapType::Xskmap, 4, 8, 4, 0},
+        {MapType::Xskmap, 8, 4, 4, 0},          {MapType::Xskmap, 4, 4, 0, 0},
+        {MapType::Xskmap, 4, 4, 4, kNoPrealloc}, {MapType::Xskmap, 4, 4, 4, kRdonly},
+        {MapType::Xskmap, 4, 4, 4, kWronly},    {MapType::Xskmap, 4, 4, 4, kRdonlyProg},
         // Queues and stacks: no key, a value, the NUMA and access flags only.
         {MapType::Queue, 0, 8, 4, 0},           {MapType::Queue, 4, 8, 4, 0},
         {MapType::Queue, 0, 0, 4, 0},           {MapType::Queue, 0, 8, 0, 0},
@@ -371,6 +376,32 @@ TEST_P(KernelCpumaps, SameErrnosAndValues) {
 }
 INSTANTIATE_TEST_SUITE_P(Kernel, KernelCpumaps, ::testing::Values(4u, 8u),
                          [](const auto& info) { return "value_" + std::to_string(info.param); });
+
+// XSKMAP from userspace: lookups are -EOPNOTSUPP, updates take a socket fd
+// (an fd that does not exist: -EBADF; beyond max_entries -E2BIG; flags
+// beyond BPF_EXIST -EINVAL), deletes empty a slot (-EINVAL beyond max_entries),
+// keys walk like an array's.
+TEST(KernelMaps, XskmapUserSideErrnos) {
+    const MapSpec spec{"xsks", static_cast<uint32_t>(MapType::Xskmap), 4, 4, 4, 0};
+    MAKE_PAIR_OR_SKIP(spec, pair);
+    const int fd = pair.kernel.get();
+    const uint32_t no_such_fd = 1u << 20;
+    for (uint32_t key : {0u, 3u, 4u, 100u}) {
+        uint32_t ours_value = 0, kernel_value = 0;
+        const long ours_lookup = pair.ours->user_lookup(&key, &ours_value);
+        const long kernel_lookup = bpf_map_lookup_elem(fd, &key, &kernel_value) == 0 ? 0 : -errno;
+        EXPECT_EQ(ours_lookup, kernel_lookup) << "lookup " << key;
+        for (uint64_t flags : {0ull, 1ull, 2ull, 3ull}) {
+            const long ours_update = pair.ours->user_update(&key, &no_such_fd, flags);
+            const long kernel_update = bpf_map_update_elem(fd, &key, &no_such_fd, flags) == 0 ? 0 : -errno;
+            EXPECT_EQ(ours_update, kernel_update) << "update " << key << " flags " << flags;
+        }
+        const long ours_delete = pair.ours->user_delete(&key);
+        const long kernel_delete = bpf_map_delete_elem(fd, &key) == 0 ? 0 : -errno;
+        EXPECT_EQ(ours_delete, kernel_delete) << "delete " << key;
+    }
+    EXPECT_EQ(walk_ours(*pair.ours), walk_kernel(fd));
+}
 
 struct LpmKey {
     uint32_t prefixlen;

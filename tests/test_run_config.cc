@@ -154,6 +154,15 @@ id = 0
               "t.toml:2:9: 'map-size.flows': expected a number of entries from 1 to 4294967295");
 }
 
+TEST(RunConfigToml, XskArrayBecomesBindings) {
+    const RunConfig config = parse_ok("xsk = [\"xsks_map[0]=port:1\", \"xsks_map[2]=port:3\"]\n");
+    ASSERT_EQ(config.xsk.size(), 2u);
+    EXPECT_EQ(config.xsk[1].map, "xsks_map");
+    EXPECT_EQ(config.xsk[1].slot, 2u);
+    EXPECT_EQ(config.xsk[1].port, 3);
+    EXPECT_EQ(parse_error("xsk = [\"xsks_map=port:1\"]\n"), "t.toml:1:8: 'xsk[0]': expected MAP[SLOT]=port:N");
+}
+
 TEST(RunConfigToml, TapWithoutNameLeavesTheDefaultName) {
     const RunConfig config = parse_ok("[[port]]\nid = 3\npass = \"tap\"\n");
     ASSERT_EQ(config.pass.size(), 1u);

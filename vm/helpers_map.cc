@@ -3,6 +3,7 @@
 
 #include "helper_impl.h"
 #include "maps/cpumap.h"
+#include "maps/xskmap.h"
 #include "map.h"
 #include "xdp.h"
 
@@ -64,16 +65,40 @@ XDPDK_HELPER(helper_redirect) {
     return XDP_REDIRECT;
 }
 
+namespace {
+
+// An XSKMAP slot (maps/xskmap.h) goes out of the port it is bound to. The
+// kernel's xsk_map_redirect allows no flag besides the action bits, which
+// are the verdict for a slot without a socket.
+uint64_t redirect_to_xsk(const maps::Xskmap& map, uint32_t slot, uint64_t flags, ExecContext* ex) {
+    if (flags & ~kActionMask) return XDP_ABORTED;
+    const uint32_t ifindex = map.bound(slot);
+    if (ifindex == 0) {
+        // No socket: nothing to redirect to; the slot is kept for replay's record.
+        ex->redirect = RedirectTarget{RedirectTarget::Kind::None, 0, &map, slot, flags};
+        return flags & kActionMask;
+    }
+    ex->redirect = RedirectTarget{RedirectTarget::Kind::Map, ifindex, &map, slot, flags};
+    return XDP_REDIRECT;
+}
+
+}  // namespace
+
 // bpf_redirect_map(map, key, flags): the low two flag bits are the action to
 // return when the key has no entry, as in the kernel.
 XDPDK_HELPER(helper_redirect_map) {
     (void)r4, (void)r5;
     Map* map = as_map(r1);
     const uint64_t flags = r3;
+    if (map->type() == MapType::Xskmap)
+        return redirect_to_xsk(*static_cast<const maps::Xskmap*>(map), static_cast<uint32_t>(r2), flags, ex);
     if (flags & ~(kActionMask | kBroadcast | kExcludeIngress)) return XDP_ABORTED;
     if (flags & kBroadcast) return XDP_ABORTED;  // broadcast redirects are not supported yet
     const uint32_t key = static_cast<uint32_t>(r2);
     if (map->type() == MapType::Cpumap) {
+        // The kernel's cpu_map_redirect, like xsk_map_redirect, allows no flag
+        // besides the action bits.
+        if (flags & ~kActionMask) return XDP_ABORTED;
         if (static_cast<const maps::Cpumap*>(map)->entry(key) == nullptr) return flags & kActionMask;
         ex->redirect = RedirectTarget{RedirectTarget::Kind::Cpu, 0, map, key, flags};
         return XDP_REDIRECT;

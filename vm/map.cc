@@ -15,6 +15,7 @@ const char* map_type_name(uint32_t type) {
         case MapType::LpmTrie: return "lpm_trie";
         case MapType::Devmap: return "devmap";
         case MapType::Cpumap: return "cpumap";
+        case MapType::Xskmap: return "xskmap";
         case MapType::Queue: return "queue";
         case MapType::Stack: return "stack";
         case MapType::DevmapHash: return "devmap_hash";
@@ -28,7 +29,6 @@ const char* map_type_name(uint32_t type) {
         case 12: return "array_of_maps";
         case 13: return "hash_of_maps";
         case 15: return "sockmap";
-        case 17: return "xskmap";
         case 18: return "sockhash";
         case 19: return "cgroup_storage";
         case 20: return "reuseport_sockarray";

@@ -24,8 +24,8 @@ struct Program;
 // Kernel map type numbers (enum bpf_map_type).
 enum class MapType : uint32_t {
     Hash = 1, Array = 2, ProgArray = 3, PerfEventArray = 4, PercpuHash = 5, PercpuArray = 6,
-    LruHash = 9, LruPercpuHash = 10, LpmTrie = 11, Devmap = 14, Cpumap = 16, Queue = 22, Stack = 23, DevmapHash = 25,
-    Ringbuf = 27,
+    LruHash = 9, LruPercpuHash = 10, LpmTrie = 11, Devmap = 14, Cpumap = 16, Xskmap = 17, Queue = 22, Stack = 23,
+    DevmapHash = 25, Ringbuf = 27,
 };
 
 const char* map_type_name(uint32_t type);

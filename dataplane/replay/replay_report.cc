@@ -68,6 +68,12 @@ nlohmann::ordered_json redirect_json(const vm::RedirectTarget& r) {
     nlohmann::ordered_json target;
     if (r.kind == Kind::Ifindex) {
         target["ifindex"] = r.ifindex;
+    } else if (r.kind == Kind::Map && r.map != nullptr && r.map->type() == vm::MapType::Xskmap) {
+        // Delivered to the port the slot is bound to (replay --xsk: port N
+        // has ifindex N + 1, as in `xdpdk run`).
+        target["map"] = r.map->name();
+        target["slot"] = r.key;
+        target["port"] = r.ifindex - 1;
     } else if (r.kind == Kind::Map) {
         target["map"] = r.map ? r.map->name() : std::string();
         target["key"] = r.key;
@@ -100,6 +106,10 @@ std::string jsonl_record(uint64_t index, uint64_t retval, std::span<const uint8_
     } else if (retval == vm::XDP_REDIRECT && ex.redirect.kind != vm::RedirectTarget::Kind::None) {
         rec["redirect"] = redirect_json(ex.redirect);
     }
+    // A redirect into an XSKMAP slot without a socket: the fallback verdict.
+    if (ex.redirect.kind == vm::RedirectTarget::Kind::None && ex.redirect.map != nullptr &&
+        ex.redirect.map->type() == vm::MapType::Xskmap)
+        rec["xsk"] = {{"map", ex.redirect.map->name()}, {"slot", ex.redirect.key}, {"outcome", "no socket"}};
     if (ex.fault) rec["fault"] = ex.fault;
     return rec.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }

@@ -141,6 +141,7 @@ uint32_t Dataplane::Impl::pool_size(int socket, bool page_objects) const {
     // caches, and slack for what sits in software rings between ports.
     n += uint64_t{nworkers} * (ports.size() + 1) * options.burst;
     n += uint64_t{nworkers + 1} * options.mbuf_cache;
+    n += cpumap_mbufs;
     n += 1024;
     // Powers of two minus one are what rte_mempool stores best.
     uint64_t size = 1;
@@ -188,6 +189,7 @@ Status Dataplane::Impl::start_ports() {
         info->rx_queues = p.queues.rx;
         info->tx_queues = p.queues.tx;
     }
+    XDPDK_RETURN_IF_ERROR(create_cpumap_rings());
     XDPDK_RETURN_IF_ERROR(create_pools());
     for (Port& p : ports) {
         rte_mempool* pool = pool_for(p.id);
@@ -211,6 +213,25 @@ Status Dataplane::Impl::start_ports() {
             rt.ports[p.id].pass_port = p.options.pass.port;
         }
     }
+    return {};
+}
+
+// A ring per worker for cpumap redirects. The pools get room for the
+// frames that may wait in them: per worker, the largest qsize the attached
+// programs' cpumaps have now (a larger one set later may find the pool short,
+// which shows as rx_nombuf).
+Status Dataplane::Impl::create_cpumap_rings() {
+    XDPDK_RETURN_IF_ERROR(cpumap_rings.create(static_cast<uint32_t>(worker_lcores.size()), rte_socket_id()));
+    rt.cpumap_rings = &cpumap_rings;
+    uint32_t largest = 0;
+    for (const auto& [port, a] : attached)
+        for (const auto& m : a.object->maps())
+            if (m->type() == vm::MapType::Cpumap) {
+                const auto& cpumap = static_cast<const vm::maps::Cpumap&>(*m);
+                for (uint32_t cpu = 0; cpu < m->spec().max_entries; ++cpu)
+                    if (const vm::maps::CpumapEntry* e = cpumap.entry(cpu)) largest = std::max(largest, e->qsize);
+            }
+    cpumap_mbufs = uint64_t{largest} * worker_lcores.size();
     return {};
 }
 
@@ -265,12 +286,16 @@ void Dataplane::Impl::stop_workers(const std::string& reason) {
     running = false;
     rt.stop.store(true, std::memory_order_relaxed);
     rte_eal_mp_wait_lcore();
+    // Frames the workers left in each other's cpumap rings: freed here, so
+    // the pools count no mbuf in use and swaps wait for none.
+    const uint64_t cpumap_left = cpumap_rings.drain();
     dataplane::unpublish_telemetry();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count();
     dataplane::RunSummary summary = dataplane::collect_summary(*reader);
     summary.seconds = seconds;
     summary.stopped_by = reason;
     summary.engine = options.interpreter ? "interp" : "jit";
+    summary.drained += cpumap_left;
     for (const PortInfo& p : infos) summary.drained += dataplane::drain_port(p.id, p.rx_queues, drain_bursts(options.rx_desc));
     for (uint16_t port : started_ports) dataplane::stop_and_close_port(port);
     started_ports.clear();

@@ -15,6 +15,7 @@
 
 #include "dp_attach.h"
 #include "dp_events.h"
+#include "dp_cpumap.h"
 #include "dp_ports.h"
 #include "dp_runtime.h"
 #include "dp_stats.h"
@@ -53,6 +54,7 @@ struct Dataplane::Impl {
     Status create_taps();
     Status start_ports();
     Status create_pools();
+    Status create_cpumap_rings();
     uint32_t pool_size(int socket, bool page_objects) const;
     rte_mempool* pool_for(uint16_t port) const;
     void plan_workers();
@@ -71,6 +73,7 @@ struct Dataplane::Impl {
         loader::MapsInput deferred_values;      // contents for those maps, written by install()
         std::vector<std::string> globals;       // every NAME=VALUE applied
         std::vector<std::string> kept_globals;  // of them, those inherited from the running program
+        std::vector<std::string> cpumap_programs;  // entry programs of carried-over cpumaps, to load
     };
     Result<Loaded> load_object(const ProgramSpec& spec, const std::vector<std::string>& programs,
                                const vm::Object* carry_from, const std::vector<std::string>& inherited_globals,
@@ -79,6 +82,9 @@ struct Dataplane::Impl {
                                                   const std::string& subject) const;
     void install(uint16_t port, Loaded loaded, const ProgramSpec& spec);
     void register_maps(const vm::Object& obj);
+    // Carried-over cpumaps whose entries run a program of the object being
+    // replaced get the new object's program of the same name.
+    void repoint_cpumap_programs(const vm::Object& next);
     uint32_t map_id(const vm::Map* map) const;
     ProgramInfo info(uint16_t port, const Attachment& a) const;
     Result<std::shared_ptr<vm::Map>> find_map(const std::string& ref) const;
@@ -105,6 +111,9 @@ struct Dataplane::Impl {
     };
     std::vector<PoolKind> pool_kinds;  // of rt.pools, index by index
     std::vector<uint16_t> started_ports;
+    dataplane::CpumapRings cpumap_rings;
+    // Mbufs that may wait in cpumap rings: what the pools add for them.
+    uint64_t cpumap_mbufs = 0;
 
     bool started = false;
     bool running = false;

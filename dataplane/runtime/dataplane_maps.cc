@@ -9,6 +9,7 @@
 #include "dataplane/loader/map_format.h"
 #include "dataplane/loader/maps_json.h"
 #include "dataplane_impl.h"
+#include "vm/maps/xskmap.h"
 
 namespace xdpdk {
 
@@ -202,6 +203,23 @@ std::string Dataplane::maps_snapshot_json() const {
     nlohmann::ordered_json all = nlohmann::ordered_json::object();
     for (const auto& [path, obj] : objects) all[path] = loader::dump_maps_json(*obj);
     return all.dump(1) + "\n";
+}
+
+Status Dataplane::bind_xsk(const std::string& map, uint32_t slot, uint16_t port) {
+    std::lock_guard lock(impl_->mu);
+    XDPDK_ASSIGN_OR_RETURN(std::shared_ptr<vm::Map> m, impl_->find_map(map));
+    const std::string subject = "map '" + m->name() + "'";
+    if (m->type() != vm::MapType::Xskmap)
+        return make_error(subject, std::string("is a ") + vm::map_type_name(m->spec().type) + " map, not an xskmap");
+    if (slot >= m->spec().max_entries)
+        return make_error(subject, "slot " + std::to_string(slot) + " is beyond max_entries " +
+                                       std::to_string(m->spec().max_entries));
+    XDPDK_RETURN_IF_ERROR(impl_->check_added(port, "port " + std::to_string(port)));
+    uint32_t ifindex = 0;
+    for (const Impl::Port& p : impl_->ports)
+        if (p.id == port) ifindex = p.options.ifindex;
+    (void)static_cast<vm::maps::Xskmap&>(*m).bind_port(slot, ifindex);
+    return {};
 }
 
 }  // namespace xdpdk

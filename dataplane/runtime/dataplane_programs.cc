@@ -34,9 +34,15 @@ std::string describe(const vm::MapSpec& s) {
            std::to_string(s.flags);
 }
 
+// Devmaps get BPF_F_RDONLY_PROG from their create() (as from the kernel's),
+// which the declaration being compared does not carry.
 bool same_shape(const vm::MapSpec& a, const vm::MapSpec& b) {
+    constexpr uint32_t kRdonlyProg = 1u << 7;
+    const bool devmap = static_cast<vm::MapType>(a.type) == vm::MapType::Devmap ||
+                        static_cast<vm::MapType>(a.type) == vm::MapType::DevmapHash;
+    const uint32_t ignored = devmap ? kRdonlyProg : 0;
     return a.type == b.type && a.key_size == b.key_size && a.value_size == b.value_size &&
-           a.max_entries == b.max_entries && a.flags == b.flags;
+           a.max_entries == b.max_entries && (a.flags & ~ignored) == (b.flags & ~ignored);
 }
 
 // Prog arrays hold the old object's programs: the new program gets its own.
@@ -45,6 +51,15 @@ bool carries_over(const vm::MapSpec& s) { return static_cast<vm::MapType>(s.type
 // Global-data maps ("obj.bss") belong to their object, as libbpf never pins
 // them; declared maps are C identifiers, without a dot.
 bool is_global_data(const vm::Map& m) { return m.name().find('.') != std::string::npos; }
+
+// The programs a carried-over cpumap's entries run: the new object loads
+// its programs of the same names to take their place.
+void note_cpumap_programs(const vm::Map& map, std::vector<std::string>& names) {
+    if (map.type() != vm::MapType::Cpumap) return;
+    for (uint32_t i = 0; i < map.spec().max_entries; ++i)
+        if (const vm::Program* p = map.program_at(i))
+            if (std::find(names.begin(), names.end(), p->name) == names.end()) names.push_back(p->name);
+}
 
 std::string port_subject(uint16_t port) { return "port " + std::to_string(port); }
 
@@ -87,6 +102,7 @@ Result<Dataplane::Impl::Loaded> Dataplane::Impl::load_object(const ProgramSpec& 
                                                    ", the program declares " + describe(wanted));
             loaded.carried.push_back(wanted.name);
             reused.push_back(it->second.get());
+            note_cpumap_programs(*it->second, loaded.cpumap_programs);
             return it->second;
         }
         if (carry_from == nullptr || !carries_over(wanted)) return std::shared_ptr<vm::Map>();
@@ -98,6 +114,7 @@ Result<Dataplane::Impl::Loaded> Dataplane::Impl::load_object(const ProgramSpec& 
                                                    describe(wanted) + " (swap with fresh maps to start from empty ones)");
             loaded.carried.push_back(wanted.name);
             reused.push_back(old.get());
+            note_cpumap_programs(*old, loaded.cpumap_programs);
             return old;
         }
         return std::shared_ptr<vm::Map>();
@@ -129,7 +146,9 @@ Result<Dataplane::Impl::Loaded> Dataplane::Impl::load_object(const ProgramSpec& 
         });
         XDPDK_RETURN_IF_ERROR(loader::apply_map_values(own));
     }
-    XDPDK_RETURN_IF_ERROR(loader::choose_programs_to_load(*obj, programs, maps_in));
+    std::vector<std::string> to_load = programs;
+    to_load.insert(to_load.end(), loaded.cpumap_programs.begin(), loaded.cpumap_programs.end());
+    XDPDK_RETURN_IF_ERROR(loader::choose_programs_to_load(*obj, to_load, maps_in));
     XDPDK_RETURN_IF_ERROR(obj->load());
     XDPDK_RETURN_IF_ERROR(loader::apply_prog_entries(*obj, maps_in));
     XDPDK_ASSIGN_OR_RETURN(loaded.program, attachable_program(*obj, programs.front(), subject));
@@ -149,6 +168,22 @@ Result<const vm::Program*> Dataplane::Impl::attachable_program(const vm::Object&
                                        "as Linux refuses to attach it to a device");
     if ((*prog)->xlated.empty()) return make_error(subject, "prog '" + (*prog)->name + "' was not loaded");
     return *prog;
+}
+
+// Before the old object goes: a frame still queued for a worker runs the
+// entry's program when it is taken off the ring, so the entry must name a
+// program that lives on (the new object's, loaded by load_object).
+void Dataplane::Impl::repoint_cpumap_programs(const vm::Object& next) {
+    for (const auto& m : next.maps()) {
+        if (m->type() != vm::MapType::Cpumap) continue;
+        for (uint32_t i = 0; i < m->spec().max_entries; ++i) {
+            const vm::Program* p = m->program_at(i);
+            if (p == nullptr) continue;
+            auto mine = next.find_program(p->name);
+            if (mine && *mine == p) continue;
+            (void)m->set_program(i, mine && !(*mine)->xlated.empty() ? *mine : nullptr);
+        }
+    }
 }
 
 void Dataplane::Impl::register_maps(const vm::Object& obj) {
@@ -202,6 +237,7 @@ void Dataplane::Impl::install(uint16_t port, Loaded loaded, const ProgramSpec& s
     a.loaded_at = static_cast<int64_t>(std::time(nullptr));
     a.set = set.get();
     register_maps(*a.object);
+    repoint_cpumap_programs(*a.object);
     if (dataplane::PortInfo* i = info_of(port)) {
         auto telemetry = dataplane::lock_telemetry();
         i->object = spec.object_path;

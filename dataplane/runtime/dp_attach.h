@@ -57,6 +57,11 @@ struct AttachedSet {
     // By worker slot; a new set (a swapped program) starts from zero, as a
     // newly loaded kernel program does.
     mutable std::vector<SlotRunStats> run_stats;
+    // Frames its programs redirected into a cpumap that wait in a worker's
+    // ring (dp_cpumap.h): the set, and with it the object, its maps and
+    // their entry programs, is freed only once none is left. On its own
+    // line: the workers change it, and they read the fields above per burst.
+    alignas(64) mutable std::atomic<uint64_t> queued_frames{0};
 
     void count_runs(uint32_t slot, uint64_t runs, uint64_t cycles) const {
         SlotRunStats& s = run_stats[slot];
@@ -89,7 +94,8 @@ public:
     // and returns once every worker online in `domain` has left the burst
     // that might still use the previous set, which it hands back for the
     // caller to free (on the control thread: a worker never runs the
-    // destructors that unmap JIT code and free objects).
+    // destructors that unmap JIT code and free objects). Frames of the old
+    // set still waiting in cpumap rings are run first.
     std::unique_ptr<AttachedSet> replace(std::unique_ptr<AttachedSet> next, vm::ReclaimDomain& domain);
 
 private:

@@ -13,6 +13,17 @@ namespace xdpdk::dataplane {
 
 constexpr uint32_t kXdpActions = 5;  // XDP_ABORTED .. XDP_REDIRECT
 
+// Cpumap hops of frames received on a port, the figures of the kernel's
+// xdp_cpumap_enqueue and xdp_cpumap_kthread tracepoints: queued on and
+// refused by the target worker's ring (a full ring; counted by the sending
+// worker), then what the entry's program did there (by the target worker):
+// passed (to the port's pass target), dropped (DROP, ABORTED, and XDP_TX,
+// which the kernel does not allow there), redirected, redirect errors.
+// One list for the counters, the snapshot, the JSON and the text summary.
+#define XDPDK_CPUMAP_COUNTERS(X)                                                                       \
+    X(cpumap_queued) X(cpumap_drops) X(cpumap_passed) X(cpumap_dropped) X(cpumap_redirected)          \
+        X(cpumap_redirect_errors)
+
 class RelaxedCounter {
 public:
     void add(uint64_t n) { value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
@@ -35,6 +46,9 @@ struct alignas(64) PortCounters {
     // This port is an exception tap: frames the host sent, forwarded to the
     // port it belongs to.
     RelaxedCounter host_packets;
+#define XDPDK_COUNTER(name) RelaxedCounter name;
+    XDPDK_CPUMAP_COUNTERS(XDPDK_COUNTER)
+#undef XDPDK_COUNTER
 };
 
 // A snapshot, summed over workers or for one.
@@ -43,6 +57,9 @@ struct PortFigures {
     uint64_t action_packets[kXdpActions] = {}, action_bytes[kXdpActions] = {};
     uint64_t unknown_actions = 0, redirect_errors = 0;
     uint64_t tx_packets = 0, tx_bytes = 0, tx_drops = 0, host_packets = 0;
+#define XDPDK_FIGURE(name) uint64_t name = 0;
+    XDPDK_CPUMAP_COUNTERS(XDPDK_FIGURE)
+#undef XDPDK_FIGURE
 
     void add(const PortCounters& c) {
         rx_packets += c.rx_packets.get();
@@ -57,6 +74,9 @@ struct PortFigures {
         tx_bytes += c.tx_bytes.get();
         tx_drops += c.tx_drops.get();
         host_packets += c.host_packets.get();
+#define XDPDK_ADD(name) name += c.name.get();
+        XDPDK_CPUMAP_COUNTERS(XDPDK_ADD)
+#undef XDPDK_ADD
     }
 };
 

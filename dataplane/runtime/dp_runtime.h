@@ -17,6 +17,8 @@
 
 namespace xdpdk::dataplane {
 
+class CpumapRings;
+
 constexpr uint16_t kNoPort = UINT16_MAX;
 constexpr uint16_t kMaxBurst = 512;
 
@@ -98,6 +100,8 @@ struct Runtime {
     // kExtraHeadroom of private area. Mbufs of other pools (a PMD's own)
     // have only the headroom their buffer has.
     std::vector<rte_mempool*> pools;
+    // The workers' cpumap rings, by slot (dp_cpumap.h).
+    const CpumapRings* cpumap_rings = nullptr;
     bool is_own_pool(const rte_mempool* pool) const {
         for (const rte_mempool* p : pools)
             if (p == pool) return true;

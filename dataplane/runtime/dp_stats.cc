@@ -29,6 +29,22 @@ double rate(uint64_t now, uint64_t before, double seconds) {
     return seconds > 0 ? static_cast<double>(now - before) / seconds : 0.0;
 }
 
+nlohmann::ordered_json cpumap_json(const PortFigures& f) {
+    nlohmann::ordered_json c = nlohmann::ordered_json::object();
+#define XDPDK_FIELD(name) c[std::string(#name).substr(7)] = f.name;
+    XDPDK_CPUMAP_COUNTERS(XDPDK_FIELD)
+#undef XDPDK_FIELD
+    return c;
+}
+
+std::string cpumap_text(const PortFigures& f) {
+    std::string t;
+#define XDPDK_FIELD(name) t += fmt(" %s %" PRIu64, std::string(#name).substr(7).c_str(), f.name);
+    XDPDK_CPUMAP_COUNTERS(XDPDK_FIELD)
+#undef XDPDK_FIELD
+    return "  cpumap:" + t + "\n";
+}
+
 }  // namespace
 
 PortFigures StatsReader::port(uint16_t id) const {
@@ -131,6 +147,7 @@ nlohmann::ordered_json summary_json(const RunSummary& s) {
         port["redirect_errors"] = f.redirect_errors;
         port["tx"] = {{"packets", f.tx_packets}, {"bytes", f.tx_bytes}, {"drops", f.tx_drops}};
         port["host_packets"] = f.host_packets;
+        port["cpumap"] = cpumap_json(f);
         const rte_eth_stats& nic = s.nic[i];
         port["nic"] = {{"rx_packets", nic.ipackets}, {"rx_bytes", nic.ibytes},   {"tx_packets", nic.opackets},
                        {"tx_bytes", nic.obytes},     {"rx_missed", nic.imissed}, {"rx_errors", nic.ierrors},
@@ -141,6 +158,7 @@ nlohmann::ordered_json summary_json(const RunSummary& s) {
             per_worker.push_back({{"slot", s.workers[w].slot},
                                   {"rx", packets_bytes(wf.rx_packets, wf.rx_bytes)},
                                   {"actions", actions_json(wf)},
+                                  {"cpumap", cpumap_json(wf)},
                                   {"tx", {{"packets", wf.tx_packets}, {"bytes", wf.tx_bytes}, {"drops", wf.tx_drops}}}});
         }
         ports.push_back(std::move(port));
@@ -178,6 +196,7 @@ std::string summary_text(const RunSummary& s) {
             t += fmt("  unknown actions %" PRIu64 ", redirect errors %" PRIu64 "\n", f.unknown_actions,
                      f.redirect_errors);
         }
+        if (f.cpumap_queued != 0 || f.cpumap_drops != 0) t += cpumap_text(f);
         t += fmt("  tx %" PRIu64 " packets, %" PRIu64 " bytes, %" PRIu64 " drops\n", f.tx_packets, f.tx_bytes,
                  f.tx_drops);
         const rte_eth_stats& nic = s.nic[i];

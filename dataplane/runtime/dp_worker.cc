@@ -34,6 +34,11 @@ Worker::Worker(Runtime& rt, WorkerPlan plan, FILE* trace_out, TraceBus* trace_bu
         rte_spinlock_t* lock = ps.tx_locks ? &ps.tx_locks[queue] : nullptr;
         tx_[port].init(port, queue, lock, rt_.burst, &counters_[port]);
     }
+    if (rt_.cpumap_rings != nullptr && plan_.slot < rt_.cpumap_rings->slots()) {
+        cpumap_stage_.init(rt_.cpumap_rings, counters_.get());
+        cpumap_ring_ = rt_.cpumap_rings->ring(plan_.slot);
+        cpumap_frames_.reset(new CpumapFrame[rt_.burst]);
+    }
 }
 
 int Worker::launch(void* worker) {
@@ -48,6 +53,7 @@ void Worker::run() {
     rte_mbuf* pkts[kMaxBurst];
     while (!rt_.stop.load(std::memory_order_relaxed)) {
         for (const RxSource& src : plan_.sources) poll(src, pkts);
+        if (cpumap_ring_ != nullptr) poll_cpumap();
         reclaim.quiescent();
     }
     flush_tx();
@@ -71,7 +77,9 @@ void Worker::poll(const RxSource& src, rte_mbuf** pkts) {
     if (rt_.budget.limited() && n < want) [[unlikely]]
         rt_.budget.give_back(static_cast<uint16_t>(want - n));
     if (n == 0) return;
+    burst_set_ = set;
     run_programs(src, *set, pkts, n);
+    if (cpumap_stage_.enabled()) cpumap_stage_.flush();
     flush_tx();
 }
 
@@ -250,6 +258,8 @@ void Worker::other_verdict(const RxSource& src, BurstVerdicts& v, rte_mbuf* m, u
     uint16_t to = kNoPort;
     switch (action) {
         case vm::XDP_REDIRECT:
+            if (ex_.redirect.kind == vm::RedirectTarget::Kind::Cpu) [[unlikely]]
+                return stage_cpumap(src, v, m);
             if (ex_.redirect.kind != vm::RedirectTarget::Kind::None)
                 to = rt_.ports_by_ifindex.port_of(ex_.redirect.ifindex);
             if (to == kNoPort) ++v.redirect_errors;

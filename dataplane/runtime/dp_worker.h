@@ -13,6 +13,7 @@
 #include <rte_mbuf.h>
 
 #include "dp_counters.h"
+#include "dp_cpumap.h"
 #include "dp_runtime.h"
 #include "dp_trace.h"
 #include "dp_tx.h"
@@ -79,6 +80,11 @@ private:
     void other_verdict(const RxSource& src, BurstVerdicts& v, rte_mbuf* m, uint32_t action, uint64_t retval);
     static void count_other_verdicts(PortCounters& c, const BurstVerdicts& v);
     void forward_host(const RxSource& src, rte_mbuf** pkts, uint16_t n);
+    // Cpumap (dp_cpumap_worker.cc): a frame redirected into a cpumap is
+    // staged for its target worker; this worker's own ring is run each loop.
+    void stage_cpumap(const RxSource& src, BurstVerdicts& v, rte_mbuf* m);
+    void poll_cpumap();
+    void run_cpumap_frame(const CpumapFrame& f);
     void send(uint16_t port, rte_mbuf* m) {
         tx_[port].push(m);
         mark_dirty(port);
@@ -109,6 +115,10 @@ private:
     // ex_ may hold a previous run's redirect target, tail-call count or
     // fault: reset it before the next run (AttachedSet::direct_leaves_run_state).
     bool run_state_dirty_ = true;
+    const AttachedSet* burst_set_ = nullptr;  // the set the current burst runs
+    CpumapStage cpumap_stage_;
+    rte_ring* cpumap_ring_ = nullptr;  // this worker's: frames other workers (or it) redirected to its slot
+    std::unique_ptr<CpumapFrame[]> cpumap_frames_;  // one dequeued burst
 };
 
 }  // namespace xdpdk::dataplane

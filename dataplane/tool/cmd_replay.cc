@@ -20,6 +20,8 @@
 #include "vm/object.h"
 #include "vm/packet.h"
 #include "vm/maps/cpumap.h"
+#include "vm/maps/xskmap.h"
+#include "run_args.h"
 #include "vm/reclaim.h"
 
 namespace xdpdk::cli {
@@ -63,7 +65,25 @@ struct ReplayOptions {
     bool run_runts = false;
     std::string engine = "jit";
     uint32_t cpus = 1;
+    std::vector<std::string> xsk;  // MAP[SLOT]=port:N
 };
+
+// --xsk: the slot delivers to port N, which has ifindex N + 1 as in `xdpdk run`.
+Status bind_xsk_slots(vm::Object& obj, const std::vector<std::string>& bindings) {
+    for (const std::string& text : bindings) {
+        XDPDK_ASSIGN_OR_RETURN(const XskSpec spec, parse_xsk_spec(text));
+        const std::string subject = "--xsk '" + text + "'";
+        vm::Map* map = obj.find_map(spec.map);
+        if (map == nullptr) return make_error(subject, "the object has no map '" + spec.map + "'");
+        if (map->type() != vm::MapType::Xskmap)
+            return make_error(subject, "map '" + spec.map + "' is a " + vm::map_type_name(map->spec().type) +
+                                           " map, not an xskmap");
+        if (static_cast<vm::maps::Xskmap*>(map)->bind_port(spec.slot, spec.port + 1u) != 0)
+            return make_error(subject, "slot " + std::to_string(spec.slot) + " is beyond max_entries " +
+                                           std::to_string(map->spec().max_entries));
+    }
+    return {};
+}
 
 // bpf_printk lines, one per line on stderr, as trace_pipe shows them.
 class StderrTrace final : public vm::TraceSink {
@@ -99,6 +119,7 @@ Status replay(const ReplayOptions& o) {
         return make_error("--cpus", "must be from 1 to " + std::to_string(kMaxCpus));
     XDPDK_ASSIGN_OR_RETURN(auto obj, prepare_object(o, engine));
     XDPDK_ASSIGN_OR_RETURN(vm::Program * prog, choose_program(*obj, o.prog));
+    XDPDK_RETURN_IF_ERROR(bind_xsk_slots(*obj, o.xsk));
     if (o.egress_ifindex != 0 && prog->attach != vm::XdpAttach::Devmap)
         return make_error("--egress-ifindex", "only a devmap program (section xdp/devmap) reads ctx->egress_ifindex; '" +
                                                   prog->name + "' is a program of attach type " +
@@ -183,6 +204,9 @@ void add_replay_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--egress-ifindex", opts->egress_ifindex,
                     "egress ifindex a devmap program (xdp/devmap) sees, as when run from a devmap entry")
         ->capture_default_str();
+    cmd->add_option("--xsk", opts->xsk,
+                    "MAP[SLOT]=port:N: XSKMAP slot with a socket, delivering to port N (ifindex N + 1)")
+        ->allow_extra_args(false);
     cmd->add_option("--cpus", opts->cpus, "CPU slots of per-CPU maps (the program runs on slot 0)")->capture_default_str();
     cmd->add_flag("--trace", opts->trace, "print bpf_printk lines on stderr");
     cmd->add_flag("--run-runts", opts->run_runts,

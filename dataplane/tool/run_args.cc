@@ -49,7 +49,7 @@ const CLI::Validator kNotNegative(
 
 // Values of the list options before they are parsed into specs.
 struct ListOptions {
-    std::vector<std::string> attach, pass, ifindex, sets, map_sizes;
+    std::vector<std::string> attach, pass, ifindex, sets, map_sizes, xsk;
     std::string engine;
 };
 
@@ -60,6 +60,9 @@ void describe_options(CLI::App& app, RunConfig& c, ListOptions& lists) {
                    "PORT=tap[:IFNAME]|port:N|drop: where XDP_PASS packets go (default drop; tap: a host interface)")
         ->allow_extra_args(false);
     app.add_option("--ifindex", lists.ifindex, "PORT=IFINDEX: the port's ifindex for programs (default port + 1)")
+        ->allow_extra_args(false);
+    app.add_option("--xsk", lists.xsk,
+                   "MAP[SLOT]=port:N: XSKMAP slot bound to port N (as an AF_XDP socket's application)")
         ->allow_extra_args(false);
     app.add_option("--set", lists.sets, "NAME=VALUE: set a global variable before load (integer or hex:BYTES)")
         ->allow_extra_args(false);
@@ -163,6 +166,10 @@ Status parse_run_options(const std::vector<std::string>& app_args, RunConfig& co
         XDPDK_ASSIGN_OR_RETURN(IfindexSpec spec, parse_ifindex_spec(text));
         parsed.ifindex.push_back(spec);
     }
+    for (const auto& text : lists.xsk) {
+        XDPDK_ASSIGN_OR_RETURN(XskSpec spec, parse_xsk_spec(text));
+        parsed.xsk.push_back(std::move(spec));
+    }
     parsed.sets.insert(parsed.sets.end(), lists.sets.begin(), lists.sets.end());
     // A size on the command line overrides the file's size for that map.
     for (const std::string& arg : lists.map_sizes) {
@@ -235,6 +242,24 @@ Result<IfindexSpec> parse_ifindex_spec(std::string_view text) {
     return spec;
 }
 
+Result<XskSpec> parse_xsk_spec(std::string_view text) {
+    const std::string subject = "--xsk '" + std::string(text) + "'";
+    const Error usage = make_error(subject, "expected MAP[SLOT]=port:N");
+    const size_t open = text.find('['), close = text.find(']'), eq = text.find('=');
+    if (open == std::string_view::npos || open == 0 || close == std::string_view::npos || close < open ||
+        eq != close + 1)
+        return usage;
+    XskSpec spec;
+    spec.text = std::string(text);
+    spec.map = std::string(text.substr(0, open));
+    if (!parse_number(text.substr(open + 1, close - open - 1), spec.slot))
+        return make_error(subject, "SLOT must be a number from 0 to 4294967295");
+    const std::string_view dest = text.substr(eq + 1);
+    if (dest.rfind("port:", 0) != 0) return usage;
+    XDPDK_ASSIGN_OR_RETURN(spec.port, parse_port(dest.substr(5), subject));
+    return spec;
+}
+
 Status validate_run_config(const RunConfig& c) {
     if (c.attach.empty()) return make_error("run", "no program attached: give --attach PORT=PROG.o[@NAME]");
     std::set<uint16_t> attached;
@@ -262,6 +287,11 @@ Status validate_run_config(const RunConfig& c) {
             return make_error("--ifindex " + std::to_string(ifindex),
                               "given to ports " + std::to_string(port_of[ifindex]) + " and " + std::to_string(port));
     }
+    std::set<std::pair<std::string, uint32_t>> xsk_slots;
+    for (const auto& x : c.xsk)
+        if (!xsk_slots.emplace(x.map, x.slot).second)
+            return make_error("--xsk '" + x.text + "'", "slot " + std::to_string(x.slot) + " of map '" + x.map +
+                                                            "' is bound twice");
     if (c.duration_s < 0) return make_error("--duration", "must not be negative");
     if (c.stats_interval_s < 0) return make_error("--stats-interval", "must not be negative");
     if (c.rx_queues == 0) return make_error("--rx-queues", "must be at least 1");

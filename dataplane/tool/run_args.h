@@ -39,6 +39,8 @@ std::string run_options_help();
 Result<AttachSpec> parse_attach_spec(std::string_view text);
 Result<PassSpec> parse_pass_spec(std::string_view text);
 Result<IfindexSpec> parse_ifindex_spec(std::string_view text);
+// "MAP[SLOT]=port:N".
+Result<XskSpec> parse_xsk_spec(std::string_view text);
 
 // Checks that need no ports: a port attached twice, two pass rules or two
 // ifindexes for one port, one ifindex given to two ports, zero-sized bursts

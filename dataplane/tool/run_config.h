@@ -37,11 +37,22 @@ struct IfindexSpec {
     uint32_t ifindex = 0;
 };
 
+// --xsk MAP[SLOT]=port:N: an XSKMAP slot bound to a port (where an AF_XDP
+// socket's application would be: another DPDK application behind a
+// net_memif or net_ring port, or a tap).
+struct XskSpec {
+    std::string map;
+    uint32_t slot = 0;
+    uint16_t port = 0;
+    std::string text;  // as given, for messages
+};
+
 struct RunConfig {
     std::vector<std::string> eal_args;  // argv for rte_eal_init, argv[0] included
     std::vector<AttachSpec> attach;
     std::vector<PassSpec> pass;
     std::vector<IfindexSpec> ifindex;
+    std::vector<XskSpec> xsk;
     std::vector<std::string> sets;  // --set NAME=VALUE, applied to every attached object that has NAME
     std::vector<std::string> map_sizes;  // --map-size NAME=N, for every attached object that has map NAME
     std::string maps_in;            // --maps-in FILE ("" = none)

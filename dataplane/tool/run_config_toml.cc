@@ -10,6 +10,7 @@
 #include <map>
 #include <sstream>
 
+#include "run_args.h"
 #include "toml_fields.h"
 
 namespace xdpdk::cli {
@@ -110,6 +111,21 @@ Status read_map_sizes(const TomlFields& root, RunConfig& config) {
     return {};
 }
 
+// xsk = ["MAP[SLOT]=port:N", ...], as --xsk takes them.
+Status read_xsk(const TomlFields& root, RunConfig& config) {
+    if (!root.has("xsk")) return {};
+    std::vector<std::string> bindings;
+    XDPDK_RETURN_IF_ERROR(root.read_string_array("xsk", bindings));
+    for (size_t i = 0; i < bindings.size(); ++i) {
+        auto spec = parse_xsk_spec(bindings[i]);
+        if (!spec)
+            return root.error_at(*root.table().get("xsk")->as_array()->get(i), "xsk[" + std::to_string(i) + "]",
+                                 spec.error().reason);
+        config.xsk.push_back(std::move(*spec));
+    }
+    return {};
+}
+
 Status read_root_values(const TomlFields& root, RunConfig& config) {
     XDPDK_RETURN_IF_ERROR(read_eal(root, config));
     XDPDK_RETURN_IF_ERROR(read_engine(root, config));
@@ -124,6 +140,7 @@ Status read_root_values(const TomlFields& root, RunConfig& config) {
     if (root.has("maps_out") && config.maps_out.empty()) return root.error("maps_out", "empty path");
     XDPDK_RETURN_IF_ERROR(read_sets(root, config));
     XDPDK_RETURN_IF_ERROR(read_map_sizes(root, config));
+    XDPDK_RETURN_IF_ERROR(read_xsk(root, config));
     XDPDK_RETURN_IF_ERROR(root.read_bool("stats", config.run_stats));
     XDPDK_RETURN_IF_ERROR(root.read_string("pin", config.pin_dir));
     XDPDK_RETURN_IF_ERROR(root.read_string("ctl", config.ctl_path));
@@ -271,7 +288,7 @@ Result<RunConfig> read_run_config(const toml::table& table, const std::string& f
     const TomlFields root(table, file, "");
     XDPDK_RETURN_IF_ERROR(root.check_keys({"eal", "engine", "duration", "packets", "stats_interval", "json", "strict",
                                            "maps_in", "maps_out", "set", "map-size", "trace", "rx_queues", "rx_desc", "tx_desc", "burst",
-                                           "mbuf_cache", "mbufs_per_pool", "port", "stats", "pin", "ctl"}));
+                                           "mbuf_cache", "mbufs_per_pool", "port", "stats", "pin", "ctl", "xsk"}));
     RunConfig config;
     config.eal_args.assign(1, std::string(kProgramName));
     XDPDK_RETURN_IF_ERROR(read_root_values(root, config));

@@ -56,6 +56,7 @@ Status check_ports(const RunConfig& config) {
     }
     for (const IfindexSpec& f : config.ifindex)
         XDPDK_RETURN_IF_ERROR(check_port(f.port, "--ifindex " + std::to_string(f.port)));
+    for (const XskSpec& x : config.xsk) XDPDK_RETURN_IF_ERROR(check_port(x.port, "--xsk '" + x.text + "'"));
     return {};
 }
 
@@ -131,6 +132,19 @@ Status attach_programs(Dataplane& dp, const std::vector<PlannedObject>& objects)
     return {};
 }
 
+// After the programs are attached (their maps exist), before traffic.
+Status bind_xsk_slots(Dataplane& dp, const RunConfig& config) {
+    for (const XskSpec& x : config.xsk) {
+        Status st = dp.bind_xsk(x.map, x.slot, x.port);
+        if (!st) {
+            Error e = st.error();
+            e.subject = "--xsk '" + x.text + "': " + e.subject;
+            return e;
+        }
+    }
+    return {};
+}
+
 const char* wait_for_stop(Dataplane& dp, const RunConfig& config) {
     using Clock = std::chrono::steady_clock;
     FILE* live_out = config.json ? stderr : stdout;
@@ -191,6 +205,7 @@ Status run_session(const RunConfig& config, FILE* trace_out, FILE* events_out) {
     XDPDK_ASSIGN_OR_RETURN(std::unique_ptr<Dataplane> dp, Dataplane::create(dataplane_options(config, trace_out, events_out)));
     XDPDK_RETURN_IF_ERROR(add_ports(*dp, config));
     XDPDK_RETURN_IF_ERROR(attach_programs(*dp, objects));
+    XDPDK_RETURN_IF_ERROR(bind_xsk_slots(*dp, config));
     XDPDK_RETURN_IF_ERROR(dp->start());
     XDPDK_ASSIGN_OR_RETURN(std::unique_ptr<control::Server> ctl, serve_control(*dp, config));
     install_stop_signals();

@@ -192,6 +192,12 @@ public:
     Status map_delete(const std::string& map, const std::vector<uint8_t>& key);
     // The map's key and value sizes, for parsing user input.
     Result<MapInfo> map_info(const std::string& map) const;
+    // XSKMAP: slot `slot` of `map` (an xskmap of an attached program) sends
+    // what programs redirect into it out of `port`, a port of this dataplane
+    // (towards another DPDK application, or a tap), as an AF_XDP socket in
+    // the slot would hand it to its application. Unbound slots redirect like
+    // slots without a socket: the program's fallback verdict.
+    Status bind_xsk(const std::string& map, uint32_t slot, uint16_t port);
 
     std::vector<PortStats> port_stats() const;
     // Packets received on ports with a program attached, all workers.

@@ -16,6 +16,7 @@
 #include "prog_array.h"
 #include "queue_stack.h"
 #include "ringbuf_map.h"
+#include "xskmap.h"
 
 namespace xdpdk::vm {
 namespace {
@@ -37,6 +38,7 @@ Create creator(uint32_t type) {
         case MapType::Devmap: return &Devmap::create;
         case MapType::DevmapHash: return &DevmapHash::create;
         case MapType::Cpumap: return &Cpumap::create;
+        case MapType::Xskmap: return &Xskmap::create;
         case MapType::Queue:
         case MapType::Stack: return &QueueStackMap::create;
         case MapType::PerfEventArray: return &PerfEventArray::create;

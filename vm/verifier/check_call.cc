@@ -21,6 +21,7 @@ bool map_allows(MapType t, const HelperSpec& h) {
         case MapType::Devmap:
         case MapType::DevmapHash: return h.id == RedirectMap || h.id == MapLookupElem;
         case MapType::Cpumap: return h.id == RedirectMap;
+        case MapType::Xskmap: return h.id == RedirectMap || h.id == MapLookupElem;
         case MapType::PerfEventArray: return h.id == PerfEventOutput;
         case MapType::Ringbuf: return h.id == RingbufOutput || h.id == RingbufReserve || h.id == RingbufQuery;
         case MapType::Queue:
