@@ -79,6 +79,10 @@ private:
     void other_verdict(const RxSource& src, BurstVerdicts& v, rte_mbuf* m, uint32_t action, uint64_t retval);
     static void count_other_verdicts(PortCounters& c, const BurstVerdicts& v);
     void forward_host(const RxSource& src, rte_mbuf** pkts, uint16_t n);
+    // Sends m on port `to` after the burst's XDP_TX packets when `to` is the
+    // receiving port, so the port's order is kept.
+    void send_after_burst_tx(const RxSource& src, BurstVerdicts& v, uint16_t to, rte_mbuf* m);
+    void broadcast(const RxSource& src, BurstVerdicts& v, rte_mbuf* m);
     void send(uint16_t port, rte_mbuf* m) {
         tx_[port].push(m);
         mark_dirty(port);
