@@ -96,8 +96,9 @@ TEST(Broadcast, VerdictsMatchTheKernelForEachMapAndFlag) {
             DualRuntime::Outcome out;
             EXPECT_EQ(rt.run_and_compare(frame(), {}, 0, &out), "") << when;
             // The broadcasts are redirects; the rest is what the kernel says.
-            if ((c.flags & kBroadcast) && c.map != kCpumap && !(c.flags & ~(kBroadcast | kExcludeIngress | 3)))
+            if ((c.flags & kBroadcast) && c.map != kCpumap && !(c.flags & ~(kBroadcast | kExcludeIngress | 3))) {
                 EXPECT_EQ(out.vm_action, vm::XDP_REDIRECT) << when;
+            }
         }
     }
 }

@@ -133,7 +133,10 @@ TEST(HelperSet, ProgShowGivesTheReasons) {
 
     auto text = run_command({xdpdk_binary(), "prog", "show", test_prog_path("unavailable_features")});
     ASSERT_EQ(text.exit_code, 0) << text.err;
-    EXPECT_NE(text.out.find("\t" + vm::helper_refusal(14) + "\n"), std::string::npos) << text.out;
+    std::string line = vm::helper_refusal(14);
+    line.insert(line.begin(), '\t');
+    line.push_back('\n');
+    EXPECT_NE(text.out.find(line), std::string::npos) << text.out;
 }
 
 // The ids the kernel's verifier lets an XDP program call: a one-call
@@ -189,10 +192,12 @@ TEST(HelperSet, KernelAcceptsAProgramCallingEachProvidedHelper) {
             if (uses) accepted.insert(uses->helpers.begin(), uses->helpers.end());
         }
     }
-    for (int32_t id : kLinux618XdpHelpers)
-        if (vm::helper_spec(id))
+    for (int32_t id : kLinux618XdpHelpers) {
+        if (vm::helper_spec(id)) {
             EXPECT_TRUE(accepted.count(id)) << vm::helper_name(id) << "#" << id
                                             << ": no XDP program of ours calling it loads in the kernel";
+        }
+    }
 }
 
 }  // namespace

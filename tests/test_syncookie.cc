@@ -312,7 +312,9 @@ public:
         const uint32_t key = 0;
         bpf_map* map = bpf_object__find_map_by_name(obj_->raw(), "last");
         EXPECT_NE(map, nullptr);
-        if (map) EXPECT_EQ(bpf_map__lookup_elem(map, &key, sizeof key, &r, sizeof r, 0), 0);
+        if (map) {
+            EXPECT_EQ(bpf_map__lookup_elem(map, &key, sizeof key, &r, sizeof r, 0), 0);
+        }
         return r;
     }
 
