@@ -311,8 +311,6 @@ TEST(Vprintk, SameResultsAsTheKernelAndTheLinesOfBpfTracePrintk) {
     }
 }
 
-}  // namespace
-}  // namespace xdpdk::test
 
 // ---------------------------------------------------------------------------
 // bpf_strtol, bpf_strtoul, bpf_strncmp (against a .rodata string) and
@@ -345,3 +343,6 @@ TEST(Strings, SameParsesAndComparisonsAsTheKernel) {
         }
     }
 }
+
+}  // namespace
+}  // namespace xdpdk::test

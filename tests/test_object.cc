@@ -803,9 +803,9 @@ TEST(ObjectRelocations, UnsupportedFeaturesMatterOnlyInXdpCode) {
     for (uint32_t i = 0; i < e.ehdr().e_shnum; ++i)
         if (e.shdr(i).sh_type == SHT_REL && e.shdr(i).sh_info == kprobe) rel = i;
     ASSERT_NE(rel, 0u);
-    auto renamed = Object::open_memory(e.bytes, "renamed.o");
-    ASSERT_TRUE(renamed) << renamed.error().str();
-    Status st = (*renamed)->load();
+    auto xdp_obj = Object::open_memory(e.bytes, "renamed.o");
+    ASSERT_TRUE(xdp_obj) << xdp_obj.error().str();
+    Status st = (*xdp_obj)->load();
     ASSERT_FALSE(st);
     EXPECT_NE(st.error().str().find("kfunc bpf_rcu_read_lock is not provided by xdpdk: kernel RCU read-side sections "
                                     "have no meaning outside the kernel"),
