@@ -83,7 +83,7 @@ TEST(Exec, FailuresPrintTheReasonAndExitNonZero) {
         {program_hex("r0 = 1\nexit"), {"0 1"}, "MEM: odd number of hex digits"},
         {program_hex(".insn 0xff, 0, 0, 0, 0\nexit"), {}, "insn 0: unknown opcode 0xff"},
         {program_hex("r0 = 1"), {}, "last instruction is not exit or goto"},
-        {program_hex("call 14\nexit"), {}, "unknown helper bpf_get_current_pid_tgid#14"},
+        {program_hex("call 14\nexit"), {}, "helper bpf_get_current_pid_tgid#14 is not provided by xdpdk"},
         {program_hex("f: call f\nexit"), {"--engine", "interp"}, "insn 0: recursive call"},
         {program_hex("r0 = 1\nexit"), {"--engine", "turbo"}, "unknown engine 'turbo'"},
         {program_hex("f: call f\nexit"), {}, "insn 0: recursive call"},

@@ -311,5 +311,38 @@ TEST(Vprintk, SameResultsAsTheKernelAndTheLinesOfBpfTracePrintk) {
     }
 }
 
+
+// ---------------------------------------------------------------------------
+// bpf_strtol, bpf_strtoul, bpf_strncmp (against a .rodata string) and
+// bpf_get_numa_node_id: the payload after the Ethernet header is the text.
+
+TEST(Strings, SameParsesAndComparisonsAsTheKernel) {
+    SKIP_WITHOUT_KERNEL();
+    const std::vector<std::string> texts = {
+        "42", "SET 42", "SET -17 rest", "  \t 123abc", "-0", "0x1F", "0X1f", "0x", "0xg", "0777", "08",
+        "9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
+        "18446744073709551615", "18446744073709551616", "99999999999999999999999", "-", " ", "abc", "SE",
+        "SET ", "SET x", "set 5", std::string("12\0 34", 6), "\xa0" "7", "+5", "1234567890123456789012345678901234",
+    };
+    // Base in the low bits; a base the helpers refuse, and a flag beyond them.
+    const uint64_t flags[] = {0, 8, 10, 16, 2, 0x20};
+    for (vm::EngineKind engine : kEngines) {
+        SCOPED_TRACE(engine_name(engine));
+        DualRuntime rt;
+        ASSERT_EQ(open_both(rt, "helper_strings", "parse_text", engine), "");
+        for (uint64_t f : flags) {
+            set_both(rt, "config", bytes_of(uint32_t{0}), bytes_of(f));
+            for (const std::string& text : texts) {
+                Bytes packet(14, 0);
+                packet[12] = 0x08;
+                packet.insert(packet.end(), text.begin(), text.end());
+                const std::string when = "flags " + std::to_string(f) + " text '" + text + "'";
+                EXPECT_EQ(rt.run_and_compare(packet, {}, 0), "") << when;
+                rt.expect_same_maps(true, when);
+            }
+        }
+    }
+}
+
 }  // namespace
 }  // namespace xdpdk::test

@@ -443,8 +443,11 @@ TEST(ProgShow, ListsHelpersAndMapTypesWithWhetherXdpdkHasThem) {
     EXPECT_EQ(progs[0]["map_types"], json::parse(R"([{"type":22,"name":"queue","available":true}])"));
     EXPECT_EQ(progs[1]["name"], "uses_unavailable");
     EXPECT_EQ(progs[1]["loaded"], false);
-    EXPECT_EQ(progs[1]["helpers"], json::parse(R"([{"id":42,"name":"bpf_get_numa_node_id","available":false},
-                                                    {"id":87,"name":"bpf_map_push_elem","available":true}])"));
+    // Each helper xdpdk lacks carries the refusal, with why.
+    EXPECT_EQ(progs[1]["helpers"],
+              json::parse(R"([{"id":14,"name":"bpf_get_current_pid_tgid","available":false,
+                               "reason":"helper bpf_get_current_pid_tgid#14 is not provided by xdpdk: it reads the kernel task a packet happened to interrupt; xdpdk's workers are not kernel tasks"},
+                              {"id":87,"name":"bpf_map_push_elem","available":true}])"));
     EXPECT_EQ(progs[1]["map_types"], json::parse(R"([{"type":30,"name":"bloom_filter","available":false}])"));
     // The object's bloom filter keeps either program from loading here.
     EXPECT_NE(progs[0]["reason"].get<std::string>().find("bloom_filter"), std::string::npos) << progs[0].dump();
@@ -454,8 +457,9 @@ TEST(ProgShow, ListsHelpersAndMapTypesWithWhetherXdpdkHasThem) {
     EXPECT_NE(text.out.find("uses_available: xdp  section xdp\n\tnot loaded: "), std::string::npos) << text.out;
     EXPECT_NE(text.out.find("\thelpers bpf_jiffies64 bpf_map_push_elem\n\tmap types queue\n"), std::string::npos)
         << text.out;
-    EXPECT_NE(text.out.find("\thelpers bpf_get_numa_node_id (unavailable in xdpdk) bpf_map_push_elem\n"
-                            "\tmap types bloom_filter (unavailable in xdpdk)\n"),
+    EXPECT_NE(text.out.find("\thelpers bpf_get_current_pid_tgid (unavailable in xdpdk) bpf_map_push_elem\n"
+                            "\tmap types bloom_filter (unavailable in xdpdk)\n\thelper bpf_get_current_pid_tgid#14 "
+                            "is not provided by xdpdk: it reads the kernel task"),
               std::string::npos)
         << text.out;
 

@@ -69,7 +69,8 @@ Result<std::vector<Insn>> decode_program(const std::string& subject, std::span<c
         auto op = decode_op(r);
         if (!op) {
             std::string why = "unknown opcode " + hex_code(r.code);
-            if (r.code == 0x85 && r.src == bpf::PSEUDO_KFUNC) why = "kfunc calls are not supported";
+            if (r.code == 0x85 && r.src == bpf::PSEUDO_KFUNC)
+                why = kfunc_refusal("with BTF id " + std::to_string(r.imm));
             else if (r.code == 0x85) why = "call with unknown source " + std::to_string(r.src);
             else if (decode_op(RawInsn{r.code, 0, 0, 0, 0}) || decode_op(RawInsn{r.code, 0, 0, 1, 0}) ||
                      decode_op(RawInsn{r.code, 0, 0, 8, 0}) || decode_op(RawInsn{r.code, 0, 0, 0, 16}))
@@ -107,14 +108,8 @@ Result<std::vector<Insn>> decode_program(const std::string& subject, std::span<c
         if (k == Kind::JmpImm || k == Kind::JmpReg || in.op == Op::Ja) target = pc + in.off + 1;
         else if (in.op == Op::Ja32 || in.op == Op::CallLocal) target = pc + int64_t{in.imm} + 1;
         else if (in.op == Op::Lddw && in.src == bpf::PSEUDO_FUNC) target = pc + int64_t{in.imm} + 1;
-        else if (in.op == Op::Call && !find_helper(in.imm)) {
-            const std::string name = helper_name(in.imm);
-            const bool kernel_has_it = name.rfind("bpf_", 0) == 0;
-            std::string why = "unknown helper ";
-            why += kernel_has_it ? name + "#" + std::to_string(in.imm) + " (not provided by this runtime)"
-                                 : "#" + std::to_string(in.imm) + " (no such helper number)";
-            return make_insn_error(subject, pc, why);
-        }
+        else if (in.op == Op::Call && !find_helper(in.imm))
+            return make_insn_error(subject, pc, helper_refusal(in.imm));
         if (!target) continue;
         const char* what = in.op == Op::CallLocal ? "call" : in.op == Op::Lddw ? "function address" : "jump";
         if (*target < 0 || *target >= n)

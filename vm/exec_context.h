@@ -21,7 +21,10 @@ public:
 struct RedirectTarget {
     // Cpu: to the worker (CPU slot) `key` of a cpumap, where the entry's
     // program, if any, runs before the frame goes where XDP_PASS goes.
-    enum class Kind : uint8_t { None, Ifindex, Map, Cpu } kind = Kind::None;
+    // Broadcast: a copy to every entry of the devmap `map` (BPF_F_BROADCAST;
+    // `flags` may exclude the ingress device, whose ifindex the runner that
+    // carries the redirect out puts in `ifindex`), see maps/devmap_broadcast.h.
+    enum class Kind : uint8_t { None, Ifindex, Map, Cpu, Broadcast } kind = Kind::None;
     uint32_t ifindex = 0;      // target ifindex (also resolved for devmap entries)
     const Map* map = nullptr;  // for bpf_redirect_map
     uint32_t key = 0;
@@ -30,6 +33,7 @@ struct RedirectTarget {
 
 struct ExecContext {
     uint32_t cpu = 0;               // per-CPU map slot; bpf_get_smp_processor_id()
+    uint32_t numa_node = 0;         // bpf_get_numa_node_id()
     TraceSink* trace = nullptr;     // nullptr: bpf_printk output is discarded
     RedirectTarget redirect;
     uint32_t tail_calls = 0;        // taken in this run, at most bpf::kMaxTailCalls

@@ -51,5 +51,17 @@ XDPDK_HELPER(helper_ringbuf_discard);
 XDPDK_HELPER(helper_ringbuf_query);
 XDPDK_HELPER(helper_loop);
 XDPDK_HELPER(helper_for_each_map_elem);
+XDPDK_HELPER(helper_get_numa_node_id);
+XDPDK_HELPER(helper_strtol);
+XDPDK_HELPER(helper_strtoul);
+XDPDK_HELPER(helper_strncmp);
+XDPDK_HELPER(helper_tcp_raw_gen_syncookie_ipv4);
+XDPDK_HELPER(helper_tcp_raw_gen_syncookie_ipv6);
+XDPDK_HELPER(helper_tcp_raw_check_syncookie_ipv4);
+XDPDK_HELPER(helper_tcp_raw_check_syncookie_ipv6);
+
+// jiffies_64 as the kernel counts it, and the kernel's HZ (helpers_time.cc).
+uint64_t jiffies64_now();
+uint64_t jiffies_hz();
 
 }  // namespace xdpdk::vm

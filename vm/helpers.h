@@ -12,6 +12,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "exec_context.h"
 
@@ -26,7 +27,9 @@ constexpr int32_t MapLookupElem = 1, MapUpdateElem = 2, MapDeleteElem = 3, Ktime
                   TraceVprintk = 177, PerfEventOutput = 25, RingbufOutput = 130, RingbufReserve = 131,
                   RingbufSubmit = 132, RingbufDiscard = 133, RingbufQuery = 134, ForEachMapElem = 164, Loop = 181,
                   XdpGetBuffLen = 188, XdpLoadBytes = 189, XdpStoreBytes = 190,
-                  MapLookupPercpuElem = 195, KtimeGetTaiNs = 208;
+                  MapLookupPercpuElem = 195, KtimeGetTaiNs = 208, GetNumaNodeId = 42, Strtol = 105,
+                  Strtoul = 106, Strncmp = 182, TcpRawGenSyncookieIpv4 = 204, TcpRawGenSyncookieIpv6 = 205,
+                  TcpRawCheckSyncookieIpv4 = 206, TcpRawCheckSyncookieIpv6 = 207;
 }
 
 // What an argument register must hold (the kernel's enum bpf_arg_type, for
@@ -52,6 +55,9 @@ enum class ArgType : uint8_t {
     PtrToAllocMem,
     PtrToFunc,       // a subprogram's address (lddw, BPF_PSEUDO_FUNC): the callback
     PtrToStackOrNull,  // a pointer into the stack (any frame), or NULL
+    PtrToFixedSizeMem,       // readable memory of HelperSpec::arg_size bytes
+    PtrToFixedSizeUninitMem, // writable memory of arg_size bytes the helper fills
+    PtrToConstStr,   // a NUL-terminated string in a read-only map (.rodata) at a known offset
 };
 
 // What a helper that calls back into the program passes its callback: the
@@ -108,6 +114,8 @@ struct HelperSpec {
     // helper's half of the kernel's check_map_func_compatibility); 0: any
     // map whose own type allows the helper.
     uint64_t map_types = 0;
+    // Bytes of each PtrToFixedSize* argument (the kernel's argN_size).
+    std::array<uint8_t, 5> arg_size{};
 
     // r1..rN: the prototype's arguments, which the verifier checks.
     constexpr uint16_t arg_regs() const {
@@ -130,6 +138,21 @@ inline HelperFn find_helper(int32_t id) {
 
 // "bpf_map_lookup_elem" for 1; "helper#N" when the kernel has no such number.
 std::string helper_name(int32_t id);
+
+// Why xdpdk refuses helper `id`, which Linux offers XDP programs (a row of
+// helpers.cc's kUnavailable, next to kHelpers); nullptr when xdpdk provides
+// it, or when Linux does not offer it to XDP programs either.
+const char* helper_unavailable_reason(int32_t id);
+
+// The load-time refusal of a call to helper `id`, which xdpdk lacks:
+// "helper bpf_sk_lookup_tcp#84 is not provided by xdpdk: <why>"; a helper
+// Linux does not offer XDP programs, or a number it does not define, says so.
+std::string helper_refusal(int32_t id);
+
+// Why a call to kfunc `name` (an extern __ksym function) is refused: xdpdk
+// resolves no kfunc. Names the kernel facility the kfunc needs where
+// helpers.cc's kKfuncs knows it.
+std::string kfunc_refusal(std::string_view name);
 
 // bpf_tail_call is carried out by the engines, not called: it never returns
 // to the caller on success. Returns the program to continue with, or nullptr.

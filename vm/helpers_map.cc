@@ -4,6 +4,7 @@
 #include "helper_impl.h"
 #include "maps/cpumap.h"
 #include "maps/xskmap.h"
+#include "maps/devmap_broadcast.h"
 #include "map.h"
 #include "xdp.h"
 
@@ -14,7 +15,7 @@ const void* as_ptr(uint64_t r) { return reinterpret_cast<const void*>(r); }
 uint64_t ret(long v) { return static_cast<uint64_t>(static_cast<int64_t>(v)); }
 
 constexpr uint64_t kActionMask = 3;  // XDP_ABORTED|XDP_DROP|XDP_PASS|XDP_TX
-constexpr uint64_t kBroadcast = 1u << 3, kExcludeIngress = 1u << 4;
+constexpr uint64_t kBroadcast = maps::kRedirectBroadcast, kExcludeIngress = maps::kRedirectExcludeIngress;
 }  // namespace
 
 XDPDK_HELPER(helper_map_lookup_elem) {
@@ -92,9 +93,16 @@ XDPDK_HELPER(helper_redirect_map) {
     const uint64_t flags = r3;
     if (map->type() == MapType::Xskmap)
         return redirect_to_xsk(*static_cast<const maps::Xskmap*>(map), static_cast<uint32_t>(r2), flags, ex);
-    if (flags & ~(kActionMask | kBroadcast | kExcludeIngress)) return XDP_ABORTED;
-    if (flags & kBroadcast) return XDP_ABORTED;  // broadcast redirects are not supported yet
+    const bool devmap = map->type() == MapType::Devmap || map->type() == MapType::DevmapHash;
+    // Only devmaps take the broadcast flags (the kernel's flag_mask per map type).
+    const uint64_t allowed = kActionMask | (devmap ? kBroadcast | kExcludeIngress : 0);
+    if (flags & ~allowed) return XDP_ABORTED;
     const uint32_t key = static_cast<uint32_t>(r2);
+    if (flags & kBroadcast) {
+        // Whatever the key holds: the frame goes to every entry.
+        ex->redirect = RedirectTarget{RedirectTarget::Kind::Broadcast, 0, map, key, flags};
+        return XDP_REDIRECT;
+    }
     if (map->type() == MapType::Cpumap) {
         // The kernel's cpu_map_redirect, like xsk_map_redirect, allows no flag
         // besides the action bits.

@@ -54,6 +54,11 @@ XDPDK_HELPER(helper_get_smp_processor_id) {
     return ex->cpu;
 }
 
+XDPDK_HELPER(helper_get_numa_node_id) {
+    (void)r1, (void)r2, (void)r3, (void)r4, (void)r5;
+    return ex->numa_node;
+}
+
 namespace {
 
 // Formats and writes one bpf_printk line; the kernel's bpf_trace_printk and

@@ -138,11 +138,20 @@ XDPDK_HELPER(helper_ktime_get_tai_ns) {
     return clock_ns(CLOCK_TAI);
 }
 
+namespace {
+// Calibrated once, on first use, from /proc (a few kilobytes read).
+const JiffiesClock& jiffies_clock() {
+    static const JiffiesClock clock;
+    return clock;
+}
+}  // namespace
+
+uint64_t jiffies64_now() { return jiffies_clock().now(); }
+uint64_t jiffies_hz() { return jiffies_clock().hz; }
+
 XDPDK_HELPER(helper_jiffies64) {
     (void)r1, (void)r2, (void)r3, (void)r4, (void)r5, (void)ex;
-    // Calibrated once, on first use, from /proc (a few kilobytes read).
-    static const JiffiesClock clock;
-    return clock.now();
+    return jiffies64_now();
 }
 
 }  // namespace xdpdk::vm

@@ -17,6 +17,7 @@
 
 #include "btf_info.h"
 #include "dead_code.h"
+#include "helpers.h"
 #include "prog_tag.h"
 #include "elf_file.h"
 #include "reloc.h"
@@ -490,6 +491,8 @@ Status Object::Impl::load() {
         const std::string prog_subject = "prog " + quoted(p.name);
         XDPDK_ASSIGN_OR_RETURN(LinkedProgram linked,
                                link_program(*elf, funcs, relocs, funcs[program_funcs[i]], prog_subject));
+        if (!linked.kfuncs.empty())
+            return make_insn_error(prog_subject, linked.kfuncs.front().first, kfunc_refusal(linked.kfuncs.front().second));
         // Verified as written (against xdp_md), then rewritten to the
         // runtime's context where the verifier saw context loads.
         const ProgTag tag = prog_tag(linked.insns, linked.lddw_origins);
@@ -651,6 +654,8 @@ Result<Object::ProgramUses> Object::program_uses(const Program& prog) const {
         if (std::find(uses.helpers.begin(), uses.helpers.end(), in.imm) == uses.helpers.end())
             uses.helpers.push_back(in.imm);
     }
+    for (const auto& [pc, name] : linked.kfuncs)
+        if (std::find(uses.kfuncs.begin(), uses.kfuncs.end(), name) == uses.kfuncs.end()) uses.kfuncs.push_back(name);
     for (const LddwOrigin& o : linked.lddw_origins)
         if (std::find(uses.maps.begin(), uses.maps.end(), o.map) == uses.maps.end()) uses.maps.push_back(o.map);
     return uses;

@@ -112,6 +112,7 @@ public:
     struct ProgramUses {
         std::vector<int32_t> helpers;
         std::vector<const Map*> maps;
+        std::vector<std::string> kfuncs;  // none is provided (kfunc_refusal says why)
     };
     Result<ProgramUses> program_uses(const Program& prog) const;
 

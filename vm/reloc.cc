@@ -116,7 +116,11 @@ Result<CodeReloc> resolve_code_reloc(const ElfFile& elf, const std::vector<ElfFu
         if (insn.code != kCallCode || insn.src != bpf::PSEUDO_CALL)
             return fail("R_BPF_64_32 on " + at + ", which is not a local call (opcode " + hex_code(insn.code) +
                         ", src " + std::to_string(insn.src) + ")");
-        if (sym.shndx == SHN_UNDEF) return fail("call to " + sym_desc + ", an unresolved extern (kfuncs are not supported)");
+        if (sym.shndx == SHN_UNDEF) {
+            r.kind = CodeReloc::Kind::Kfunc;
+            r.kfunc = sym.name;
+            return r;
+        }
         if (!in_section || !sections[sym.shndx].executable())
             return fail("call to " + sym_desc + " in section " + quoted(sym_section) + ", which is not code");
         if (sym.value % sizeof(RawInsn)) return fail("call to " + sym_desc + " at a misaligned offset");
@@ -181,14 +185,14 @@ Result<CodeRelocs> collect_code_relocs(const ElfFile& elf, const std::vector<Elf
             if (rel.type == elf_bpf::kRelNone) continue;
             auto r = resolve_code_reloc(elf, funcs, targets, target, rel_name, i, rel);
             if (!r.ok() && strict) return r.error();
-            CodeReloc entry = r.ok() ? r.value() : CodeReloc{CodeReloc::Kind::Invalid, 0, 0, nullptr, 0, r.error()};
+            CodeReloc entry = r.ok() ? r.value() : CodeReloc{CodeReloc::Kind::Invalid, 0, 0, nullptr, 0, r.error(), {}};
             const auto key = std::make_pair(rs.target, static_cast<uint32_t>(rel.offset / sizeof(RawInsn)));
             if (!out.emplace(key, std::move(entry)).second) {
                 Error dup = make_error(elf.subject(), "relocation " + std::to_string(i) + " in " + quoted(rel_name) +
                                                           ": second relocation for insn " + std::to_string(key.second) +
                                                           " of " + quoted(target.name));
                 if (strict) return dup;
-                out[key] = CodeReloc{CodeReloc::Kind::Invalid, 0, 0, nullptr, 0, dup};
+                out[key] = CodeReloc{CodeReloc::Kind::Invalid, 0, 0, nullptr, 0, dup, {}};
             }
         }
     }
@@ -245,6 +249,12 @@ Result<LinkedProgram> link_program(const ElfFile& elf, const std::vector<ElfFunc
             out.insns[pc].imm = static_cast<int32_t>(int64_t{callee_base} - pc - 1);
             out.insns[pc + 1].imm = 0;
             if (appended) stack.push_back({callee, callee_base, 0});  // last: invalidates `frame`
+            continue;
+        }
+        if (rel != relocs.end() && rel->second.kind == CodeReloc::Kind::Kfunc) {
+            out.insns[pc].src = bpf::PSEUDO_KFUNC;
+            out.insns[pc].imm = 0;
+            out.kfuncs.emplace_back(pc, rel->second.kfunc);
             continue;
         }
         if (rel != relocs.end() && rel->second.kind != CodeReloc::Kind::Call) {

@@ -36,12 +36,15 @@ struct CodeReloc {
     // Invalid: refused, but in code only non-XDP programs use; the error is
     // reported if an XDP program ever reaches the instruction.
     // Func: lddw of a subprogram's address (a callback), linked as a call is.
-    enum class Kind : uint8_t { Call, Map, MapValue, Func, Invalid } kind;
+    // Kfunc: a call to an extern function (__ksym), which a kernel loader
+    // resolves against the kernel's BTF; kept by name so the refusal names it.
+    enum class Kind : uint8_t { Call, Map, MapValue, Func, Invalid, Kfunc } kind;
     uint32_t callee_section = 0;  // Call, Func: where the callee lives
     uint32_t callee_insn = 0;     // Call, Func: its instruction index in that section
     Map* map = nullptr;           // Map / MapValue
     uint32_t value_offset = 0;    // MapValue: byte offset in the map's value
     std::optional<Error> error;   // Invalid
+    std::string kfunc;            // Kfunc: the extern's name
 };
 
 // Relocations by (section index, instruction index within the section).
@@ -70,6 +73,8 @@ struct LinkedProgram {
     std::vector<LddwOrigin> lddw_origins;
     // Every function placed, the program first: its name and first instruction.
     std::vector<std::pair<std::string, uint32_t>> funcs;
+    // Kfunc calls (src_reg BPF_PSEUDO_KFUNC_CALL): instruction and name.
+    std::vector<std::pair<uint32_t, std::string>> kfuncs;
 };
 
 // `subject` is "prog '<name>'"; instruction indexes in errors are in the

@@ -6,6 +6,7 @@
 
 #include "dataplane/loader/maps_json.h"
 #include "vm/map.h"
+#include "vm/maps/devmap_broadcast.h"
 #include "vm/xdp.h"
 
 namespace xdpdk::cli {
@@ -81,6 +82,15 @@ nlohmann::ordered_json redirect_json(const vm::RedirectTarget& r) {
     } else if (r.kind == Kind::Cpu) {
         target["map"] = r.map ? r.map->name() : std::string();
         target["cpu"] = r.key;
+    } else if (r.kind == Kind::Broadcast && r.map) {
+        target["map"] = r.map->name();
+        target["broadcast"] = true;
+        target["exclude_ingress"] = (r.flags & vm::maps::kRedirectExcludeIngress) != 0;
+        nlohmann::ordered_json targets = nlohmann::ordered_json::array();
+        vm::maps::for_each_broadcast_target(*r.map, r.ifindex, r.flags, [&](const vm::maps::BroadcastTarget& t) {
+            targets.push_back({{"key", t.key}, {"ifindex", t.ifindex}});
+        });
+        target["targets"] = std::move(targets);
     }
     return target;
 }

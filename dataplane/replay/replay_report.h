@@ -43,7 +43,9 @@ uint32_t counted_action(uint64_t retval);
 // {"index":0,"action":"XDP_TX","retval":3,"len":60,"data":"<hex>","meta":"<hex>"}
 // (meta: data_meta..data, as BPF_PROG_TEST_RUN returns it) plus "redirect"
 // ({"ifindex":N}, or {"map":"name","key":K,"ifindex":N}) when the program
-// redirected, and "fault" when the run stopped on a runtime fault.
+// redirected, and "fault" when the run stopped on a runtime fault. A
+// broadcast (BPF_F_BROADCAST) lists every copy:
+// {"map":"name","broadcast":true,"exclude_ingress":B,"targets":[{"key":K,"ifindex":N},...]}.
 // A frame redirected into a cpumap: the worker (CPU slot) it went to, the
 // entry's xdp/cpumap program (if any) and what it returned there, and where
 // that program redirected it (as the kernel's cpumap kthread carries out:

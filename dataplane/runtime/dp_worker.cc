@@ -1,10 +1,12 @@
 #include "dp_worker.h"
 
 #include <rte_cycles.h>
+#include <rte_lcore.h>
 #include <rte_prefetch.h>
 
 #include "dp_frags.h"
 #include "dp_mbuf_xdp.h"
+#include "vm/maps/devmap_broadcast.h"
 #include "vm/reclaim.h"
 
 namespace xdpdk::dataplane {
@@ -50,6 +52,7 @@ void Worker::run() {
     // Online for map memory and attach points from here on; quiescent after
     // every round of bursts, when no program of this worker is running.
     vm::ReclaimThread reclaim;
+    ex_.numa_node = rte_socket_id();  // bpf_get_numa_node_id: this lcore's node
     rte_mbuf* pkts[kMaxBurst];
     while (!rt_.stop.load(std::memory_order_relaxed)) {
         for (const RxSource& src : plan_.sources) poll(src, pkts);
@@ -260,6 +263,10 @@ void Worker::other_verdict(const RxSource& src, BurstVerdicts& v, rte_mbuf* m, u
         case vm::XDP_REDIRECT:
             if (ex_.redirect.kind == vm::RedirectTarget::Kind::Cpu) [[unlikely]]
                 return stage_cpumap(src, v, m);
+            if (ex_.redirect.kind == vm::RedirectTarget::Kind::Broadcast) [[unlikely]] {
+                broadcast(src, v, m);
+                return;
+            }
             if (ex_.redirect.kind != vm::RedirectTarget::Kind::None)
                 to = rt_.ports_by_ifindex.port_of(ex_.redirect.ifindex);
             if (to == kNoPort) ++v.redirect_errors;
@@ -277,6 +284,10 @@ void Worker::other_verdict(const RxSource& src, BurstVerdicts& v, rte_mbuf* m, u
         ++v.others_dropped;
         return;
     }
+    send_after_burst_tx(src, v, to, m);
+}
+
+void Worker::send_after_burst_tx(const RxSource& src, BurstVerdicts& v, uint16_t to, rte_mbuf* m) {
     // Keep the port's order: XDP_TX packets collected so far in this burst
     // were received earlier, so they go into its tx buffer first.
     if (to == src.port && v.ntx != 0) {
@@ -288,6 +299,36 @@ void Worker::other_verdict(const RxSource& src, BurstVerdicts& v, rte_mbuf* m, u
         v.tx_bytes = 0;
     }
     send(to, m);
+}
+
+// BPF_F_BROADCAST: a copy of the frame to the port of every devmap entry,
+// the ingress port left out with BPF_F_EXCLUDE_INGRESS, as the kernel's
+// dev_map_enqueue_multi does (n - 1 copies; the last target takes the frame
+// itself, and an empty map frees it). An entry no port has, or a copy the
+// pool cannot give, counts as a redirect error.
+void Worker::broadcast(const RxSource& src, BurstVerdicts& v, rte_mbuf* m) {
+    const vm::RedirectTarget& r = ex_.redirect;
+    uint16_t last = kNoPort;
+    vm::maps::for_each_broadcast_target(*r.map, rt_.ports[src.port].ifindex, r.flags,
+                                        [&](const vm::maps::BroadcastTarget& t) {
+                                            const uint16_t to = rt_.ports_by_ifindex.port_of(t.ifindex);
+                                            if (to == kNoPort) {
+                                                ++v.redirect_errors;
+                                                return;
+                                            }
+                                            if (last != kNoPort) {
+                                                rte_mbuf* copy = rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX);
+                                                if (copy == nullptr) ++v.redirect_errors;
+                                                else send_after_burst_tx(src, v, last, copy);
+                                            }
+                                            last = to;
+                                        });
+    if (last == kNoPort) {
+        v.drop[v.ndrop++] = m;
+        ++v.others_dropped;
+        return;
+    }
+    send_after_burst_tx(src, v, last, m);
 }
 
 void Worker::count_other_verdicts(PortCounters& c, const BurstVerdicts& v) {

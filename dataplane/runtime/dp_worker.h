@@ -85,6 +85,10 @@ private:
     void stage_cpumap(const RxSource& src, BurstVerdicts& v, rte_mbuf* m);
     void poll_cpumap();
     void run_cpumap_frame(const CpumapFrame& f);
+    // Sends m on port `to` after the burst's XDP_TX packets when `to` is the
+    // receiving port, so the port's order is kept.
+    void send_after_burst_tx(const RxSource& src, BurstVerdicts& v, uint16_t to, rte_mbuf* m);
+    void broadcast(const RxSource& src, BurstVerdicts& v, rte_mbuf* m);
     void send(uint16_t port, rte_mbuf* m) {
         tx_[port].push(m);
         mark_dirty(port);

@@ -163,6 +163,8 @@ Status replay(const ReplayOptions& o) {
         std::optional<CpumapHop> hop;
         if (retval == vm::XDP_REDIRECT && ex.redirect.kind == vm::RedirectTarget::Kind::Cpu)
             hop = run_cpumap_hop(frame, ex);
+        if (retval == vm::XDP_REDIRECT && ex.redirect.kind == vm::RedirectTarget::Kind::Broadcast)
+            ex.redirect.ifindex = frame.xdp().ingress_ifindex;
         std::span<const uint8_t> data = frame.data();
         if (frame.split()) [[unlikely]] {
             whole = frame.packet();

@@ -37,8 +37,14 @@ void add_uses(const vm::Object& obj, const vm::Program& listed, ordered_json& p)
     auto uses = obj.program_uses(listed);
     if (!uses) return;
     ordered_json helpers = ordered_json::array();
-    for (int32_t id : uses->helpers)
-        helpers.push_back({{"id", id}, {"name", vm::helper_name(id)}, {"available", vm::helper_spec(id) != nullptr}});
+    for (int32_t id : uses->helpers) {
+        ordered_json h = {{"id", id}, {"name", vm::helper_name(id)}, {"available", vm::helper_spec(id) != nullptr}};
+        if (!vm::helper_spec(id)) h["reason"] = vm::helper_refusal(id);
+        helpers.push_back(std::move(h));
+    }
+    ordered_json kfuncs = ordered_json::array();
+    for (const std::string& name : uses->kfuncs)
+        kfuncs.push_back({{"name", name}, {"available", false}, {"reason", vm::kfunc_refusal(name)}});
     std::vector<uint32_t> types;
     for (const vm::Map* m : uses->maps)
         if (std::find(types.begin(), types.end(), m->spec().type) == types.end()) types.push_back(m->spec().type);
@@ -47,6 +53,7 @@ void add_uses(const vm::Object& obj, const vm::Program& listed, ordered_json& p)
         map_types.push_back({{"type", t}, {"name", vm::map_type_name(t)}, {"available", vm::map_type_supported(t)}});
     p["helpers"] = std::move(helpers);
     p["map_types"] = std::move(map_types);
+    if (!kfuncs.empty()) p["kfuncs"] = std::move(kfuncs);
 }
 
 // The program loaded on its own in a fresh object (so one refused program
@@ -105,12 +112,23 @@ std::string uses_line(const ordered_json& p, const char* field, const char* labe
     return s + "\n";
 }
 
+// One line per helper or kfunc xdpdk refuses, with why.
+std::string reasons_lines(const ordered_json& p) {
+    std::string s;
+    for (const char* field : {"helpers", "kfuncs"})
+        if (p.contains(field))
+            for (const auto& u : p[field])
+                if (u.contains("reason")) s += "\t" + u["reason"].get<std::string>() + "\n";
+    return s;
+}
+
 std::string text_line(const ordered_json& p) {
     std::string s = p["name"].get<std::string>() + ": " + p["type"].get<std::string>();
     if (p.contains("attach_type") && p["attach_type"] != "xdp") s += " (" + p["attach_type"].get<std::string>() + ")";
     if (p.value("frags", false)) s += " frags";
     s += "  section " + p["section"].get<std::string>() + "\n";
-    const std::string uses = uses_line(p, "helpers", "helpers") + uses_line(p, "map_types", "map types");
+    const std::string uses = uses_line(p, "helpers", "helpers") + uses_line(p, "kfuncs", "kfuncs") +
+                             uses_line(p, "map_types", "map types") + reasons_lines(p);
     if (!p["loaded"].get<bool>()) return s + "\tnot loaded: " + p["reason"].get<std::string>() + "\n" + uses;
     s += "\ttag " + p["tag"].get<std::string>() + "  xlated " + std::to_string(p["bytes_xlated"].get<size_t>()) + "B";
     if (p["jited"].get<bool>()) s += "  jited " + std::to_string(p["bytes_jited"].get<size_t>()) + "B";

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // For `xdpdk prog show`: one program using only what xdpdk has, one calling
 // a helper the kernel offers XDP programs and xdpdk lacks
-// (bpf_get_numa_node_id) and using a map type it lacks (bloom_filter). Linux
+// (bpf_get_current_pid_tgid) and using a map type it lacks (bloom_filter). Linux
 // loads both; xdpdk opens the object only to list it (test_prog_cmds), so
 // it stays out of the test suites that load every built object.
 #include <linux/bpf.h>
@@ -32,7 +32,7 @@ int uses_available(struct xdp_md *ctx)
 SEC("xdp")
 int uses_unavailable(struct xdp_md *ctx)
 {
-	__u64 node = bpf_get_numa_node_id();
+	__u64 node = bpf_get_current_pid_tgid();
 
 	(void)ctx;
 	bpf_map_push_elem(&seen, &node, BPF_ANY);

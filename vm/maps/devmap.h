@@ -32,6 +32,14 @@ public:
     long user_delete(const void* key) override;
     long next_key(const void* key, void* next_out) const override;
 
+    // Lock-free: fn(index, value) for every filled slot, in index order
+    // (bpf_redirect_map broadcasts).
+    template <typename Fn>
+    void for_each_entry(Fn&& fn) const {
+        for (uint32_t i = 0; i < spec_.max_entries; ++i)
+            if (const DevmapValue* v = slots_[i].load(std::memory_order_acquire)) fn(i, *v);
+    }
+
 private:
     Devmap(const MapSpec& spec, uint32_t ncpus);
 

@@ -8,6 +8,9 @@
 
 #include <memory>
 
+#include <cstring>
+
+#include "devmap_value.h"
 #include "hash_table.h"
 #include "vm/map.h"
 
@@ -25,6 +28,16 @@ public:
     long user_update(const void* key, const void* value, uint64_t flags) override;
     long user_delete(const void* key) override;
     long next_key(const void* key, void* next_out) const override;
+
+    // Lock-free: fn(key, value) for every entry (bpf_redirect_map broadcasts).
+    template <typename Fn>
+    void for_each_entry(Fn&& fn) const {
+        table_.for_each_node([&](HashNode* n) {
+            uint32_t key;
+            std::memcpy(&key, table_.key_of(n), sizeof key);
+            fn(key, *reinterpret_cast<const DevmapValue*>(table_.value_of(n)));
+        });
+    }
 
 private:
     DevmapHash(const MapSpec& spec, uint32_t ncpus);

@@ -48,9 +48,31 @@ std::optional<uint64_t> Verifier::constant_stack_key(const RegState& ptr, uint32
     return k.value.const_value();
 }
 
+// The kernel's check_reg_const_str: a pointer at a known offset into the
+// value of a read-only, frozen map (.rodata), with a NUL before its end.
+Status Verifier::check_const_str(int r, const std::string& fname) {
+    const RegState& arg = reg(r);
+    const std::string rn = reg_name(r);
+    if (arg.type != RegType::MapValue)
+        return fail(cat(rn, " type=", reg_type_name(arg.type), " expected=map_value (a constant string, argument ", r,
+                        " of ", fname, ")"));
+    const Map& map = *arg.map;
+    if (!map.frozen() || !(map.spec().flags & kMapFlagRdonlyProg))
+        return fail(cat(rn, " does not point to a readonly map' (argument ", r, " of ", fname, ")"));
+    if (!arg.value.is_const()) return fail(cat(rn, " is not a constant address' (argument ", r, " of ", fname, ")"));
+    const int64_t at = arg.off + int64_t(arg.value.const_value());
+    const uint32_t size = map.spec().value_size;
+    const uint8_t* bytes = const_cast<Map&>(map).value_base();
+    if (at < 0 || at >= int64_t(size) || bytes == nullptr)
+        return fail(cat("invalid access to map value pointer, value_size=", size, " off=", at));
+    for (int64_t i = at; i < int64_t(size); ++i)
+        if (bytes[i] == 0) return {};
+    return fail(cat("string is not zero-terminated (argument ", r, " of ", fname, ")"));
+}
+
 Status Verifier::check_helper_call(const Insn& in) {
     const HelperSpec* helper = helper_spec(in.imm);
-    if (!helper) return fail(cat("helper ", helper_name(in.imm), "#", in.imm, " is not provided by this runtime"));
+    if (!helper) return fail(helper_refusal(in.imm));
     const std::string fname = cat(helper_name(in.imm), "#", in.imm);
     if (helper->needs_perfmon && env_.strict)
         return fail(cat("program of this type cannot use helper ", fname, " (Linux offers it to CAP_PERFMON loaders only)"));
@@ -164,6 +186,16 @@ Status Verifier::check_helper_call(const Insn& in) {
                 if (arg.type != RegType::Stack && !arg.is_null_const()) return expected("fp");
                 if (arg.is_scalar()) mark_reg_precise(r);
                 callback_ctx = arg;
+                break;
+            case ArgType::PtrToFixedSizeMem:
+            case ArgType::PtrToFixedSizeUninitMem: {
+                if (!is_pointer(arg.type) || is_or_null(arg.type)) return expected("fp, pkt, pkt_meta, map_value");
+                const AccessKind kind = t == ArgType::PtrToFixedSizeUninitMem ? AccessKind::Write : AccessKind::Read;
+                XDPDK_RETURN_IF_ERROR(check_helper_mem(r, helper->arg_size[a], kind));
+                break;
+            }
+            case ArgType::PtrToConstStr:
+                XDPDK_RETURN_IF_ERROR(check_const_str(r, fname));
                 break;
         }
     }

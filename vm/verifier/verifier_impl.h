@@ -128,6 +128,7 @@ public:
                             const RegState* value, RegState* loaded, bool sign_extend = false);
     // Helper access of [0, size) bytes through pointer register `r`.
     Status check_helper_mem(int r, uint64_t size, AccessKind kind);
+    Status check_const_str(int r, const std::string& fname);
     Status check_stack_range(const RegState& ptr, int64_t lo, int64_t hi, bool need_init, int r,
                              const char* what);
     void note_stack_depth(uint32_t frame, int64_t lowest_off);
