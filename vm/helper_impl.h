@@ -35,5 +35,7 @@ XDPDK_HELPER(helper_csum_diff);
 XDPDK_HELPER(helper_xdp_get_buff_len);
 XDPDK_HELPER(helper_xdp_load_bytes);
 XDPDK_HELPER(helper_xdp_store_bytes);
+XDPDK_HELPER(helper_fib_lookup);
+XDPDK_HELPER(helper_check_mtu);
 
 }  // namespace xdpdk::vm

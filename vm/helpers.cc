@@ -91,6 +91,12 @@ constexpr HelperSpec kHelpers[] = {
     // (older ones declared ARG_PTR_TO_UNINIT_MEM, a bug fixed upstream).
     {.id = helper_id::XdpStoreBytes, .fn = helper_xdp_store_bytes,
      .args = {A::PtrToCtx, A::Anything, A::PtrToMem, A::ConstSize}},
+    // params is read and written back (helpers_fib.cc); plen, then flags.
+    {.id = helper_id::FibLookup, .fn = helper_fib_lookup,
+     .args = {A::PtrToCtx, A::PtrToMemReadWrite, A::ConstSize, A::Anything}},
+    // ifindex, &mtu_len (in and out), len_diff, flags.
+    {.id = helper_id::CheckMtu, .fn = helper_check_mtu,
+     .args = {A::PtrToCtx, A::Anything, A::PtrToU32, A::Anything, A::Anything}},
 };
 
 struct ById {
