@@ -122,9 +122,13 @@ FibTable::FibTable(FibEntries entries) : entries_(std::move(entries)) {
     for (const FibRoute& r : entries_.routes) order.push_back(&r);
     std::stable_sort(order.begin(), order.end(), [](const FibRoute* a, const FibRoute* b) { return a->metric < b->metric; });
     for (const FibRoute* r : order) {
+        // IPv4's local table lives inside main while there are no policy
+        // rules (the kernel's fib_trie merges them): one longest-prefix match.
+        const bool merged = r->prefix.family == kAfInet && r->table == kRtTableLocal;
+        const uint32_t id = merged ? kRtTableMain : r->table;
         auto t = std::find_if(tables_.begin(), tables_.end(),
-                              [&](const Table& x) { return x.family == r->prefix.family && x.id == r->table; });
-        if (t == tables_.end()) t = tables_.insert(tables_.end(), Table{r->prefix.family, r->table, {}});
+                              [&](const Table& x) { return x.family == r->prefix.family && x.id == id; });
+        if (t == tables_.end()) t = tables_.insert(tables_.end(), Table{r->prefix.family, id, {}});
         auto level = std::find_if(t->levels.begin(), t->levels.end(), [&](const Level& l) { return l.len == r->prefix_len; });
         if (level == t->levels.end()) level = t->levels.insert(t->levels.end(), Level{r->prefix_len, {}});
         level->prefixes[masked(r->prefix, r->prefix_len)].push_back(r);

@@ -110,7 +110,9 @@ Status read_route(const TomlFields& t, const EntryErrors& bad, vm::FibRoute& r, 
         if (r.gateway.family == vm::kAfInet && family == vm::kAfInet6)
             return bad("an IPv6 route cannot go through an IPv4 gateway");
     }
-    if (t.has("src")) XDPDK_ASSIGN_OR_RETURN(r.prefsrc, read_addr(t, "src", bad, family));
+    if (t.has("src")) {
+        XDPDK_ASSIGN_OR_RETURN(r.prefsrc, read_addr(t, "src", bad, family));
+    }
     XDPDK_RETURN_IF_ERROR(t.read_unsigned("mtu", 68, 65535, r.mtu));
     r.metric = family == vm::kAfInet6 ? 1024 : 0;
     XDPDK_RETURN_IF_ERROR(t.read_unsigned("metric", 0, UINT32_MAX, r.metric));

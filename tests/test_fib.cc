@@ -1,0 +1,403 @@
+// bpf_fib_lookup and bpf_check_mtu against the Linux kernel: a network
+// namespace of our own with veth devices, addresses, routes (gateway,
+// on-link, locked MTU, blackhole, unreachable, prohibit, another table) and
+// neighbours (some missing), forwarding off on one device. In it the kernel
+// runs progs/fib_router.o with BPF_PROG_TEST_RUN on packets to many
+// destinations, with every lookup flag, from two ingress devices, at three
+// sizes; xdpdk runs the same packets, in both engines, once with the table
+// written as [[route]]/[[neighbor]]/[[interface]] TOML and once with the
+// table mirrored from the namespace over rtnetlink (--fib host). Verdicts,
+// packets and the lookup's return code and struct bpf_fib_lookup must match.
+// The namespace goes away at the end, also when a test fails. Skips without
+// bpf() or without the right to make namespaces.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <net/if.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "dataplane/fib/host_fib.h"
+#include "dataplane/tool/fib_config.h"
+#include "dual_runtime.h"
+#include "kernel_oracle.h"
+#include "test_support.h"
+#include "tests/tools/packet_builder.h"
+#include "vm/fib.h"
+#include "vm/map.h"
+#include "vm/reclaim.h"
+
+namespace xdpdk::test {
+namespace {
+
+constexpr vm::EngineKind kEngines[] = {vm::EngineKind::Interp, vm::EngineKind::Jit};
+const char* engine_name(vm::EngineKind e) { return e == vm::EngineKind::Jit ? "jit" : "interp"; }
+
+int run(const std::string& cmd) { return std::system((cmd + " >/dev/null 2>&1").c_str()); }
+
+// A network namespace made for one test and removed with it. While entered,
+// this thread (and BPF_PROG_TEST_RUN's ingress device lookup) lives in it.
+class TestNetns {
+public:
+    TestNetns() : name_("xdpdk-fib-" + std::to_string(getpid())) {
+        run("ip netns del " + name_);
+        ok_ = run("ip netns add " + name_) == 0;
+    }
+    ~TestNetns() {
+        leave();
+        run("ip netns del " + name_);
+    }
+    bool ok() const { return ok_; }
+    // Runs `ip ARGS` inside; "" on success.
+    std::string ip(const std::string& args) {
+        const std::string cmd = "ip -n " + name_ + " " + args;
+        return run(cmd) == 0 ? "" : "failed: " + cmd;
+    }
+    std::string sysctl(const std::string& setting) {
+        const std::string cmd = "ip netns exec " + name_ + " sysctl -qw " + setting;
+        return run(cmd) == 0 ? "" : "failed: " + cmd;
+    }
+    bool enter() {
+        home_ = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        const int fd = open(("/run/netns/" + name_).c_str(), O_RDONLY | O_CLOEXEC);
+        const bool entered = fd >= 0 && home_ >= 0 && setns(fd, CLONE_NEWNET) == 0;
+        if (fd >= 0) close(fd);
+        return entered;
+    }
+    void leave() {
+        if (home_ < 0) return;
+        if (setns(home_, CLONE_NEWNET) != 0) std::perror("setns back");
+        close(home_);
+        home_ = -1;
+    }
+
+private:
+    std::string name_;
+    bool ok_ = false;
+    int home_ = -1;
+};
+
+// The topology: r0 (ingress, forwarding), r1 (MTU 1400), r2 (forwarding
+// off), each a veth with its peer up so that routes through it are live.
+const char* const kSetup[] = {
+    "link set lo up",
+    "link add r0 address 02:00:00:00:00:10 type veth peer name p0 address 02:00:00:00:00:11",
+    "link add r1 address 02:00:00:00:01:10 mtu 1400 type veth peer name p1 address 02:00:00:00:01:11 mtu 1400",
+    "link add r2 address 02:00:00:00:02:10 type veth peer name p2 address 02:00:00:00:02:11",
+    "link set r0 up", "link set p0 up", "link set r1 up", "link set p1 up", "link set r2 up", "link set p2 up",
+    "addr add 10.1.0.1/24 dev r0", "addr add 10.2.0.1/24 dev r1", "addr add 10.3.0.1/24 dev r2",
+    "-6 addr add fd01::1/64 dev r0 nodad", "-6 addr add fd02::1/64 dev r1 nodad", "-6 addr add fd03::1/64 dev r2 nodad",
+    "route add 10.10.0.0/16 via 10.2.0.2",
+    "route add 10.10.5.0/24 via 10.1.0.2",
+    "route add 10.11.0.0/16 via 10.2.0.3",
+    "route add 10.12.0.0/16 via 10.2.0.2 mtu lock 1000",
+    "route add 10.13.0.0/16 via 10.2.0.2 metric 7",
+    "route add blackhole 10.20.0.0/16", "route add unreachable 10.21.0.0/16", "route add prohibit 10.22.0.0/16",
+    "route add 10.30.0.0/16 via 10.2.0.2 table 100",
+    "-6 route add fd10::/32 via fd02::2",
+    "-6 route add fd10:5::/48 via fd01::2",
+    "-6 route add fd11::/32 via fd02::3",
+    "-6 route add fd12::/32 via fd02::2 mtu lock 1300",
+    "-6 route add blackhole fd20::/32", "-6 route add unreachable fd21::/32", "-6 route add prohibit fd22::/32",
+    "-6 route add fd30::/32 via fd02::2 table 100",
+    "neigh add 10.1.0.2 lladdr 02:00:00:00:aa:01 dev r0 nud permanent",
+    "neigh add 10.2.0.2 lladdr 02:00:00:00:aa:02 dev r1 nud permanent",
+    "neigh add 10.2.0.9 lladdr 02:00:00:00:aa:09 dev r1 nud permanent",
+    "neigh add 10.3.0.5 lladdr 02:00:00:00:aa:35 dev r2 nud permanent",
+    "-6 neigh add fd01::2 lladdr 02:00:00:00:bb:01 dev r0 nud permanent",
+    "-6 neigh add fd02::2 lladdr 02:00:00:00:bb:02 dev r1 nud permanent",
+    "-6 neigh add fd02::9 lladdr 02:00:00:00:bb:09 dev r1 nud permanent",
+    "-6 neigh add fd03::5 lladdr 02:00:00:00:bb:35 dev r2 nud permanent",
+};
+
+// The same table as xdpdk configuration, with the namespace's ifindexes.
+std::string config_toml(uint32_t r0, uint32_t r1, uint32_t r2) {
+    auto s = [](uint32_t v) { return std::to_string(v); };
+    std::string t;
+    t += "[[interface]]\nifindex = " + s(r0) + "\nmac = \"02:00:00:00:00:10\"\nmtu = 1500\naddresses = [\"10.1.0.1\", \"fd01::1\"]\n";
+    t += "[[interface]]\nifindex = " + s(r1) + "\nmac = \"02:00:00:00:01:10\"\nmtu = 1400\naddresses = [\"10.2.0.1\", \"fd02::1\"]\n";
+    t += "[[interface]]\nifindex = " + s(r2) +
+         "\nmac = \"02:00:00:00:02:10\"\nmtu = 1500\naddresses = [\"10.3.0.1\", \"fd03::1\"]\nforwarding = false\n";
+    const std::pair<uint32_t, const char*> connected[] = {{r0, "1"}, {r1, "2"}, {r2, "3"}};
+    for (const auto& [dev, n] : connected) {
+        const std::string d = s(dev), x = n;
+        // What `ip addr add` creates: the subnet, the local address and the
+        // broadcast address (local table), and IPv6's subnet and address.
+        t += "[[route]]\nprefix = \"10." + x + ".0.0/24\"\ndev = " + d + "\nsrc = \"10." + x + ".0.1\"\n";
+        t += "[[route]]\nprefix = \"10." + x + ".0.1/32\"\ndev = " + d + "\ntype = \"local\"\ntable = 255\n";
+        t += "[[route]]\nprefix = \"10." + x + ".0.255/32\"\ndev = " + d + "\ntype = \"broadcast\"\ntable = 255\n";
+        t += "[[route]]\nprefix = \"fd0" + x + "::/64\"\ndev = " + d + "\nmetric = 256\n";
+        t += "[[route]]\nprefix = \"fd0" + x + "::1/128\"\ndev = " + d + "\ntype = \"local\"\ntable = 255\nmetric = 0\n";
+    }
+    t += "[[route]]\nprefix = \"10.10.0.0/16\"\nvia = \"10.2.0.2\"\ndev = " + s(r1) + "\n";
+    t += "[[route]]\nprefix = \"10.10.5.0/24\"\nvia = \"10.1.0.2\"\ndev = " + s(r0) + "\n";
+    t += "[[route]]\nprefix = \"10.11.0.0/16\"\nvia = \"10.2.0.3\"\ndev = " + s(r1) + "\n";
+    t += "[[route]]\nprefix = \"10.12.0.0/16\"\nvia = \"10.2.0.2\"\ndev = " + s(r1) + "\nmtu = 1000\n";
+    t += "[[route]]\nprefix = \"10.13.0.0/16\"\nvia = \"10.2.0.2\"\ndev = " + s(r1) + "\nmetric = 7\n";
+    t += "[[route]]\nprefix = \"10.20.0.0/16\"\ntype = \"blackhole\"\n";
+    t += "[[route]]\nprefix = \"10.21.0.0/16\"\ntype = \"unreachable\"\n";
+    t += "[[route]]\nprefix = \"10.22.0.0/16\"\ntype = \"prohibit\"\n";
+    t += "[[route]]\nprefix = \"10.30.0.0/16\"\nvia = \"10.2.0.2\"\ndev = " + s(r1) + "\ntable = 100\n";
+    t += "[[route]]\nprefix = \"fd10::/32\"\nvia = \"fd02::2\"\ndev = " + s(r1) + "\n";
+    t += "[[route]]\nprefix = \"fd10:5::/48\"\nvia = \"fd01::2\"\ndev = " + s(r0) + "\n";
+    t += "[[route]]\nprefix = \"fd11::/32\"\nvia = \"fd02::3\"\ndev = " + s(r1) + "\n";
+    t += "[[route]]\nprefix = \"fd12::/32\"\nvia = \"fd02::2\"\ndev = " + s(r1) + "\nmtu = 1300\n";
+    t += "[[route]]\nprefix = \"fd20::/32\"\ntype = \"blackhole\"\n";
+    t += "[[route]]\nprefix = \"fd21::/32\"\ntype = \"unreachable\"\n";
+    t += "[[route]]\nprefix = \"fd22::/32\"\ntype = \"prohibit\"\n";
+    t += "[[route]]\nprefix = \"fd30::/32\"\nvia = \"fd02::2\"\ndev = " + s(r1) + "\ntable = 100\n";
+    const std::tuple<const char*, const char*, uint32_t> neighbors[] = {
+        {"10.1.0.2", "02:00:00:00:aa:01", r0}, {"10.2.0.2", "02:00:00:00:aa:02", r1},
+        {"10.2.0.9", "02:00:00:00:aa:09", r1}, {"10.3.0.5", "02:00:00:00:aa:35", r2},
+        {"fd01::2", "02:00:00:00:bb:01", r0},  {"fd02::2", "02:00:00:00:bb:02", r1},
+        {"fd02::9", "02:00:00:00:bb:09", r1},  {"fd03::5", "02:00:00:00:bb:35", r2},
+    };
+    for (const auto& [ip, mac, dev] : neighbors)
+        t += "[[neighbor]]\nip = \"" + std::string(ip) + "\"\nmac = \"" + mac + "\"\ndev = " + s(dev) + "\n";
+    return t;
+}
+
+const char* const kDestinations4[] = {"10.1.0.2",  "10.1.0.1",  "10.1.0.255", "10.2.0.9",  "10.2.0.7", "10.2.0.255",
+                                      "10.10.1.1", "10.10.5.5", "10.11.0.1",  "10.12.0.1", "10.13.0.1", "10.20.0.1",
+                                      "10.21.0.1", "10.22.0.1", "10.30.0.1",  "10.3.0.5",  "192.0.2.1"};
+const char* const kDestinations6[] = {"fd01::2",  "fd01::1",  "fd02::9",  "fd02::7",  "fd10::1",  "fd10:5::5",
+                                      "fd11::1",  "fd12::1",  "fd20::1",  "fd21::1",  "fd22::1",  "fd30::1",
+                                      "fd03::5",  "2001:db8::1", "fe80::1"};
+constexpr uint32_t kFlagSets[] = {
+    0,
+    BPF_FIB_LOOKUP_DIRECT,
+    BPF_FIB_LOOKUP_OUTPUT,
+    BPF_FIB_LOOKUP_SKIP_NEIGH,
+    BPF_FIB_LOOKUP_DIRECT | BPF_FIB_LOOKUP_TBID,
+    BPF_FIB_LOOKUP_SRC,
+    BPF_FIB_LOOKUP_DIRECT | BPF_FIB_LOOKUP_SKIP_NEIGH | BPF_FIB_LOOKUP_SRC,
+    1u << 7,  // unknown: -EINVAL
+};
+constexpr size_t kFrameLens[] = {114, 1214, 1464};  // tot_len 100, 1200, 1450 (IPv4)
+
+Bytes le32(uint32_t v) { return {uint8_t(v), uint8_t(v >> 8), uint8_t(v >> 16), uint8_t(v >> 24)}; }
+
+struct Packet {
+    std::string what;
+    Bytes bytes;
+};
+
+std::vector<Packet> router_packets() {
+    std::vector<Packet> out;
+    for (size_t len : kFrameLens) {
+        for (const char* dst : kDestinations4) {
+            PacketSpec p;
+            p.src4 = ipv4("10.1.0.2");
+            p.dst4 = ipv4(dst);
+            p.frame_len = len;
+            out.push_back({std::string(dst) + " len " + std::to_string(len), build_packet(p)});
+        }
+        for (const char* dst : kDestinations6) {
+            PacketSpec p;
+            p.l3 = L3::Ipv6;
+            p.src6 = ipv6("fd01::2");
+            p.dst6 = ipv6(dst);
+            p.frame_len = len + 20;  // payload_len 80, 1180, 1430
+            out.push_back({std::string(dst) + " len " + std::to_string(p.frame_len), build_packet(p)});
+        }
+    }
+    return out;
+}
+
+class FibTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        SKIP_WITHOUT_KERNEL();
+        netns_ = std::make_unique<TestNetns>();
+        if (!netns_->ok()) GTEST_SKIP() << "cannot create a network namespace (ip netns add)";
+        for (const char* c : kSetup) ASSERT_EQ(netns_->ip(c), "");
+        for (const char* s : {"net.ipv4.conf.all.forwarding=1", "net.ipv6.conf.all.forwarding=1",
+                              "net.ipv4.conf.r2.forwarding=0", "net.ipv6.conf.r2.forwarding=0"})
+            ASSERT_EQ(netns_->sysctl(s), "");
+        ASSERT_TRUE(netns_->enter()) << "setns into the test namespace";
+        r0_ = if_nametoindex("r0");
+        r1_ = if_nametoindex("r1");
+        r2_ = if_nametoindex("r2");
+        ASSERT_NE(r0_ * r1_ * r2_, 0u);
+    }
+    void TearDown() override { netns_.reset(); }
+
+    // Both runtimes with the router; `fib` for the VM's lookups.
+    void open(DualRuntime& rt, vm::EngineKind engine, const std::string& prog) {
+        rt.engine = engine;
+        ASSERT_EQ(rt.open(test_prog_path("fib_router"), {}, {}), "");
+        ASSERT_EQ(rt.select_program(prog), "");
+        rt.fib = &fib_;
+    }
+
+    void set_both(DualRuntime& rt, const std::string& map, const Bytes& value) {
+        const Bytes key = le32(0);
+        ASSERT_TRUE(rt.kernel->map_update(map, key, value).ok()) << map;
+        ASSERT_EQ(rt.vm_obj->find_map(map)->user_update(key.data(), value.data(), vm::kAny), 0) << map;
+    }
+
+    // Every packet with every flag set from r0 and r2; returns runs compared.
+    int compare_router(DualRuntime& rt, const std::string& source) {
+        int runs = 0, mismatches = 0;
+        const auto packets = router_packets();
+        for (uint32_t flags : kFlagSets) {
+            set_both(rt, "lookup_flags", le32(flags));
+            for (uint32_t ingress : {r0_, r2_}) {
+                for (const Packet& p : packets) {
+                    set_both(rt, "last_lookup", Bytes(8 + sizeof(bpf_fib_lookup), 0));
+                    const std::string when = source + " " + engine_name(rt.engine) + ": " + p.what + " flags " +
+                                             std::to_string(flags) + " ingress " + std::to_string(ingress);
+                    XdpRunOptions o;
+                    o.ingress_ifindex = ingress;
+                    const std::string diff = rt.run_and_compare(p.bytes, o, 0);
+                    if (!diff.empty() && ++mismatches <= kMaxReportedMismatches) ADD_FAILURE() << when << ": " << diff;
+                    if (mismatches <= kMaxReportedMismatches) rt.expect_same_maps(true, when);
+                    ++runs;
+                }
+            }
+        }
+        EXPECT_EQ(mismatches, 0);
+        return runs;
+    }
+
+    std::unique_ptr<TestNetns> netns_;
+    uint32_t r0_ = 0, r1_ = 0, r2_ = 0;
+    vm::Fib fib_;
+    vm::ReclaimThread reclaim_;
+};
+
+// The outcomes must differ among themselves, or the comparison proves little.
+void expect_varied_codes(DualRuntime& rt, const std::vector<Packet>& packets, uint32_t ingress) {
+    std::set<int64_t> codes;
+    for (const Packet& p : packets) {
+        vm::PacketFrame frame(p.bytes, ingress, 0);
+        vm::ExecContext ex;
+        ex.fib = rt.fib;
+        (void)vm::run_xdp(*rt.vm_prog, frame.xdp(), ex);
+        Bytes rec(8 + sizeof(bpf_fib_lookup));
+        const Bytes key = le32(0);
+        ASSERT_EQ(rt.vm_obj->find_map("last_lookup")->user_lookup(key.data(), rec.data()), 0);
+        int64_t rc;
+        std::memcpy(&rc, rec.data(), 8);
+        codes.insert(rc);
+    }
+    // success, blackhole, unreachable, prohibit, not forwarded, no neighbour, frag needed
+    for (int64_t want : {0, 1, 2, 3, 4, 7, 8}) EXPECT_TRUE(codes.contains(want)) << "no lookup returned " << want;
+}
+
+TEST_F(FibTest, RouterMatchesKernelWithConfiguredTable) {
+    auto config = cli::parse_fib_config(config_toml(r0_, r1_, r2_), "fib.toml");
+    ASSERT_TRUE(config.ok()) << config.error().str();
+    fib_.publish(std::make_unique<vm::FibTable>(std::move(config->entries)));
+    for (vm::EngineKind engine : kEngines) {
+        DualRuntime rt;
+        ASSERT_NO_FATAL_FAILURE(open(rt, engine, "xdp_router"));
+        if (engine == vm::EngineKind::Interp) expect_varied_codes(rt, router_packets(), r0_);
+        EXPECT_GT(compare_router(rt, "config"), 1000);
+    }
+}
+
+TEST_F(FibTest, RouterMatchesKernelWithHostTable) {
+    auto mirror = fib::HostFibMirror::start(fib_);
+    ASSERT_TRUE(mirror.ok()) << mirror.error().str();
+    for (vm::EngineKind engine : kEngines) {
+        DualRuntime rt;
+        ASSERT_NO_FATAL_FAILURE(open(rt, engine, "xdp_router"));
+        EXPECT_GT(compare_router(rt, "host"), 1000);
+    }
+}
+
+// A route added while the mirror runs reaches lookups without a restart.
+TEST_F(FibTest, HostMirrorFollowsRouteChanges) {
+    auto mirror = fib::HostFibMirror::start(fib_);
+    ASSERT_TRUE(mirror.ok()) << mirror.error().str();
+    DualRuntime rt;
+    ASSERT_NO_FATAL_FAILURE(open(rt, vm::EngineKind::Jit, "xdp_router"));
+    PacketSpec p;
+    p.src4 = ipv4("10.1.0.2");
+    p.dst4 = ipv4("10.40.0.1");
+    const Bytes packet = build_packet(p);
+    XdpRunOptions o;
+    o.ingress_ifindex = r0_;
+    DualRuntime::Outcome before;
+    EXPECT_EQ(rt.run_and_compare(packet, o, 0, &before), "");
+    EXPECT_EQ(before.vm_action, uint32_t{vm::XDP_PASS});  // no route yet
+    const uint64_t published = (*mirror)->published();
+    ASSERT_EQ(netns_->ip("route add 10.40.0.0/16 via 10.2.0.2"), "");
+    for (int i = 0; i < 200 && (*mirror)->published() == published; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_GT((*mirror)->published(), published) << "the mirror saw no RTM_NEWROUTE";
+    DualRuntime::Outcome after;
+    EXPECT_EQ(rt.run_and_compare(packet, o, 0, &after), "");
+    EXPECT_EQ(after.vm_action, uint32_t{vm::XDP_REDIRECT});
+    rt.expect_same_maps(true, "after route add");
+    ASSERT_EQ(netns_->ip("route del 10.40.0.0/16"), "");
+    const vm::FibAddr dst = vm::parse_fib_addr("10.40.0.1").value();
+    for (int i = 0; i < 200 && fib_.current().lookup(vm::kRtTableMain, dst); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    DualRuntime::Outcome gone;
+    EXPECT_EQ(rt.run_and_compare(packet, o, 0, &gone), "");
+    EXPECT_EQ(gone.vm_action, uint32_t{vm::XDP_PASS});
+}
+
+// bpf_check_mtu: the ingress device (ifindex 0), another device, a missing
+// one, with and without mtu_len as input, len_diff both ways, and flags.
+TEST_F(FibTest, CheckMtuMatchesKernel) {
+    auto config = cli::parse_fib_config(config_toml(r0_, r1_, r2_), "fib.toml");
+    ASSERT_TRUE(config.ok()) << config.error().str();
+    fib_.publish(std::make_unique<vm::FibTable>(std::move(config->entries)));
+    struct Query {
+        uint32_t ifindex, mtu_len;
+        int32_t len_diff;
+        uint32_t flags;
+    };
+    const std::vector<Query> queries = {
+        {0, 0, 0, 0},          {0, 0, 100, 0},     {0, 0, -100, 0},   {r1_, 0, 0, 0},     {r1_, 1400, 0, 0},
+        {r1_, 1401, 0, 0},     {r1_, 1300, 101, 0}, {r1_, 1300, 100, 0}, {r2_, 0, 0, 0},  {9999, 0, 0, 0},
+        {0, 1500, 0, 0},       {0, 1501, 0, 0},    {0, 0, 0, 1},      {r0_, 0, -2000, 0}, {0, 0x7fffffff, 0, 0},
+    };
+    int runs = 0;
+    for (vm::EngineKind engine : kEngines) {
+        DualRuntime rt;
+        ASSERT_NO_FATAL_FAILURE(open(rt, engine, "xdp_check_mtu"));
+        for (size_t len : {64u, 1400u, 1414u, 1415u, 1514u, 1515u, 3000u}) {
+            PacketSpec p;
+            p.frame_len = len;
+            const Bytes packet = build_packet(p);
+            for (const Query& q : queries) {
+                Bytes args = le32(q.ifindex);
+                for (uint32_t v : {q.mtu_len, static_cast<uint32_t>(q.len_diff), q.flags}) {
+                    const Bytes b = le32(v);
+                    args.insert(args.end(), b.begin(), b.end());
+                }
+                set_both(rt, "mtu_args", args);
+                set_both(rt, "last_mtu", Bytes(16, 0));
+                for (uint32_t ingress : {r0_, r1_}) {
+                    XdpRunOptions o;
+                    o.ingress_ifindex = ingress;
+                    const std::string when = std::string(engine_name(engine)) + " len " + std::to_string(len) +
+                                             " ifindex " + std::to_string(q.ifindex) + " mtu_len " +
+                                             std::to_string(q.mtu_len) + " diff " + std::to_string(q.len_diff) +
+                                             " ingress " + std::to_string(ingress);
+                    EXPECT_EQ(rt.run_and_compare(packet, o, 0), "") << when;
+                    rt.expect_same_maps(true, when);
+                    ++runs;
+                }
+            }
+        }
+    }
+    EXPECT_GT(runs, 200);
+}
+
+}  // namespace
+}  // namespace xdpdk::test
