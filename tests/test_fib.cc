@@ -22,7 +22,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -50,6 +52,7 @@ int run(const std::string& cmd) { return std::system((cmd + " >/dev/null 2>&1").
 class TestNetns {
 public:
     TestNetns() : name_("xdpdk-fib-" + std::to_string(getpid())) {
+        remove_orphans();
         run("ip netns del " + name_);
         ok_ = run("ip netns add " + name_) == 0;
     }
@@ -82,6 +85,17 @@ public:
     }
 
 private:
+    // Namespaces of test processes that died before removing theirs.
+    static void remove_orphans() {
+        std::error_code ec;
+        for (const auto& entry : std::filesystem::directory_iterator("/run/netns", ec)) {
+            const std::string name = entry.path().filename();
+            if (!name.starts_with("xdpdk-fib-")) continue;
+            const std::string pid = name.substr(10);
+            if (!std::filesystem::exists("/proc/" + pid)) run("ip netns del " + name);
+        }
+    }
+
     std::string name_;
     bool ok_ = false;
     int home_ = -1;
@@ -397,6 +411,106 @@ TEST_F(FibTest, CheckMtuMatchesKernel) {
         }
     }
     EXPECT_GT(runs, 200);
+}
+
+// `xdpdk replay --fib host` and `--fib FILE` in the namespace: per packet the
+// kernel's verdict and bytes (flags 0, ingress r0).
+TEST_F(FibTest, ReplayWithFibMatchesKernel) {
+    const std::string dir = temp_dir();
+    const auto packets = router_packets();
+    std::vector<Bytes> frames;
+    for (const Packet& p : packets) frames.push_back(p.bytes);
+    ASSERT_EQ(write_pcap(dir + "/in.pcap", frames), "");
+    write_file(dir + "/fib.toml", config_toml(r0_, r1_, r2_));
+    DualRuntime rt;
+    ASSERT_NO_FATAL_FAILURE(open(rt, vm::EngineKind::Jit, "xdp_router"));
+    std::vector<XdpRun> kernel;
+    XdpRunOptions o;
+    o.ingress_ifindex = r0_;
+    for (const Bytes& f : frames) {
+        auto k = rt.kernel->run_xdp("xdp_router", f, o);
+        ASSERT_TRUE(k.ok()) << k.error().str();
+        kernel.push_back(k.value());
+    }
+    for (const std::string& source : {std::string("host"), dir + "/fib.toml"}) {
+        for (const char* engine : {"jit", "interp"}) {
+            const std::string jsonl = dir + "/out.jsonl";
+            const CommandResult r = run_command({xdpdk_binary(), "replay", test_prog_path("fib_router"), dir + "/in.pcap",
+                                                 "--prog", "xdp_router", "--ifindex", std::to_string(r0_), "--fib",
+                                                 source, "--engine", engine, "--jsonl", jsonl});
+            ASSERT_EQ(r.exit_code, 0) << r.err;
+            std::istringstream lines(read_file(jsonl));
+            std::string line;
+            size_t i = 0, redirected = 0;
+            for (; std::getline(lines, line) && i < kernel.size(); ++i) {
+                const std::string want_action = "\"retval\":" + std::to_string(kernel[i].action) + ",";
+                const std::string want_data = "\"data\":\"" + hex(kernel[i].data, 0, kernel[i].data.size()) + "\"";
+                EXPECT_NE(line.find(want_action), std::string::npos) << source << " " << engine << " " << packets[i].what << ": " << line.substr(0, 80);
+                EXPECT_NE(line.find(want_data), std::string::npos) << source << " " << engine << " " << packets[i].what;
+                redirected += kernel[i].action == vm::XDP_REDIRECT;
+            }
+            EXPECT_EQ(i, kernel.size());
+            EXPECT_GT(redirected, 10u);
+        }
+    }
+}
+
+// A bad route file is one error naming the file and the route; `xdpdk
+// replay --fib` exits 1 with that one line.
+TEST(FibConfig, BadRoutesAreOneClearError) {
+    const std::pair<const char*, const char*> cases[] = {
+        {"[[route]]\nprefix = \"10.0.0.0/24\"\ndev = 2\n[[route]]\nprefix = \"10.0.0.300/24\"\ndev = 2\n",
+         "fib.toml: route 2: bad prefix '10.0.0.300': not an IPv4 or IPv6 address"},
+        {"[[route]]\nprefix = \"10.0.1.0/16\"\ndev = 2\n",
+         "fib.toml: route 1: bad prefix '10.0.1.0/16': address has bits set past the prefix length (10.0.1.0 is not a /16 network)"},
+        {"[[route]]\nprefix = \"10.0.0.0/33\"\ndev = 2\n",
+         "fib.toml: route 1: bad prefix '10.0.0.0/33': prefix length 33 is longer than 32"},
+        {"[[route]]\nprefix = \"fd00::/8x\"\ndev = 2\n", "fib.toml: route 1: bad prefix 'fd00::/8x': bad prefix length"},
+        {"[[route]]\nprefix = \"10.0.0.0/8\"\n", "fib.toml: route 1: needs dev (an ifindex) or port"},
+        {"[[route]]\nprefix = \"10.0.0.0/8\"\ntype = \"blackhole\"\nvia = \"10.1.1.1\"\n",
+         "fib.toml: route 1: a blackhole route has no next hop (no via, dev or port)"},
+        {"[[route]]\nprefix = \"10.0.0.0/8\"\ntype = \"anycast\"\n",
+         "fib.toml: route 1: type 'anycast': not a route type (unicast, local, broadcast, blackhole, unreachable or prohibit)"},
+        {"[[route]]\nprefix = \"fd00::/8\"\nvia = \"10.0.0.1\"\ndev = 1\n",
+         "fib.toml: route 1: an IPv6 route cannot go through an IPv4 gateway"},
+        {"[[neighbor]]\nip = \"10.0.0.1\"\nmac = \"02:00:00:00:00\"\ndev = 1\n",
+         "fib.toml: neighbor 1: mac '02:00:00:00:00' is not a MAC address (six hex bytes separated by ':')"},
+    };
+    for (const auto& [text, want] : cases) {
+        auto config = cli::parse_fib_config(text, "fib.toml");
+        ASSERT_FALSE(config.ok()) << text;
+        EXPECT_EQ(config.error().str(), want);
+    }
+    const std::string dir = temp_dir();
+    write_file(dir + "/fib.toml", cases[0].first);
+    const CommandResult r = run_command({xdpdk_binary(), "replay", test_prog_path("fib_router"),
+                                         source_path("pcaps/sample.pcap"), "--fib", dir + "/fib.toml"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err, "xdpdk: " + dir + "/fib.toml: route 2: bad prefix '10.0.0.300': not an IPv4 or IPv6 address\n");
+}
+
+// The lookup itself, without the kernel: longest prefix, metric order, the
+// oif filter of output lookups, and the merged IPv4 local table.
+TEST(FibTable, LongestPrefixMetricAndOif) {
+    auto config = cli::parse_fib_config(
+        "[[route]]\nprefix = \"10.0.0.0/8\"\ndev = 1\n"
+        "[[route]]\nprefix = \"10.1.0.0/16\"\ndev = 2\nmetric = 5\n"
+        "[[route]]\nprefix = \"10.1.0.0/16\"\ndev = 3\nmetric = 1\n"
+        "[[route]]\nprefix = \"10.1.2.3/32\"\ndev = 1\ntype = \"local\"\ntable = 255\n"
+        "[[route]]\nprefix = \"::/0\"\ndev = 4\n",
+        "t.toml");
+    ASSERT_TRUE(config.ok()) << config.error().str();
+    const vm::FibTable t(std::move(config->entries));
+    auto at = [&](const char* a, uint32_t oif = 0) { return t.lookup(vm::kRtTableMain, vm::parse_fib_addr(a).value(), oif); };
+    ASSERT_NE(at("10.9.9.9"), nullptr);
+    EXPECT_EQ(at("10.9.9.9")->oif, 1u);
+    EXPECT_EQ(at("10.1.9.9")->oif, 3u);       // the lower metric of two
+    EXPECT_EQ(at("10.1.9.9", 2)->oif, 2u);    // the other one, for its oif
+    EXPECT_EQ(at("10.1.9.9", 1)->oif, 1u);    // neither goes out of 1: the shorter prefix does
+    EXPECT_EQ(at("10.1.9.9", 9), nullptr);
+    EXPECT_EQ(at("10.1.2.3")->type, vm::RouteType::Local);
+    EXPECT_EQ(at("11.0.0.1"), nullptr);
+    EXPECT_EQ(at("2001:db8::1")->oif, 4u);
 }
 
 }  // namespace

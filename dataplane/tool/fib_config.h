@@ -37,18 +37,10 @@
 #include <toml++/toml.h>
 
 #include "vm/error.h"
+#include "run_config.h"
 #include "vm/fib_table.h"
 
 namespace xdpdk::cli {
-
-struct FibConfig {
-    vm::FibEntries entries;
-    // Entries that named a port instead of an ifindex, resolved by resolve_ports.
-    std::vector<std::pair<size_t, uint16_t>> route_ports, neighbor_ports;
-    bool empty() const {
-        return entries.devices.empty() && entries.routes.empty() && entries.neighbors.empty();
-    }
-};
 
 // Reads [[interface]], [[route]] and [[neighbor]] of a parsed file.
 Status read_fib_tables(const toml::table& root, const std::string& file, FibConfig& out);

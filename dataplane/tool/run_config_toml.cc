@@ -1,5 +1,7 @@
 #include "run_config_toml.h"
 
+#include "fib_config.h"
+
 #include <unistd.h>
 
 #include <cctype>
@@ -10,6 +12,7 @@
 #include <map>
 #include <sstream>
 
+#include "fib_config.h"
 #include "toml_fields.h"
 
 namespace xdpdk::cli {
@@ -271,11 +274,14 @@ Result<RunConfig> read_run_config(const toml::table& table, const std::string& f
     const TomlFields root(table, file, "");
     XDPDK_RETURN_IF_ERROR(root.check_keys({"eal", "engine", "duration", "packets", "stats_interval", "json", "strict",
                                            "maps_in", "maps_out", "set", "map-size", "trace", "rx_queues", "rx_desc", "tx_desc", "burst",
-                                           "mbuf_cache", "mbufs_per_pool", "port", "stats", "pin", "ctl"}));
+                                           "mbuf_cache", "mbufs_per_pool", "port", "stats", "pin", "ctl",
+                                           "fib", "route", "neighbor", "interface"}));
     RunConfig config;
     config.eal_args.assign(1, std::string(kProgramName));
     XDPDK_RETURN_IF_ERROR(read_root_values(root, config));
     XDPDK_RETURN_IF_ERROR(read_ports(root, config));
+    XDPDK_RETURN_IF_ERROR(root.read_string("fib", config.fib_source));
+    XDPDK_RETURN_IF_ERROR(read_fib_tables(table, file, config.fib));
     return config;
 }
 
