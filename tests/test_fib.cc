@@ -13,9 +13,9 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
-#include <linux/bpf.h>
 #include <net/if.h>
 #include <sched.h>
+#include <pcap/pcap.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -41,6 +41,12 @@
 
 namespace xdpdk::test {
 namespace {
+
+// linux/bpf.h's lookup flags and struct size (its struct bpf_insn clashes
+// with libpcap's, which this test also needs).
+constexpr uint32_t BPF_FIB_LOOKUP_DIRECT = 1, BPF_FIB_LOOKUP_OUTPUT = 2, BPF_FIB_LOOKUP_SKIP_NEIGH = 4,
+                   BPF_FIB_LOOKUP_TBID = 8, BPF_FIB_LOOKUP_SRC = 16;
+constexpr size_t kFibParamsSize = 64;  // sizeof(struct bpf_fib_lookup)
 
 constexpr vm::EngineKind kEngines[] = {vm::EngineKind::Interp, vm::EngineKind::Jit};
 const char* engine_name(vm::EngineKind e) { return e == vm::EngineKind::Jit ? "jit" : "interp"; }
@@ -268,7 +274,7 @@ protected:
             set_both(rt, "lookup_flags", le32(flags));
             for (uint32_t ingress : {r0_, r2_}) {
                 for (const Packet& p : packets) {
-                    set_both(rt, "last_lookup", Bytes(8 + sizeof(bpf_fib_lookup), 0));
+                    set_both(rt, "last_lookup", Bytes(8 + kFibParamsSize, 0));
                     const std::string when = source + " " + engine_name(rt.engine) + ": " + p.what + " flags " +
                                              std::to_string(flags) + " ingress " + std::to_string(ingress);
                     XdpRunOptions o;
@@ -298,7 +304,7 @@ void expect_varied_codes(DualRuntime& rt, const std::vector<Packet>& packets, ui
         vm::ExecContext ex;
         ex.fib = rt.fib;
         (void)vm::run_xdp(*rt.vm_prog, frame.xdp(), ex);
-        Bytes rec(8 + sizeof(bpf_fib_lookup));
+        Bytes rec(8 + kFibParamsSize);
         const Bytes key = le32(0);
         ASSERT_EQ(rt.vm_obj->find_map("last_lookup")->user_lookup(key.data(), rec.data()), 0);
         int64_t rc;
@@ -453,6 +459,73 @@ TEST_F(FibTest, ReplayWithFibMatchesKernel) {
             EXPECT_GT(redirected, 10u);
         }
     }
+}
+
+std::vector<Bytes> pcap_frames(const std::string& path) {
+    std::vector<Bytes> frames;
+    char err[PCAP_ERRBUF_SIZE];
+    pcap_t* p = pcap_open_offline(path.c_str(), err);
+    EXPECT_NE(p, nullptr) << path << ": " << err;
+    if (p == nullptr) return frames;
+    pcap_pkthdr* h;
+    const u_char* data;
+    while (pcap_next_ex(p, &h, &data) == 1) frames.emplace_back(data, data + h->caplen);
+    pcap_close(p);
+    return frames;
+}
+
+// `xdpdk run` with [[route]]/[[neighbor]] naming ports: the router's
+// redirects leave through the port the route names, with the neighbour's
+// MAC, the port's own MAC as source and the TTL (hop limit) one lower.
+TEST(FibRun, ConfiguredRoutesSendOutOfTheirPorts) {
+    const std::string dir = temp_dir();
+    std::vector<Bytes> in;
+    for (const char* dst : {"10.10.0.1", "10.10.7.7", "10.10.9.1", "10.20.0.1", "192.0.2.1"}) {
+        PacketSpec p;
+        p.dst4 = ipv4(dst);
+        p.frame_len = 100;
+        in.push_back(build_packet(p));
+    }
+    for (const char* dst : {"fd10::1", "fd10::2"}) {
+        PacketSpec p;
+        p.l3 = L3::Ipv6;
+        p.src6 = ipv6("fd01::2");
+        p.dst6 = ipv6(dst);
+        p.frame_len = 120;
+        in.push_back(build_packet(p));
+    }
+    ASSERT_EQ(write_pcap(dir + "/in.pcap", in), "");
+    const std::string config = dir + "/run.toml";
+    write_file(config, "eal = [\"--no-huge\", \"-m\", \"1024\", \"--no-pci\", \"--file-prefix=xdpdk-fibrun-" +
+                           std::to_string(getpid()) + "\", \"-l\", \"0,1\", \"--vdev=net_pcap0,rx_pcap=" + dir +
+                           "/in.pcap\", \"--vdev=net_pcap1,tx_pcap=" + dir + "/out1.pcap\", \"--vdev=net_pcap2,tx_pcap=" +
+                           dir + "/out2.pcap\"]\n"
+                           "duration = 1\nstats_interval = 0\njson = true\n"
+                           "[[port]]\nid = 0\nattach = \"" + test_prog_path("fib_router") + "@xdp_router\"\n"
+                           "[[port]]\nid = 1\n[[port]]\nid = 2\n"
+                           "[[route]]\nprefix = \"10.10.0.0/16\"\nvia = \"10.2.0.2\"\nport = 1\n"
+                           "[[route]]\nprefix = \"10.20.0.0/16\"\ntype = \"blackhole\"\n"
+                           "[[route]]\nprefix = \"fd10::/32\"\nvia = \"fd02::2\"\nport = 2\n"
+                           "[[neighbor]]\nip = \"10.2.0.2\"\nmac = \"02:00:00:00:aa:02\"\nport = 1\n"
+                           "[[neighbor]]\nip = \"fd02::2\"\nmac = \"02:00:00:00:bb:02\"\nport = 2\n");
+    const CommandResult r = run_command({xdpdk_binary(), "run", "--config", config});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto out1 = pcap_frames(dir + "/out1.pcap"), out2 = pcap_frames(dir + "/out2.pcap");
+    ASSERT_EQ(out1.size(), 3u) << r.out;
+    ASSERT_EQ(out2.size(), 2u) << r.out;
+    const Bytes dmac4 = {0x02, 0, 0, 0, 0xaa, 0x02}, dmac6 = {0x02, 0, 0, 0, 0xbb, 0x02};
+    for (const Bytes& f : out1) {
+        EXPECT_EQ(Bytes(f.begin(), f.begin() + 6), dmac4);
+        EXPECT_EQ(Bytes(f.begin() + 6, f.begin() + 12), Bytes(out1[0].begin() + 6, out1[0].begin() + 12));
+        EXPECT_EQ(f[14 + 8], 63);  // ttl
+    }
+    for (const Bytes& f : out2) {
+        EXPECT_EQ(Bytes(f.begin(), f.begin() + 6), dmac6);
+        EXPECT_EQ(f[14 + 7], 63);  // hop limit
+    }
+    // The two ports' own MACs as sources: different devices, different MACs.
+    EXPECT_NE(Bytes(out1[0].begin() + 6, out1[0].begin() + 12), Bytes(out2[0].begin() + 6, out2[0].begin() + 12));
+    EXPECT_NE(r.out.find("\"XDP_DROP\""), std::string::npos);
 }
 
 // A bad route file is one error naming the file and the route; `xdpdk
