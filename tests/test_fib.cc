@@ -32,6 +32,7 @@
 #include "dataplane/fib/host_fib.h"
 #include "dataplane/tool/fib_config.h"
 #include "dual_runtime.h"
+#include "fib_netns.h"
 #include "kernel_oracle.h"
 #include "test_support.h"
 #include "tests/tools/packet_builder.h"
@@ -50,142 +51,6 @@ constexpr size_t kFibParamsSize = 64;  // sizeof(struct bpf_fib_lookup)
 
 constexpr vm::EngineKind kEngines[] = {vm::EngineKind::Interp, vm::EngineKind::Jit};
 const char* engine_name(vm::EngineKind e) { return e == vm::EngineKind::Jit ? "jit" : "interp"; }
-
-int run(const std::string& cmd) { return std::system((cmd + " >/dev/null 2>&1").c_str()); }
-
-// A network namespace made for one test and removed with it. While entered,
-// this thread (and BPF_PROG_TEST_RUN's ingress device lookup) lives in it.
-class TestNetns {
-public:
-    TestNetns() : name_("xdpdk-fib-" + std::to_string(getpid())) {
-        remove_orphans();
-        run("ip netns del " + name_);
-        ok_ = run("ip netns add " + name_) == 0;
-    }
-    ~TestNetns() {
-        leave();
-        run("ip netns del " + name_);
-    }
-    bool ok() const { return ok_; }
-    // Runs `ip ARGS` inside; "" on success.
-    std::string ip(const std::string& args) {
-        const std::string cmd = "ip -n " + name_ + " " + args;
-        return run(cmd) == 0 ? "" : "failed: " + cmd;
-    }
-    std::string sysctl(const std::string& setting) {
-        const std::string cmd = "ip netns exec " + name_ + " sysctl -qw " + setting;
-        return run(cmd) == 0 ? "" : "failed: " + cmd;
-    }
-    bool enter() {
-        home_ = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-        const int fd = open(("/run/netns/" + name_).c_str(), O_RDONLY | O_CLOEXEC);
-        const bool entered = fd >= 0 && home_ >= 0 && setns(fd, CLONE_NEWNET) == 0;
-        if (fd >= 0) close(fd);
-        return entered;
-    }
-    void leave() {
-        if (home_ < 0) return;
-        if (setns(home_, CLONE_NEWNET) != 0) std::perror("setns back");
-        close(home_);
-        home_ = -1;
-    }
-
-private:
-    // Namespaces of test processes that died before removing theirs.
-    static void remove_orphans() {
-        std::error_code ec;
-        for (const auto& entry : std::filesystem::directory_iterator("/run/netns", ec)) {
-            const std::string name = entry.path().filename();
-            if (!name.starts_with("xdpdk-fib-")) continue;
-            const std::string pid = name.substr(10);
-            if (!std::filesystem::exists("/proc/" + pid)) run("ip netns del " + name);
-        }
-    }
-
-    std::string name_;
-    bool ok_ = false;
-    int home_ = -1;
-};
-
-// The topology: r0 (ingress, forwarding), r1 (MTU 1400), r2 (forwarding
-// off), each a veth with its peer up so that routes through it are live.
-const char* const kSetup[] = {
-    "link set lo up",
-    "link add r0 address 02:00:00:00:00:10 type veth peer name p0 address 02:00:00:00:00:11",
-    "link add r1 address 02:00:00:00:01:10 mtu 1400 type veth peer name p1 address 02:00:00:00:01:11 mtu 1400",
-    "link add r2 address 02:00:00:00:02:10 type veth peer name p2 address 02:00:00:00:02:11",
-    "link set r0 up", "link set p0 up", "link set r1 up", "link set p1 up", "link set r2 up", "link set p2 up",
-    "addr add 10.1.0.1/24 dev r0", "addr add 10.2.0.1/24 dev r1", "addr add 10.3.0.1/24 dev r2",
-    "-6 addr add fd01::1/64 dev r0 nodad", "-6 addr add fd02::1/64 dev r1 nodad", "-6 addr add fd03::1/64 dev r2 nodad",
-    "route add 10.10.0.0/16 via 10.2.0.2",
-    "route add 10.10.5.0/24 via 10.1.0.2",
-    "route add 10.11.0.0/16 via 10.2.0.3",
-    "route add 10.12.0.0/16 via 10.2.0.2 mtu lock 1000",
-    "route add 10.13.0.0/16 via 10.2.0.2 metric 7",
-    "route add blackhole 10.20.0.0/16", "route add unreachable 10.21.0.0/16", "route add prohibit 10.22.0.0/16",
-    "route add 10.30.0.0/16 via 10.2.0.2 table 100",
-    "-6 route add fd10::/32 via fd02::2",
-    "-6 route add fd10:5::/48 via fd01::2",
-    "-6 route add fd11::/32 via fd02::3",
-    "-6 route add fd12::/32 via fd02::2 mtu lock 1300",
-    "-6 route add blackhole fd20::/32", "-6 route add unreachable fd21::/32", "-6 route add prohibit fd22::/32",
-    "-6 route add fd30::/32 via fd02::2 table 100",
-    "neigh add 10.1.0.2 lladdr 02:00:00:00:aa:01 dev r0 nud permanent",
-    "neigh add 10.2.0.2 lladdr 02:00:00:00:aa:02 dev r1 nud permanent",
-    "neigh add 10.2.0.9 lladdr 02:00:00:00:aa:09 dev r1 nud permanent",
-    "neigh add 10.3.0.5 lladdr 02:00:00:00:aa:35 dev r2 nud permanent",
-    "-6 neigh add fd01::2 lladdr 02:00:00:00:bb:01 dev r0 nud permanent",
-    "-6 neigh add fd02::2 lladdr 02:00:00:00:bb:02 dev r1 nud permanent",
-    "-6 neigh add fd02::9 lladdr 02:00:00:00:bb:09 dev r1 nud permanent",
-    "-6 neigh add fd03::5 lladdr 02:00:00:00:bb:35 dev r2 nud permanent",
-};
-
-// The same table as xdpdk configuration, with the namespace's ifindexes.
-std::string config_toml(uint32_t r0, uint32_t r1, uint32_t r2) {
-    auto s = [](uint32_t v) { return std::to_string(v); };
-    std::string t;
-    t += "[[interface]]\nifindex = " + s(r0) + "\nmac = \"02:00:00:00:00:10\"\nmtu = 1500\naddresses = [\"10.1.0.1\", \"fd01::1\"]\n";
-    t += "[[interface]]\nifindex = " + s(r1) + "\nmac = \"02:00:00:00:01:10\"\nmtu = 1400\naddresses = [\"10.2.0.1\", \"fd02::1\"]\n";
-    t += "[[interface]]\nifindex = " + s(r2) +
-         "\nmac = \"02:00:00:00:02:10\"\nmtu = 1500\naddresses = [\"10.3.0.1\", \"fd03::1\"]\nforwarding = false\n";
-    const std::pair<uint32_t, const char*> connected[] = {{r0, "1"}, {r1, "2"}, {r2, "3"}};
-    for (const auto& [dev, n] : connected) {
-        const std::string d = s(dev), x = n;
-        // What `ip addr add` creates: the subnet, the local address and the
-        // broadcast address (local table), and IPv6's subnet and address.
-        t += "[[route]]\nprefix = \"10." + x + ".0.0/24\"\ndev = " + d + "\nsrc = \"10." + x + ".0.1\"\n";
-        t += "[[route]]\nprefix = \"10." + x + ".0.1/32\"\ndev = " + d + "\ntype = \"local\"\ntable = 255\n";
-        t += "[[route]]\nprefix = \"10." + x + ".0.255/32\"\ndev = " + d + "\ntype = \"broadcast\"\ntable = 255\n";
-        t += "[[route]]\nprefix = \"fd0" + x + "::/64\"\ndev = " + d + "\nmetric = 256\n";
-        t += "[[route]]\nprefix = \"fd0" + x + "::1/128\"\ndev = " + d + "\ntype = \"local\"\ntable = 255\nmetric = 0\n";
-    }
-    t += "[[route]]\nprefix = \"10.10.0.0/16\"\nvia = \"10.2.0.2\"\ndev = " + s(r1) + "\n";
-    t += "[[route]]\nprefix = \"10.10.5.0/24\"\nvia = \"10.1.0.2\"\ndev = " + s(r0) + "\n";
-    t += "[[route]]\nprefix = \"10.11.0.0/16\"\nvia = \"10.2.0.3\"\ndev = " + s(r1) + "\n";
-    t += "[[route]]\nprefix = \"10.12.0.0/16\"\nvia = \"10.2.0.2\"\ndev = " + s(r1) + "\nmtu = 1000\n";
-    t += "[[route]]\nprefix = \"10.13.0.0/16\"\nvia = \"10.2.0.2\"\ndev = " + s(r1) + "\nmetric = 7\n";
-    t += "[[route]]\nprefix = \"10.20.0.0/16\"\ntype = \"blackhole\"\n";
-    t += "[[route]]\nprefix = \"10.21.0.0/16\"\ntype = \"unreachable\"\n";
-    t += "[[route]]\nprefix = \"10.22.0.0/16\"\ntype = \"prohibit\"\n";
-    t += "[[route]]\nprefix = \"10.30.0.0/16\"\nvia = \"10.2.0.2\"\ndev = " + s(r1) + "\ntable = 100\n";
-    t += "[[route]]\nprefix = \"fd10::/32\"\nvia = \"fd02::2\"\ndev = " + s(r1) + "\n";
-    t += "[[route]]\nprefix = \"fd10:5::/48\"\nvia = \"fd01::2\"\ndev = " + s(r0) + "\n";
-    t += "[[route]]\nprefix = \"fd11::/32\"\nvia = \"fd02::3\"\ndev = " + s(r1) + "\n";
-    t += "[[route]]\nprefix = \"fd12::/32\"\nvia = \"fd02::2\"\ndev = " + s(r1) + "\nmtu = 1300\n";
-    t += "[[route]]\nprefix = \"fd20::/32\"\ntype = \"blackhole\"\n";
-    t += "[[route]]\nprefix = \"fd21::/32\"\ntype = \"unreachable\"\n";
-    t += "[[route]]\nprefix = \"fd22::/32\"\ntype = \"prohibit\"\n";
-    t += "[[route]]\nprefix = \"fd30::/32\"\nvia = \"fd02::2\"\ndev = " + s(r1) + "\ntable = 100\n";
-    const std::tuple<const char*, const char*, uint32_t> neighbors[] = {
-        {"10.1.0.2", "02:00:00:00:aa:01", r0}, {"10.2.0.2", "02:00:00:00:aa:02", r1},
-        {"10.2.0.9", "02:00:00:00:aa:09", r1}, {"10.3.0.5", "02:00:00:00:aa:35", r2},
-        {"fd01::2", "02:00:00:00:bb:01", r0},  {"fd02::2", "02:00:00:00:bb:02", r1},
-        {"fd02::9", "02:00:00:00:bb:09", r1},  {"fd03::5", "02:00:00:00:bb:35", r2},
-    };
-    for (const auto& [ip, mac, dev] : neighbors)
-        t += "[[neighbor]]\nip = \"" + std::string(ip) + "\"\nmac = \"" + mac + "\"\ndev = " + s(dev) + "\n";
-    return t;
-}
 
 const char* const kDestinations4[] = {"10.1.0.2",  "10.1.0.1",  "10.1.0.255", "10.2.0.9",  "10.2.0.7", "10.2.0.255",
                                       "10.10.1.1", "10.10.5.5", "10.11.0.1",  "10.12.0.1", "10.13.0.1", "10.20.0.1",
@@ -240,10 +105,7 @@ protected:
         SKIP_WITHOUT_KERNEL();
         netns_ = std::make_unique<TestNetns>();
         if (!netns_->ok()) GTEST_SKIP() << "cannot create a network namespace (ip netns add)";
-        for (const char* c : kSetup) ASSERT_EQ(netns_->ip(c), "");
-        for (const char* s : {"net.ipv4.conf.all.forwarding=1", "net.ipv6.conf.all.forwarding=1",
-                              "net.ipv4.conf.r2.forwarding=0", "net.ipv6.conf.r2.forwarding=0"})
-            ASSERT_EQ(netns_->sysctl(s), "");
+        ASSERT_EQ(build_fib_topology(*netns_), "");
         ASSERT_TRUE(netns_->enter()) << "setns into the test namespace";
         r0_ = if_nametoindex("r0");
         r1_ = if_nametoindex("r1");
@@ -316,7 +178,7 @@ void expect_varied_codes(DualRuntime& rt, const std::vector<Packet>& packets, ui
 }
 
 TEST_F(FibTest, RouterMatchesKernelWithConfiguredTable) {
-    auto config = cli::parse_fib_config(config_toml(r0_, r1_, r2_), "fib.toml");
+    auto config = cli::parse_fib_config(fib_topology_toml(r0_, r1_, r2_), "fib.toml");
     ASSERT_TRUE(config.ok()) << config.error().str();
     fib_.publish(std::make_unique<vm::FibTable>(std::move(config->entries)));
     for (vm::EngineKind engine : kEngines) {
@@ -373,7 +235,7 @@ TEST_F(FibTest, HostMirrorFollowsRouteChanges) {
 // bpf_check_mtu: the ingress device (ifindex 0), another device, a missing
 // one, with and without mtu_len as input, len_diff both ways, and flags.
 TEST_F(FibTest, CheckMtuMatchesKernel) {
-    auto config = cli::parse_fib_config(config_toml(r0_, r1_, r2_), "fib.toml");
+    auto config = cli::parse_fib_config(fib_topology_toml(r0_, r1_, r2_), "fib.toml");
     ASSERT_TRUE(config.ok()) << config.error().str();
     fib_.publish(std::make_unique<vm::FibTable>(std::move(config->entries)));
     struct Query {
@@ -427,7 +289,7 @@ TEST_F(FibTest, ReplayWithFibMatchesKernel) {
     std::vector<Bytes> frames;
     for (const Packet& p : packets) frames.push_back(p.bytes);
     ASSERT_EQ(write_pcap(dir + "/in.pcap", frames), "");
-    write_file(dir + "/fib.toml", config_toml(r0_, r1_, r2_));
+    write_file(dir + "/fib.toml", fib_topology_toml(r0_, r1_, r2_));
     DualRuntime rt;
     ASSERT_NO_FATAL_FAILURE(open(rt, vm::EngineKind::Jit, "xdp_router"));
     std::vector<XdpRun> kernel;
