@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <functional>
+#include <map>
 
 namespace xdpdk::vm {
 namespace {
@@ -115,31 +117,58 @@ FibTable::NeighborKey FibTable::neighbor_key(uint32_t ifindex, const FibAddr& ad
     return k;
 }
 
+namespace {
+std::array<uint8_t, 8> device_key(uint32_t ifindex) {
+    std::array<uint8_t, 8> k{};
+    std::memcpy(k.data(), &ifindex, 4);
+    return k;
+}
+}  // namespace
+
 FibTable::FibTable(FibEntries entries) : entries_(std::move(entries)) {
-    for (const FibDevice& d : entries_.devices) devices_.emplace(d.ifindex, &d);
-    for (const FibNeighbor& n : entries_.neighbors) neighbors_[neighbor_key(n.ifindex, n.addr)] = &n;
+    std::vector<std::pair<std::array<uint8_t, 8>, const FibDevice*>> devices;
+    for (const FibDevice& d : entries_.devices) devices.emplace_back(device_key(d.ifindex), &d);
+    devices_ = FlatMap<8, const FibDevice*>(std::move(devices));
+    // The last entry for a neighbour wins, as a later RTM_NEWNEIGH would.
+    std::vector<std::pair<NeighborKey, const FibNeighbor*>> neighbors;
+    for (auto n = entries_.neighbors.rbegin(); n != entries_.neighbors.rend(); ++n)
+        neighbors.emplace_back(neighbor_key(n->ifindex, n->addr), &*n);
+    neighbors_ = FlatMap<24, const FibNeighbor*>(std::move(neighbors));
+
     std::vector<const FibRoute*> order;
     for (const FibRoute& r : entries_.routes) order.push_back(&r);
     std::stable_sort(order.begin(), order.end(), [](const FibRoute* a, const FibRoute* b) { return a->metric < b->metric; });
+    // (family, table) -> length -> prefix -> routes, then frozen into FlatMaps.
+    struct Building {
+        uint8_t family;
+        uint32_t id;
+        std::map<uint8_t, std::map<std::array<uint8_t, 16>, std::vector<const FibRoute*>>, std::greater<>> levels;
+    };
+    std::vector<Building> building;
     for (const FibRoute* r : order) {
         // IPv4's local table lives inside main while there are no policy
         // rules (the kernel's fib_trie merges them): one longest-prefix match.
         const bool merged = r->prefix.family == kAfInet && r->table == kRtTableLocal;
         const uint32_t id = merged ? kRtTableMain : r->table;
-        auto t = std::find_if(tables_.begin(), tables_.end(),
-                              [&](const Table& x) { return x.family == r->prefix.family && x.id == id; });
-        if (t == tables_.end()) t = tables_.insert(tables_.end(), Table{r->prefix.family, id, {}});
-        auto level = std::find_if(t->levels.begin(), t->levels.end(), [&](const Level& l) { return l.len == r->prefix_len; });
-        if (level == t->levels.end()) level = t->levels.insert(t->levels.end(), Level{r->prefix_len, {}});
-        level->prefixes[masked(r->prefix, r->prefix_len)].push_back(r);
+        auto t = std::find_if(building.begin(), building.end(),
+                              [&](const Building& x) { return x.family == r->prefix.family && x.id == id; });
+        if (t == building.end()) t = building.insert(building.end(), Building{r->prefix.family, id, {}});
+        t->levels[r->prefix_len][masked(r->prefix, r->prefix_len)].push_back(r);
     }
-    for (Table& t : tables_)
-        std::sort(t.levels.begin(), t.levels.end(), [](const Level& a, const Level& b) { return a.len > b.len; });
+    for (Building& b : building) {
+        Table t{b.family, b.id, {}};
+        for (auto& [len, prefixes] : b.levels) {
+            std::vector<std::pair<std::array<uint8_t, 16>, std::vector<const FibRoute*>>> items(prefixes.begin(),
+                                                                                                prefixes.end());
+            t.levels.push_back(Level{len, FlatMap<16, std::vector<const FibRoute*>>(std::move(items))});
+        }
+        tables_.push_back(std::move(t));
+    }
 }
 
 const FibDevice* FibTable::device(uint32_t ifindex) const {
-    auto it = devices_.find(ifindex);
-    return it == devices_.end() ? nullptr : it->second;
+    const FibDevice* const* d = devices_.find(device_key(ifindex));
+    return d ? *d : nullptr;
 }
 
 bool FibTable::has_table(uint8_t family, uint32_t table) const {
@@ -152,9 +181,9 @@ const FibRoute* FibTable::lookup(uint32_t table, const FibAddr& dst, uint32_t oi
     for (const Table& t : tables_) {
         if (t.family != dst.family || t.id != table) continue;
         for (const Level& level : t.levels) {
-            auto it = level.prefixes.find(masked(dst, level.len));
-            if (it == level.prefixes.end()) continue;
-            for (const FibRoute* r : it->second) {
+            const auto* routes = level.prefixes.find(masked(dst, level.len));
+            if (routes == nullptr) continue;
+            for (const FibRoute* r : *routes) {
                 const bool rejects = r->type == RouteType::Blackhole || r->type == RouteType::Unreachable ||
                                      r->type == RouteType::Prohibit;
                 if (oif == 0 || rejects || r->oif == oif) return r;
@@ -166,8 +195,8 @@ const FibRoute* FibTable::lookup(uint32_t table, const FibAddr& dst, uint32_t oi
 }
 
 const FibNeighbor* FibTable::neighbor(uint32_t ifindex, const FibAddr& addr) const {
-    auto it = neighbors_.find(neighbor_key(ifindex, addr));
-    return it == neighbors_.end() ? nullptr : it->second;
+    const FibNeighbor* const* n = neighbors_.find(neighbor_key(ifindex, addr));
+    return n ? *n : nullptr;
 }
 
 }  // namespace xdpdk::vm

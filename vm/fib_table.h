@@ -11,10 +11,10 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "error.h"
+#include "flat_map.h"
 
 namespace xdpdk::vm {
 
@@ -100,14 +100,6 @@ public:
     const FibEntries& entries() const { return entries_; }
 
 private:
-    struct BytesHash {
-        template <size_t N>
-        size_t operator()(const std::array<uint8_t, N>& a) const {
-            uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a
-            for (uint8_t b : a) h = (h ^ b) * 0x100000001b3ull;
-            return static_cast<size_t>(h);
-        }
-    };
     using NeighborKey = std::array<uint8_t, 24>;  // ifindex, family, address
     static NeighborKey neighbor_key(uint32_t ifindex, const FibAddr& addr);
     // One (family, table): per prefix length present, longest first, the
@@ -116,7 +108,7 @@ private:
     // and a snapshot is rebuilt whole, never edited in place.
     struct Level {
         uint8_t len;
-        std::unordered_map<std::array<uint8_t, 16>, std::vector<const FibRoute*>, BytesHash> prefixes;
+        FlatMap<16, std::vector<const FibRoute*>> prefixes;
     };
     struct Table {
         uint8_t family;
@@ -126,8 +118,8 @@ private:
 
     FibEntries entries_;
     std::vector<Table> tables_;
-    std::unordered_map<uint32_t, const FibDevice*> devices_;
-    std::unordered_map<NeighborKey, const FibNeighbor*, BytesHash> neighbors_;
+    FlatMap<8, const FibDevice*> devices_;
+    FlatMap<24, const FibNeighbor*> neighbors_;
 };
 
 }  // namespace xdpdk::vm
