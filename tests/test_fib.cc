@@ -31,6 +31,7 @@
 
 #include "dataplane/fib/host_fib.h"
 #include "dataplane/tool/fib_config.h"
+#include "dataplane/tool/run_config_toml.h"
 #include "dual_runtime.h"
 #include "fib_netns.h"
 #include "kernel_oracle.h"
@@ -422,6 +423,24 @@ TEST(FibConfig, BadRoutesAreOneClearError) {
                                          source_path("pcaps/sample.pcap"), "--fib", dir + "/fib.toml"});
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_EQ(r.err, "xdpdk: " + dir + "/fib.toml: route 2: bad prefix '10.0.0.300': not an IPv4 or IPv6 address\n");
+}
+
+// A run config carries [[route]]/[[neighbor]] and `fib`; a bad route in it
+// is the same one error.
+TEST(FibConfig, RunConfigCarriesTables) {
+    auto config = cli::parse_run_config_toml(
+        "fib = \"host\"\n[[route]]\nprefix = \"10.0.0.0/8\"\nport = 1\n"
+        "[[neighbor]]\nip = \"10.0.0.1\"\nmac = \"02:00:00:00:00:01\"\nport = 1\n",
+        "run.toml");
+    ASSERT_TRUE(config.ok()) << config.error().str();
+    EXPECT_EQ(config->fib_source, "host");
+    ASSERT_EQ(config->fib.entries.routes.size(), 1u);
+    ASSERT_EQ(config->fib.route_ports.size(), 1u);
+    EXPECT_EQ(config->fib.route_ports[0].second, 1u);
+    EXPECT_EQ(config->fib.entries.neighbors.size(), 1u);
+    auto bad = cli::parse_run_config_toml("[[route]]\nprefix = \"10.0.0.0/x\"\nport = 1\n", "run.toml");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error().str(), "run.toml: route 1: bad prefix '10.0.0.0/x': bad prefix length");
 }
 
 // The lookup itself, without the kernel: longest prefix, metric order, the
