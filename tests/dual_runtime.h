@@ -104,6 +104,7 @@ public:
         vm::ExecContext ex;
         ex.cpu = vm_cpu;
         ex.trace = trace;
+        ex.fib = fib;
         const uint32_t vm_action = static_cast<uint32_t>(vm::run_xdp(*vm_prog, frame.xdp(), ex));
         std::string diff;
         if (k->action != vm_action)
@@ -129,6 +130,7 @@ public:
     std::vector<std::pair<std::string, uint32_t>> map_sizes;  // set before open()
     vm::EngineKind engine = vm::EngineKind::Jit;               // set before open()
     vm::TraceSink* trace = nullptr;                            // the VM's bpf_printk lines
+    const vm::Fib* fib = nullptr;                              // the VM's routes (bpf_fib_lookup)
     std::unique_ptr<KernelObject> kernel;
     std::unique_ptr<vm::Object> vm_obj;
     vm::Program* vm_prog = nullptr;

@@ -1,6 +1,6 @@
 // Per-run state that helpers reach through their hidden sixth argument: the
 // worker's CPU slot, where bpf_printk lines go, the redirect a program asked
-// for, and the tail-call budget.
+// for, the tail-call budget, and the FIB that bpf_fib_lookup reads.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +8,7 @@
 
 namespace xdpdk::vm {
 
+class Fib;
 class Map;
 struct Program;
 
@@ -38,6 +39,9 @@ struct ExecContext {
     RedirectTarget redirect;
     uint32_t tail_calls = 0;        // taken in this run, at most bpf::kMaxTailCalls
     const char* fault = nullptr;    // set when a run stops on a runtime fault
+    // Routes, neighbours and devices for bpf_fib_lookup and bpf_check_mtu;
+    // nullptr: an empty table (no device but the ingress one, at MTU 1500).
+    const Fib* fib = nullptr;
 
     void reset_run() {
         redirect = RedirectTarget{};

@@ -63,5 +63,7 @@ XDPDK_HELPER(helper_tcp_raw_check_syncookie_ipv6);
 // jiffies_64 as the kernel counts it, and the kernel's HZ (helpers_time.cc).
 uint64_t jiffies64_now();
 uint64_t jiffies_hz();
+XDPDK_HELPER(helper_fib_lookup);
+XDPDK_HELPER(helper_check_mtu);
 
 }  // namespace xdpdk::vm

@@ -132,6 +132,12 @@ constexpr HelperSpec kHelpers[] = {
      .args = {A::PtrToFixedSizeMem, A::PtrToFixedSizeMem}, .arg_size = {20, 20}},
     {.id = helper_id::TcpRawCheckSyncookieIpv6, .fn = helper_tcp_raw_check_syncookie_ipv6,
      .args = {A::PtrToFixedSizeMem, A::PtrToFixedSizeMem}, .arg_size = {40, 20}},
+    // params is read and written back (helpers_fib.cc); plen, then flags.
+    {.id = helper_id::FibLookup, .fn = helper_fib_lookup,
+     .args = {A::PtrToCtx, A::PtrToMemReadWrite, A::ConstSize, A::Anything}},
+    // ifindex, &mtu_len (in and out), len_diff, flags.
+    {.id = helper_id::CheckMtu, .fn = helper_check_mtu,
+     .args = {A::PtrToCtx, A::Anything, A::PtrToU32, A::Anything, A::Anything}},
 };
 
 // Reasons for refusing what Linux offers XDP programs and xdpdk lacks.
@@ -221,10 +227,8 @@ constexpr UnavailableHelper kUnavailable[] = {
     // Not provided on this branch yet; other parts of issue 15 bring them.
     // Delete a row when its helper gets a kHelpers row (table_is_consistent
     // refuses both).
-    {69, kNotYet},         // fib_lookup
     {93, kNotYet},         // spin_lock
     {94, kNotYet},         // spin_unlock
-    {163, kNotYet},        // check_mtu
     {165, kNotYet},        // snprintf
 };
 

@@ -22,8 +22,8 @@ namespace helper_id {
 constexpr int32_t MapLookupElem = 1, MapUpdateElem = 2, MapDeleteElem = 3, KtimeGetNs = 5,
                   TracePrintk = 6, GetPrandomU32 = 7, GetSmpProcessorId = 8, TailCall = 12,
                   Redirect = 23, XdpAdjustHead = 44, CsumDiff = 28, RedirectMap = 51,
-                  XdpAdjustMeta = 54, XdpAdjustTail = 65, MapPushElem = 87, MapPopElem = 88,
-                  MapPeekElem = 89, Jiffies64 = 118, KtimeGetBootNs = 125, KtimeGetCoarseNs = 160,
+                  XdpAdjustMeta = 54, FibLookup = 69, XdpAdjustTail = 65, MapPushElem = 87, MapPopElem = 88,
+                  MapPeekElem = 89, Jiffies64 = 118, KtimeGetBootNs = 125, KtimeGetCoarseNs = 160, CheckMtu = 163,
                   TraceVprintk = 177, PerfEventOutput = 25, RingbufOutput = 130, RingbufReserve = 131,
                   RingbufSubmit = 132, RingbufDiscard = 133, RingbufQuery = 134, ForEachMapElem = 164, Loop = 181,
                   XdpGetBuffLen = 188, XdpLoadBytes = 189, XdpStoreBytes = 190,
@@ -44,6 +44,12 @@ enum class ArgType : uint8_t {
     PtrToMem,        // readable memory; its size is the next argument
     PtrToMemOrNull,  // the same, or NULL with a zero size
     PtrToUninitMem,  // writable memory the helper fills; its size is the next argument
+    // Initialised memory the helper reads and may write back (ARG_PTR_TO_MEM
+    // without MEM_RDONLY: bpf_fib_lookup's params); its size is the next argument.
+    PtrToMemReadWrite,
+    // An initialised, writable u32 the helper reads and writes (ARG_PTR_TO_INT:
+    // bpf_check_mtu's mtu_len).
+    PtrToU32,
     ConstSize,       // a bounded size, > 0
     ConstSizeOrZero, // a bounded size, >= 0
     PtrToCtx,        // the unmodified context pointer

@@ -41,6 +41,7 @@ Result<std::unique_ptr<Dataplane>> Dataplane::create(const DataplaneOptions& opt
     XDPDK_RETURN_IF_ERROR(impl->find_workers());
     impl->rt.burst = options.burst;
     impl->rt.run_stats = options.stats;
+    impl->rt.fib = options.fib;
     impl->rt.budget.limit(options.max_packets);
     Impl* raw = impl.get();
     impl->events = std::make_unique<dataplane::EventPump>(options.events_out, [raw] {

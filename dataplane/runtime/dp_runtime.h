@@ -96,6 +96,7 @@ struct Runtime {
     // Programs' run count and run time (DataplaneOptions::stats), like the
     // kernel's bpf_stats_enabled.
     bool run_stats = false;
+    const vm::Fib* fib = nullptr;  // what bpf_fib_lookup reads (DataplaneOptions::fib)
     // Our mbuf pools, one per NUMA node with ports; their mbufs carry
     // kExtraHeadroom of private area. Mbufs of other pools (a PMD's own)
     // have only the headroom their buffer has.

@@ -29,6 +29,7 @@ Worker::Worker(Runtime& rt, WorkerPlan plan, FILE* trace_out, TraceBus* trace_bu
       tx_(new TxBuffer[RTE_MAX_ETHPORTS]) {
     ex_.cpu = plan_.slot;
     ex_.trace = &trace_;
+    ex_.fib = rt_.fib;
     for (uint16_t port = 0; port < RTE_MAX_ETHPORTS; ++port) {
         const PortState& ps = rt_.ports[port];
         if (!ps.in_use) continue;

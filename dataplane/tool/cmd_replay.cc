@@ -16,6 +16,9 @@
 #include "dataplane/replay/pcap_io.h"
 #include "dataplane/replay/replay_outputs.h"
 #include "dataplane/replay/replay_report.h"
+#include "dataplane/fib/host_fib.h"
+#include "fib_config.h"
+#include "vm/fib.h"
 #include "vm/engine.h"
 #include "vm/object.h"
 #include "vm/packet.h"
@@ -66,6 +69,7 @@ struct ReplayOptions {
     std::string engine = "jit";
     uint32_t cpus = 1;
     std::vector<std::string> xsk;  // MAP[SLOT]=port:N
+    std::string fib;  // "host" or a TOML file of [[interface]]/[[route]]/[[neighbor]]
 };
 
 // --xsk: the slot delivers to port N, which has ifindex N + 1 as in `xdpdk run`.
@@ -113,6 +117,22 @@ Result<std::unique_ptr<vm::Object>> prepare_object(const ReplayOptions& o, vm::E
     return loader::open_prepared_object(o.object_path, object_options, o.load.sets, o.maps_in, {o.prog});
 }
 
+// bpf_fib_lookup's tables: the host's as they are now, or a file's (where
+// `port = N` is ifindex N + 1, the default of a port).
+Status load_fib(const std::string& source, vm::Fib& fib) {
+    if (source.empty()) return {};
+    vm::FibEntries entries;
+    if (source == "host") {
+        XDPDK_ASSIGN_OR_RETURN(entries, fib::dump_host_fib());
+    } else {
+        XDPDK_ASSIGN_OR_RETURN(FibConfig config, load_fib_config(source));
+        resolve_ports(config, [](uint16_t port) { return port + 1u; });
+        entries = std::move(config.entries);
+    }
+    fib.publish(std::make_unique<vm::FibTable>(std::move(entries)));
+    return {};
+}
+
 Status replay(const ReplayOptions& o) {
     XDPDK_ASSIGN_OR_RETURN(const vm::EngineKind engine, vm::parse_engine(o.engine));
     if (o.cpus == 0 || o.cpus > kMaxCpus)
@@ -127,9 +147,12 @@ Status replay(const ReplayOptions& o) {
     XDPDK_ASSIGN_OR_RETURN(auto reader, PcapReader::open(o.pcap_path));
     XDPDK_ASSIGN_OR_RETURN(auto outputs, ReplayOutputs::open(o.outputs, reader->linktype()));
 
+    vm::Fib fib;
+    XDPDK_RETURN_IF_ERROR(load_fib(o.fib, fib));
     StderrTrace trace;
     vm::ExecContext ex;
     ex.cpu = 0;
+    ex.fib = &fib;
     ex.trace = o.trace ? &trace : nullptr;
     ActionCounts counts;
     // Map entries a program deletes are freed once this thread has left the
@@ -210,6 +233,9 @@ void add_replay_command(CLI::App& app, int& exit_code) {
                     "MAP[SLOT]=port:N: XSKMAP slot with a socket, delivering to port N (ifindex N + 1)")
         ->allow_extra_args(false);
     cmd->add_option("--cpus", opts->cpus, "CPU slots of per-CPU maps (the program runs on slot 0)")->capture_default_str();
+    cmd->add_option("--fib", opts->fib,
+                    "host|FILE: routes, neighbours and interfaces for bpf_fib_lookup and bpf_check_mtu: the host "
+                    "kernel's (rtnetlink), or [[route]]/[[neighbor]]/[[interface]] tables of a TOML file");
     cmd->add_flag("--trace", opts->trace, "print bpf_printk lines on stderr");
     cmd->add_flag("--run-runts", opts->run_runts,
                   "run frames shorter than 14 bytes too (BPF_PROG_TEST_RUN refuses them; by default they are not run)");

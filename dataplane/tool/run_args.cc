@@ -68,6 +68,8 @@ void describe_options(CLI::App& app, RunConfig& c, ListOptions& lists) {
         ->allow_extra_args(false);
     app.add_option("--map-size", lists.map_sizes, "NAME=N: a map's max_entries, set before load")
         ->allow_extra_args(false);
+    app.add_option("--fib", c.fib_source, "host|FILE: routes and neighbours for bpf_fib_lookup: mirrored from the "
+                                          "host kernel (and followed), or [[route]]/[[neighbor]] tables of a TOML file");
     app.add_option("--maps-in", c.maps_in, "JSON map contents to set before the run");
     app.add_option("--maps-out", c.maps_out, "JSON dump of the attached objects' maps after the run");
     app.add_option("--engine", lists.engine, "jit (machine code, default) or interp");

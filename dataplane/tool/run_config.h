@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "vm/engine.h"
+#include "vm/fib_table.h"
 
 namespace xdpdk::cli {
 
@@ -47,6 +48,15 @@ struct XskSpec {
     std::string text;  // as given, for messages
 };
 
+// Routes, neighbours and interfaces for bpf_fib_lookup from [[route]],
+// [[neighbor]] and [[interface]] tables (fib_config.h reads them).
+struct FibConfig {
+    vm::FibEntries entries;
+    // Entries that named a port instead of an ifindex, resolved by resolve_ports.
+    std::vector<std::pair<size_t, uint16_t>> route_ports, neighbor_ports;
+    bool empty() const { return entries.devices.empty() && entries.routes.empty() && entries.neighbors.empty(); }
+};
+
 struct RunConfig {
     std::vector<std::string> eal_args;  // argv for rte_eal_init, argv[0] included
     std::vector<AttachSpec> attach;
@@ -59,6 +69,10 @@ struct RunConfig {
     std::string maps_out;           // --maps-out FILE: every attached object's maps after the run ("" = none)
     vm::EngineKind engine = vm::EngineKind::Jit;
     bool strict_verifier = false;  // --strict: the unprivileged loader's verifier rules
+    FibConfig fib;                  // the config file's [[route]], [[neighbor]], [[interface]]
+    // --fib host: mirror the host kernel's routes and neighbours (and follow
+    // them); --fib FILE: more tables from a TOML file; "" = only `fib`.
+    std::string fib_source;
 
     double duration_s = 0;        // 0: until SIGINT/SIGTERM (or --packets)
     uint64_t max_packets = 0;     // 0: no limit; else stop after this many received packets in total

@@ -1,5 +1,7 @@
 #include "run_config_toml.h"
 
+#include "fib_config.h"
+
 #include <unistd.h>
 
 #include <cctype>
@@ -11,6 +13,7 @@
 #include <sstream>
 
 #include "run_args.h"
+#include "fib_config.h"
 #include "toml_fields.h"
 
 namespace xdpdk::cli {
@@ -288,11 +291,14 @@ Result<RunConfig> read_run_config(const toml::table& table, const std::string& f
     const TomlFields root(table, file, "");
     XDPDK_RETURN_IF_ERROR(root.check_keys({"eal", "engine", "duration", "packets", "stats_interval", "json", "strict",
                                            "maps_in", "maps_out", "set", "map-size", "trace", "rx_queues", "rx_desc", "tx_desc", "burst",
-                                           "mbuf_cache", "mbufs_per_pool", "port", "stats", "pin", "ctl", "xsk"}));
+                                           "mbuf_cache", "mbufs_per_pool", "port", "stats", "pin", "ctl", "xsk",
+                                           "fib", "route", "neighbor", "interface"}));
     RunConfig config;
     config.eal_args.assign(1, std::string(kProgramName));
     XDPDK_RETURN_IF_ERROR(read_root_values(root, config));
     XDPDK_RETURN_IF_ERROR(read_ports(root, config));
+    XDPDK_RETURN_IF_ERROR(root.read_string("fib", config.fib_source));
+    XDPDK_RETURN_IF_ERROR(read_fib_tables(table, file, config.fib));
     return config;
 }
 

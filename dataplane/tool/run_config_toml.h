@@ -32,6 +32,12 @@
 //   tap_name = "xdpdk0"    # host interface of pass = "tap" (default xdpdk<id>)
 //   ifindex = 1            # the port's ifindex for programs; default id + 1
 //
+//   fib = "host"           # bpf_fib_lookup's tables mirrored from the host (or a FILE of tables)
+//   [[route]]              # and [[neighbor]], [[interface]]: see fib_config.h
+//   prefix = "10.0.0.0/24"
+//   via = "10.1.0.2"
+//   port = 1
+//
 // Every key is optional except port.id. Paths (attach, maps_in, maps_out, trace, and
 // the files inside EAL --vdev arguments) are used as written: relative paths
 // are relative to the current directory, exactly as on the command line, not

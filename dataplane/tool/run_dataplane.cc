@@ -20,6 +20,7 @@
 #include <rte_errno.h>
 
 #include "run_args.h"
+#include "run_fib.h"
 #include "run_objects.h"
 #include "dataplane/control/ctl_commands.h"
 #include "xdpdk/dataplane.h"
@@ -60,7 +61,7 @@ Status check_ports(const RunConfig& config) {
     return {};
 }
 
-DataplaneOptions dataplane_options(const RunConfig& config, FILE* trace_out, FILE* events_out) {
+DataplaneOptions dataplane_options(const RunConfig& config, FILE* trace_out, FILE* events_out, const vm::Fib* fib) {
     DataplaneOptions o;
     o.interpreter = config.engine == vm::EngineKind::Interp;
     o.strict_verifier = config.strict_verifier;
@@ -74,6 +75,7 @@ DataplaneOptions dataplane_options(const RunConfig& config, FILE* trace_out, FIL
     o.pin_dir = config.pin_dir;
     o.trace_out = trace_out;
     o.events_out = events_out;
+    o.fib = fib;
     return o;
 }
 
@@ -82,9 +84,7 @@ Status add_ports(Dataplane& dp, const RunConfig& config) {
     uint16_t id;
     RTE_ETH_FOREACH_DEV(id) {
         PortOptions o;
-        o.ifindex = id + 1u;
-        for (const IfindexSpec& f : config.ifindex)
-            if (f.port == id) o.ifindex = f.ifindex;
+        o.ifindex = port_ifindex(config, id);
         bool attached = false;
         for (const AttachSpec& a : config.attach) attached |= a.port == id;
         o.rx_queues = attached ? config.rx_queues : 1;
@@ -202,7 +202,9 @@ Result<std::unique_ptr<control::Server>> serve_control(Dataplane& dp, const RunC
 Status run_session(const RunConfig& config, FILE* trace_out, FILE* events_out) {
     XDPDK_RETURN_IF_ERROR(check_ports(config));
     XDPDK_ASSIGN_OR_RETURN(std::vector<PlannedObject> objects, plan_objects(config));
-    XDPDK_ASSIGN_OR_RETURN(std::unique_ptr<Dataplane> dp, Dataplane::create(dataplane_options(config, trace_out, events_out)));
+    XDPDK_ASSIGN_OR_RETURN(std::unique_ptr<RunFib> fib, RunFib::start(config));
+    XDPDK_ASSIGN_OR_RETURN(std::unique_ptr<Dataplane> dp,
+                           Dataplane::create(dataplane_options(config, trace_out, events_out, fib->fib())));
     XDPDK_RETURN_IF_ERROR(add_ports(*dp, config));
     XDPDK_RETURN_IF_ERROR(attach_programs(*dp, objects));
     XDPDK_RETURN_IF_ERROR(bind_xsk_slots(*dp, config));

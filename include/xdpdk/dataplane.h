@@ -34,6 +34,10 @@
 
 namespace xdpdk {
 
+namespace vm {
+class Fib;
+}
+
 struct DataplaneOptions {
     bool interpreter = false;      // run programs in the interpreter instead of JIT-compiled code
     bool strict_verifier = false;  // the unprivileged loader's verifier rules instead of root's
@@ -56,6 +60,10 @@ struct DataplaneOptions {
     // map's {"map","lost"} count; nullptr: none (they still reach event
     // followers, see follow_events). Flushed after each batch.
     FILE* events_out = nullptr;
+    // Routes, neighbours and devices for bpf_fib_lookup and bpf_check_mtu
+    // (vm/fib.h), owned by the caller and outliving the dataplane; its
+    // snapshots may be swapped while traffic flows. nullptr: an empty table.
+    const vm::Fib* fib = nullptr;
 };
 
 // Where a port's XDP_PASS packets go: dropped (counted), to the host through

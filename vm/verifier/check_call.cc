@@ -127,8 +127,15 @@ Status Verifier::check_helper_call(const Insn& in) {
                 if (t == ArgType::PtrToMapKey) const_key = constant_stack_key(arg, size);
                 break;
             }
+            case ArgType::PtrToU32: {
+                if (!is_pointer(arg.type) || is_or_null(arg.type)) return expected("fp, pkt, pkt_meta, map_value");
+                XDPDK_RETURN_IF_ERROR(check_helper_mem(r, 4, AccessKind::Read));
+                XDPDK_RETURN_IF_ERROR(check_helper_mem(r, 4, AccessKind::Write));
+                break;
+            }
             case ArgType::PtrToMem:
             case ArgType::PtrToMemOrNull:
+            case ArgType::PtrToMemReadWrite:
             case ArgType::PtrToUninitMem: {
                 const ArgType size_t_ = helper->args[a + 1];
                 XDPDK_RETURN_IF_ERROR(check_readable(r + 1));
@@ -152,6 +159,8 @@ Status Verifier::check_helper_call(const Insn& in) {
                     // Like Linux, the helper is taken to fill all umax bytes of uninit memory.
                     const AccessKind kind = t == ArgType::PtrToUninitMem ? AccessKind::Write : AccessKind::Read;
                     XDPDK_RETURN_IF_ERROR(check_helper_mem(r, sz.umax, kind));
+                    // Read, then written back: what the verifier knew of the bytes is gone.
+                    if (t == ArgType::PtrToMemReadWrite) XDPDK_RETURN_IF_ERROR(check_helper_mem(r, sz.umax, AccessKind::Write));
                 }
                 ++a;  // the size argument is checked
                 break;
