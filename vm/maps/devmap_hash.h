@@ -36,6 +36,7 @@ public:
             uint32_t key;
             std::memcpy(&key, table_.key_of(n), sizeof key);
             fn(key, *reinterpret_cast<const DevmapValue*>(table_.value_of(n)));
+            return 0;
         });
     }
 

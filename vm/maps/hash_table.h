@@ -208,16 +208,6 @@ public:
     // the first key, the last key gives -ENOENT.
     long next_key(const void* key, void* next_out) const;
 
-    // Lock-free, for online readers (a program's run): fn(node) for every
-    // linked node, bucket by bucket, as the kernel walks a devmap_hash.
-    template <typename Fn>
-    void for_each_node(Fn&& fn) const {
-        for (uint64_t b = 0; b <= mask_; ++b)
-            for (HashNode* n = buckets_[b].load(std::memory_order_acquire); n != nullptr;
-                 n = n->next.load(std::memory_order_acquire))
-                fn(n);
-    }
-
 private:
     HashNode* first_from(uint32_t bucket) const;
 
