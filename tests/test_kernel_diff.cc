@@ -370,6 +370,11 @@ TEST(PrivilegedRefusals, RefusedLikeTheKernel) {
         {"refused_callback_bad_return", "At callback return the register R0 has 2 should have been in [0, 1]"},
         {"refused_callback_ctx_in_map", "R3 type=map_value expected=fp"},
         {"refused_callback_writes_key", "write to change key R2 not allowed"},
+        // bpf_spin_lock rules.
+        {"refused_lock_held_at_exit", "BPF_EXIT instruction cannot be used inside bpf_spin_lock-ed region"},
+        {"refused_lock_call_while_held", "function calls are not allowed while holding a lock (bpf_ktime_get_ns#5)"},
+        {"refused_lock_two_locks", "function calls are not allowed while holding a lock (bpf_spin_lock#93)"},
+        {"refused_lock_direct_access", "bpf_spin_lock cannot be accessed directly by load/store"},
     };
     const std::vector<std::string> objects = refused_objects();
     EXPECT_EQ(objects.size(), expected.size());

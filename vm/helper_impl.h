@@ -36,6 +36,8 @@ XDPDK_HELPER(helper_xdp_get_buff_len);
 XDPDK_HELPER(helper_xdp_load_bytes);
 XDPDK_HELPER(helper_xdp_store_bytes);
 XDPDK_HELPER(helper_loop);
+XDPDK_HELPER(helper_spin_lock);
+XDPDK_HELPER(helper_spin_unlock);
 XDPDK_HELPER(helper_for_each_map_elem);
 
 }  // namespace xdpdk::vm

@@ -22,7 +22,7 @@ constexpr int32_t MapLookupElem = 1, MapUpdateElem = 2, MapDeleteElem = 3, Ktime
                   TracePrintk = 6, GetPrandomU32 = 7, GetSmpProcessorId = 8, TailCall = 12,
                   Redirect = 23, XdpAdjustHead = 44, CsumDiff = 28, RedirectMap = 51,
                   XdpAdjustMeta = 54, XdpAdjustTail = 65, MapPushElem = 87, MapPopElem = 88,
-                  MapPeekElem = 89, Jiffies64 = 118, KtimeGetBootNs = 125, KtimeGetCoarseNs = 160,
+                  MapPeekElem = 89, SpinLock = 93, SpinUnlock = 94, Jiffies64 = 118, KtimeGetBootNs = 125, KtimeGetCoarseNs = 160,
                   ForEachMapElem = 164, TraceVprintk = 177, Loop = 181, XdpGetBuffLen = 188, XdpLoadBytes = 189, XdpStoreBytes = 190,
                   MapLookupPercpuElem = 195, KtimeGetTaiNs = 208;
 }
@@ -44,6 +44,7 @@ enum class ArgType : uint8_t {
     PtrToCtx,        // the unmodified context pointer
     PtrToFunc,       // a subprogram's address (lddw, BPF_PSEUDO_FUNC): the callback
     PtrToStackOrNull,  // a pointer into the stack (any frame), or NULL
+    PtrToSpinLock,   // the struct bpf_spin_lock of a map value (BTF-described)
 };
 
 // What a helper that calls back into the program passes its callback: the
