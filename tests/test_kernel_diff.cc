@@ -353,7 +353,7 @@ INSTANTIATE_TEST_SUITE_P(Progs, PrivilegedDiff,
                                            PrivilegedCase{"priv_global_funcs", "global_funcs", true}),
                          [](const auto& info) { return std::string(info.param.object); });
 
-// Global functions Linux refuses (tests/progs/refused_*.bpf.c): xdpdk
+// Global functions and callbacks Linux refuses (tests/progs/refused_*.bpf.c): xdpdk
 // refuses them too, under either rules, for the reason Linux gives.
 TEST(PrivilegedRefusals, RefusedLikeTheKernel) {
     const std::map<std::string, std::string> expected = {
@@ -366,6 +366,15 @@ TEST(PrivilegedRefusals, RefusedLikeTheKernel) {
         {"refused_global_void_return", "gvr_count() doesn't return scalar"},
         {"refused_global_deep_chain", "the call stack of 9 frames is too deep"},
         {"refused_global_nonnull", "caller passes invalid args into func#1 ('gnn_read'): arg#0 is expected to be non-NULL"},
+        // Callbacks (bpf_loop, bpf_for_each_map_elem) Linux refuses.
+        {"refused_callback_bad_return", "At callback return the register R0 has 2 should have been in [0, 1]"},
+        {"refused_callback_ctx_in_map", "R3 type=map_value expected=fp"},
+        {"refused_callback_writes_key", "write to change key R2 not allowed"},
+        // bpf_spin_lock rules.
+        {"refused_lock_held_at_exit", "BPF_EXIT instruction cannot be used inside bpf_spin_lock-ed region"},
+        {"refused_lock_call_while_held", "function calls are not allowed while holding a lock (bpf_ktime_get_ns#5)"},
+        {"refused_lock_two_locks", "function calls are not allowed while holding a lock (bpf_spin_lock#93)"},
+        {"refused_lock_direct_access", "bpf_spin_lock cannot be accessed directly by load/store"},
     };
     const std::vector<std::string> objects = refused_objects();
     EXPECT_EQ(objects.size(), expected.size());

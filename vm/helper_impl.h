@@ -50,6 +50,8 @@ XDPDK_HELPER(helper_ringbuf_submit);
 XDPDK_HELPER(helper_ringbuf_discard);
 XDPDK_HELPER(helper_ringbuf_query);
 XDPDK_HELPER(helper_loop);
+XDPDK_HELPER(helper_spin_lock);
+XDPDK_HELPER(helper_spin_unlock);
 XDPDK_HELPER(helper_for_each_map_elem);
 XDPDK_HELPER(helper_get_numa_node_id);
 XDPDK_HELPER(helper_strtol);

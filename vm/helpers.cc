@@ -61,6 +61,10 @@ constexpr HelperSpec kHelpers[] = {
      .args = {A::ConstMapPtr, A::PtrToFunc, A::PtrToStackOrNull, A::Anything}, .callback = CallbackArgs::MapElem,
      .map_types = map_bit(MapType::Hash) | map_bit(MapType::Array) | map_bit(MapType::PercpuHash) |
                   map_bit(MapType::PercpuArray) | map_bit(MapType::LruHash) | map_bit(MapType::LruPercpuHash)},
+    // The verifier pairs them (check_call.cc): one lock held at a time, no
+    // calls while held, released before exit.
+    {.id = helper_id::SpinLock, .fn = helper_spin_lock, .ret = R::Void, .args = {A::PtrToSpinLock}},
+    {.id = helper_id::SpinUnlock, .fn = helper_spin_unlock, .ret = R::Void, .args = {A::PtrToSpinLock}},
     {.id = helper_id::KtimeGetNs, .fn = helper_ktime_get_ns},
     {.id = helper_id::KtimeGetBootNs, .fn = helper_ktime_get_boot_ns},
     {.id = helper_id::KtimeGetCoarseNs, .fn = helper_ktime_get_coarse_ns},
@@ -227,8 +231,6 @@ constexpr UnavailableHelper kUnavailable[] = {
     // Not provided on this branch yet; other parts of issue 15 bring them.
     // Delete a row when its helper gets a kHelpers row (table_is_consistent
     // refuses both).
-    {93, kNotYet},         // spin_lock
-    {94, kNotYet},         // spin_unlock
     {165, kNotYet},        // snprintf
 };
 

@@ -23,7 +23,7 @@ constexpr int32_t MapLookupElem = 1, MapUpdateElem = 2, MapDeleteElem = 3, Ktime
                   TracePrintk = 6, GetPrandomU32 = 7, GetSmpProcessorId = 8, TailCall = 12,
                   Redirect = 23, XdpAdjustHead = 44, CsumDiff = 28, RedirectMap = 51,
                   XdpAdjustMeta = 54, FibLookup = 69, XdpAdjustTail = 65, MapPushElem = 87, MapPopElem = 88,
-                  MapPeekElem = 89, Jiffies64 = 118, KtimeGetBootNs = 125, KtimeGetCoarseNs = 160, CheckMtu = 163,
+                  MapPeekElem = 89, SpinLock = 93, SpinUnlock = 94, Jiffies64 = 118, KtimeGetBootNs = 125, KtimeGetCoarseNs = 160, CheckMtu = 163,
                   TraceVprintk = 177, PerfEventOutput = 25, RingbufOutput = 130, RingbufReserve = 131,
                   RingbufSubmit = 132, RingbufDiscard = 133, RingbufQuery = 134, ForEachMapElem = 164, Loop = 181,
                   XdpGetBuffLen = 188, XdpLoadBytes = 189, XdpStoreBytes = 190,
@@ -64,6 +64,7 @@ enum class ArgType : uint8_t {
     PtrToFixedSizeMem,       // readable memory of HelperSpec::arg_size bytes
     PtrToFixedSizeUninitMem, // writable memory of arg_size bytes the helper fills
     PtrToConstStr,   // a NUL-terminated string in a read-only map (.rodata) at a known offset
+    PtrToSpinLock,   // the struct bpf_spin_lock of a map value (BTF-described)
 };
 
 // What a helper that calls back into the program passes its callback: the

@@ -1,5 +1,9 @@
 #include "map.h"
 
+#include <bpf/btf.h>
+
+#include <cstring>
+
 namespace xdpdk::vm {
 
 const char* map_type_name(uint32_t type) {
@@ -43,6 +47,26 @@ const char* map_type_name(uint32_t type) {
         case 33: return "arena";
     }
     return "unknown";
+}
+
+void Map::set_btf(MapBtf b) {
+    btf_ = std::move(b);
+    spin_lock_off_ = -1;
+    spin_locks_ = 0;
+    if (!btf_) return;
+    const struct btf* btf = btf_.btf.get();
+    const int32_t value_id = btf__resolve_type(btf, btf_.value_type_id);
+    const btf_type* value = value_id > 0 ? btf__type_by_id(btf, static_cast<uint32_t>(value_id)) : nullptr;
+    if (!value || !btf_is_struct(value)) return;
+    const btf_member* m = btf_members(value);
+    for (uint16_t i = 0; i < btf_vlen(value); ++i, ++m) {
+        const int32_t id = btf__resolve_type(btf, m->type);
+        const btf_type* t = id > 0 ? btf__type_by_id(btf, static_cast<uint32_t>(id)) : nullptr;
+        if (!t || !btf_is_struct(t)) continue;
+        const char* name = btf__name_by_offset(btf, t->name_off);
+        if (!name || std::strcmp(name, "bpf_spin_lock") != 0) continue;
+        if (spin_locks_++ == 0) spin_lock_off_ = static_cast<int32_t>(btf_member_bit_offset(value, i) / 8);
+    }
 }
 
 bool Map::percpu() const {

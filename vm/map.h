@@ -136,13 +136,21 @@ public:
     bool frozen() const { return frozen_; }
 
     const MapBtf& btf() const { return btf_; }
-    void set_btf(MapBtf btf) { btf_ = std::move(btf); }
+    void set_btf(MapBtf btf);
+    // Byte offset of the struct bpf_spin_lock in the value, found through the
+    // value's BTF type as the kernel finds it (a member of the value struct);
+    // -1 without one (or without BTF, where the kernel knows of no lock).
+    int32_t spin_lock_off() const { return spin_lock_off_; }
+    // Locks in the value: the kernel refuses a map with more than one.
+    uint32_t spin_locks() const { return spin_locks_; }
 
 protected:
     MapSpec spec_;
     uint32_t ncpus_;
     bool frozen_ = false;
     MapBtf btf_;
+    int32_t spin_lock_off_ = -1;
+    uint32_t spin_locks_ = 0;
 };
 
 // Whether create_map builds maps of this type (enum bpf_map_type).

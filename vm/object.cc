@@ -341,6 +341,9 @@ Status Object::Impl::collect_btf_maps() {
         const bool reused = std::find(reused_maps.begin(), reused_maps.end(), map) != reused_maps.end();
         if (!reused && kernel_keeps_btf(def.spec.type, def.key_type_id, def.value_type_id))
             map->set_btf(MapBtf{btf->shared(), def.key_type_id, def.value_type_id});
+        if (map->spin_locks() > 1)
+            return make_error("map " + quoted(def.spec.name), "its value holds " + std::to_string(map->spin_locks()) +
+                                                                  " struct bpf_spin_lock; Linux allows one");
         targets.map_defs[{sec->index, sym->value}] = map;
         if (def.has_values) prog_array_values.push_back({map, sym->value + def.values_offset});
     }

@@ -74,6 +74,8 @@ Status Verifier::check_helper_call(const Insn& in) {
     const HelperSpec* helper = helper_spec(in.imm);
     if (!helper) return fail(helper_refusal(in.imm));
     const std::string fname = cat(helper_name(in.imm), "#", in.imm);
+    if (cur_.lock_map && in.imm != helper_id::SpinUnlock)
+        return fail(cat("function calls are not allowed while holding a lock (", fname, ")"));
     if (helper->needs_perfmon && env_.strict)
         return fail(cat("program of this type cannot use helper ", fname, " (Linux offers it to CAP_PERFMON loaders only)"));
     if (helper->may_not_return && !cur_.refs.empty())
@@ -191,6 +193,9 @@ Status Verifier::check_helper_call(const Insn& in) {
                 if (arg.type != RegType::FuncPtr) return expected("func");
                 callback = arg.func_pc;
                 break;
+            case ArgType::PtrToSpinLock:
+                XDPDK_RETURN_IF_ERROR(check_spin_lock(r, in.imm == helper_id::SpinLock));
+                break;
             case ArgType::PtrToStackOrNull:
                 if (arg.type != RegType::Stack && !arg.is_null_const()) return expected("fp");
                 if (arg.is_scalar()) mark_reg_precise(r);
@@ -307,7 +312,37 @@ Status Verifier::push_callback(const HelperSpec& helper, uint32_t start, const M
     return {};
 }
 
+// The kernel's process_spin_lock: the argument points exactly at the
+// struct bpf_spin_lock of a map value whose BTF has one; one lock is held at
+// a time, and unlocked through a pointer to the same value.
+Status Verifier::check_spin_lock(int r, bool lock) {
+    const RegState& arg = reg(r);
+    const std::string rn = reg_name(r);
+    if (arg.type != RegType::MapValue)
+        return fail(cat(rn, " type=", reg_type_name(arg.type), " expected=map_value (a struct bpf_spin_lock)"));
+    if (!arg.value.is_const())
+        return fail(cat(rn, " doesn't have constant offset. bpf_spin_lock has to be at the constant offset"));
+    const Map& map = *arg.map;
+    if (!map.btf()) return fail(cat("map '", map.name(), "' has to have BTF in order to use bpf_spin_lock"));
+    if (map.spin_lock_off() < 0) return fail(cat("map '", map.name(), "' has no valid bpf_spin_lock"));
+    const int64_t off = arg.off + int64_t(arg.value.const_value());
+    if (off != map.spin_lock_off())
+        return fail(cat("off ", off, " doesn't point to 'struct bpf_spin_lock' that is at ", map.spin_lock_off()));
+    if (lock) {
+        if (cur_.lock_map) return fail("Locking two bpf_spin_locks are not allowed");
+        cur_.lock_map = &map;
+        cur_.lock_id = arg.id;
+        return {};
+    }
+    if (!cur_.lock_map) return fail("bpf_spin_unlock without taking a lock");
+    if (cur_.lock_map != &map || cur_.lock_id != arg.id) return fail("bpf_spin_unlock of different lock");
+    cur_.lock_map = nullptr;
+    cur_.lock_id = 0;
+    return {};
+}
+
 Status Verifier::check_local_call(const Insn& in) {
+    if (cur_.lock_map) return fail("function calls are not allowed while holding a lock");
     // The precision walk does not follow values into or out of a called
     // function (it marks every scalar instead); and how a call checks its
     // arguments (a global function's may be a NULL scalar) depends on their
@@ -332,6 +367,7 @@ Status Verifier::check_local_call(const Insn& in) {
 
 Result<Flow> Verifier::check_exit() {
     const RegState r0 = reg(0);
+    if (cur_.lock_map) return fail("BPF_EXIT instruction cannot be used inside bpf_spin_lock-ed region");
     if (cur_.frames.size() > 1 && cur_.cur().in_callback) {
         // The helper reads the callback's r0 as a 64-bit 0 (go on) or 1 (stop).
         XDPDK_RETURN_IF_ERROR(check_readable(0));

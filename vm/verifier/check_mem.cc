@@ -196,6 +196,11 @@ Status Verifier::check_mem_access(int r, const RegState& ptr, int32_t insn_off, 
                 if (!var.is_const()) what += cat(" (variable offset up to ", var.umax, ")");
                 return fail(what);
             }
+            if (is_map && ptr.map->spin_lock_off() >= 0) {
+                const int64_t lock = ptr.map->spin_lock_off();
+                if (lo < lock + 4 && lock < hi)
+                    return fail("bpf_spin_lock cannot be accessed directly by load/store");
+            }
             if (write && is_map) {
                 const bool rdonly = (ptr.map->spec().flags & kMapFlagRdonlyProg) || ptr.map->frozen() ||
                                     ptr.map->type() == MapType::Devmap || ptr.map->type() == MapType::DevmapHash;

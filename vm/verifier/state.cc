@@ -142,6 +142,7 @@ bool state_covers(const State& old, const State& cur, uint32_t pc, const std::ve
     static const PreciseSet kAll{uint16_t(0x7ff), ~uint64_t{0}};
     static const PreciseSet kNone{};
     if (old.frames.size() != cur.frames.size()) return false;
+    if (old.lock_map != cur.lock_map || old.lock_id != cur.lock_id) return false;
     for (size_t f = 0; f < old.frames.size(); ++f)
         if (old.frames[f].callsite != cur.frames[f].callsite) return false;
     IdMap ids;

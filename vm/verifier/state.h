@@ -71,6 +71,10 @@ struct State {
     // callback is not a loop ancestor of one in a later call (the helper
     // bounds the calls), only a state that may cover it.
     uint32_t callback_calls = 0;
+    // The bpf_spin_lock held (at most one): the map whose value holds it and
+    // the id of the value's pointer (0 for a map's own value by lddw).
+    const Map* lock_map = nullptr;
+    uint32_t lock_id = 0;
 
     Frame& cur() { return frames.back(); }
     const Frame& cur() const { return frames.back(); }

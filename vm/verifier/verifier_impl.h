@@ -104,6 +104,7 @@ public:
     std::optional<uint64_t> constant_stack_key(const RegState& ptr, uint32_t size);
     void release_reference(State& st, uint32_t id);
     Status check_local_call(const Insn& in);
+    Status check_spin_lock(int r, bool lock);
     Status push_callback(const HelperSpec& helper, uint32_t start, const Map* map, const RegState& ctx);
     // Scalars in `cur` that differ from `old` (the state at the same
     // callback call one iteration before) become unknown, so that the
