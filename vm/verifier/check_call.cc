@@ -23,6 +23,9 @@ bool map_allows(MapType t, const HelperSpec& h) {
         case MapType::PerfEventArray: return false;
         case MapType::Queue:
         case MapType::Stack: return h.id == MapPushElem || h.id == MapPopElem || h.id == MapPeekElem;
+        // Programs only read maps of maps; userspace fills them.
+        case MapType::ArrayOfMaps:
+        case MapType::HashOfMaps: return h.id == MapLookupElem;
         default: break;
     }
     const uint32_t type = static_cast<uint32_t>(t);
@@ -145,6 +148,16 @@ Status Verifier::check_helper_call(const Insn& in) {
         case RetType::Integer: f.regs[0] = RegState::unknown(); break;
         case RetType::Void: f.regs[0] = RegState{}; break;
         case RetType::PtrToMapValueOrNull: {
+            if (const Map* inner = map->inner_template()) {
+                // A map of maps gives the inner map itself, typed by the
+                // template (the kernel's CONST_PTR_TO_MAP | PTR_MAYBE_NULL
+                // with map_ptr = inner_map_meta).
+                RegState r = RegState::pointer(RegType::MapPtrOrNull);
+                r.map = inner;
+                r.id = new_id();
+                f.regs[0] = r;
+                break;
+            }
             RegState r = RegState::pointer(RegType::MapValueOrNull);
             r.map = map;
             r.id = new_id();
