@@ -96,7 +96,7 @@ Bytes inner_name_of(const Bytes& id_bytes) {
     if (fd < 0) return inner_map_name_bytes("?id" + std::to_string(id));
     bpf_map_info info{};
     uint32_t len = sizeof info;
-    const int rc = bpf_map_get_info_by_fd(fd, &info, &len);
+    const int rc = bpf_obj_get_info_by_fd(fd, &info, &len);
     close(fd);
     return inner_map_name_bytes(rc == 0 ? info.name : "?");
 }
@@ -156,7 +156,7 @@ int KernelMap::remove(std::span<const uint8_t> key) const {
 Result<MapDump> KernelMap::dump() const {
     bpf_map_info info{};
     uint32_t len = sizeof info;
-    if (bpf_map_get_info_by_fd(fd_, &info, &len) != 0)
+    if (bpf_obj_get_info_by_fd(fd_, &info, &len) != 0)
         return make_error("kernel map '" + name_ + "'", "get_info failed: " + errno_text(errno));
     MapDump dump;
     dump.name = name_;
@@ -319,6 +319,13 @@ Status KernelObject::map_update(std::string_view name, std::span<const uint8_t> 
     XDPDK_ASSIGN_OR_RETURN(bpf_map * map, find_map(name));
     const int rc = bpf_map__update_elem(map, key.data(), key.size(), value.data(), value.size(), flags);
     if (rc != 0) return make_error("kernel map '" + std::string(name) + "'", "update failed: " + errno_text(rc));
+    return {};
+}
+
+Status KernelObject::map_delete(std::string_view name, std::span<const uint8_t> key) {
+    XDPDK_ASSIGN_OR_RETURN(bpf_map * map, find_map(name));
+    const int rc = bpf_map__delete_elem(map, key.data(), key.size(), 0);
+    if (rc != 0) return make_error("kernel map '" + std::string(name) + "'", "delete failed: " + errno_text(rc));
     return {};
 }
 

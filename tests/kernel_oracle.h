@@ -126,6 +126,7 @@ public:
     std::vector<std::string> map_names() const;
     Status map_update(std::string_view map, std::span<const uint8_t> key, std::span<const uint8_t> value,
                       uint64_t flags = 0);
+    Status map_delete(std::string_view map, std::span<const uint8_t> key);
     // A map's fd (to insert it into a map of maps).
     Result<int> map_fd(std::string_view map) const;
     // Puts program `prog` (function or section name) into a prog array slot.

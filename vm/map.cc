@@ -107,7 +107,11 @@ bool inner_map_fits(const Map& tmpl, const Map& inner, std::string* why) {
     }
     if (t.key_size != m.key_size) return differ("key_size", t.key_size, m.key_size);
     if (t.value_size != m.value_size) return differ("value_size", t.value_size, m.value_size);
-    if (t.flags != m.flags) return differ("map_flags", t.flags, m.flags);
+    // BPF_F_RDONLY and BPF_F_WRONLY are the fd's permissions: the kernel
+    // does not keep them as map flags (bpf_map_flags_retain_permanent).
+    constexpr uint32_t kFdAccess = (1u << 3) | (1u << 4);
+    if ((t.flags & ~kFdAccess) != (m.flags & ~kFdAccess))
+        return differ("map_flags", t.flags & ~kFdAccess, m.flags & ~kFdAccess);
     // Array maps compare sizes too (array_map_meta_equal): the verifier may
     // have bounded indexes by the template's. BPF_F_INNER_MAP opts out.
     const bool array = t.type == static_cast<uint32_t>(MapType::Array) ||
