@@ -7,6 +7,7 @@
 
 #include "../helpers.h"
 #include "../map.h"
+#include "../maps/array_of_maps.h"
 #include "../maps/hash_map.h"
 #include "../xdp.h"
 #include "emitter.h"
@@ -25,7 +26,8 @@ bool Emitter::emit_inline_helper(const Insn& in) {
         case InlineForm::CpuId:
             a.mov(x86::eax, x86::dword_ptr(kExReg, offsetof(ExecContext, cpu)));
             return true;
-        case InlineForm::MapLookup: return emit_inline_array_lookup() || emit_inline_hash_lookup();
+        case InlineForm::MapLookup:
+            return emit_inline_array_lookup() || emit_inline_hash_lookup() || emit_inline_array_of_maps_lookup();
         case InlineForm::CsumDiff: return emit_inline_csum_diff();
         case InlineForm::AdjustHead: emit_inline_adjust_head(); return true;
         case InlineForm::None: return false;
@@ -89,6 +91,29 @@ bool Emitter::emit_inline_array_lookup() {
         else a.imul(x86::rax, x86::rax, static_cast<int32_t>(stride));
         a.add(x86::rax, kScratch);
     }
+    a.jmp(done);
+    a.bind(null);
+    a.xor_(x86::eax, x86::eax);
+    a.bind(done);
+    return true;
+}
+
+// An array of maps named by lddw (Katran's lru_mapping), as
+// ArrayOfMaps::lookup reads it: index = *(u32 *)r2; index < max_entries ?
+// slots[index] (the inner map itself, or NULL for an empty slot) : NULL.
+// A slot is an atomic pointer, which an aligned 8-byte load reads with
+// acquire semantics on x86-64.
+bool Emitter::emit_inline_array_of_maps_lookup() {
+    const Map* constant = constant_map_in_r1();
+    if (!constant || constant->type() != MapType::ArrayOfMaps) return false;
+    static_assert(sizeof(std::atomic<Map*>) == sizeof(Map*));
+    const auto* slots = static_cast<const maps::ArrayOfMaps*>(constant)->slots();
+    const asmjit::Label null = a.newLabel(), done = a.newLabel();
+    a.mov(x86::eax, x86::dword_ptr(reg64(2)));
+    a.cmp(x86::eax, static_cast<uint32_t>(constant->spec().max_entries));
+    a.jae(null);
+    a.mov(kScratch, reinterpret_cast<uint64_t>(slots));
+    a.mov(x86::rax, x86::qword_ptr(kScratch, x86::rax, 3));
     a.jmp(done);
     a.bind(null);
     a.xor_(x86::eax, x86::eax);
