@@ -164,7 +164,10 @@ Status Verifier::check_helper_call(const Insn& in) {
             // An array lookup with a constant key in range cannot fail (Linux
             // 6.13+ drops the NULL check the same way).
             // Only bpf_map_lookup_elem: a per-CPU lookup's cpu may be out of range.
-            const bool array = map->type() == MapType::Array || map->type() == MapType::PercpuArray;
+            // Not for an inner template with BPF_F_INNER_MAP: the arrays
+            // inserted may be smaller than it.
+            const bool array = (map->type() == MapType::Array || map->type() == MapType::PercpuArray) &&
+                               !(map->spec().flags & kMapFlagInnerMap);
             if (in.imm == helper_id::MapLookupElem && array && const_key && *const_key < map->spec().max_entries) {
                 r.type = RegType::MapValue;
                 r.id = 0;

@@ -25,6 +25,8 @@ constexpr int64_t kMaxVarOff = 1 << 29;     // BPF_MAX_VAR_OFF
 constexpr uint32_t kMaxPacketOff = 0xffff;  // MAX_PACKET_OFF
 constexpr int kMaxCallFrames = 8;
 constexpr uint32_t kMapFlagRdonlyProg = 1u << 7;  // BPF_F_RDONLY_PROG
+// BPF_F_INNER_MAP: arrays of this template's shape may have any size.
+constexpr uint32_t kMapFlagInnerMap = 1u << 12;
 
 // Which byte of its 8-byte slot the stack address fp+fp_off is.
 int byte_in_slot(int64_t fp_off);
