@@ -554,6 +554,13 @@ Status Object::Impl::load() {
         auto verdict = verify(*checked, env);
         if (!verdict) return verdict.error();
         XDPDK_RETURN_IF_ERROR(rewrite_xdp_ctx(prog_subject, linked.insns, verdict->ctx_loads));
+        // Helper calls in order, less the dead ones: the same calls, in the
+        // same order, as in the code left after dead-code removal.
+        std::vector<uint32_t> live_calls;
+        for (uint32_t pc = 0; pc < checked->insns.size(); ++pc)
+            if (checked->insns[pc].op == Op::Call &&
+                !std::binary_search(verdict->dead_insns.begin(), verdict->dead_insns.end(), pc))
+                live_calls.push_back(pc);
         XDPDK_RETURN_IF_ERROR(
             remove_dead_code(prog_subject, linked.insns, verdict->dead_insns, linked.lddw_origins));
         if (opts.verified_forms) opts.verified_forms->push_back(std::move(checked));
@@ -569,6 +576,15 @@ Status Object::Impl::load() {
         built[i]->attach = p.attach;
         built[i]->tag = tag;
         built[i]->lddw_origins = std::move(linked.lddw_origins);
+        std::vector<uint32_t> calls_now;
+        for (uint32_t pc = 0; pc < built[i]->insns.size(); ++pc)
+            if (built[i]->insns[pc].op == Op::Call) calls_now.push_back(pc);
+        if (calls_now.size() == live_calls.size())
+            for (const DynamicMapCall& c : verdict->map_calls) {
+                const auto at = std::lower_bound(live_calls.begin(), live_calls.end(), c.insn);
+                if (at != live_calls.end() && *at == c.insn)
+                    built[i]->dynamic_map_calls.push_back({calls_now[at - live_calls.begin()], c.map_type, c.key_size});
+            }
     }
     for (const ProgArrayInit& init : prog_array_inits) {
         const Program& p = *programs[init.program];

@@ -2,6 +2,7 @@
 // the helper returns for every input (tests run both forms on the same
 // programs); r1-r5 are left as they are, which a verified program never reads
 // after a call.
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 
@@ -128,7 +129,7 @@ bool Emitter::emit_inline_array_of_maps_lookup() {
 // first made forwardable to the reader's word loads (narrow_stores.cc).
 bool Emitter::emit_inline_hash_lookup() {
     const Map* map = constant_map_in_r1();
-    if (!map) return false;
+    if (!map) return emit_inline_dynamic_hash_lookup();
     const MapType type = map->type();
     const bool lru = type == MapType::LruHash || type == MapType::LruPercpuHash;
     const bool percpu = type == MapType::PercpuHash || type == MapType::LruPercpuHash;
@@ -144,6 +145,30 @@ bool Emitter::emit_inline_hash_lookup() {
         a.mov(x86::ecx, map->ncpus());
         a.mov(x86::r8d, static_cast<uint32_t>(round_up8(map->spec().value_size)));
     }
+    a.mov(kScratch, reinterpret_cast<uint64_t>(fn));
+    a.call(kScratch);
+    return true;
+}
+
+// A hash lookup in a map the verifier proved to be of one hash type and key
+// size on every path, though not a constant (an inner map of a map of maps,
+// Katran's per-CPU LRU tables): a direct call to the reader specialised for
+// them, with the map where r1 already is (rdi) and the calling CPU.
+bool Emitter::emit_inline_dynamic_hash_lookup() {
+    const auto& calls = prog.dynamic_map_calls;
+    const auto it = std::lower_bound(calls.begin(), calls.end(), static_cast<uint32_t>(pc),
+                                     [](const DynamicMapCall& c, uint32_t at) { return c.insn < at; });
+    if (it == calls.end() || it->insn != pc) return false;
+    const MapType type = static_cast<MapType>(it->map_type);
+    const bool lru = type == MapType::LruHash || type == MapType::LruPercpuHash;
+    const bool percpu = type == MapType::PercpuHash || type == MapType::LruPercpuHash;
+    if (type != MapType::Hash && !lru && !percpu) return false;
+    const DynamicHashLookupFn fn = specialised_dynamic_hash_lookup(it->key_size, lru, percpu);
+    if (fn == nullptr) return false;
+    if (const auto key = known.stack_offset(2); key && opts.forward_narrow_stores)
+        emit_stack_key_words(*key, it->key_size);
+    // r1 is rdi and r2 rsi: the map and the key are already in place.
+    a.mov(x86::edx, x86::dword_ptr(kExReg, offsetof(ExecContext, cpu)));
     a.mov(kScratch, reinterpret_cast<uint64_t>(fn));
     a.call(kScratch);
     return true;

@@ -75,6 +75,10 @@ Status Verifier::check_helper_call(const Insn& in) {
             case ArgType::ConstMapPtr:
                 if (arg.type != RegType::MapPtr) return expected("map_ptr");
                 map = arg.map;
+                if (auto& shape = call_map_shape_[pc_]; shape.first != kMixedMaps) {
+                    const std::pair<uint32_t, uint32_t> now{map->spec().type, map->spec().key_size};
+                    shape = shape.first == 0 || shape == now ? now : std::pair{kMixedMaps, 0u};
+                }
                 if (!map_allows(map->type(), *helper))
                     return fail(cat("cannot pass map_type ", map->spec().type, " (",
                                 map_type_name(map->spec().type), ") into func ", fname));

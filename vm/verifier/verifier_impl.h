@@ -168,6 +168,10 @@ public:
     uint32_t id_gen_ = 0;
     std::vector<uint32_t> subprog_stack_;  // deepest stack byte used, per subprogram
     std::vector<bool> visited_;
+    // Per helper call with a map argument: its map's type and key size, or
+    // kMixedMaps once two paths disagree.
+    static constexpr uint32_t kMixedMaps = UINT32_MAX;
+    std::vector<std::pair<uint32_t, uint32_t>> call_map_shape_;
     std::vector<bool> ctx_load_;
     std::vector<uint8_t> load_kind_;  // per load: 0 not reached, 1 from ctx, 2 from other memory
     RegState scratch_;                // what helper reads would load; unused
