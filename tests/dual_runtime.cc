@@ -108,10 +108,20 @@ MapDump dump_vm_map(const vm::Map& map) {
     }
     Bytes key(dump.key_size), next(dump.key_size), value(map.user_value_size());
     const void* prev = nullptr;
+    const bool map_of_maps = vm::is_map_of_maps(dump.type);
     while (map.next_key(prev, next.data()) == 0) {
         key = next;
         prev = key.data();
-        if (map.user_lookup(key.data(), value.data()) == 0) dump.entries[key] = value;
+        if (map.user_lookup(key.data(), value.data()) != 0) continue;
+        if (!map_of_maps) {
+            dump.entries[key] = value;
+            continue;
+        }
+        // An inner map by name, as the kernel's dump gives it.
+        uint32_t id;
+        std::memcpy(&id, value.data(), sizeof id);
+        const auto inner = vm::find_map_by_id(id);
+        dump.entries[key] = inner_map_name_bytes(inner ? inner->name() : "?id" + std::to_string(id));
     }
     return dump;
 }

@@ -88,7 +88,87 @@ size_t user_value_size(const bpf_map* map) {
     return kernel_possible_cpus() * ((size + 7) & ~size_t{7});
 }
 
+// A map of maps' value (an inner map id) as the inner map's name.
+Bytes inner_name_of(const Bytes& id_bytes) {
+    uint32_t id = 0;
+    std::memcpy(&id, id_bytes.data(), std::min(id_bytes.size(), sizeof id));
+    const int fd = bpf_map_get_fd_by_id(id);
+    if (fd < 0) return inner_map_name_bytes("?id" + std::to_string(id));
+    bpf_map_info info{};
+    uint32_t len = sizeof info;
+    const int rc = bpf_obj_get_info_by_fd(fd, &info, &len);
+    close(fd);
+    return inner_map_name_bytes(rc == 0 ? info.name : "?");
+}
+
+// get_next_key + lookup over a map fd.
+Result<std::map<Bytes, Bytes, BytesLess>> walk_map(int fd, const std::string& name, uint32_t key_size,
+                                                   size_t value_size, bool map_of_maps) {
+    std::map<Bytes, Bytes, BytesLess> entries;
+    Bytes key(key_size), next(key_size), value(value_size);
+    const void* prev = nullptr;
+    for (;;) {
+        int rc = bpf_map_get_next_key(fd, prev, next.data()) ? -errno : 0;
+        if (rc == -ENOENT) break;
+        if (rc != 0) return make_error("kernel map '" + name + "'", "get_next_key failed: " + errno_text(rc));
+        key = next;
+        prev = key.data();
+        rc = bpf_map_lookup_elem(fd, key.data(), value.data()) ? -errno : 0;
+        if (rc == -ENOENT) continue;  // deleted meanwhile (an LRU eviction), or an empty slot of a map of maps
+        if (rc != 0) return make_error("kernel map '" + name + "'", "lookup failed: " + errno_text(rc));
+        entries[key] = map_of_maps ? inner_name_of(value) : value;
+    }
+    return entries;
+}
+
 }  // namespace
+
+Bytes inner_map_name_bytes(std::string_view name) {
+    const std::string_view cut = name.substr(0, 15);
+    return Bytes(cut.begin(), cut.end());
+}
+
+bool is_map_of_maps_type(uint32_t type) {
+    return type == BPF_MAP_TYPE_ARRAY_OF_MAPS || type == BPF_MAP_TYPE_HASH_OF_MAPS;
+}
+
+Result<std::unique_ptr<KernelMap>> KernelMap::create(const std::string& name, uint32_t type, uint32_t key_size,
+                                                     uint32_t value_size, uint32_t max_entries, uint32_t flags,
+                                                     int inner_map_fd) {
+    LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = flags);
+    if (inner_map_fd >= 0) opts.inner_map_fd = static_cast<uint32_t>(inner_map_fd);
+    const int fd = bpf_map_create(static_cast<bpf_map_type>(type), name.c_str(), key_size, value_size, max_entries,
+                                  &opts);
+    if (fd < 0) return make_error("kernel map '" + name + "'", "create failed: " + errno_text(errno));
+    return std::unique_ptr<KernelMap>(new KernelMap(fd, name, type));
+}
+
+KernelMap::~KernelMap() { close(fd_); }
+
+int KernelMap::update(std::span<const uint8_t> key, std::span<const uint8_t> value, uint64_t flags) const {
+    return bpf_map_update_elem(fd_, key.data(), value.data(), flags) ? -errno : 0;
+}
+
+int KernelMap::remove(std::span<const uint8_t> key) const {
+    return bpf_map_delete_elem(fd_, key.data()) ? -errno : 0;
+}
+
+Result<MapDump> KernelMap::dump() const {
+    bpf_map_info info{};
+    uint32_t len = sizeof info;
+    if (bpf_obj_get_info_by_fd(fd_, &info, &len) != 0)
+        return make_error("kernel map '" + name_ + "'", "get_info failed: " + errno_text(errno));
+    MapDump dump;
+    dump.name = name_;
+    dump.type = type_;
+    dump.key_size = info.key_size;
+    dump.value_size = info.value_size;
+    dump.percpu = is_percpu(type_);
+    const size_t value_size =
+        dump.percpu ? kernel_possible_cpus() * ((size_t{info.value_size} + 7) & ~size_t{7}) : info.value_size;
+    XDPDK_ASSIGN_OR_RETURN(dump.entries, walk_map(fd_, name_, info.key_size, value_size, is_map_of_maps_type(type_)));
+    return dump;
+}
 
 bool BytesLess::operator()(const Bytes& a, const Bytes& b) const {
     if (a.size() != b.size()) return a.size() < b.size();
@@ -242,6 +322,18 @@ Status KernelObject::map_update(std::string_view name, std::span<const uint8_t> 
     return {};
 }
 
+Status KernelObject::map_delete(std::string_view name, std::span<const uint8_t> key) {
+    XDPDK_ASSIGN_OR_RETURN(bpf_map * map, find_map(name));
+    const int rc = bpf_map__delete_elem(map, key.data(), key.size(), 0);
+    if (rc != 0) return make_error("kernel map '" + std::string(name) + "'", "delete failed: " + errno_text(rc));
+    return {};
+}
+
+Result<int> KernelObject::map_fd(std::string_view name) const {
+    XDPDK_ASSIGN_OR_RETURN(bpf_map * map, find_map(name));
+    return bpf_map__fd(map);
+}
+
 Status KernelObject::set_prog_array_slot(std::string_view map_name, uint32_t index, std::string_view prog) {
     XDPDK_ASSIGN_OR_RETURN(int fd, find_prog_fd(prog));
     const uint32_t value = static_cast<uint32_t>(fd);
@@ -322,20 +414,8 @@ Result<std::vector<MapDump>> KernelObject::dump_maps() const {
             dumps.push_back(std::move(dump));
             continue;
         }
-        Bytes key(dump.key_size), next(dump.key_size), value(user_value_size(map));
-        const void* prev = nullptr;
-        for (;;) {
-            int rc = bpf_map__get_next_key(map, prev, next.data(), next.size());
-            if (rc == -ENOENT) break;
-            if (rc != 0)
-                return make_error("kernel map '" + dump.name + "'", "get_next_key failed: " + errno_text(rc));
-            key = next;
-            prev = key.data();
-            rc = bpf_map__lookup_elem(map, key.data(), key.size(), value.data(), value.size(), 0);
-            if (rc == -ENOENT) continue;  // deleted meanwhile (an LRU eviction)
-            if (rc != 0) return make_error("kernel map '" + dump.name + "'", "lookup failed: " + errno_text(rc));
-            dump.entries[key] = value;
-        }
+        XDPDK_ASSIGN_OR_RETURN(dump.entries, walk_map(bpf_map__fd(map), dump.name, dump.key_size,
+                                                      user_value_size(map), is_map_of_maps_type(dump.type)));
         dumps.push_back(std::move(dump));
     }
     return dumps;

@@ -39,6 +39,35 @@ struct MapDump {
     std::map<Bytes, Bytes, BytesLess> entries;
 };
 
+// What a map of maps' entry compares by in dumps: not the inner map's id,
+// which differs between the kernel and the VM, but its name as the kernel
+// keeps it (at most 15 characters).
+Bytes inner_map_name_bytes(std::string_view name);
+bool is_map_of_maps_type(uint32_t type);
+
+// A kernel map created by the test itself, as a loader's userspace creates
+// the inner maps of a map of maps (Katran's per-CPU LRU tables).
+class KernelMap {
+public:
+    static Result<std::unique_ptr<KernelMap>> create(const std::string& name, uint32_t type, uint32_t key_size,
+                                                     uint32_t value_size, uint32_t max_entries, uint32_t flags = 0,
+                                                     int inner_map_fd = -1);
+    ~KernelMap();
+    KernelMap(const KernelMap&) = delete;
+    KernelMap& operator=(const KernelMap&) = delete;
+    int fd() const { return fd_; }
+    // bpf(BPF_MAP_UPDATE_ELEM): 0 or -errno.
+    int update(std::span<const uint8_t> key, std::span<const uint8_t> value, uint64_t flags = 0) const;
+    int remove(std::span<const uint8_t> key) const;
+    Result<MapDump> dump() const;
+
+private:
+    KernelMap(int fd, std::string name, uint32_t type) : fd_(fd), name_(std::move(name)), type_(type) {}
+    int fd_;
+    std::string name_;
+    uint32_t type_;
+};
+
 struct XdpRun {
     uint32_t action = 0;     // the program's return value
     Bytes data;              // data .. data_end after the run
@@ -97,6 +126,9 @@ public:
     std::vector<std::string> map_names() const;
     Status map_update(std::string_view map, std::span<const uint8_t> key, std::span<const uint8_t> value,
                       uint64_t flags = 0);
+    Status map_delete(std::string_view map, std::span<const uint8_t> key);
+    // A map's fd (to insert it into a map of maps).
+    Result<int> map_fd(std::string_view map) const;
     // Puts program `prog` (function or section name) into a prog array slot.
     Status set_prog_array_slot(std::string_view map, uint32_t index, std::string_view prog);
 
@@ -104,7 +136,8 @@ public:
     Result<XdpRun> run_xdp(std::string_view prog, std::span<const uint8_t> packet,
                            const XdpRunOptions& opts = {});
 
-    // Every map except prog arrays (their values are program ids).
+    // Every map except prog arrays (their values are program ids). A map of
+    // maps' values are its inner maps' names (inner_map_name_bytes).
     Result<std::vector<MapDump>> dump_maps() const;
 
     bpf_object* raw() const { return obj_; }

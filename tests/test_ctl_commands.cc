@@ -34,15 +34,10 @@ std::string swap_v2() { return test_prog_path("swap_v2"); }
 // run statistics on and the control socket at `socket`.
 class Dataplane {
 public:
-    explicit Dataplane(const std::string& dir)
-        : socket_(dir + "/ctl.sock"),
-          run_({xdpdk_binary(), "run", "--no-huge", "-m", "1024", "--no-pci",
-                "--file-prefix=xdpdk-ctl-" + std::to_string(getpid()), "-l", "0,1", "--log-level=error",
-                "--vdev=net_pcap0,rx_pcap=" + source_path("pcaps/sample.pcap") + ",infinite_rx=1,tx_pcap=" + dir +
-                    "/tx.pcap",
-                "--", "--attach", "0=" + swap_v1(), "--set", "drop_all=1", "--stats", "--ctl", dir + "/ctl.sock",
-                "--stats-interval", "0", "--json", "--duration", "60"},
-               dir) {
+    // `program`: what follows `--` before the control options; by default
+    // swap_v1 dropping everything.
+    explicit Dataplane(const std::string& dir, std::vector<std::string> program = {})
+        : socket_(dir + "/ctl.sock"), run_(run_args(dir, std::move(program)), dir) {
         for (int i = 0; i < 200 && access(socket_.c_str(), F_OK) != 0; ++i)
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -64,6 +59,20 @@ public:
     }
 
 private:
+    static std::vector<std::string> run_args(const std::string& dir, std::vector<std::string> program) {
+        if (program.empty()) program = {"--attach", "0=" + swap_v1(), "--set", "drop_all=1"};
+        std::vector<std::string> args = {
+            xdpdk_binary(), "run", "--no-huge", "-m", "1024", "--no-pci",
+            "--file-prefix=xdpdk-ctl-" + std::to_string(getpid()), "-l", "0,1", "--log-level=error",
+            "--vdev=net_pcap0,rx_pcap=" + source_path("pcaps/sample.pcap") + ",infinite_rx=1,tx_pcap=" + dir +
+                "/tx.pcap",
+            "--"};
+        args.insert(args.end(), program.begin(), program.end());
+        args.insert(args.end(), {"--stats", "--ctl", dir + "/ctl.sock", "--stats-interval", "0", "--json",
+                                 "--duration", "60"});
+        return args;
+    }
+
     std::string socket_;
     BackgroundCommand run_;
 };
@@ -294,6 +303,47 @@ TEST_F(CtlCommands, EveryCommandOnALiveDataplane) {
     for (const auto& [name, a] : port.at("actions").items()) verdicts += a.at("packets").get<uint64_t>();
     EXPECT_EQ(verdicts, port.at("rx").at("packets").get<uint64_t>());
     EXPECT_NE(access(dp.socket().c_str(), F_OK), 0) << "the socket outlived the run";
+}
+
+// Maps of maps on a running dataplane: inner maps made by --maps-in are
+// listed and dumped by id, slots show their inner map ids, `map update OUTER
+// key K value id N | name NAME` inserts as bpftool does, and a map of the
+// wrong shape is refused with the reason.
+TEST_F(CtlCommands, MapsOfMapsShowAndTakeInnerMapsById) {
+    const std::string dir = temp_dir();
+    write_file(dir + "/in.json", R"({"by_source": [{"key": "01000000", "inner": {"name": "extra"}}]})");
+    Dataplane dp(dir, {"--attach", "0=" + test_prog_path("map_in_map"), "--maps-in", dir + "/in.json"});
+    ASSERT_EQ(access(dp.socket().c_str(), F_OK), 0) << dp.run().stderr_so_far();
+    uint32_t extra_id = 0, count_b_id = 0;
+    for (const json& m : dp.ctl_json({"map", "list"})) {
+        if (m.at("name") == "extra") extra_id = m.at("id");
+        if (m.at("name") == "count_b") count_b_id = m.at("id");
+    }
+    ASSERT_NE(extra_id, 0u) << "the inner map made by --maps-in is listed";
+    ASSERT_NE(count_b_id, 0u);
+    const json slots = dp.ctl_json({"map", "dump", "by_source"});
+    ASSERT_EQ(slots.size(), 3u) << slots.dump();  // slots 0 and 2 from the object, 1 from --maps-in
+    EXPECT_EQ(slots.at(1).at("inner_map_id"), extra_id);
+    EXPECT_EQ(slots.at(2).at("inner_map_id"), count_b_id);
+    EXPECT_EQ(dp.ctl_json({"map", "dump", "id", std::to_string(extra_id)}).size(), 4u);  // an array's 4 slots
+
+    const CommandResult put = dp.ctl({"map", "update", "by_source", "key", "3", "0", "0", "0", "value", "id",
+                                      std::to_string(extra_id)});
+    EXPECT_EQ(put.exit_code, 0) << put.err;
+    EXPECT_EQ(dp.ctl_json({"map", "lookup", "by_source", "key", "3", "0", "0", "0"}).at("inner_map_id"), extra_id);
+    expect_error(dp.ctl({"map", "update", "by_source", "key", "3", "0", "0", "0", "value", "name", "lengths_even"}),
+                 "map 'by_source': update: Invalid argument (map 'lengths_even': type hash differs from the inner map "
+                 "template's array)");
+    const CommandResult gone = dp.ctl({"map", "delete", "by_source", "key", "1", "0", "0", "0"});
+    EXPECT_EQ(gone.exit_code, 0) << gone.err;
+    EXPECT_EQ(dp.ctl_json({"map", "dump", "by_source"}).size(), 3u);
+    // The text dump is bpftool 7.1's: the ids as value bytes, empty slots left out.
+    const CommandResult text = dp.ctl({"map", "dump", "by_source"});
+    EXPECT_NE(text.out.find("Found 3 elements"), std::string::npos) << text.out;
+
+    dp.run().signal(SIGINT);
+    const CommandResult done = dp.run().wait();
+    EXPECT_EQ(done.exit_code, 0) << done.err;
 }
 
 // A --ctl path whose directory does not exist is refused before the run,

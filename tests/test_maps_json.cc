@@ -261,3 +261,91 @@ TEST(MapsJson, QueueAndStackEntriesAreValuesInPushOrder) {
 }
 
 }  // namespace
+
+namespace {
+
+std::unique_ptr<vm::Object> open_map_in_map() {
+    auto obj = vm::Object::open(test::test_prog_path("map_in_map"), {});
+    EXPECT_TRUE(obj.ok()) << obj.error().str();
+    return obj.ok() ? std::move(obj.value()) : nullptr;
+}
+
+}  // namespace
+
+TEST(MapsJson, MapOfMapsEntriesNameAnObjectMapOrCreateAnInnerMap) {
+    auto obj = open_map_in_map();
+    ASSERT_TRUE(obj);
+    const std::string text = R"({"by_source": [
+        {"key": "01000000", "inner": {"name": "extra", "entries": [{"key": "02000000", "value": "0700000000000000"}]}},
+        {"key": "03000000", "map": "count_b"}],
+      "by_dest": [{"key": "05000000", "inner": {"max_entries": 16}}]})";
+    ASSERT_TRUE(apply_all(*obj, text).ok()) << apply_all(*obj, text).error().str();
+    const ordered_json dump = loader::dump_maps_json(*obj);
+    const ordered_json& by_source = dump["by_source"];
+    ASSERT_EQ(by_source.size(), 4u);  // slots 0 and 2 from the object's initial values
+    EXPECT_EQ(by_source[0], ordered_json::parse(R"({"key":"00000000","map":"count_a"})"));
+    const ordered_json& extra = by_source[1]["inner"];
+    EXPECT_EQ(extra["name"], "extra");
+    EXPECT_EQ(extra["type"], "array");
+    EXPECT_EQ(extra["max_entries"], 4);
+    EXPECT_EQ(extra["entries"][2], ordered_json::parse(R"({"key":"02000000","value":"0700000000000000"})"));
+    EXPECT_EQ(by_source[3], ordered_json::parse(R"({"key":"03000000","map":"count_b"})"));
+    // The inner map is a live map: its id reads back from the outer map.
+    uint32_t key = 1, id = 0;
+    ASSERT_EQ(obj->find_map("by_source")->user_lookup(&key, &id), 0);
+    EXPECT_EQ(extra["id"], id);
+    const auto inner = vm::find_map_by_id(id);
+    ASSERT_TRUE(inner);
+    EXPECT_EQ(inner->name(), "extra");
+    const ordered_json& by_dest = dump["by_dest"];
+    ASSERT_EQ(by_dest.size(), 2u);
+    EXPECT_EQ(by_dest[1]["inner"]["name"], "by_dest.05000000");
+    EXPECT_EQ(by_dest[1]["inner"]["max_entries"], 16);
+}
+
+TEST(MapsJson, MapOfMapsDumpReadsBackIntoAnEqualState) {
+    auto first = open_map_in_map();
+    ASSERT_TRUE(first);
+    ASSERT_TRUE(apply_all(*first, R"({"by_dest": [{"key": "03000000", "inner": {"name": "h3",
+        "entries": [{"key": "10000000", "value": "0100000000000000"}, {"key": "20000000", "value": "0200000000000000"}]}}]})")
+                    .ok());
+    const std::string text = loader::format_maps_json(loader::dump_maps_json(*first));
+    auto second = open_map_in_map();
+    ASSERT_TRUE(second);
+    ASSERT_TRUE(apply_all(*second, text).ok()) << apply_all(*second, text).error().str();
+    ordered_json a = loader::dump_maps_json(*first), b = loader::dump_maps_json(*second);
+    // Inner maps made from the dump are new maps, with new ids.
+    for (ordered_json* d : {&a, &b})
+        for (auto& e : (*d)["by_dest"])
+            if (e.contains("inner")) e["inner"].erase("id");
+    EXPECT_EQ(a, b);
+}
+
+TEST(MapsJson, MapOfMapsEntriesOfTheWrongShapeAreRefused) {
+    auto error_of = [](const std::string& text) {
+        auto obj = open_map_in_map();
+        if (!obj) return std::string();
+        auto r = loader::parse_maps_json(*obj, text, "maps-in 't.json'");
+        EXPECT_FALSE(r.ok()) << text;
+        return r.ok() ? std::string() : r.error().str();
+    };
+    EXPECT_EQ(error_of(R"({"by_source": [{"key": "01000000", "map": "lengths_even"}]})"),
+              "maps-in 't.json': map 'by_source': entry 0: map 'lengths_even' cannot go into 'by_source': type hash "
+              "differs from the inner map template's array");
+    EXPECT_EQ(error_of(R"({"by_source": [{"key": "01000000", "inner": {"max_entries": 8}}]})"),
+              "maps-in 't.json': map 'by_source': entry 0: \"inner\" map cannot go into 'by_source': max_entries 8 "
+              "differs from the inner map template's 4");
+    EXPECT_EQ(error_of(R"({"by_source": [{"key": "01000000", "value": "01000000"}]})"),
+              "maps-in 't.json': map 'by_source': entry 0: unexpected field \"value\" for a map of maps (fields: "
+              "\"key\", \"map\", \"inner\")");
+    EXPECT_EQ(error_of(R"({"by_source": [{"key": "01000000"}]})"),
+              "maps-in 't.json': map 'by_source': entry 0: a map-of-maps entry gives either \"map\": \"name\" (one of "
+              "the object's maps) or \"inner\": {\"entries\": [...]} (a new map of the inner template's shape)");
+    EXPECT_EQ(error_of(R"({"by_dest": [{"key": "01000000", "inner": {"type": "array"}}]})"),
+              "maps-in 't.json': map 'by_dest': entry 0: \"inner\".\"type\" must be the template's, \"hash\"");
+    EXPECT_EQ(error_of(R"({"by_dest": [{"key": "01000000", "inner": {"entries": [{"key": "01"}]}}]})"),
+              "maps-in 't.json': map 'by_dest': entry 0: \"inner\" entry 0: key is 1 byte, the map's keys are 4 bytes");
+    EXPECT_EQ(error_of(R"({"by_dest": [{"key": "01000000", "map": "nope"}]})"),
+              "maps-in 't.json': map 'by_dest': entry 0: unknown map 'nope' (maps: count_a, count_b, by_source, "
+              "lengths_even, by_dest)");
+}

@@ -295,6 +295,41 @@ TEST_F(Replay, MapsInSetsTheHelloCounterBeforeTheRun) {
     EXPECT_EQ(maps["hello.bss"][0]["value"], le32_hex(1100));
 }
 
+TEST_F(Replay, MapsInCreatesInnerMapsThatTheProgramThenCountsIn) {
+    // Slot 1 of by_source gets a new map, slot 3 one of the object's; slots
+    // 0 and 2 hold what the object's own `.values` put there.
+    const std::string in = write("in.json", R"({"by_source": [
+        {"key": "01000000", "inner": {"name": "extra", "entries": [{"key": "03000000", "value": ")" + le64_hex(1000) +
+                                                R"("}]}},
+        {"key": "03000000", "map": "count_a"}]})");
+    auto r = replay({test_prog_path("map_in_map"), sample_pcap(), "--maps-in", in, "--maps-out", path("out.json")});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    uint64_t run = 0, to_extra = 0;
+    for (const auto& p : packets_) {
+        if (p.bytes.size() < 14) continue;  // runts are not run
+        ++run;
+        to_extra += (p.bytes[11] & 3) == 1;
+    }
+    ASSERT_GT(to_extra, 0u) << "the capture should reach the created map";
+    EXPECT_EQ(summary_rows(r.out)["XDP_DROP"].packets, 0u) << "every slot holds a map";
+    const json maps = json::parse(read_file(path("out.json")));
+    auto sum = [](const json& entries) {
+        uint64_t total = 0;
+        for (const auto& e : entries) {
+            const std::string v = e["value"];
+            uint64_t n = 0;
+            for (int i = 7; i >= 0; --i) n = n << 8 | std::stoul(v.substr(2 * i, 2), nullptr, 16);
+            total += n;
+        }
+        return total;
+    };
+    const json& extra = maps["by_source"][1]["inner"];
+    EXPECT_EQ(extra["name"], "extra");
+    EXPECT_EQ(sum(extra["entries"]), 1000 + to_extra);
+    EXPECT_EQ(maps["by_source"][3], json::parse(R"({"key":"03000000","map":"count_a"})"));
+    EXPECT_EQ(sum(maps["count_a"]) + sum(maps["count_b"]) + sum(extra["entries"]), 1000 + run);
+}
+
 // ---- every action, records and output captures ----
 
 TEST_F(Replay, VerdictsCountsRecordsCapturesAndMaps) {

@@ -86,13 +86,19 @@ Result<VerifierCase> parse_verifier_case(std::string name, std::string_view text
             if (t.empty() || t.starts_with("#")) continue;
             if (section == "maps") {
                 std::istringstream in{std::string(t)};
-                std::string mname, type, ks, vs, me, flags = "0";
-                in >> mname >> type >> ks >> vs >> me >> flags;
+                std::string mname, type, ks, vs, me, flags = "0", inner;
+                in >> mname >> type >> ks >> vs >> me >> flags >> inner;
                 auto mt = map_type_by_name(type);
                 auto k = parse_u64(ks), v = parse_u64(vs), m = parse_u64(me), f = parse_u64(flags);
                 if (!mt || !k || !v || !m || !f) return make_error(subject, "bad map line '" + std::string(t) + "'");
-                c.maps.push_back(
-                    CaseMap{vm::MapSpec{mname, *mt, uint32_t(*k), uint32_t(*v), uint32_t(*m), uint32_t(*f)}});
+                CaseMap cm{vm::MapSpec{mname, *mt, uint32_t(*k), uint32_t(*v), uint32_t(*m), uint32_t(*f)}};
+                if (!inner.empty()) {
+                    if (!inner.starts_with("inner=")) return make_error(subject, "bad map line '" + std::string(t) + "'");
+                    for (size_t i = 0; i < c.maps.size(); ++i)
+                        if (c.maps[i].spec.name == inner.substr(6)) cm.inner = static_cast<int>(i);
+                    if (cm.inner < 0) return make_error(subject, "no earlier map '" + inner.substr(6) + "'");
+                }
+                c.maps.push_back(std::move(cm));
             } else if (section == "type") {
                 if (t == "xdp") continue;
                 if (!t.starts_with("raw ")) return make_error(subject, "type is 'xdp' or 'raw N'");
@@ -182,9 +188,9 @@ std::vector<std::string> list_verifier_cases(const std::string& dir) {
 
 CaseVerdict run_verifier_case(const VerifierCase& c, bool strict) {
     CaseVerdict v;
-    std::vector<std::unique_ptr<vm::Map>> maps;
+    std::vector<std::shared_ptr<vm::Map>> maps;
     for (const CaseMap& m : c.maps) {
-        auto map = vm::create_map(m.spec, 1);
+        auto map = vm::create_map(m.spec, 1, m.inner >= 0 ? maps[m.inner] : nullptr);
         if (!map) {
             v.error = map.error();
             return v;

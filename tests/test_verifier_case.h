@@ -4,6 +4,7 @@
 //   # what the program does wrong, and why that is unsafe
 //   -- maps                 (optional) one map per line:
 //   counts array 4 8 1      name type key_size value_size max_entries [flags]
+//   outer array_of_maps 4 4 2 0 inner=counts   a map of maps: its inner template
 //   -- type                 (optional) xdp (the default), or raw N: r1 points
 //   raw 16                  to N bytes, r2 = N (RFC 9669 semantics)
 //   -- asm                  vm/assembler.h syntax; map[counts] and
@@ -36,6 +37,7 @@ namespace xdpdk::test {
 
 struct CaseMap {
     vm::MapSpec spec;
+    int inner = -1;  // maps of maps: index of the template among the case's maps
 };
 
 // An lddw that refers to a map: insn index, which map, value offset.

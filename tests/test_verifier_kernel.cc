@@ -47,6 +47,7 @@ Result<KernelVerdict> kernel_load(const test::VerifierCase& c, bool with_log) {
     };
     for (const test::CaseMap& m : c.maps) {
         LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = m.spec.flags);
+        if (m.inner >= 0) opts.inner_map_fd = static_cast<uint32_t>(fds[m.inner]);
         const int fd = bpf_map_create(static_cast<bpf_map_type>(m.spec.type), m.spec.name.c_str(), m.spec.key_size,
                                       m.spec.value_size, m.spec.max_entries, &opts);
         if (fd < 0) {

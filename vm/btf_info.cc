@@ -70,13 +70,13 @@ Status set_size(uint32_t& slot, uint32_t size, const std::string& subject, const
     return {};
 }
 
-Result<BtfMapDef> parse_one_map(const struct btf* btf, const btf_var_secinfo& vi) {
-    const btf_type* var = btf__type_by_id(btf, vi.type);
-    if (!var || !btf_is_var(var)) return make_error("map", "'.maps' entry is not a variable");
+// One map definition struct, as libbpf's parse_btf_map_def reads it; `inner`:
+// the definition an outer map's `values` points to, which may not have
+// `values` of its own.
+Result<BtfMapDef> parse_map_struct(const struct btf* btf, const btf_type* st, std::string name, bool inner) {
     BtfMapDef def;
-    def.spec.name = name_of(btf, var->name_off);
+    def.spec.name = std::move(name);
     const std::string subject = "map '" + def.spec.name + "'";
-    const btf_type* st = skip_mods_and_typedefs(btf, var->type);
     if (!st || !btf_is_struct(st)) return make_error(subject, "definition is not a struct");
 
     const btf_member* members = btf_members(st);
@@ -99,15 +99,26 @@ Result<BtfMapDef> parse_one_map(const struct btf* btf, const btf_var_secinfo& vi
             uint32_t& slot = field == "key" ? def.spec.key_size : def.spec.value_size;
             XDPDK_RETURN_IF_ERROR(set_size(slot, size, subject, field.c_str()));
         } else if (field == "values") {
+            if (inner) return make_error(subject, "an inner map definition cannot have 'values' (maps of maps do not nest)");
             if (i != n - 1) return make_error(subject, "'values' must be the last field");
-            if (def.spec.type != static_cast<uint32_t>(MapType::ProgArray))
-                return make_error(subject, "'values' is only supported for prog arrays (map-in-map is not supported)");
+            const bool prog_array = def.spec.type == static_cast<uint32_t>(MapType::ProgArray);
+            if (!prog_array && !is_map_of_maps(def.spec.type))
+                return make_error(subject, "'values' is only for prog arrays and maps of maps, not " +
+                                               std::string(map_type_name(def.spec.type)) + " maps");
             const btf_type* arr = btf__type_by_id(btf, m.type);
             const btf_type* elem = arr && btf_is_array(arr) ? skip_mods_and_typedefs(btf, btf_array(arr)->type) : nullptr;
             if (!elem || !btf_is_ptr(elem) || btf_array(arr)->nelems != 0)
                 return make_error(subject, "'values' must be an array of pointers (use __array(values, ...))");
-            const btf_type* fn = skip_mods_and_typedefs(btf, elem->type);
-            if (!fn || !btf_is_func_proto(fn)) return make_error(subject, "prog array 'values' must point to functions");
+            const btf_type* target = skip_mods_and_typedefs(btf, elem->type);
+            if (prog_array) {
+                if (!target || !btf_is_func_proto(target))
+                    return make_error(subject, "prog array 'values' must point to functions");
+            } else {
+                if (!target || !btf_is_struct(target))
+                    return make_error(subject, "map-in-map 'values' must point to an inner map definition struct");
+                XDPDK_ASSIGN_OR_RETURN(BtfMapDef in, parse_map_struct(btf, target, def.spec.name + ".inner", true));
+                def.inner = std::make_shared<const BtfMapDef>(std::move(in));
+            }
             XDPDK_RETURN_IF_ERROR(set_size(def.spec.value_size, 4, subject, "value"));
             def.has_values = true;
             def.values_offset = btf_member_bit_offset(st, i) / 8;
@@ -116,7 +127,15 @@ Result<BtfMapDef> parse_one_map(const struct btf* btf, const btf_var_secinfo& vi
         }
     }
     if (def.spec.type == 0) return make_error(subject, "map type is not set (use __uint(type, BPF_MAP_TYPE_...))");
+    if (is_map_of_maps(def.spec.type) && !def.inner)
+        return make_error(subject, "a map of maps needs its inner map definition: __array(values, struct ...)");
     return def;
+}
+
+Result<BtfMapDef> parse_one_map(const struct btf* btf, const btf_var_secinfo& vi) {
+    const btf_type* var = btf__type_by_id(btf, vi.type);
+    if (!var || !btf_is_var(var)) return make_error("map", "'.maps' entry is not a variable");
+    return parse_map_struct(btf, skip_mods_and_typedefs(btf, var->type), name_of(btf, var->name_off), false);
 }
 
 }  // namespace

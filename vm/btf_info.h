@@ -45,12 +45,15 @@ private:
 
 struct BtfMapDef {
     MapSpec spec;                // name = the variable's name
-    bool has_values = false;     // a `values` member: prog-array initial contents
+    bool has_values = false;     // a `values` member: prog-array or map-in-map initial contents
     uint32_t values_offset = 0;  // its byte offset inside the definition
     // The types __type(key, T) / __type(value, T) name, as libbpf passes them
     // to the kernel; 0 when the size came from __uint(key_size / value_size).
     uint32_t key_type_id = 0;
     uint32_t value_type_id = 0;
+    // Array and hash of maps: the inner map definition `__array(values,
+    // struct inner)` points to, named "<outer>.inner" as libbpf names it.
+    std::shared_ptr<const BtfMapDef> inner;
 };
 
 // Every variable of the ".maps" DATASEC, in BTF order. Errors are about

@@ -24,8 +24,8 @@ struct Program;
 // Kernel map type numbers (enum bpf_map_type).
 enum class MapType : uint32_t {
     Hash = 1, Array = 2, ProgArray = 3, PerfEventArray = 4, PercpuHash = 5, PercpuArray = 6,
-    LruHash = 9, LruPercpuHash = 10, LpmTrie = 11, Devmap = 14, Cpumap = 16, Xskmap = 17, Queue = 22, Stack = 23,
-    DevmapHash = 25, Ringbuf = 27,
+    LruHash = 9, LruPercpuHash = 10, LpmTrie = 11, ArrayOfMaps = 12, HashOfMaps = 13, Devmap = 14, Cpumap = 16,
+    Xskmap = 17, Queue = 22, Stack = 23, DevmapHash = 25, Ringbuf = 27,
 };
 
 const char* map_type_name(uint32_t type);
@@ -54,15 +54,20 @@ struct MapBtf {
 // Update flags (BPF_ANY, BPF_NOEXIST, BPF_EXIST) and the LPM key header.
 constexpr uint64_t kAny = 0, kNoExist = 1, kExist = 2;
 
-class Map {
+// Maps are owned through shared_ptr (objects, maps of maps, pinned names):
+// an outer map takes a share of each inner map it holds.
+class Map : public std::enable_shared_from_this<Map> {
 public:
-    Map(MapSpec spec, uint32_t ncpus) : spec_(std::move(spec)), ncpus_(ncpus) {}
-    virtual ~Map() = default;
+    Map(MapSpec spec, uint32_t ncpus);
+    virtual ~Map();
     Map(const Map&) = delete;
     Map& operator=(const Map&) = delete;
 
     const MapSpec& spec() const { return spec_; }
     const std::string& name() const { return spec_.name; }
+    // Process-wide and never reused while the map lives, like the kernel's
+    // map ids: what userspace reads from and writes into a map of maps.
+    uint32_t id() const { return id_; }
     MapType type() const { return static_cast<MapType>(spec_.type); }
     uint32_t ncpus() const { return ncpus_; }
     bool percpu() const;
@@ -125,6 +130,11 @@ public:
     // Records dropped so far because their CPU's ring was full (perf's lost).
     virtual uint64_t events_lost() const { return 0; }
     bool is_event_map() const { return type() == MapType::PerfEventArray || type() == MapType::Ringbuf; }
+    // Array and hash of maps: the inner map template (the kernel's
+    // inner_map_fd, create_map's `inner`). Every map inserted must have its
+    // shape (inner_map_fits), and the verifier types what a lookup returns
+    // by it. nullptr for every other map.
+    virtual const Map* inner_template() const { return nullptr; }
 
     // Prog arrays: the program at `index` (nullptr if empty / not a prog array).
     virtual const Program* program_at(uint32_t /*index*/) const { return nullptr; }
@@ -147,17 +157,31 @@ public:
 protected:
     MapSpec spec_;
     uint32_t ncpus_;
+    uint32_t id_;
     bool frozen_ = false;
     MapBtf btf_;
     int32_t spin_lock_off_ = -1;
     uint32_t spin_locks_ = 0;
 };
 
+bool is_map_of_maps(uint32_t type);
+
+// The live map with this id (Map::id()), nullptr when there is none.
+std::shared_ptr<Map> find_map_by_id(uint32_t id);
+
+// The kernel's map_meta_equal: whether `inner` may go into a map of maps
+// whose template is `tmpl` (same type, key and value size, flags, and for
+// arrays max_entries unless the template has BPF_F_INNER_MAP). When not,
+// `why` says what differs.
+bool inner_map_fits(const Map& tmpl, const Map& inner, std::string* why = nullptr);
+
 // Whether create_map builds maps of this type (enum bpf_map_type).
 bool map_type_supported(uint32_t type);
 
 // Validates the spec (sizes, flags, type) and builds the map. Per-CPU maps get
-// `ncpus` slots.
-Result<std::unique_ptr<Map>> create_map(const MapSpec& spec, uint32_t ncpus);
+// `ncpus` slots. Maps of maps need `inner`, their template; other maps
+// ignore it.
+Result<std::unique_ptr<Map>> create_map(const MapSpec& spec, uint32_t ncpus,
+                                        std::shared_ptr<const Map> inner = nullptr);
 
 }  // namespace xdpdk::vm

@@ -182,8 +182,11 @@ struct Object::Impl {
     Status collect_globals();
     Status collect_programs();
     Status collect_prog_array_inits();
+    template <typename Fail>
+    Status init_inner_slot(Map& outer, uint64_t slot, const ElfSymbol& sym, Fail&& rel_fail);
     enum class MapOrigin { Declared, GlobalData };
-    Result<Map*> add_map(const MapSpec& spec, MapOrigin origin = MapOrigin::Declared);
+    Result<Map*> add_map(const MapSpec& spec, MapOrigin origin = MapOrigin::Declared,
+                         std::shared_ptr<const Map> inner = nullptr);
     Status check_map_sizes() const;
     const ElfSymbol* find_symbol(uint32_t section, std::string_view name) const;
     std::string program_list() const;
@@ -226,7 +229,7 @@ Status Object::Impl::collect_btf() {
     return {};
 }
 
-Result<Map*> Object::Impl::add_map(const MapSpec& declared, MapOrigin origin) {
+Result<Map*> Object::Impl::add_map(const MapSpec& declared, MapOrigin origin, std::shared_ptr<const Map> inner) {
     for (const auto& m : maps)
         if (m->name() == declared.name) return fail("two maps are named " + quoted(declared.name));
     MapSpec spec = declared;
@@ -263,7 +266,7 @@ Result<Map*> Object::Impl::add_map(const MapSpec& declared, MapOrigin origin) {
             return maps.back().get();
         }
     }
-    auto created = create_map(spec, opts.ncpus);
+    auto created = create_map(spec, opts.ncpus, std::move(inner));
     if (!created && sized) {
         Error e = created.error();
         e.reason += " (size " + std::to_string(spec.max_entries) + " from --map-size)";
@@ -337,7 +340,15 @@ Status Object::Impl::collect_btf_maps() {
     for (const BtfMapDef& def : defs) {
         const ElfSymbol* sym = find_symbol(sec->index, def.spec.name);
         if (!sym) return make_error("map " + quoted(def.spec.name), "no symbol for it in the '.maps' section");
-        XDPDK_ASSIGN_OR_RETURN(Map * map, add_map(def.spec));
+        std::shared_ptr<const Map> inner;
+        if (def.inner) {
+            // The template libbpf creates from the inner definition and
+            // drops once the outer map exists: it is in no map list.
+            auto tmpl = create_map(def.inner->spec, opts.ncpus);
+            if (!tmpl && !opts.listing) return tmpl.error();
+            if (tmpl) inner = std::shared_ptr<Map>(std::move(*tmpl));
+        }
+        XDPDK_ASSIGN_OR_RETURN(Map * map, add_map(def.spec, MapOrigin::Declared, std::move(inner)));
         const bool reused = std::find(reused_maps.begin(), reused_maps.end(), map) != reused_maps.end();
         if (!reused && kernel_keeps_btf(def.spec.type, def.key_type_id, def.value_type_id))
             map->set_btf(MapBtf{btf->shared(), def.key_type_id, def.value_type_id});
@@ -419,8 +430,34 @@ Status Object::Impl::collect_programs() {
     return {};
 }
 
+// libbpf's init_map_in_map_slots: slot `slot` of a map of maps gets the map
+// the symbol names (another map of the '.maps' section), keyed by the slot
+// number as a u32. Reused outer maps keep what they hold.
+template <typename Fail>
+Status Object::Impl::init_inner_slot(Map& outer, uint64_t slot, const ElfSymbol& sym, Fail&& rel_fail) {
+    const auto target = targets.map_defs.find({sym.shndx, sym.value});
+    if (target == targets.map_defs.end() || target->second->name() != sym.name)
+        return rel_fail("map " + quoted(outer.name()) + " slot " + std::to_string(slot) + ": symbol " +
+                        quoted(sym.name) + " is not a map of the '.maps' section");
+    if (std::find(reused_maps.begin(), reused_maps.end(), &outer) != reused_maps.end()) return {};
+    if (!outer.inner_template()) return {};  // a stand-in, opened for listing
+    if (outer.spec().key_size != sizeof(uint32_t))
+        return rel_fail("map " + quoted(outer.name()) + ": initial 'values' need a 4-byte key, not " +
+                        std::to_string(outer.spec().key_size));
+    const uint32_t key = static_cast<uint32_t>(slot), id = target->second->id();
+    if (long err = outer.user_update(&key, &id, kAny); err != 0) {
+        std::string why;
+        inner_map_fits(*outer.inner_template(), *target->second, &why);
+        return make_error("map " + quoted(outer.name()), "cannot insert map " + quoted(sym.name) + " at slot " +
+                                                             std::to_string(slot) + ": " + std::strerror(int(-err)) +
+                                                             (why.empty() ? "" : " (" + why + ")"));
+    }
+    return {};
+}
+
 // A prog array's `values` are filled by R_BPF_64_ABS64 relocations in
-// ".rel.maps", one per initialized slot, naming the program.
+// ".rel.maps", one per initialized slot, naming the program; a map of maps'
+// by ones naming maps.
 Status Object::Impl::collect_prog_array_inits() {
     const auto& sections = elf->sections();
     for (const ElfRelSection& rs : elf->rel_sections()) {
@@ -437,7 +474,8 @@ Status Object::Impl::collect_prog_array_inits() {
             const ProgArrayValues* owner = nullptr;
             for (const ProgArrayValues& v : prog_array_values)
                 if (v.start <= rel.offset && (!owner || v.start > owner->start)) owner = &v;
-            if (!owner) return rel_fail("offset " + std::to_string(rel.offset) + " is not in a prog array's 'values'");
+            if (!owner)
+                return rel_fail("offset " + std::to_string(rel.offset) + " is not in a prog array's or map of maps' 'values'");
             const uint64_t delta = rel.offset - owner->start;
             if (delta % 8) return rel_fail("offset " + std::to_string(rel.offset) + " is not a 'values' slot");
             const uint64_t slot = delta / 8;
@@ -445,6 +483,10 @@ Status Object::Impl::collect_prog_array_inits() {
                 return rel_fail("slot " + std::to_string(slot) + " is beyond max_entries of map " +
                                 quoted(owner->map->name()));
             const ElfSymbol& sym = elf->symbols()[rel.sym];
+            if (owner->map->inner_template() || is_map_of_maps(owner->map->spec().type)) {
+                XDPDK_RETURN_IF_ERROR(init_inner_slot(*owner->map, slot, sym, rel_fail));
+                continue;
+            }
             size_t prog = programs.size();
             for (size_t p = 0; p < programs.size(); ++p) {
                 const ElfFunc& f = funcs[program_funcs[p]];
@@ -518,6 +560,13 @@ Status Object::Impl::load() {
         auto verdict = verify(*checked, env);
         if (!verdict) return verdict.error();
         XDPDK_RETURN_IF_ERROR(rewrite_xdp_ctx(prog_subject, linked.insns, verdict->ctx_loads));
+        // Helper calls in order, less the dead ones: the same calls, in the
+        // same order, as in the code left after dead-code removal.
+        std::vector<uint32_t> live_calls;
+        for (uint32_t pc = 0; pc < checked->insns.size(); ++pc)
+            if (checked->insns[pc].op == Op::Call &&
+                !std::binary_search(verdict->dead_insns.begin(), verdict->dead_insns.end(), pc))
+                live_calls.push_back(pc);
         XDPDK_RETURN_IF_ERROR(
             remove_dead_code(prog_subject, linked.insns, verdict->dead_insns, linked.lddw_origins));
         if (opts.verified_forms) opts.verified_forms->push_back(std::move(checked));
@@ -533,6 +582,15 @@ Status Object::Impl::load() {
         built[i]->attach = p.attach;
         built[i]->tag = tag;
         built[i]->lddw_origins = std::move(linked.lddw_origins);
+        std::vector<uint32_t> calls_now;
+        for (uint32_t pc = 0; pc < built[i]->insns.size(); ++pc)
+            if (built[i]->insns[pc].op == Op::Call) calls_now.push_back(pc);
+        if (calls_now.size() == live_calls.size())
+            for (const DynamicMapCall& c : verdict->map_calls) {
+                const auto at = std::lower_bound(live_calls.begin(), live_calls.end(), c.insn);
+                if (at != live_calls.end() && *at == c.insn)
+                    built[i]->dynamic_map_calls.push_back({calls_now[at - live_calls.begin()], c.map_type, c.key_size});
+            }
     }
     for (const ProgArrayInit& init : prog_array_inits) {
         const Program& p = *programs[init.program];

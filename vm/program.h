@@ -54,6 +54,16 @@ struct Callback {
     uint32_t index = 0;             // in Program::callbacks (the JIT's entry table)
 };
 
+// A helper call whose map argument is not an lddw of a map but has one map
+// type and key size on every path the verifier took (a lookup in an inner
+// map of a map of maps, or a choice between maps of one shape): the JIT may
+// call a lookup specialised for them that reads the map from r1.
+struct DynamicMapCall {
+    uint32_t insn;
+    uint32_t map_type;
+    uint32_t key_size;
+};
+
 struct Program {
     std::string name;     // function name (or "raw" for exec)
     std::string section;  // ELF section name
@@ -66,6 +76,7 @@ struct Program {
     std::vector<RawInsn> xlated;  // after relocation and rewriting
     std::vector<Insn> insns;      // decoded from xlated
     std::vector<LddwOrigin> lddw_origins;
+    std::vector<DynamicMapCall> dynamic_map_calls;  // sorted by insn
     uint32_t frame_stack_size = 512;
     std::unique_ptr<JitCode> jit;  // machine code when compiled (jit_compile), else run by the interpreter
     std::vector<std::unique_ptr<Callback>> callbacks;  // one per lddw of a subprogram, in program order

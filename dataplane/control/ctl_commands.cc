@@ -334,8 +334,19 @@ private:
         XDPDK_ASSIGN_OR_RETURN(MapInfo info, dp_.map_info(ref.first));
         size_t at = ref.second;
         XDPDK_ASSIGN_OR_RETURN(auto key, bytes_after(r, at, "key", info.key_size, {"value"}));
-        XDPDK_ASSIGN_OR_RETURN(auto value,
-                               bytes_after(r, at, "value", info.user_value_size, {"any", "exist", "noexist"}));
+        std::vector<uint8_t> value;
+        const bool map_of_maps = info.type == "array_of_maps" || info.type == "hash_of_maps";
+        if (map_of_maps && at + 1 < r.args.size() && r.args[at] == "value" &&
+            (r.args[at + 1] == "id" || r.args[at + 1] == "pinned" || r.args[at + 1] == "name")) {
+            // bpftool's `value id N | pinned FILE | name NAME`: the map to insert.
+            XDPDK_ASSIGN_OR_RETURN(auto inner_ref, map_ref(r, at + 1));
+            XDPDK_ASSIGN_OR_RETURN(MapInfo inner, dp_.map_info(inner_ref.first));
+            at += 1 + inner_ref.second;
+            value.assign(reinterpret_cast<const uint8_t*>(&inner.id), reinterpret_cast<const uint8_t*>(&inner.id) + 4);
+        } else {
+            XDPDK_ASSIGN_OR_RETURN(value,
+                                   bytes_after(r, at, "value", info.user_value_size, {"any", "exist", "noexist"}));
+        }
         uint64_t flags = 0;
         if (at < r.args.size()) {
             const std::string& f = r.args[at++];

@@ -108,7 +108,7 @@ std::string entry_plain(const vm::Map& map, std::span<const uint8_t> key, std::s
 // print_entry_error(): a prog array's (or map of maps') empty slot is no
 // error, just absent.
 bool silent_error(const vm::Map& map, long err) {
-    return err == -ENOENT && map.type() == vm::MapType::ProgArray;
+    return err == -ENOENT && (map.type() == vm::MapType::ProgArray || vm::is_map_of_maps(map.spec().type));
 }
 
 std::string entry_error_text(const vm::Map& map, std::span<const uint8_t> key, long err) {
@@ -139,6 +139,12 @@ json map_entry_json(const vm::Map& map, std::span<const uint8_t> key, std::span<
     out["key"] = hex_json(key);
     if (!map.percpu()) {
         out["value"] = hex_json(part(value, 0, map.spec().value_size));
+        // As later bpftool releases add it (7.1 prints the value only).
+        if (vm::is_map_of_maps(map.spec().type) && value.size() >= sizeof(uint32_t)) {
+            uint32_t id;
+            std::memcpy(&id, value.data(), sizeof id);
+            out["inner_map_id"] = id;
+        }
     } else {
         json values = json::array();
         for (uint32_t cpu = 0; cpu < map.ncpus(); ++cpu)

@@ -12,6 +12,10 @@
 // matches bpftool when the map was created with the kernel's possible-CPU
 // count.
 //
+// Maps of maps print their values (inner map ids) as bytes, as bpftool 7.1
+// does; the JSON adds "inner_map_id" as later bpftool releases do. Empty
+// slots are left out, as for prog arrays.
+//
 // The oracle is bpftool 7.1 (Debian 12's). Where it prints something that
 // is not JSON or not the map's value (a string holding '\\' comes out as
 // "\n"; a char type of BTF's CHAR encoding holding '"' or '\\' comes out

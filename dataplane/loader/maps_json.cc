@@ -43,6 +43,7 @@ Result<std::vector<uint8_t>> sized_hex(const json& field, const char* what, uint
 
 // The fields an entry of this map may carry besides "key".
 std::set<std::string> allowed_fields(const Map& map) {
+    if (map.inner_template()) return {"key", "inner", "map"};
     if (map.type() == MapType::ProgArray) return {"key", "prog"};
     if (map.type() == MapType::Cpumap) return {"key", "value", "prog"};
     if (map.percpu()) return {"key", "values"};
@@ -90,6 +91,79 @@ Result<std::vector<uint8_t>> parse_devmap_value(const Map& map, const json& entr
     return bytes;
 }
 
+Result<MapsInput::Entry> parse_entry(const vm::Object& obj, Map& map, const json& entry);
+
+// The object's map `map` holds `inner`, by pointer; nullptr when not its own.
+const std::shared_ptr<Map>* object_map(const vm::Object& obj, const Map* inner) {
+    for (const auto& m : obj.maps())
+        if (m.get() == inner) return &m;
+    return nullptr;
+}
+
+// A map of maps' entry: an object's map by name, or a new map made from the
+// template with its own entries (appended to `out` before the entry itself,
+// so that it is filled before it is inserted).
+Status parse_map_of_maps_entry(const vm::Object& obj, Map& outer, const json& entry, std::vector<MapsInput::Entry>& out) {
+    const Map& tmpl = *outer.inner_template();
+    MapsInput::Entry e{&outer, {}, {}, {}, nullptr};
+    XDPDK_ASSIGN_OR_RETURN(e.key, sized_hex(entry["key"], "key", outer.spec().key_size));
+    const auto named = entry.find("map");
+    const auto inner = entry.find("inner");
+    if ((named == entry.end()) == (inner == entry.end()))
+        return make_error("", "a map-of-maps entry gives either \"map\": \"name\" (one of the object's maps) or "
+                              "\"inner\": {\"entries\": [...]} (a new map of the inner template's shape)");
+    if (named != entry.end()) {
+        if (!named->is_string()) return make_error("", "\"map\" names one of the object's maps");
+        Map* found = obj.find_map(named->get_ref<const std::string&>());
+        if (!found) return make_error("", "unknown map '" + named->get<std::string>() + "' (" + map_names(obj) + ")");
+        std::string why;
+        if (!vm::inner_map_fits(tmpl, *found, &why))
+            return make_error("", "map '" + found->name() + "' cannot go into '" + outer.name() + "': " + why);
+        e.inner = *object_map(obj, found);
+    } else {
+        if (!inner->is_object()) return make_error("", "\"inner\" must be an object {\"entries\": [...]}");
+        vm::MapSpec spec = tmpl.spec();
+        spec.name = outer.name() + "." + to_hex(e.key);
+        for (const auto& [field, v] : inner->items()) {
+            if (field == "name") {
+                if (!v.is_string() || v.get_ref<const std::string&>().empty())
+                    return make_error("", "\"inner\".\"name\" must be a non-empty string");
+                spec.name = v.get<std::string>();
+            } else if (field == "max_entries") {
+                if (!v.is_number_unsigned() || v.get<uint64_t>() == 0 || v.get<uint64_t>() > UINT32_MAX)
+                    return make_error("", "\"inner\".\"max_entries\" must be an integer from 1 to 4294967295");
+                spec.max_entries = v.get<uint32_t>();
+            } else if (field == "type") {
+                if (!v.is_string() || v.get_ref<const std::string&>() != vm::map_type_name(tmpl.spec().type))
+                    return make_error("", std::string("\"inner\".\"type\" must be the template's, \"") +
+                                              vm::map_type_name(tmpl.spec().type) + "\"");
+            } else if (field != "id" && field != "entries") {
+                return make_error("", "unexpected field \"" + field + "\" in \"inner\" (fields: \"name\", "
+                                      "\"max_entries\", \"entries\"; \"id\" and \"type\" as dumps write them)");
+            }
+        }
+        auto created = vm::create_map(spec, tmpl.ncpus());  // the object's CPU slots
+        if (!created) return make_error("", "\"inner\": " + created.error().str());
+        e.inner = std::shared_ptr<Map>(std::move(created).value());
+        std::string why;
+        if (!vm::inner_map_fits(tmpl, *e.inner, &why))
+            return make_error("", "\"inner\" map cannot go into '" + outer.name() + "': " + why);
+        const json empty = json::array();
+        const auto list = inner->find("entries");
+        const json& entries = list == inner->end() ? empty : *list;
+        if (!entries.is_array()) return make_error("", "\"inner\".\"entries\" must be a list of entries");
+        for (size_t i = 0; i < entries.size(); ++i) {
+            auto sub = parse_entry(obj, *e.inner, entries[i]);
+            if (!sub) return make_error("", "\"inner\" entry " + std::to_string(i) + ": " + sub.error().str());
+            out.push_back(std::move(sub).value());
+        }
+    }
+    const uint32_t id = e.inner->id();
+    e.value.assign(reinterpret_cast<const uint8_t*>(&id), reinterpret_cast<const uint8_t*>(&id) + sizeof id);
+    out.push_back(std::move(e));
+    return {};
+}
+
 Result<MapsInput::Entry> parse_entry(const vm::Object& obj, Map& map, const json& entry) {
     if (!entry.is_object()) return make_error("", "expected an object {\"key\": ..., ...}");
     const auto allowed = allowed_fields(map);
@@ -103,7 +177,7 @@ Result<MapsInput::Entry> parse_entry(const vm::Object& obj, Map& map, const json
     }
     const auto key_field = entry.find("key");
     if (key_field == entry.end() && !is_keyless(map)) return make_error("", "missing \"key\"");
-    MapsInput::Entry out{&map, {}, {}, {}};
+    MapsInput::Entry out{&map, {}, {}, {}, nullptr};
     if (key_field != entry.end()) {
         XDPDK_ASSIGN_OR_RETURN(out.key, sized_hex(*key_field, "key", map.spec().key_size));
     }
@@ -160,9 +234,33 @@ Result<MapsInput::Entry> parse_entry(const vm::Object& obj, Map& map, const json
 
 std::string errno_text(long rc) { return std::strerror(static_cast<int>(-rc)); }
 
-ordered_json dump_entry(const Map& map, const std::vector<uint8_t>& key, const std::vector<uint8_t>& value) {
+ordered_json dump_map(const vm::Object& obj, const Map& map);
+
+ordered_json dump_entry(const vm::Object& obj, const Map& map, const std::vector<uint8_t>& key,
+                        const std::vector<uint8_t>& value) {
     ordered_json e;
     e["key"] = to_hex(key);
+    if (map.inner_template()) {
+        // The object's own maps by name; others with their contents, so that
+        // feeding the dump back creates them again.
+        uint32_t id;
+        std::memcpy(&id, value.data(), sizeof id);
+        const std::shared_ptr<Map> inner = vm::find_map_by_id(id);
+        if (inner && object_map(obj, inner.get())) {
+            e["map"] = inner->name();
+            return e;
+        }
+        ordered_json in;
+        in["id"] = id;
+        if (inner) {
+            in["name"] = inner->name();
+            in["type"] = vm::map_type_name(inner->spec().type);
+            in["max_entries"] = inner->spec().max_entries;
+            in["entries"] = dump_map(obj, *inner);
+        }
+        e["inner"] = std::move(in);
+        return e;
+    }
     if (map.percpu()) {
         ordered_json values = ordered_json::array();
         for (uint32_t cpu = 0; cpu < map.ncpus(); ++cpu)
@@ -189,7 +287,7 @@ ordered_json dump_entry(const Map& map, const std::vector<uint8_t>& key, const s
     return e;
 }
 
-ordered_json dump_map(const Map& map) {
+ordered_json dump_map(const vm::Object& obj, const Map& map) {
     ordered_json entries = ordered_json::array();
     if (is_keyless(map)) {
         std::vector<uint8_t> all;
@@ -212,14 +310,14 @@ ordered_json dump_map(const Map& map) {
     // A map never holds more than max_entries keys; the bound keeps a
     // misbehaving iteration from running forever.
     for (uint64_t seen = 0; rc == 0 && seen <= map.spec().max_entries; ++seen) {
-        if (map.user_lookup(next.data(), value.data()) == 0) entries.push_back(dump_entry(map, next, value));
+        if (map.user_lookup(next.data(), value.data()) == 0) entries.push_back(dump_entry(obj, map, next, value));
         key = next;
         rc = map.next_key(key.data(), next.data());
     }
     // Hash-ordered maps walk in an order that changes from run to run; by key,
     // two dumps of the same contents are the same file.
     const bool indexed = map.type() == MapType::Array || map.type() == MapType::PercpuArray ||
-                         map.type() == MapType::Devmap;
+                         map.type() == MapType::Devmap || map.type() == MapType::ArrayOfMaps;
     if (!indexed)
         std::sort(entries.begin(), entries.end(), [](const ordered_json& a, const ordered_json& b) {
             return a["key"].get_ref<const std::string&>() < b["key"].get_ref<const std::string&>();
@@ -274,6 +372,17 @@ Result<MapsInput> parse_maps_json(const vm::Object& obj, std::string_view text, 
         if (map == nullptr) return make_error(source, "unknown map '" + name + "' (" + map_names(obj) + ")");
         if (!list.is_array()) return make_error(source, "map '" + name + "': expected a list of entries");
         for (size_t i = 0; i < list.size(); ++i) {
+            if (map->inner_template() && list[i].is_object() && list[i].contains("key")) {
+                const auto allowed = allowed_fields(*map);
+                for (const auto& [field, _] : list[i].items())
+                    if (!allowed.count(field))
+                        return make_error(source, "map '" + name + "': entry " + std::to_string(i) +
+                                                      ": unexpected field \"" + field +
+                                                      "\" for a map of maps (fields: \"key\", \"map\", \"inner\")");
+                if (Status st = parse_map_of_maps_entry(obj, *map, list[i], input.entries); !st)
+                    return make_error(source, "map '" + name + "': entry " + std::to_string(i) + ": " + st.error().str());
+                continue;
+            }
             auto entry = parse_entry(obj, *map, list[i]);
             if (!entry) {
                 return make_error(source, "map '" + name + "': entry " + std::to_string(i) + ": " + entry.error().str());
@@ -328,7 +437,7 @@ Status apply_prog_entries(const vm::Object& obj, const MapsInput& input) {
 
 ordered_json dump_maps_json(const vm::Object& obj) {
     ordered_json doc = ordered_json::object();
-    for (const auto& map : obj.maps()) doc[map->name()] = dump_map(*map);
+    for (const auto& map : obj.maps()) doc[map->name()] = dump_map(obj, *map);
     return doc;
 }
 

@@ -8,11 +8,17 @@
 // "stage2"}. Devmap entries carry their value and "ifindex" (on input either
 // one is enough). Queues and stacks have no keys: their entries are
 // {"value": "<hex>"}, oldest first, pushed in that order (a dump lists them
-// so, and feeding it back rebuilds the map). A dump has the same shape, so
-// it can be fed back in.
+// so, and feeding it back rebuilds the map). Maps of maps hold maps: an
+// entry names one of the object's maps, {"key": ..., "map": "name"}, or
+// creates one with the inner template's shape and fills it,
+// {"key": ..., "inner": {"name": "n", "max_entries": N, "entries": [...]}}
+// (name and max_entries optional; "id" and "type", which dumps add, are
+// informational and checked against the template). A dump has the same
+// shape, so it can be fed back in.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -37,6 +43,9 @@ struct MapsInput {
         std::vector<uint8_t> key;
         std::vector<uint8_t> value;  // user-side layout (per-CPU: every slot)
         std::string prog;            // prog arrays: the program to install
+        // Maps of maps: the map to insert (its id is written as the value
+        // when the entries are applied); kept alive by this entry until then.
+        std::shared_ptr<vm::Map> inner;
     };
     std::vector<Entry> entries;
     std::string source;  // names the input in errors

@@ -81,11 +81,13 @@ struct Dataplane::Impl {
     Result<const vm::Program*> attachable_program(const vm::Object& obj, const std::string& name,
                                                   const std::string& subject) const;
     void install(uint16_t port, Loaded loaded, const ProgramSpec& spec);
-    void register_maps(const vm::Object& obj);
     // Carried-over cpumaps whose entries run a program of the object being
     // replaced get the new object's program of the same name.
     void repoint_cpumap_programs(const vm::Object& next);
     uint32_t map_id(const vm::Map* map) const;
+    // Every map a control call may name: the attached objects' maps, the
+    // pinned ones, and the inner maps that maps of maps hold.
+    std::vector<std::shared_ptr<vm::Map>> all_maps() const;
     ProgramInfo info(uint16_t port, const Attachment& a) const;
     Result<std::shared_ptr<vm::Map>> find_map(const std::string& ref) const;
     Result<std::pair<std::shared_ptr<vm::Map>, std::vector<uint8_t>>> lookup(const std::string& ref,
@@ -125,10 +127,7 @@ struct Dataplane::Impl {
     // The set install() replaced, for the caller to free (after timing a swap).
     std::unique_ptr<dataplane::AttachedSet> retired;
     uint32_t next_program_id = 1;
-    // Ids of the maps programs have used (weak: a map dies with its last
-    // program), and the maps shared by name under options.pin_dir.
-    mutable std::vector<std::pair<std::weak_ptr<vm::Map>, uint32_t>> map_ids;
-    mutable uint32_t next_map_id = 1;
+    // The maps shared by name under options.pin_dir.
     std::map<std::string, std::shared_ptr<vm::Map>> pinned;
 
     // Control calls and statistics readers (the ctl server's thread, the

@@ -28,13 +28,7 @@ Status check_key(const vm::Map& m, const std::vector<uint8_t>& key) {
 // "NAME", or "id N" for one map among several of one name (two objects that
 // are not pinned each have their own "counters").
 Result<std::shared_ptr<vm::Map>> Dataplane::Impl::find_map(const std::string& ref) const {
-    std::vector<std::shared_ptr<vm::Map>> all;
-    auto add = [&](const std::shared_ptr<vm::Map>& m) {
-        if (std::find(all.begin(), all.end(), m) == all.end()) all.push_back(m);
-    };
-    for (const auto& [port, a] : attached)
-        for (const auto& m : a.object->maps()) add(m);
-    for (const auto& [name, m] : pinned) add(m);
+    const std::vector<std::shared_ptr<vm::Map>> all = all_maps();
     if (ref.rfind("id ", 0) == 0) {
         const std::string digits = ref.substr(3);
         for (const auto& m : all)
@@ -90,9 +84,7 @@ std::vector<MapInfo> Dataplane::maps() const {
                     i.program_ids.push_back(a.id);
         out.push_back(std::move(i));
     };
-    for (const auto& [port, a] : impl_->attached)
-        for (const auto& m : a.object->maps()) add(*m);
-    for (const auto& [name, m] : impl_->pinned) add(*m);
+    for (const auto& m : impl_->all_maps()) add(*m);
     std::sort(out.begin(), out.end(), [](const MapInfo& a, const MapInfo& b) { return a.id < b.id; });
     return out;
 }
@@ -177,6 +169,16 @@ Status Dataplane::map_update(const std::string& map, const std::vector<uint8_t>&
         return make_error(subject, "value is " + std::to_string(value.size()) + " bytes, the map's values are " +
                                        std::to_string(m->user_value_size()));
     const long rc = m->user_update(key.data(), value.data(), flags);
+    if (rc != 0 && m->inner_template()) {
+        // A map of maps: say which map the id named and why it does not fit.
+        uint32_t id;
+        std::memcpy(&id, value.data(), sizeof id);
+        const std::shared_ptr<vm::Map> inner = vm::find_map_by_id(id);
+        std::string why;
+        if (!inner) why = "no map has id " + std::to_string(id);
+        else if (!vm::inner_map_fits(*m->inner_template(), *inner, &why)) why = "map '" + inner->name() + "': " + why;
+        if (!why.empty()) return make_error(subject, "update: " + errno_reason(rc) + " (" + why + ")");
+    }
     if (rc != 0) return make_error(subject, "update: " + errno_reason(rc));
     return {};
 }

@@ -186,32 +186,30 @@ void Dataplane::Impl::repoint_cpumap_programs(const vm::Object& next) {
     }
 }
 
-void Dataplane::Impl::register_maps(const vm::Object& obj) {
-    for (const auto& m : obj.maps()) (void)map_id(m.get());
-}
+// The map's own id (vm::Map::id), which maps of maps hold and userspace
+// writes into them, as the kernel's map ids.
+uint32_t Dataplane::Impl::map_id(const vm::Map* map) const { return map ? map->id() : 0; }
 
-uint32_t Dataplane::Impl::map_id(const vm::Map* map) const {
-    for (auto it = map_ids.begin(); it != map_ids.end();) {
-        auto alive = it->first.lock();
-        if (!alive) {
-            it = map_ids.erase(it);
-            continue;
-        }
-        if (alive.get() == map) return it->second;
-        ++it;
-    }
+std::vector<std::shared_ptr<vm::Map>> Dataplane::Impl::all_maps() const {
+    std::vector<std::shared_ptr<vm::Map>> all;
+    auto add = [&](const std::shared_ptr<vm::Map>& m) {
+        if (m && std::find(all.begin(), all.end(), m) == all.end()) all.push_back(m);
+    };
     for (const auto& [port, a] : attached)
-        for (const auto& m : a.object->maps())
-            if (m.get() == map) {
-                map_ids.emplace_back(m, next_map_id);
-                return next_map_id++;
-            }
-    for (const auto& [name, m] : pinned)
-        if (m.get() == map) {
-            map_ids.emplace_back(m, next_map_id);
-            return next_map_id++;
+        for (const auto& m : a.object->maps()) add(m);
+    for (const auto& [name, m] : pinned) add(m);
+    // The maps that maps of maps hold (made by --maps-in or inserted by id).
+    for (size_t i = 0, n = all.size(); i < n; ++i) {
+        const vm::Map& outer = *all[i];
+        if (!outer.inner_template()) continue;
+        std::vector<uint8_t> key(outer.spec().key_size), next(key.size());
+        uint32_t id = 0;
+        for (long rc = outer.next_key(nullptr, next.data()); rc == 0; rc = outer.next_key(key.data(), next.data())) {
+            key = next;
+            if (outer.user_lookup(key.data(), &id) == 0) add(vm::find_map_by_id(id));
         }
-    return 0;
+    }
+    return all;
 }
 
 // Publishes the program on the port: one release store; returns once every
@@ -236,7 +234,6 @@ void Dataplane::Impl::install(uint16_t port, Loaded loaded, const ProgramSpec& s
     a.spec.globals = loaded.globals;
     a.loaded_at = static_cast<int64_t>(std::time(nullptr));
     a.set = set.get();
-    register_maps(*a.object);
     repoint_cpumap_programs(*a.object);
     if (dataplane::PortInfo* i = info_of(port)) {
         auto telemetry = dataplane::lock_telemetry();

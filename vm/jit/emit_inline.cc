@@ -2,11 +2,13 @@
 // the helper returns for every input (tests run both forms on the same
 // programs); r1-r5 are left as they are, which a verified program never reads
 // after a call.
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 
 #include "../helpers.h"
 #include "../map.h"
+#include "../maps/array_of_maps.h"
 #include "../maps/hash_map.h"
 #include "../xdp.h"
 #include "emitter.h"
@@ -25,7 +27,8 @@ bool Emitter::emit_inline_helper(const Insn& in) {
         case InlineForm::CpuId:
             a.mov(x86::eax, x86::dword_ptr(kExReg, offsetof(ExecContext, cpu)));
             return true;
-        case InlineForm::MapLookup: return emit_inline_array_lookup() || emit_inline_hash_lookup();
+        case InlineForm::MapLookup:
+            return emit_inline_array_lookup() || emit_inline_hash_lookup() || emit_inline_array_of_maps_lookup();
         case InlineForm::CsumDiff: return emit_inline_csum_diff();
         case InlineForm::AdjustHead: emit_inline_adjust_head(); return true;
         case InlineForm::None: return false;
@@ -96,6 +99,29 @@ bool Emitter::emit_inline_array_lookup() {
     return true;
 }
 
+// An array of maps named by lddw (Katran's lru_mapping), as
+// ArrayOfMaps::lookup reads it: index = *(u32 *)r2; index < max_entries ?
+// slots[index] (the inner map itself, or NULL for an empty slot) : NULL.
+// A slot is an atomic pointer, which an aligned 8-byte load reads with
+// acquire semantics on x86-64.
+bool Emitter::emit_inline_array_of_maps_lookup() {
+    const Map* constant = constant_map_in_r1();
+    if (!constant || constant->type() != MapType::ArrayOfMaps) return false;
+    static_assert(sizeof(std::atomic<Map*>) == sizeof(Map*));
+    const auto* slots = static_cast<const maps::ArrayOfMaps*>(constant)->slots();
+    const asmjit::Label null = a.newLabel(), done = a.newLabel();
+    a.mov(x86::eax, x86::dword_ptr(reg64(2)));
+    a.cmp(x86::eax, static_cast<uint32_t>(constant->spec().max_entries));
+    a.jae(null);
+    a.mov(kScratch, reinterpret_cast<uint64_t>(slots));
+    a.mov(x86::rax, x86::qword_ptr(kScratch, x86::rax, 3));
+    a.jmp(done);
+    a.bind(null);
+    a.xor_(x86::eax, x86::eax);
+    a.bind(done);
+    return true;
+}
+
 // Hash, per-CPU hash, LRU and LRU per-CPU hash lookups with a key size that
 // has a specialised reader: a direct call to it with the table as an
 // immediate, the key pointer (r2) where it already is, and for per-CPU maps
@@ -103,7 +129,7 @@ bool Emitter::emit_inline_array_lookup() {
 // first made forwardable to the reader's word loads (narrow_stores.cc).
 bool Emitter::emit_inline_hash_lookup() {
     const Map* map = constant_map_in_r1();
-    if (!map) return false;
+    if (!map) return emit_inline_dynamic_hash_lookup();
     const MapType type = map->type();
     const bool lru = type == MapType::LruHash || type == MapType::LruPercpuHash;
     const bool percpu = type == MapType::PercpuHash || type == MapType::LruPercpuHash;
@@ -119,6 +145,30 @@ bool Emitter::emit_inline_hash_lookup() {
         a.mov(x86::ecx, map->ncpus());
         a.mov(x86::r8d, static_cast<uint32_t>(round_up8(map->spec().value_size)));
     }
+    a.mov(kScratch, reinterpret_cast<uint64_t>(fn));
+    a.call(kScratch);
+    return true;
+}
+
+// A hash lookup in a map the verifier proved to be of one hash type and key
+// size on every path, though not a constant (an inner map of a map of maps,
+// Katran's per-CPU LRU tables): a direct call to the reader specialised for
+// them, with the map where r1 already is (rdi) and the calling CPU.
+bool Emitter::emit_inline_dynamic_hash_lookup() {
+    const auto& calls = prog.dynamic_map_calls;
+    const auto it = std::lower_bound(calls.begin(), calls.end(), static_cast<uint32_t>(pc),
+                                     [](const DynamicMapCall& c, uint32_t at) { return c.insn < at; });
+    if (it == calls.end() || it->insn != pc) return false;
+    const MapType type = static_cast<MapType>(it->map_type);
+    const bool lru = type == MapType::LruHash || type == MapType::LruPercpuHash;
+    const bool percpu = type == MapType::PercpuHash || type == MapType::LruPercpuHash;
+    if (type != MapType::Hash && !lru && !percpu) return false;
+    const DynamicHashLookupFn fn = specialised_dynamic_hash_lookup(it->key_size, lru, percpu);
+    if (fn == nullptr) return false;
+    if (const auto key = known.stack_offset(2); key && opts.forward_narrow_stores)
+        emit_stack_key_words(*key, it->key_size);
+    // r1 is rdi and r2 rsi: the map and the key are already in place.
+    a.mov(x86::edx, x86::dword_ptr(kExReg, offsetof(ExecContext, cpu)));
     a.mov(kScratch, reinterpret_cast<uint64_t>(fn));
     a.call(kScratch);
     return true;

@@ -166,6 +166,8 @@ private:
     void emit_tail_call();
     bool emit_resolve_constant_tail_call(asmjit::Label failed);
     const Map* constant_map_in(uint8_t reg) const;
+    bool emit_inline_dynamic_hash_lookup();
+    bool emit_inline_array_of_maps_lookup();
     bool emit_inline_array_lookup();
     bool emit_inline_csum_diff();
     void emit_inline_adjust_head();

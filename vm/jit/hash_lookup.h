@@ -9,6 +9,10 @@
 
 #include "../maps/hash_table.h"
 
+namespace xdpdk::vm {
+class Map;
+}
+
 namespace xdpdk::vm::jit {
 
 // cpu, ncpus and cpu_stride matter only to per-CPU maps.
@@ -17,5 +21,11 @@ using HashLookupFn = void* (*)(const maps::HashTable* table, const void* key, ui
 
 // nullptr when there is no specialisation for key_size.
 HashLookupFn specialised_hash_lookup(uint32_t key_size, bool lru, bool percpu);
+
+// The same for a map known only at run time (r1: an inner map of a map of
+// maps), whose type and key size the verifier proved: the table, the CPU
+// count and the value stride are read from the map.
+using DynamicHashLookupFn = void* (*)(Map* map, const void* key, uint32_t cpu);
+DynamicHashLookupFn specialised_dynamic_hash_lookup(uint32_t key_size, bool lru, bool percpu);
 
 }  // namespace xdpdk::vm::jit

@@ -2,13 +2,16 @@
 // create(), which validates the rest of the spec the way the kernel's
 // map_alloc_check does.
 #include <string>
+#include <utility>
 
 #include "array_map.h"
+#include "array_of_maps.h"
 #include "cpumap.h"
 #include "devmap.h"
 #include "devmap_hash.h"
 #include "hash_table.h"
 #include "hash_map.h"
+#include "hash_of_maps.h"
 #include "lpm_trie.h"
 #include "lru_hash_map.h"
 #include "perf_event_array.h"
@@ -43,6 +46,8 @@ Create creator(uint32_t type) {
         case MapType::Stack: return &QueueStackMap::create;
         case MapType::PerfEventArray: return &PerfEventArray::create;
         case MapType::Ringbuf: return &RingbufMap::create;
+        case MapType::ArrayOfMaps: return &ArrayOfMaps::create;
+        case MapType::HashOfMaps: return &HashOfMaps::create;
     }
     return nullptr;
 }
@@ -54,7 +59,7 @@ constexpr uint32_t kMaxMapType = 64;
 
 bool map_type_supported(uint32_t type) { return creator(type) != nullptr; }
 
-Result<std::unique_ptr<Map>> create_map(const MapSpec& spec, uint32_t ncpus) {
+Result<std::unique_ptr<Map>> create_map(const MapSpec& spec, uint32_t ncpus, std::shared_ptr<const Map> inner) {
     using namespace maps;
     if (ncpus == 0) return map_error(spec, "needs at least one CPU slot");
     const std::string type = std::string(map_type_name(spec.type)) + " (" + std::to_string(spec.type) + ")";
@@ -70,10 +75,13 @@ Result<std::unique_ptr<Map>> create_map(const MapSpec& spec, uint32_t ncpus) {
                         spec.type == static_cast<uint32_t>(MapType::PercpuHash) ||
                         spec.type == static_cast<uint32_t>(MapType::LruHash) ||
                         spec.type == static_cast<uint32_t>(MapType::LruPercpuHash) ||
-                        spec.type == static_cast<uint32_t>(MapType::DevmapHash);
+                        spec.type == static_cast<uint32_t>(MapType::DevmapHash) ||
+                        spec.type == static_cast<uint32_t>(MapType::HashOfMaps);
     if (hashed && !hash_cpu_supported())
         return map_error(spec, "hash maps need a CPU with SSE4.2 (the crc32 instruction of their hash); this one "
                                "has none");
+    if (spec.type == static_cast<uint32_t>(MapType::ArrayOfMaps)) return ArrayOfMaps::create(spec, ncpus, std::move(inner));
+    if (spec.type == static_cast<uint32_t>(MapType::HashOfMaps)) return HashOfMaps::create(spec, ncpus, std::move(inner));
     return create(spec, ncpus);
 }
 

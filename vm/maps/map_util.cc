@@ -47,4 +47,34 @@ Status check_key_size(const MapSpec& spec, uint32_t size) {
                                " maps, not " + std::to_string(spec.key_size));
 }
 
+Status check_inner_template(const MapSpec& spec, const Map* inner) {
+    if (spec.value_size != 4)
+        return map_error(spec, "value_size must be 4 (a map id or fd) for " + std::string(map_type_name(spec.type)) +
+                                   " maps, not " + std::to_string(spec.value_size));
+    if (!inner) return map_error(spec, "a map of maps needs an inner map template (inner_map_fd)");
+    const MapSpec& t = inner->spec();
+    if (is_map_of_maps(t.type))
+        return map_error(spec, "inner map template '" + t.name + "' is itself a map of maps: maps of maps do not nest");
+    if (t.type == static_cast<uint32_t>(MapType::ProgArray))
+        return map_error(spec, "inner map template '" + t.name + "' is a prog_array, which cannot be an inner map");
+    return {};
+}
+
+long resolve_inner_map(const Map& outer, const void* id_value, std::shared_ptr<Map>& out) {
+    uint32_t id;
+    __builtin_memcpy(&id, id_value, sizeof id);
+    out = find_map_by_id(id);
+    if (!out) return -EBADF;
+    if (!inner_map_fits(*outer.inner_template(), *out)) {
+        out.reset();
+        return -EINVAL;
+    }
+    return 0;
+}
+
+void release_inner_share(std::shared_ptr<Map>* share) {
+    if (share == nullptr) return;
+    ReclaimDomain::global().retire(share, [](void* p) { delete static_cast<std::shared_ptr<Map>*>(p); });
+}
+
 }  // namespace xdpdk::vm::maps

@@ -91,4 +91,15 @@ inline long array_next_key(uint32_t max_entries, const void* key, void* next_out
 Status check_flags(const MapSpec& spec, uint32_t allowed);
 Status check_key_size(const MapSpec& spec, uint32_t size);
 
+// Maps of maps: the template checks of the kernel's bpf_map_meta_alloc and
+// the value size of an fd (4).
+Status check_inner_template(const MapSpec& spec, const Map* inner);
+// The map a user-side update's value (a u32 map id) names, checked against
+// `outer`'s template: -EBADF when no map has that id, -EINVAL when it does
+// not fit.
+long resolve_inner_map(const Map& outer, const void* id_value, std::shared_ptr<Map>& out);
+// Releases an outer map's share of an inner map once running programs can
+// no longer hold it (after a grace period).
+void release_inner_share(std::shared_ptr<Map>* share);
+
 }  // namespace xdpdk::vm::maps

@@ -127,6 +127,7 @@ Status Verifier::check_alu(const Insn& in) {
             return fail(cat(reg_name(ptr_reg), " pointer arithmetic on ", tname, " prohibited"));
         case RegType::PacketEnd:
         case RegType::FuncPtr:
+        case RegType::MapPtrOrNull:
             return fail(cat(reg_name(ptr_reg), " pointer arithmetic on ", tname, " prohibited"));
         case RegType::MapValueOrNull:
         case RegType::MemOrNull:

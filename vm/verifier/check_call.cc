@@ -26,6 +26,9 @@ bool map_allows(MapType t, const HelperSpec& h) {
         case MapType::Ringbuf: return h.id == RingbufOutput || h.id == RingbufReserve || h.id == RingbufQuery;
         case MapType::Queue:
         case MapType::Stack: return h.id == MapPushElem || h.id == MapPopElem || h.id == MapPeekElem;
+        // Programs only read maps of maps; userspace fills them.
+        case MapType::ArrayOfMaps:
+        case MapType::HashOfMaps: return h.id == MapLookupElem;
         default: break;
     }
     const uint32_t type = static_cast<uint32_t>(t);
@@ -106,6 +109,10 @@ Status Verifier::check_helper_call(const Insn& in) {
             case ArgType::ConstMapPtr:
                 if (arg.type != RegType::MapPtr) return expected("map_ptr");
                 map = arg.map;
+                if (auto& shape = call_map_shape_[pc_]; shape.first != kMixedMaps) {
+                    const std::pair<uint32_t, uint32_t> now{map->spec().type, map->spec().key_size};
+                    shape = shape.first == 0 || shape == now ? now : std::pair{kMixedMaps, 0u};
+                }
                 if (!map_allows(map->type(), *helper))
                     return fail(cat("cannot pass map_type ", map->spec().type, " (",
                                 map_type_name(map->spec().type), ") into func ", fname));
@@ -231,13 +238,26 @@ Status Verifier::check_helper_call(const Insn& in) {
         case RetType::Integer: f.regs[0] = RegState::unknown(); break;
         case RetType::Void: f.regs[0] = RegState{}; break;
         case RetType::PtrToMapValueOrNull: {
+            if (const Map* inner = map->inner_template()) {
+                // A map of maps gives the inner map itself, typed by the
+                // template (the kernel's CONST_PTR_TO_MAP | PTR_MAYBE_NULL
+                // with map_ptr = inner_map_meta).
+                RegState r = RegState::pointer(RegType::MapPtrOrNull);
+                r.map = inner;
+                r.id = new_id();
+                f.regs[0] = r;
+                break;
+            }
             RegState r = RegState::pointer(RegType::MapValueOrNull);
             r.map = map;
             r.id = new_id();
             // An array lookup with a constant key in range cannot fail (Linux
             // 6.13+ drops the NULL check the same way).
             // Only bpf_map_lookup_elem: a per-CPU lookup's cpu may be out of range.
-            const bool array = map->type() == MapType::Array || map->type() == MapType::PercpuArray;
+            // Not for an inner template with BPF_F_INNER_MAP: the arrays
+            // inserted may be smaller than it.
+            const bool array = (map->type() == MapType::Array || map->type() == MapType::PercpuArray) &&
+                               !(map->spec().flags & kMapFlagInnerMap);
             if (in.imm == helper_id::MapLookupElem && array && const_key && *const_key < map->spec().max_entries) {
                 r.type = RegType::MapValue;
                 r.id = 0;

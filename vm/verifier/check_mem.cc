@@ -281,6 +281,8 @@ Status Verifier::check_mem_access(int r, const RegState& ptr, int32_t insn_off, 
             return fail(cat(rn, " !read_ok (register is not initialised)"));
         case RegType::MapValueOrNull:
             return fail(cat(rn, " invalid mem access 'map_value_or_null': the lookup result may be NULL; check it first"));
+        case RegType::MapPtrOrNull:
+            return fail(cat(rn, " invalid mem access 'map_ptr_or_null': the lookup result may be NULL; check it first"));
         case RegType::MemOrNull:
             return fail(cat(rn, " invalid mem access 'mem_or_null': the argument may be NULL; check it first"));
         default:

@@ -52,6 +52,7 @@ Verifier::Verifier(const Program& prog, const VerifyEnv& env, Cfg cfg)
     explored_.resize(prog.insns.size());
     subprog_stack_.assign(cfg_.subprog_start.size(), 0);
     visited_.assign(prog.insns.size(), false);
+    call_map_shape_.assign(prog.insns.size(), {0, 0});
     ctx_load_.assign(prog.insns.size(), false);
     load_kind_.assign(prog.insns.size(), 0);
     init_globals();
@@ -283,6 +284,8 @@ Result<VerifierInfo> Verifier::run() {
     XDPDK_RETURN_IF_ERROR(check_stack_limits());
     for (uint32_t pc = 0; pc < prog_.insns.size(); ++pc) {
         if (ctx_load_[pc]) info_.ctx_loads.push_back(pc);
+        const auto [type, key_size] = call_map_shape_[pc];
+        if (type != 0 && type != kMixedMaps && visited_[pc]) info_.map_calls.push_back({pc, type, key_size});
         if (!visited_[pc] && prog_.insns[pc].op != Op::LddwTail) info_.dead_insns.push_back(pc);
     }
     info_.states_stored = static_cast<uint32_t>(checkpoints_.size());

@@ -14,6 +14,7 @@ const char* reg_type_name(RegType t) {
         case RegType::PacketEnd: return "pkt_end";
         case RegType::PacketMeta: return "pkt_meta";
         case RegType::MapPtr: return "map_ptr";
+        case RegType::MapPtrOrNull: return "map_ptr_or_null";
         case RegType::MapValue: return "map_value";
         case RegType::MapValueOrNull: return "map_value_or_null";
         case RegType::Stack: return "fp";
@@ -27,9 +28,12 @@ const char* reg_type_name(RegType t) {
 
 bool is_pointer(RegType t) { return t != RegType::NotInit && t != RegType::Scalar; }
 bool is_packet(RegType t) { return t == RegType::Packet || t == RegType::PacketMeta; }
-bool is_or_null(RegType t) { return t == RegType::MapValueOrNull || t == RegType::MemOrNull; }
+bool is_or_null(RegType t) {
+    return t == RegType::MapValueOrNull || t == RegType::MapPtrOrNull || t == RegType::MemOrNull;
+}
 RegType non_null_type(RegType t) {
     if (t == RegType::MapValueOrNull) return RegType::MapValue;
+    if (t == RegType::MapPtrOrNull) return RegType::MapPtr;
     if (t == RegType::MemOrNull) return RegType::Mem;
     return t;
 }

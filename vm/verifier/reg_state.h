@@ -24,6 +24,7 @@ enum class RegType : uint8_t {
     MapPtr,         // a map itself (lddw of a map)
     MapValue,       // into a map value
     MapValueOrNull, // a lookup result not yet checked against NULL
+    MapPtrOrNull,   // a lookup in a map of maps: the inner map (map = the template), or NULL
     Stack,          // into a frame's stack
     Mem,            // raw programs: the r1 memory region; a global function's memory argument
     MemOrNull,      // a global function's memory argument not yet checked against NULL
@@ -34,7 +35,7 @@ enum class RegType : uint8_t {
 const char* reg_type_name(RegType t);
 bool is_pointer(RegType t);
 bool is_packet(RegType t);  // Packet or PacketMeta
-// MapValueOrNull or MemOrNull: the pointer a NULL check resolves.
+// MapValueOrNull, MapPtrOrNull or MemOrNull: the pointer a NULL check resolves.
 bool is_or_null(RegType t);
 RegType non_null_type(RegType t);
 
@@ -52,7 +53,7 @@ struct RegState {
     // inside the packet.
     uint32_t range = 0;
     uint8_t frame = 0;        // Stack: which call frame
-    const Map* map = nullptr; // MapPtr, MapValue, MapValueOrNull
+    const Map* map = nullptr; // MapPtr, MapPtrOrNull (the inner template), MapValue, MapValueOrNull
     uint32_t mem_size = 0;    // Mem: bytes in the region
     uint32_t func_pc = 0;     // FuncPtr: the subprogram's first instruction
     // Scalar: the value. Pointers: the variable part of the offset.

@@ -40,6 +40,7 @@ bool reg_covers(const RegState& old, const RegState& cur, IdMap& ids, bool preci
             return old.off == cur.off && cur.range >= old.range && old.value.contains(cur.value) &&
                    ids.match(old.id + 1, cur.id + 1);  // id 0 is a real packet id here
         case RegType::MemOrNull:
+        case RegType::MapPtrOrNull:
         case RegType::MapValueOrNull:
             return old.mem_size == cur.mem_size && old.map == cur.map && old.off == cur.off && old.value.contains(cur.value) &&
                    ids.match(old.id, cur.id);

@@ -77,6 +77,9 @@ struct VerifierInfo {
     std::vector<uint32_t> ctx_loads;
     // Instructions no feasible path reaches (both-way branches decided).
     std::vector<uint32_t> dead_insns;
+    // Helper calls whose map argument had one type and key size on every
+    // path (Program::dynamic_map_calls), by instruction.
+    std::vector<DynamicMapCall> map_calls;
 };
 
 Result<VerifierInfo> verify(const Program& prog, const VerifyEnv& env = {});

@@ -25,6 +25,8 @@ constexpr int64_t kMaxVarOff = 1 << 29;     // BPF_MAX_VAR_OFF
 constexpr uint32_t kMaxPacketOff = 0xffff;  // MAX_PACKET_OFF
 constexpr int kMaxCallFrames = 8;
 constexpr uint32_t kMapFlagRdonlyProg = 1u << 7;  // BPF_F_RDONLY_PROG
+// BPF_F_INNER_MAP: arrays of this template's shape may have any size.
+constexpr uint32_t kMapFlagInnerMap = 1u << 12;
 
 // Which byte of its 8-byte slot the stack address fp+fp_off is.
 int byte_in_slot(int64_t fp_off);
@@ -175,6 +177,10 @@ public:
     uint32_t id_gen_ = 0;
     std::vector<uint32_t> subprog_stack_;  // deepest stack byte used, per subprogram
     std::vector<bool> visited_;
+    // Per helper call with a map argument: its map's type and key size, or
+    // kMixedMaps once two paths disagree.
+    static constexpr uint32_t kMixedMaps = UINT32_MAX;
+    std::vector<std::pair<uint32_t, uint32_t>> call_map_shape_;
     std::vector<bool> ctx_load_;
     std::vector<uint8_t> load_kind_;  // per load: 0 not reached, 1 from ctx, 2 from other memory
     RegState scratch_;                // what helper reads would load; unused
