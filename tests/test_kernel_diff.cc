@@ -375,6 +375,8 @@ TEST(PrivilegedRefusals, RefusedLikeTheKernel) {
         {"refused_lock_call_while_held", "function calls are not allowed while holding a lock (bpf_ktime_get_ns#5)"},
         {"refused_lock_two_locks", "function calls are not allowed while holding a lock (bpf_spin_lock#93)"},
         {"refused_lock_direct_access", "bpf_spin_lock cannot be accessed directly by load/store"},
+        {"refused_lock_wrong_element", "bpf_spin_unlock of different lock"},
+        {"refused_lock_other_path", "bpf_spin_unlock of different lock"},
     };
     const std::vector<std::string> objects = refused_objects();
     EXPECT_EQ(objects.size(), expected.size());

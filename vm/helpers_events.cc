@@ -20,7 +20,7 @@ constexpr uint64_t kCtxLenMask = 0xfffffULL << 32;       // BPF_F_CTXLEN_MASK
 constexpr uint64_t kNoWakeup = 1, kForceWakeup = 2;      // BPF_RB_NO_WAKEUP, BPF_RB_FORCE_WAKEUP
 constexpr uint64_t kAvailData = 0, kRingSize = 1, kConsPos = 2, kProdPos = 3;  // BPF_RB_*
 
-maps::EventRing& ring_of(uint64_t map, const ExecContext* ex) {
+maps::EventRing* ring_of(uint64_t map, const ExecContext* ex) {
     return reinterpret_cast<maps::RingbufMap*>(map)->ring(ex->cpu);
 }
 }  // namespace
@@ -48,7 +48,9 @@ XDPDK_HELPER(helper_perf_event_output) {
 XDPDK_HELPER(helper_ringbuf_output) {
     (void)r5;
     if (r4 & ~(kNoWakeup | kForceWakeup)) return ret(-EINVAL);
-    void* record = ring_of(r1, ex).reserve(static_cast<uint32_t>(r3));
+    maps::EventRing* ring = ring_of(r1, ex);
+    if (ring == nullptr) return ret(-EINVAL);
+    void* record = ring->reserve(static_cast<uint32_t>(r3));
     if (record == nullptr) return ret(-EAGAIN);
     if (r3 != 0) std::memcpy(record, reinterpret_cast<const void*>(r2), r3);
     maps::EventRing::commit(record, false);
@@ -59,8 +61,9 @@ XDPDK_HELPER(helper_ringbuf_output) {
 // size a constant.
 XDPDK_HELPER(helper_ringbuf_reserve) {
     (void)r4, (void)r5;
-    if (r3 != 0 || r2 > maps::EventRing::kMaxRecord) return 0;
-    return reinterpret_cast<uint64_t>(ring_of(r1, ex).reserve(static_cast<uint32_t>(r2)));
+    maps::EventRing* ring = ring_of(r1, ex);
+    if (r3 != 0 || r2 > maps::EventRing::kMaxRecord || ring == nullptr) return 0;
+    return reinterpret_cast<uint64_t>(ring->reserve(static_cast<uint32_t>(r2)));
 }
 
 // Wakeup flags choose when the kernel notifies readers; consumers here poll.
@@ -78,7 +81,9 @@ XDPDK_HELPER(helper_ringbuf_discard) {
 
 XDPDK_HELPER(helper_ringbuf_query) {
     (void)r3, (void)r4, (void)r5;
-    const maps::EventRing& ring = ring_of(r1, ex);
+    const maps::EventRing* found = ring_of(r1, ex);
+    if (found == nullptr) return 0;
+    const maps::EventRing& ring = *found;
     switch (r2) {
         case kAvailData: return ring.producer_pos() - ring.consumer_pos();
         case kRingSize: return ring.size();

@@ -33,8 +33,9 @@ public:
     size_t consume_events(const EventFn& fn) override;
     uint64_t events_lost() const override;
 
-    // The ring of the CPU slot a program runs on.
-    EventRing& ring(uint32_t cpu) { return *rings_[cpu]; }
+    // The ring of the CPU slot a program runs on; nullptr for a slot the map
+    // has none for (an embedder may run a program with any cpu).
+    EventRing* ring(uint32_t cpu) { return cpu < rings_.size() ? rings_[cpu].get() : nullptr; }
 
 private:
     using Map::Map;

@@ -260,7 +260,9 @@ Status Verifier::check_helper_call(const Insn& in) {
                                !(map->spec().flags & kMapFlagInnerMap);
             if (in.imm == helper_id::MapLookupElem && array && const_key && *const_key < map->spec().max_entries) {
                 r.type = RegType::MapValue;
-                r.id = 0;
+                // A value holding a bpf_spin_lock keeps its id: the lock is
+                // released through the element it was taken on.
+                if (map->spin_lock_off() < 0) r.id = 0;
             }
             f.regs[0] = r;
             break;
@@ -318,6 +320,7 @@ Status Verifier::push_callback(const HelperSpec& helper, uint32_t start, const M
             callee.regs[2].map = map;
             callee.regs[3] = RegState::pointer(RegType::MapValue);
             callee.regs[3].map = map;
+            if (map && map->spin_lock_off() >= 0) callee.regs[3].id = new_id();
             callee.regs[4] = ctx;
             break;
     }

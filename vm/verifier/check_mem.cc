@@ -203,7 +203,8 @@ Status Verifier::check_mem_access(int r, const RegState& ptr, int32_t insn_off, 
             }
             if (write && is_map) {
                 const bool rdonly = (ptr.map->spec().flags & kMapFlagRdonlyProg) || ptr.map->frozen() ||
-                                    ptr.map->type() == MapType::Devmap || ptr.map->type() == MapType::DevmapHash;
+                                    ptr.map->type() == MapType::Devmap || ptr.map->type() == MapType::DevmapHash ||
+                                    ptr.map->type() == MapType::Xskmap;
                 if (rdonly)
                     return fail(cat("write into map forbidden, value_size=", region, " off=",
                                 std::to_string(lo), " size=", size, " (map '",

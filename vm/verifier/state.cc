@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "../map.h"
 #include "text.h"
 
 namespace xdpdk::vm::verifier {
@@ -46,7 +47,12 @@ bool reg_covers(const RegState& old, const RegState& cur, IdMap& ids, bool preci
                    ids.match(old.id, cur.id);
         case RegType::MapValue:
         case RegType::MapKey:
-            return old.map == cur.map && old.off == cur.off && old.value.contains(cur.value);
+            // Which element matters where the value holds a bpf_spin_lock:
+            // the lock taken through one pointer must be released through a
+            // pointer to the same element (Linux's check_ids on map values).
+            return old.map == cur.map && old.off == cur.off && old.value.contains(cur.value) &&
+                   (old.type != RegType::MapValue || old.map == nullptr || old.map->spin_lock_off() < 0 ||
+                    ids.match(old.id, cur.id));
         case RegType::FuncPtr: return old.func_pc == cur.func_pc;
         case RegType::Stack:
             return old.frame == cur.frame && old.off == cur.off && old.value.contains(cur.value);
@@ -143,7 +149,7 @@ bool state_covers(const State& old, const State& cur, uint32_t pc, const std::ve
     static const PreciseSet kAll{uint16_t(0x7ff), ~uint64_t{0}};
     static const PreciseSet kNone{};
     if (old.frames.size() != cur.frames.size()) return false;
-    if (old.lock_map != cur.lock_map || old.lock_id != cur.lock_id) return false;
+    if (old.lock_map != cur.lock_map) return false;
     for (size_t f = 0; f < old.frames.size(); ++f)
         if (old.frames[f].callsite != cur.frames[f].callsite) return false;
     IdMap ids;
@@ -153,6 +159,8 @@ bool state_covers(const State& old, const State& cur, uint32_t pc, const std::ve
                           !live_slots ? ~uint64_t{0} : f < live_slots->size() ? (*live_slots)[f] : 0,
                           uninit_is_misc))
             return false;
+    // The held lock's element, under the same id mapping as the registers.
+    if (old.lock_map && !ids.match(old.lock_id, cur.lock_id)) return false;
     if (old.refs.size() != cur.refs.size()) return false;
     for (size_t i = 0; i < old.refs.size(); ++i)
         if (!ids.match(old.refs[i].id, cur.refs[i].id)) return false;
