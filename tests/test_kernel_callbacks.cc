@@ -240,5 +240,47 @@ TEST(SpinLock, TwoThreadsLoseNoUpdates) {
     }
 }
 
+// An update copies a value around its bpf_spin_lock word, as the kernel's
+// copy_map_value does: a lock a worker holds stays held through a
+// userspace or program update, and userspace reads the word as 0.
+TEST(SpinLock, UpdatesKeepAHeldLockAndReadsHideIt) {
+    auto obj = vm::Object::open(test_prog_path("helper_spin_lock"), {});
+    ASSERT_TRUE(obj.ok()) << obj.error().str();
+    ASSERT_TRUE((*obj)->load().ok());
+    for (const auto& [map, key] : {std::pair<const char*, uint32_t>{"totals", 0}, {"by_source", 7u}}) {
+        SCOPED_TRACE(map);
+        vm::Map* m = (*obj)->find_map(map);
+        ASSERT_NE(m, nullptr);
+        ASSERT_EQ(m->spin_lock_off(), 0);
+        Stats s{};
+        s.packets = 5;
+        ASSERT_EQ(m->user_update(&key, &s, 0), 0);
+        auto* live = static_cast<Stats*>(m->lookup(&key, 0));
+        ASSERT_NE(live, nullptr);
+        live->lock = 1;  // as if a worker held it
+        s.packets = 6;
+        if (std::string(map) == "totals") {
+            // In place: the word a worker holds is kept.
+            ASSERT_EQ(m->user_update(&key, &s, 0), 0);
+            EXPECT_EQ(live->lock, 1u);
+            ASSERT_EQ(m->update(&key, &s, 0, 0), 0);
+            EXPECT_EQ(live->lock, 1u);
+        } else {
+            // A hash update makes a fresh element, which is unlocked.
+            ASSERT_EQ(m->user_update(&key, &s, 0), 0);
+            auto* fresh = static_cast<Stats*>(m->lookup(&key, 0));
+            ASSERT_NE(fresh, nullptr);
+            EXPECT_EQ(fresh->lock, 0u);
+            fresh->lock = 1;
+        }
+        Stats read{};
+        read.lock = 9;
+        ASSERT_EQ(m->user_lookup(&key, &read), 0);
+        EXPECT_EQ(read.lock, 0u);
+        EXPECT_EQ(read.packets, 6u);
+        static_cast<Stats*>(m->lookup(&key, 0))->lock = 0;
+    }
+}
+
 }  // namespace
 }  // namespace xdpdk::test

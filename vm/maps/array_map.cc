@@ -69,7 +69,7 @@ long ArrayMap::update(const void* key, const void* value, uint64_t flags, uint32
     if (long rc = check_update(key, flags)) return rc;
     uint8_t* dst = slot(key, cpu);
     if (dst == nullptr) return -EINVAL;
-    std::memcpy(dst, value, spec_.value_size);
+    copy_value_keep_lock(*this, dst, value, spec_.value_size);
     return 0;
 }
 
@@ -90,6 +90,7 @@ long ArrayMap::user_lookup(const void* key, void* value_out) const {
     if (array_index(key) >= spec_.max_entries) return -ENOENT;
     if (cpu_stride_ == 0) {
         std::memcpy(value_out, slot(key, 0), spec_.value_size);
+        clear_lock_word(*this, value_out, spec_.value_size);
         return 0;
     }
     // Per-CPU values travel as ncpus values of round_up(value_size, 8) bytes.
@@ -102,7 +103,7 @@ long ArrayMap::user_update(const void* key, const void* value, uint64_t flags) {
     if (long rc = user_write_denied(*this)) return rc;
     if (long rc = check_update(key, flags)) return rc;
     if (cpu_stride_ == 0) {
-        std::memcpy(slot(key, 0), value, spec_.value_size);
+        copy_value_keep_lock(*this, slot(key, 0), value, spec_.value_size);
         return 0;
     }
     const auto* in = static_cast<const uint8_t*>(value);

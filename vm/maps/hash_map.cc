@@ -52,7 +52,9 @@ void* HashMap::lookup(const void* key, uint32_t cpu) {
 
 void HashMap::write_value(HashNode* node, const void* value, uint32_t cpu) const {
     if (!percpu_) {
+        // Only fresh nodes are written here, and a fresh element is unlocked.
         std::memcpy(table_.value_of(node), value, spec_.value_size);
+        clear_lock_word(*this, table_.value_of(node), spec_.value_size);
     } else if (cpu == kAllCpus) {
         std::memcpy(table_.value_of(node), value, size_t{ncpus_} * cpu_stride_);
     } else {
@@ -119,7 +121,9 @@ long HashMap::remove(const void* key) {
 
 long HashMap::user_lookup(const void* key, void* value_out) const {
     if (long rc = user_read_denied(*this)) return rc;
-    return table_.copy_value(key, value_out, user_value_size());
+    const long rc = table_.copy_value(key, value_out, user_value_size());
+    if (rc == 0 && !percpu_) clear_lock_word(*this, value_out, spec_.value_size);
+    return rc;
 }
 
 long HashMap::user_update(const void* key, const void* value, uint64_t flags) {

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "vm/error.h"
@@ -27,9 +28,31 @@ constexpr uint32_t kFlagMmapable = 1u << 10;
 constexpr uint32_t kFlagInnerMap = 1u << 12;
 constexpr uint32_t kFlagAccessMask = kFlagRdonly | kFlagWronly | kFlagRdonlyProg | kFlagWronlyProg;
 
-// BPF_F_LOCK, an update flag: only valid on values holding a bpf_spin_lock,
-// which maps without BTF never do.
+// BPF_F_LOCK, an update flag: copies the value under its bpf_spin_lock in
+// the kernel; not provided here, so refused as on a map without a lock.
 constexpr uint64_t kUpdateLock = 4;
+
+// A value's bytes, except its bpf_spin_lock word, which keeps what `dst`
+// holds (the kernel's copy_map_value): an update must not release or take
+// a lock another worker holds.
+inline void copy_value_keep_lock(const Map& map, void* dst, const void* src, size_t size) {
+    const int32_t lock = map.spin_lock_off();
+    if (lock < 0 || size_t(lock) + 4 > size) {
+        std::memcpy(dst, src, size);
+        return;
+    }
+    auto* d = static_cast<uint8_t*>(dst);
+    const auto* s = static_cast<const uint8_t*>(src);
+    std::memcpy(d, s, size_t(lock));
+    std::memcpy(d + lock + 4, s + lock + 4, size - size_t(lock) - 4);
+}
+
+// Zeroes a value's bpf_spin_lock word: what userspace reads, and a new
+// element's unlocked state (the kernel's check_and_init_map_value).
+inline void clear_lock_word(const Map& map, void* value, size_t size) {
+    const int32_t lock = map.spin_lock_off();
+    if (lock >= 0 && size_t(lock) + 4 <= size) std::memset(static_cast<uint8_t*>(value) + lock, 0, 4);
+}
 
 // Kernel limits: KMALLOC_MAX_SIZE on x86-64, PCPU_MIN_UNIT_SIZE.
 constexpr uint64_t kKmallocMax = 4u << 20;
