@@ -348,4 +348,43 @@ TEST(CpumapDataplane, StopFreesWhatWaitsInTheRings) {
               a.at("actions").at("XDP_REDIRECT").at("packets").get<uint64_t>());
 }
 
+// A pinned cpumap outlives the object that filled its entry: detaching that
+// object leaves the entry with no program rather than one about to be
+// freed, and another port's program redirecting into the map still works
+// (frames then go where XDP_PASS goes).
+TEST(CpumapDataplane, DetachingTheObjectThatFilledAPinnedCpumapLeavesNoDanglingProgram) {
+    if (!init_eal_once("cpumap_dp", kLcores)) GTEST_SKIP() << "EAL cannot initialise here";
+    const Ports p = make_ports("pin");
+    ASSERT_NE(p.c.port, UINT16_MAX);
+    xdpdk::DataplaneOptions o;
+    o.pin_dir = "/sys/fs/bpf/xdpdk-cpumap-test";
+    auto created = Dataplane::create(o);
+    ASSERT_TRUE(created.ok()) << created.error().str();
+    std::unique_ptr<Dataplane> dp = std::move(*created);
+    xdpdk::PortOptions pass_to_b;
+    pass_to_b.pass.kind = xdpdk::PassTarget::Kind::Port;
+    pass_to_b.pass.port = p.b.port;
+    ASSERT_TRUE(dp->add_port(p.a.port, pass_to_b).ok());
+    ASSERT_TRUE(dp->add_port(p.b.port).ok());
+    ASSERT_TRUE(dp->add_port(p.c.port, pass_to_b).ok());
+    ASSERT_TRUE(dp->attach(p.a.port, accounting_spec(p, 64)).ok());
+    // A second object of the same file on C: it shares the pinned maps.
+    auto second = dp->attach(p.c.port, accounting_spec(p, 64, false));
+    ASSERT_TRUE(second.ok()) << second.error().str();
+    auto entry_prog = [&]() -> json {
+        json maps = json::parse(dp->maps_snapshot_json());
+        // Several objects: keyed by object path (both are the same file here).
+        if (!maps.contains("cpu_map")) maps = maps.begin().value();
+        for (const json& e : maps.at("cpu_map"))
+            if (e.at("key") == "01000000") return e.contains("prog") ? e.at("prog") : json();
+        return json("no entry");
+    };
+    EXPECT_EQ(entry_prog(), "xdp_cpumap_sort");
+    ASSERT_TRUE(dp->detach(p.a.port).ok());
+    EXPECT_EQ(entry_prog(), json()) << "the entry still names the detached object's program";
+    ASSERT_TRUE(dp->start().ok());
+    dp->stop();
+    expect_mbufs_back(*dp);
+}
+
 }  // namespace

@@ -81,9 +81,10 @@ struct Dataplane::Impl {
     Result<const vm::Program*> attachable_program(const vm::Object& obj, const std::string& name,
                                                   const std::string& subject) const;
     void install(uint16_t port, Loaded loaded, const ProgramSpec& spec);
-    // Carried-over cpumaps whose entries run a program of the object being
-    // replaced get the new object's program of the same name.
-    void repoint_cpumap_programs(const vm::Object& next);
+    // Before the program on `port` is replaced by `next`'s (nullptr: detached):
+    // every cpumap entry, in any live map, that names a program no remaining
+    // object owns gets `next`'s program of the same name, or none.
+    void repoint_cpumap_programs(uint16_t port, const vm::Object* next);
     uint32_t map_id(const vm::Map* map) const;
     // Every map a control call may name: the attached objects' maps, the
     // pinned ones, and the inner maps that maps of maps hold.

@@ -171,17 +171,36 @@ Result<const vm::Program*> Dataplane::Impl::attachable_program(const vm::Object&
 }
 
 // Before the old object goes: a frame still queued for a worker runs the
-// entry's program when it is taken off the ring, so the entry must name a
-// program that lives on (the new object's, loaded by load_object).
-void Dataplane::Impl::repoint_cpumap_programs(const vm::Object& next) {
-    for (const auto& m : next.maps()) {
+// entry's program when it is taken off the ring, and a cpumap may outlive
+// the object that filled it (pinned, carried over, or inside a map of maps),
+// so no entry may keep naming a program of an object about to be freed. Runs
+// before the port's set is replaced, whose quiescent-state wait then covers
+// workers that read an entry before the change.
+void Dataplane::Impl::repoint_cpumap_programs(uint16_t port, const vm::Object* next) {
+    std::vector<const vm::Object*> staying;
+    if (next) staying.push_back(next);
+    for (const auto& [p, a] : attached)
+        if (p != port) staying.push_back(a.object.get());
+    auto owned = [&](const vm::Program* prog) {
+        for (const vm::Object* o : staying) {
+            auto mine = o->find_program(prog->name);
+            if (mine && *mine == prog) return true;
+        }
+        return false;
+    };
+    std::vector<std::shared_ptr<vm::Map>> maps = all_maps();
+    if (next)
+        for (const auto& m : next->maps())
+            if (std::find(maps.begin(), maps.end(), m) == maps.end()) maps.push_back(m);
+    for (const auto& m : maps) {
         if (m->type() != vm::MapType::Cpumap) continue;
         for (uint32_t i = 0; i < m->spec().max_entries; ++i) {
             const vm::Program* p = m->program_at(i);
-            if (p == nullptr) continue;
-            auto mine = next.find_program(p->name);
-            if (mine && *mine == p) continue;
-            (void)m->set_program(i, mine && !(*mine)->xlated.empty() ? *mine : nullptr);
+            if (p == nullptr || owned(p)) continue;
+            const vm::Program* replacement = nullptr;
+            if (next)
+                if (auto mine = next->find_program(p->name); mine.ok() && !(*mine)->xlated.empty()) replacement = *mine;
+            (void)m->set_program(i, replacement);
         }
     }
 }
@@ -234,7 +253,7 @@ void Dataplane::Impl::install(uint16_t port, Loaded loaded, const ProgramSpec& s
     a.spec.globals = loaded.globals;
     a.loaded_at = static_cast<int64_t>(std::time(nullptr));
     a.set = set.get();
-    repoint_cpumap_programs(*a.object);
+    repoint_cpumap_programs(port, a.object.get());
     if (dataplane::PortInfo* i = info_of(port)) {
         auto telemetry = dataplane::lock_telemetry();
         i->object = spec.object_path;
@@ -312,6 +331,7 @@ Status Dataplane::detach(uint16_t port) {
     XDPDK_RETURN_IF_ERROR(impl_->check_added(port, subject));
     auto it = impl_->attached.find(port);
     if (it == impl_->attached.end()) return make_error(subject, "has no program attached");
+    impl_->repoint_cpumap_programs(port, nullptr);
     (void)impl_->rt.ports[port].attach.replace(nullptr, vm::ReclaimDomain::global());
     impl_->attached.erase(it);
     if (dataplane::PortInfo* i = impl_->info_of(port)) {
