@@ -102,13 +102,11 @@ Result<MapInfo> Dataplane::map_info(const std::string& map) const {
 }
 
 std::vector<std::shared_ptr<vm::Map>> Dataplane::Impl::event_maps() const {
+    // all_maps: the objects' maps, the pinned ones, and those inside maps
+    // of maps, where a program may write events too.
     std::vector<std::shared_ptr<vm::Map>> out;
-    auto add = [&](const std::shared_ptr<vm::Map>& m) {
-        if (m->is_event_map() && std::find(out.begin(), out.end(), m) == out.end()) out.push_back(m);
-    };
-    for (const auto& [port, a] : attached)
-        for (const auto& m : a.object->maps()) add(m);
-    for (const auto& [name, m] : pinned) add(m);
+    for (const auto& m : all_maps())
+        if (m->is_event_map()) out.push_back(m);
     return out;
 }
 
