@@ -282,5 +282,44 @@ TEST(SpinLock, UpdatesKeepAHeldLockAndReadsHideIt) {
     }
 }
 
+// BPF_F_LOCK on userspace updates, against the kernel: accepted on values
+// holding a bpf_spin_lock (array in place, hash in place or inserted), with
+// the kernel's errors for bad flag combinations, and the same contents.
+TEST(SpinLock, UpdatesWithBpfFLockSameAsTheKernel) {
+    SKIP_WITHOUT_KERNEL();
+    constexpr uint64_t kLock = 4;  // BPF_F_LOCK
+    DualRuntime rt;
+    ASSERT_EQ(rt.open(test_prog_path("helper_spin_lock"), {}, {}), "");
+    struct Case {
+        const char* map;
+        uint32_t key;
+        uint64_t flags;
+    };
+    const Case cases[] = {
+        {"totals", 0, kLock},       {"totals", 0, kLock | 2},   {"totals", 0, kLock | 1},
+        {"totals", 1, kLock},       {"totals", 0, 8},           {"totals", 0, kLock | 3},
+        {"by_source", 7, kLock | 2}, {"by_source", 7, kLock},   {"by_source", 7, kLock | 1},
+        {"by_source", 7, kLock | 2}, {"by_source", 8, kLock | 1}, {"by_source", 9, 8 | kLock},
+    };
+    uint64_t n = 0;
+    for (const Case& c : cases) {
+        SCOPED_TRACE(std::string(c.map) + " key " + std::to_string(c.key) + " flags " + std::to_string(c.flags));
+        Stats s{};
+        s.packets = ++n;
+        s.bytes = n * 100;
+        const auto* k = reinterpret_cast<const uint8_t*>(&c.key);
+        const auto* v = reinterpret_cast<const uint8_t*>(&s);
+        const Status kernel = rt.kernel->map_update(c.map, {k, sizeof c.key}, {v, sizeof s}, c.flags);
+        const long mine = rt.vm_obj->find_map(c.map)->user_update(&c.key, &s, c.flags);
+        EXPECT_EQ(mine == 0, kernel.ok()) << (kernel.ok() ? std::string("kernel accepted") : kernel.error().str())
+                                          << ", xdpdk " << mine;
+        if (!kernel.ok() && mine != 0) {
+            EXPECT_NE(kernel.error().str().find(std::strerror(int(-mine))), std::string::npos)
+                << kernel.error().str() << " against " << std::strerror(int(-mine));
+        }
+    }
+    rt.expect_same_maps(true, "after the updates");
+}
+
 }  // namespace
 }  // namespace xdpdk::test

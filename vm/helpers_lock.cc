@@ -5,25 +5,22 @@
 // verifier's rules), so waiters spin briefly and never sleep, and the lock
 // must fit the value's 4 bytes, zero meaning unlocked, as userspace and
 // the kernel see it.
-#include <immintrin.h>
-
 #include <cstdint>
 
 #include "helper_impl.h"
+#include "spin_lock_word.h"
 
 namespace xdpdk::vm {
 
 XDPDK_HELPER(helper_spin_lock) {
     (void)r2, (void)r3, (void)r4, (void)r5, (void)ex;
-    auto* word = reinterpret_cast<uint32_t*>(r1);
-    while (__atomic_exchange_n(word, 1u, __ATOMIC_ACQUIRE) != 0)
-        while (__atomic_load_n(word, __ATOMIC_RELAXED) != 0) _mm_pause();
+    lock_spin_word(reinterpret_cast<uint32_t*>(r1));
     return 0;
 }
 
 XDPDK_HELPER(helper_spin_unlock) {
     (void)r2, (void)r3, (void)r4, (void)r5, (void)ex;
-    __atomic_store_n(reinterpret_cast<uint32_t*>(r1), 0u, __ATOMIC_RELEASE);
+    unlock_spin_word(reinterpret_cast<uint32_t*>(r1));
     return 0;
 }
 

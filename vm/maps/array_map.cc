@@ -57,19 +57,26 @@ uint8_t* ArrayMap::slot(const void* key, uint32_t cpu) const {
 
 void* ArrayMap::lookup(const void* key, uint32_t cpu) { return slot(key, cpu); }
 
+// In the kernel's order (array_map_update_elem).
 long ArrayMap::check_update(const void* key, uint64_t flags) const {
-    if (!valid_update_flags(flags)) return -EINVAL;
+    if ((flags & ~kUpdateLock) > kExist) return -EINVAL;
     if (array_index(key) >= spec_.max_entries) return -E2BIG;
     // Every element of an array always exists.
-    if (flags == kNoExist) return -EEXIST;
+    if ((flags & ~kUpdateLock) == kNoExist) return -EEXIST;
+    if ((flags & kUpdateLock) && (spin_lock_off() < 0 || cpu_stride_ != 0)) return -EINVAL;
     return 0;
+}
+
+void ArrayMap::write(uint8_t* dst, const void* value, uint64_t flags) const {
+    if (flags & kUpdateLock) copy_value_locked(*this, dst, value, spec_.value_size);
+    else copy_value_keep_lock(*this, dst, value, spec_.value_size);
 }
 
 long ArrayMap::update(const void* key, const void* value, uint64_t flags, uint32_t cpu) {
     if (long rc = check_update(key, flags)) return rc;
     uint8_t* dst = slot(key, cpu);
     if (dst == nullptr) return -EINVAL;
-    copy_value_keep_lock(*this, dst, value, spec_.value_size);
+    write(dst, value, flags);
     return 0;
 }
 
@@ -101,9 +108,11 @@ long ArrayMap::user_lookup(const void* key, void* value_out) const {
 
 long ArrayMap::user_update(const void* key, const void* value, uint64_t flags) {
     if (long rc = user_write_denied(*this)) return rc;
+    // The bpf() syscall refuses BPF_F_LOCK first on values without a lock.
+    if ((flags & kUpdateLock) && spin_lock_off() < 0) return -EINVAL;
     if (long rc = check_update(key, flags)) return rc;
     if (cpu_stride_ == 0) {
-        copy_value_keep_lock(*this, slot(key, 0), value, spec_.value_size);
+        write(slot(key, 0), value, flags);
         return 0;
     }
     const auto* in = static_cast<const uint8_t*>(value);

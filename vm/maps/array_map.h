@@ -32,6 +32,8 @@ private:
     ArrayMap(const MapSpec& spec, uint32_t ncpus, uint8_t* values, uint64_t cpu_stride);
     // The slot of `key` on `cpu`, or nullptr when the index is out of range.
     uint8_t* slot(const void* key, uint32_t cpu) const;
+    // A value, around its bpf_spin_lock word; under that lock with BPF_F_LOCK.
+    void write(uint8_t* dst, const void* value, uint64_t flags) const;
     long check_update(const void* key, uint64_t flags) const;
 
     uint8_t* values_;

@@ -63,6 +63,21 @@ void HashMap::write_value(HashNode* node, const void* value, uint32_t cpu) const
 }
 
 long HashMap::update_impl(const void* key, const void* value, uint64_t flags, uint32_t cpu) {
+    // BPF_F_LOCK: only a plain hash whose values hold a bpf_spin_lock (the
+    // per-CPU and LRU kinds refuse the flag); an element that exists is
+    // written in place under its lock (htab_map_update_elem).
+    if (flags & kUpdateLock) {
+        if ((flags & ~kUpdateLock) > kExist || type() != MapType::Hash || spin_lock_off() < 0) return -EINVAL;
+        flags &= ~kUpdateLock;
+        // Under the writer lock the node cannot be unlinked and retired
+        // while it is written (userspace callers are not reclaim readers).
+        std::lock_guard<std::mutex> lock(table_.writer_lock());
+        if (HashNode* node = table_.find(key, table_.hash(key))) {
+            if (flags == kNoExist) return -EEXIST;
+            copy_value_locked(*this, table_.value_of(node), value, spec_.value_size);
+            return 0;
+        }
+    }
     if (!valid_update_flags(flags)) return -EINVAL;
     if (percpu_ && cpu != kAllCpus && cpu >= ncpus_) return -EINVAL;
     const uint32_t hash = table_.hash(key);
@@ -127,7 +142,12 @@ long HashMap::user_lookup(const void* key, void* value_out) const {
 }
 
 long HashMap::user_update(const void* key, const void* value, uint64_t flags) {
-    return user_write(*this, [&] { return update_impl(key, value, flags, kAllCpus); });
+    return user_write(*this, [&] {
+        // After the permission check, the bpf() syscall refuses BPF_F_LOCK
+        // on values without a lock before the map sees the update.
+        if ((flags & kUpdateLock) && spin_lock_off() < 0) return long{-EINVAL};
+        return update_impl(key, value, flags, kAllCpus);
+    });
 }
 
 long HashMap::user_delete(const void* key) {

@@ -12,6 +12,7 @@
 #include "vm/error.h"
 #include "vm/map.h"
 #include "vm/reclaim.h"
+#include "vm/spin_lock_word.h"
 
 namespace xdpdk::vm::maps {
 
@@ -28,8 +29,8 @@ constexpr uint32_t kFlagMmapable = 1u << 10;
 constexpr uint32_t kFlagInnerMap = 1u << 12;
 constexpr uint32_t kFlagAccessMask = kFlagRdonly | kFlagWronly | kFlagRdonlyProg | kFlagWronlyProg;
 
-// BPF_F_LOCK, an update flag: copies the value under its bpf_spin_lock in
-// the kernel; not provided here, so refused as on a map without a lock.
+// BPF_F_LOCK, an update flag: the value is copied under its own
+// bpf_spin_lock; refused (-EINVAL) on a map whose values hold none.
 constexpr uint64_t kUpdateLock = 4;
 
 // A value's bytes, except its bpf_spin_lock word, which keeps what `dst`
@@ -45,6 +46,22 @@ inline void copy_value_keep_lock(const Map& map, void* dst, const void* src, siz
     const auto* s = static_cast<const uint8_t*>(src);
     std::memcpy(d, s, size_t(lock));
     std::memcpy(d + lock + 4, s + lock + 4, size - size_t(lock) - 4);
+}
+
+// copy_value_keep_lock under the value's own lock (BPF_F_LOCK: the
+// kernel's copy_map_value_locked).
+inline void copy_value_locked(const Map& map, void* dst, const void* src, size_t size) {
+    auto* word = reinterpret_cast<uint32_t*>(static_cast<uint8_t*>(dst) + map.spin_lock_off());
+    lock_spin_word(word);
+    copy_value_keep_lock(map, dst, src, size);
+    unlock_spin_word(word);
+}
+
+// The update flags a map of plain values takes: BPF_ANY, BPF_NOEXIST or
+// BPF_EXIST, with BPF_F_LOCK where its values hold a bpf_spin_lock.
+inline bool valid_locked_update_flags(const Map& map, uint64_t flags) {
+    if ((flags & ~kUpdateLock) > kExist) return false;
+    return !(flags & kUpdateLock) || map.spin_lock_off() >= 0;
 }
 
 // Zeroes a value's bpf_spin_lock word: what userspace reads, and a new
