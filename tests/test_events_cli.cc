@@ -225,8 +225,15 @@ TEST_F(RunEvents, CtlMapEventsStreamsRecordsAndAStalledReaderCostsRecordsNotPack
     // Not an event map, and no such map: one line each.
     const CommandResult array = ctl({"map", "events", "results"});
     EXPECT_EQ(array.exit_code, 1);
-    EXPECT_NE(array.err.find("is a array map; events come from ringbuf and perf_event_array maps"), std::string::npos)
+    EXPECT_NE(array.err.find("map 'results': is of type array; events come from ringbuf and perf_event_array maps"),
+              std::string::npos)
         << array.err;
+    // With -j the error is JSON on stdout too, as for every other command.
+    const CommandResult array_json = ctl({"-j", "map", "events", "results"});
+    EXPECT_EQ(array_json.exit_code, 1);
+    const auto reply = nlohmann::json::parse(array_json.out, nullptr, false);
+    ASSERT_TRUE(reply.is_object()) << array_json.out;
+    EXPECT_NE(reply.value("error", "").find("is of type array"), std::string::npos) << array_json.out;
     const CommandResult missing = ctl({"map", "events", "nope"});
     EXPECT_EQ(missing.exit_code, 1);
     EXPECT_EQ(std::count(missing.err.begin(), missing.err.end(), '\n'), 1) << missing.err;

@@ -117,8 +117,8 @@ Result<std::function<std::vector<std::string>()>> Dataplane::follow_events(const
         XDPDK_ASSIGN_OR_RETURN(std::shared_ptr<vm::Map> found, impl_->find_map(map));
         if (!found->is_event_map())
             return make_error("map '" + found->name() + "'",
-                              std::string("is a ") + vm::map_type_name(found->spec().type) +
-                                  " map; events come from ringbuf and perf_event_array maps");
+                              std::string("is of type ") + vm::map_type_name(found->spec().type) +
+                                  "; events come from ringbuf and perf_event_array maps");
         m = found.get();
     }
     return impl_->events->follow(m);

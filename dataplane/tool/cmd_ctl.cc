@@ -122,6 +122,17 @@ int ctl_command_main(const std::vector<std::string>& all_words) {
         if (!found) return fail(found.error().str());
         socket = *found;
     }
+    // As bpftool -j does, scripts get an error as JSON on stdout too; the
+    // server's usage errors exit 2, like ours.
+    auto report = [json, pretty](const Error& error) {
+        if (json) {
+            nlohmann::ordered_json e;
+            e["error"] = error.str();
+            std::printf("%s\n", e.dump(pretty ? 4 : -1).c_str());
+        }
+        const int code = fail(error.str());
+        return is_usage_error(error) ? 2 : code;
+    };
     const bool events = req.noun == "map" && req.verb == "events";
     if (req.noun == "trace" || events) {
         struct sigaction sa{};
@@ -137,20 +148,11 @@ int ctl_command_main(const std::vector<std::string>& all_words) {
                 return true;
             },
             [] { return interrupted != 0; });
-        if (!end) return fail(end.error().str());
+        if (!end) return report(end.error());
         return 0;
     }
     auto reply = control::request(socket, req);
-    if (!reply) {
-        // As bpftool -j does, scripts get the error as JSON on stdout too.
-        if (json) {
-            nlohmann::ordered_json e;
-            e["error"] = reply.error().str();
-            std::printf("%s\n", e.dump(pretty ? 4 : -1).c_str());
-        }
-        const int code = fail(reply.error().str());
-        return is_usage_error(reply.error()) ? 2 : code;
-    }
+    if (!reply) return report(reply.error());
     if (reply->is_string()) {
         std::fputs(reply->get<std::string>().c_str(), stdout);
     } else if (!reply->is_null() || json) {
