@@ -2,9 +2,9 @@
 
 #include <cstddef>
 #include <cstring>
+#include <utility>
 #include <vector>
 
-#include <utility>
 #include "map_util.h"
 
 namespace xdpdk::vm::maps {
