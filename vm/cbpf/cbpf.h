@@ -1,0 +1,55 @@
+// Classic BPF (what tcpdump and libpcap speak) run as an XDP program: libpcap
+// compiles a filter expression, the cBPF is translated to eBPF the way
+// Linux's bpf_convert_filter translates socket filters, and the result is
+// wrapped in an in-memory BPF ELF object so that every loader path (replay,
+// bench, run, ctl swap, prog dump) takes it as it takes a clang-built one.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "../error.h"
+#include "../opcodes.h"
+
+namespace xdpdk::vm::cbpf {
+
+// One classic BPF instruction, laid out as struct sock_filter / bpf_insn of
+// <pcap/bpf.h>.
+struct Insn {
+    uint16_t code;
+    uint8_t jt;
+    uint8_t jf;
+    uint32_t k;
+};
+
+// libpcap's pcap_compile of `expression` for link type `linktype` (DLT_*),
+// optimised and with an unknown netmask, as tcpdump compiles it. The error
+// carries libpcap's message: "filter '<expr>': <pcap_geterr>".
+Result<std::vector<Insn>> compile_expression(const std::string& expression, int linktype, int snaplen = 262144);
+
+// `tcpdump -ddd` text: the instruction count, then one "code jt jf k" line
+// per instruction (decimal). `subject` names the source in errors.
+Result<std::vector<Insn>> parse_ddd(std::string_view text, const std::string& subject);
+
+// The XDP verdicts the filter's result maps to: a non-zero cBPF return
+// (accept) gives `match`, zero gives `no_match`.
+struct Verdicts {
+    uint32_t match = 2;     // XDP_PASS
+    uint32_t no_match = 1;  // XDP_DROP
+};
+
+// eBPF for an XDP program equivalent to `filter` under pcap_offline_filter on
+// the frame: checked by the cBPF rules first (Linux's bpf_check_classic:
+// jumps forward and in range, ends in RET, M[] indexes, no constant division
+// by zero), then translated. Errors name `subject` and the cBPF instruction.
+Result<std::vector<RawInsn>> translate(std::span<const Insn> filter, const Verdicts& verdicts,
+                                       const std::string& subject);
+
+// A BPF ELF object holding `insns` as function `name` in SEC("xdp"), licence
+// "GPL", which vm::Object::open_memory opens.
+std::vector<uint8_t> filter_object(std::span<const RawInsn> insns, const std::string& name);
+
+}  // namespace xdpdk::vm::cbpf
