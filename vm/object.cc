@@ -15,6 +15,7 @@
 #include <optional>
 #include <set>
 
+#include "btf_ext.h"
 #include "btf_info.h"
 #include "dead_code.h"
 #include "helpers.h"
@@ -158,6 +159,7 @@ struct Object::Impl {
     ObjectOptions opts;
     std::optional<ElfFile> elf;
     std::optional<BtfInfo> btf;
+    std::optional<BtfExt> btf_ext;  // func/line info and CO-RE records, when the object has .BTF.ext
 
     std::vector<std::shared_ptr<Map>> maps;
     std::vector<Map*> rodata_maps;  // frozen by load()
@@ -232,6 +234,9 @@ Status Object::Impl::collect_btf() {
     const ElfSection* sec = elf->find_section(".BTF");
     if (!sec) return {};
     XDPDK_ASSIGN_OR_RETURN(btf, BtfInfo::parse(elf->data(*sec), subject));
+    if (const ElfSection* ext = elf->find_section(".BTF.ext")) {
+        XDPDK_ASSIGN_OR_RETURN(btf_ext, BtfExt::parse(elf->data(*ext), *btf, subject));
+    }
     return {};
 }
 
