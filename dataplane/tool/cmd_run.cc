@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "filter_args.h"
 #include "run_dataplane.h"
 #include "run_args.h"
 #include "run_config_toml.h"
@@ -49,6 +50,7 @@ int run_command_main(const std::vector<std::string>& words) {
         config.eal_args.insert(config.eal_args.end(), line->eal_args.begin(), line->eal_args.end());
     }
     if (Status st = parse_run_options(line->app_args, config); !st) return fail(st.error().str());
+    if (Status st = check_filter_usage(config); !st) return usage_fail(st.error().str());
     return run_dataplane(config);
 }
 
