@@ -1,0 +1,328 @@
+// cBPF → eBPF for XDP, after Linux's bpf_convert_filter: A in R0 and X in
+// R7, M[k] at fp-4*(k+1), 32-bit ALU and jumps, RET as exit. What XDP lacks
+// is built from what it has: socket filters' LD_ABS/LD_IND become direct
+// packet loads between xdp_md's data and data_end, each bounds-checked the
+// way the verifier wants, and `len` is bpf_xdp_get_buff_len's.
+//
+// Where Linux and libpcap differ, the result follows pcap_offline_filter
+// (what tcpdump users test their filters with): a packet load beyond the
+// frame makes the filter return 0 (both agree); X + k of an indexed load does
+// not wrap; a shift by X of 32 or more gives 0 (Linux leaves it to the CPU).
+#include <linux/bpf.h>
+
+#include <vector>
+
+#include "cbpf.h"
+#include "check.h"
+#include "classic_ops.h"
+#include "ebpf_emit.h"
+
+namespace xdpdk::vm::cbpf {
+namespace {
+
+using namespace classic;
+namespace e = ebpf;
+
+// Registers: A and X where Linux puts them; the context, data and data_end
+// stay in callee-saved registers across the helper calls.
+constexpr uint8_t kA = 0, kX = 7, kCtx = 6, kData = 8, kDataEnd = 9, kTmp = 2, kTmp2 = 3, kFp = 10;
+
+// M[k] where Linux keeps it, and the frame's length below M[] (read once).
+constexpr int16_t mem_slot(uint32_t k) { return static_cast<int16_t>(-4 * static_cast<int32_t>(k + 1)); }
+constexpr int16_t kLenSlot = mem_slot(kMemWords);
+
+// No XDP frame is longer: DPDK's data_len is 16 bits and the kernel's XDP
+// buffer is one page. Bounding offsets by it keeps every packet pointer
+// within the verifier's MAX_PACKET_OFF without changing any verdict.
+constexpr uint32_t kMaxFrameLen = 0xffff;
+
+// xdp_md's fields read by the ancillary loads.
+constexpr int16_t kXdpData = 0, kXdpDataEnd = 4, kXdpIngressIfindex = 12, kXdpRxQueue = 16;
+
+// cBPF's jump operations and their eBPF forms: the same test, and the one
+// that is its negation, for a jump whose true branch falls through.
+struct JumpOp {
+    uint16_t classic;
+    uint8_t ebpf;
+    uint8_t inverse;
+};
+constexpr JumpOp kJumpOps[] = {
+    {JEQ, e::JEQ, e::JNE}, {JGT, e::JGT, e::JLE}, {JGE, e::JGE, e::JLT}, {JSET, e::JSET, e::kNoOp}};
+
+const JumpOp& jump_op(uint16_t code) {
+    for (const auto& j : kJumpOps)
+        if (j.classic == op_of(code)) return j;
+    return kJumpOps[0];  // unreachable: check_classic allows no other
+}
+
+bool is_packet_load(const Insn& in) {
+    const auto op = classic_op(in.code);
+    return op && op->operand == Operand::Packet;
+}
+
+// A packet load that no frame can satisfy (its offset is past the longest
+// frame): the filter returns 0 there, as both Linux and libpcap do.
+bool always_out_of_bounds(const Insn& in) {
+    if (!is_packet_load(in)) return false;
+    const uint32_t size = classic_op(in.code)->load_size;
+    if (mode_of(in.code) == ABS && in.k >= kLlOff) return false;  // ancillary or Linux's header offsets
+    return in.k > kMaxFrameLen - size;
+}
+
+class Translator {
+public:
+    Translator(std::span<const Insn> filter, const Verdicts& verdicts, const std::string& subject)
+        : filter_(filter), verdicts_(verdicts), subject_(subject), start_(filter.size(), 0) {}
+
+    Result<std::vector<RawInsn>> run() {
+        XDPDK_RETURN_IF_ERROR(check_classic(filter_, subject_));
+        const std::vector<bool> live = reachable();
+        emit_prologue();
+        for (size_t pc = 0; pc < filter_.size(); ++pc) {
+            // Linux's verifier refuses unreachable code, which a cBPF program
+            // may have (after a ret, or after a load that always fails).
+            if (!live[pc]) continue;
+            start_[pc] = out_.size();
+            XDPDK_RETURN_IF_ERROR(emit(pc));
+        }
+        for (const Fixup& f : fixups_) {
+            const int64_t off = int64_t(start_[f.target]) - int64_t(f.at) - 1;
+            if (off > INT16_MAX)
+                return make_insn_error(subject_, int64_t(f.from),
+                                       "the jump to instruction " + std::to_string(f.target) +
+                                           " is too far for eBPF's 16-bit offset once translated");
+            out_[f.at].off = static_cast<int16_t>(off);
+        }
+        return std::move(out_);
+    }
+
+private:
+    struct Fixup {
+        size_t at;      // eBPF jump
+        size_t target;  // cBPF instruction it goes to
+        size_t from;    // cBPF instruction it came from
+    };
+
+    std::vector<bool> reachable() const {
+        std::vector<bool> live(filter_.size(), false);
+        live[0] = true;
+        for (size_t pc = 0; pc < filter_.size(); ++pc) {
+            if (!live[pc]) continue;
+            const Insn& in = filter_[pc];
+            if (class_of(in.code) == RET || always_out_of_bounds(in)) continue;
+            if (class_of(in.code) == JMP) {
+                if (op_of(in.code) == JA) {
+                    live[pc + 1 + in.k] = true;
+                } else {
+                    live[pc + 1 + in.jt] = true;
+                    live[pc + 1 + in.jf] = true;
+                }
+                continue;
+            }
+            live[pc + 1] = true;
+        }
+        return live;
+    }
+
+    bool uses_length() const {
+        for (const Insn& in : filter_)
+            if (mode_of(in.code) == LEN && (class_of(in.code) == LD || class_of(in.code) == LDX)) return true;
+        return false;
+    }
+
+    void put(const RawInsn& in) { out_.push_back(in); }
+    void jump_to(RawInsn in, size_t from, size_t target) {
+        fixups_.push_back({out_.size(), target, from});
+        put(in);
+    }
+    // The filter's result: a non-zero cBPF return matches.
+    void return_verdict(bool match) {
+        put(e::mov32_imm(kA, match ? verdicts_.match : verdicts_.no_match));
+        put(e::exit_insn());
+    }
+
+    void emit_prologue() {
+        put(e::mov64_reg(kCtx, 1));
+        put(e::load(4, kData, kCtx, kXdpData));
+        put(e::load(4, kDataEnd, kCtx, kXdpDataEnd));
+        if (uses_length()) {
+            // The whole frame's length, frags included, as skb->len is.
+            put(e::call(BPF_FUNC_xdp_get_buff_len));
+            put(e::store32(kFp, kLenSlot, 0));
+        }
+        // Classic BPF starts with A = X = 0.
+        put(e::mov32_imm(kA, 0));
+        put(e::mov32_imm(kX, 0));
+    }
+
+    Status emit(size_t pc) {
+        const Insn& in = filter_[pc];
+        switch (class_of(in.code)) {
+        case ALU: emit_alu(in); return {};
+        case JMP: emit_jump(pc, in); return {};
+        case LD:
+        case LDX: return emit_load(pc, in);
+        case ST: put(e::store32(kFp, mem_slot(in.k), kA)); return {};
+        case STX: put(e::store32(kFp, mem_slot(in.k), kX)); return {};
+        case MISC:
+            put(in.code == (MISC | TAX) ? e::mov32_reg(kX, kA) : e::mov32_reg(kA, kX));
+            return {};
+        case RET:
+            if (in.code == (RET | K)) {
+                return_verdict(in.k != 0);
+            } else {
+                put(e::jmp32_imm(e::JNE, kA, 0, 2));
+                return_verdict(false);
+                return_verdict(true);
+            }
+            return {};
+        }
+        return make_insn_error(subject_, int64_t(pc), "unhandled instruction class");  // check_classic allows none
+    }
+
+    void emit_alu(const Insn& in) {
+        const uint8_t op = static_cast<uint8_t>(op_of(in.code));  // cBPF's ALU ops are eBPF's
+        if (op == NEG) {
+            put(e::alu32_imm(e::NEG, kA, 0));
+        } else if (src_of(in.code) == K) {
+            put(e::alu32_imm(op, kA, in.k));
+        } else if (op == DIV || op == MOD) {
+            // Division by X == 0 ends the filter with 0, as Linux and libpcap do.
+            put(e::jmp32_imm(e::JNE, kX, 0, 2));
+            return_verdict(false);
+            put(e::alu32_reg(op, kA, kX));
+        } else if (op == LSH || op == RSH) {
+            put(e::jmp32_imm(e::JGT, kX, 31, 2));
+            put(e::alu32_reg(op, kA, kX));
+            put(e::ja(1));
+            put(e::mov32_imm(kA, 0));
+        } else {
+            put(e::alu32_reg(op, kA, kX));
+        }
+    }
+
+    void emit_jump(size_t pc, const Insn& in) {
+        if (op_of(in.code) == JA) {
+            if (in.k != 0) jump_to(e::ja(0), pc, pc + 1 + in.k);
+            return;
+        }
+        const JumpOp& j = jump_op(in.code);
+        auto test = [&](uint8_t op) {
+            return src_of(in.code) == K ? e::jmp32_imm(op, kA, in.k, 0) : e::jmp32_reg(op, kA, kX, 0);
+        };
+        const size_t on_true = pc + 1 + in.jt, on_false = pc + 1 + in.jf;
+        if (in.jt == in.jf) {
+            if (in.jt != 0) jump_to(e::ja(0), pc, on_true);
+        } else if (in.jf == 0) {
+            jump_to(test(j.ebpf), pc, on_true);
+        } else if (in.jt == 0 && j.inverse != e::kNoOp) {
+            jump_to(test(j.inverse), pc, on_false);
+        } else {
+            jump_to(test(j.ebpf), pc, on_true);
+            jump_to(e::ja(0), pc, on_false);
+        }
+    }
+
+    Status emit_load(size_t pc, const Insn& in) {
+        const uint8_t dst = class_of(in.code) == LD ? kA : kX;
+        switch (mode_of(in.code)) {
+        case IMM: put(e::mov32_imm(dst, in.k)); return {};
+        case MEM: put(e::load(4, dst, kFp, mem_slot(in.k))); return {};
+        case LEN: put(e::load(4, dst, kFp, kLenSlot)); return {};
+        case ABS:
+            if (in.k >= kLlOff) return emit_linux_offset(pc, in);
+            [[fallthrough]];
+        case IND:
+        case MSH: break;
+        }
+        const uint8_t size = classic_op(in.code)->load_size;
+        if (always_out_of_bounds(in)) {
+            return_verdict(false);
+            return {};
+        }
+        if (mode_of(in.code) == IND) {
+            emit_indexed_load(size, in.k);
+        } else {
+            emit_absolute_load(dst, size, in.k);
+        }
+        if (mode_of(in.code) == MSH) {
+            // X = 4 * (P[k] & 0xf): the IPv4 header length.
+            put(e::alu32_imm(e::AND, kX, 0xf));
+            put(e::alu32_imm(e::LSH, kX, 2));
+        } else if (size > 1) {
+            put(e::to_be(dst, size * 8));
+        }
+        return {};
+    }
+
+    // dst = P[k:size], k + size within kMaxFrameLen; 0 from the filter when
+    // the frame is shorter.
+    void emit_absolute_load(uint8_t dst, uint8_t size, uint32_t k) {
+        put(e::mov64_reg(kTmp2, kData));
+        put(e::alu64_imm(e::ADD, kTmp2, static_cast<int32_t>(k + size)));
+        put(e::jmp64_reg(e::JLE, kTmp2, kDataEnd, 2));
+        return_verdict(false);
+        if (k <= INT16_MAX) {
+            put(e::load(size, dst, kData, static_cast<int16_t>(k)));
+        } else {
+            put(e::mov64_reg(kTmp, kData));
+            put(e::alu64_imm(e::ADD, kTmp, static_cast<int32_t>(k)));
+            put(e::load(size, dst, kTmp, 0));
+        }
+    }
+
+    // A = P[X + k : size]. X + k is bounded before it meets the packet
+    // pointer, so the verifier knows the pointer's range.
+    void emit_indexed_load(uint8_t size, uint32_t k) {
+        put(e::mov64_reg(kTmp, kX));  // X's upper half is zero: every write to it is 32-bit
+        if (k != 0) put(e::alu64_imm(e::ADD, kTmp, static_cast<int32_t>(k)));
+        put(e::jmp64_imm(e::JGT, kTmp, static_cast<int32_t>(kMaxFrameLen - size), 5));
+        put(e::mov64_reg(kTmp2, kData));
+        put(e::alu64_reg(e::ADD, kTmp2, kTmp));
+        put(e::mov64_reg(kTmp, kTmp2));
+        put(e::alu64_imm(e::ADD, kTmp, size));
+        put(e::jmp64_reg(e::JLE, kTmp, kDataEnd, 2));
+        return_verdict(false);
+        put(e::load(size, kA, kTmp2, 0));
+    }
+
+    // k at or above SKF_LL_OFF: Linux's ancillary data and header-relative
+    // offsets. The ancillary loads with an XDP meaning are translated; the
+    // others are refused by name.
+    Status emit_linux_offset(size_t pc, const Insn& in) {
+        if (in.k < kAdOff) {
+            const bool net = in.k >= kNetOff;
+            return make_insn_error(subject_, int64_t(pc),
+                                   std::string(net ? "SKF_NET_OFF" : "SKF_LL_OFF") + "+" +
+                                       std::to_string(in.k - (net ? kNetOff : kLlOff)) +
+                                       ": Linux's header-relative loads are not supported at XDP "
+                                       "(load from the frame's start instead)");
+        }
+        const Ancillary anc = *ancillary(in.k);  // check_classic refused unknown ones
+        if (anc.refusal) return make_insn_error(subject_, int64_t(pc), std::string(anc.name) + ": " + anc.refusal);
+        switch (anc.offset) {
+        case skf::IFINDEX: put(e::load(4, kA, kCtx, kXdpIngressIfindex)); break;
+        case skf::QUEUE: put(e::load(4, kA, kCtx, kXdpRxQueue)); break;
+        case skf::CPU: put(e::call(BPF_FUNC_get_smp_processor_id)); break;
+        case skf::RANDOM: put(e::call(BPF_FUNC_get_prandom_u32)); break;
+        case skf::ALU_XOR_X: put(e::alu32_reg(e::XOR, kA, kX)); break;
+        }
+        return {};
+    }
+
+    std::span<const Insn> filter_;
+    Verdicts verdicts_;
+    const std::string& subject_;
+    std::vector<RawInsn> out_;
+    std::vector<size_t> start_;  // each cBPF instruction's first eBPF instruction
+    std::vector<Fixup> fixups_;
+};
+
+}  // namespace
+
+Result<std::vector<RawInsn>> translate(std::span<const Insn> filter, const Verdicts& verdicts,
+                                       const std::string& subject) {
+    return Translator(filter, verdicts, subject).run();
+}
+
+}  // namespace xdpdk::vm::cbpf
