@@ -49,6 +49,7 @@ Result<std::vector<PlannedObject>> plan_objects(const RunConfig& config) {
             p.spec.filter_ddd = a.filter->ddd_path;
             p.spec.filter_match = verdicts.match;
             p.spec.filter_no_match = verdicts.no_match;
+            p.label = loader::ProgramSource{"", a.filter}.label();
             p.ports.push_back(a.port);
             p.programs.push_back("");
             planned.push_back(std::move(p));
@@ -60,6 +61,7 @@ Result<std::vector<PlannedObject>> plan_objects(const RunConfig& config) {
         if (it == planned.end()) {
             PlannedObject p;
             p.spec.object_path = a.object_path;
+            p.label = a.object_path;
             p.spec.program = a.program_name;
             planned.push_back(std::move(p));
             it = planned.end() - 1;
