@@ -367,19 +367,22 @@ TEST(CbpfDdd, RoundTripsLibpcapsPrograms) {
     }
 }
 
-TEST(CbpfDdd, TakesTcpdumpOutputWhenInstalled) {
-    const std::string tcpdump = "/usr/bin/tcpdump";
-    if (!std::filesystem::exists(tcpdump) && !std::filesystem::exists("/usr/sbin/tcpdump"))
-        GTEST_SKIP() << "tcpdump is not installed";
-    const std::string bin = std::filesystem::exists(tcpdump) ? tcpdump : "/usr/sbin/tcpdump";
-    for (const char* expr : {"tcp port 80", "vlan and udp", "ip6 host 2001:db8::1"}) {
-        auto out = run_command({bin, "-y", "EN10MB", "-ddd", expr});
-        ASSERT_EQ(out.exit_code, 0) << out.err;
-        auto parsed = cb::parse_ddd(out.out, "tcpdump");
-        ASSERT_TRUE(parsed.ok()) << parsed.error().str();
-        auto insns = cb::compile_expression(expr, DLT_EN10MB);
+// tcpdump's own -ddd output (scripts/deps.sh installs it) parses to what
+// libpcap compiles for the same link type and snap length (sample.pcap's
+// 65535, which tcpdump puts in its RET values).
+TEST(CbpfDdd, TakesTcpdumpsOutput) {
+    std::string tcpdump;
+    for (const char* path : {"/usr/bin/tcpdump", "/usr/sbin/tcpdump"})
+        if (std::filesystem::exists(path)) tcpdump = path;
+    if (tcpdump.empty()) GTEST_SKIP() << "tcpdump is not installed (scripts/deps.sh installs it)";
+    for (const auto& expr : kExpressions) {
+        auto out = run_command({tcpdump, "-r", source_path("pcaps/sample.pcap"), "-ddd", expr});
+        ASSERT_EQ(out.exit_code, 0) << expr << ": " << out.err;
+        auto parsed = cb::parse_ddd(out.out, "tcpdump -ddd");
+        ASSERT_TRUE(parsed.ok()) << expr << ": " << parsed.error().str();
+        auto insns = cb::compile_expression(expr, DLT_EN10MB, 65535);
         ASSERT_TRUE(insns.ok());
-        EXPECT_TRUE(same_insns(parsed.value(), insns.value())) << expr;
+        EXPECT_TRUE(same_insns(parsed.value(), insns.value())) << expr << ":\n" << out.out;
     }
 }
 
@@ -623,6 +626,48 @@ TEST(CbpfHandWritten, EveryClassAgreesWithLibpcapInBothEnginesAndTheKernel) {
     std::filesystem::remove_all(dir);
 }
 
+// A ja over more eBPF than a 16-bit offset reaches becomes gotol, and the
+// filter still gives libpcap's verdicts in both engines and the kernel.
+TEST(CbpfLongJump, JaOverThousandsOfLoadsBecomesGotol) {
+    constexpr uint32_t kLoads = 3000;
+    std::vector<Insn> insns = {{c::LD | c::B | c::ABS, 0, 0, 12}, {c::JMP | c::JEQ | c::K, 1, 0, 0x08},
+                               {c::JMP | c::JA, 0, 0, kLoads}};
+    for (uint32_t i = 0; i < kLoads; ++i) insns.push_back({c::LD | c::B | c::IND, 0, 0, 14});
+    insns.push_back({c::JMP | c::JEQ | c::K, 0, 1, 0x45});
+    insns.push_back({c::RET | c::K, 0, 0, 1});
+    insns.push_back({c::RET | c::K, 0, 0, 0});
+    auto ebpf = cb::translate(insns, {}, "long");
+    ASSERT_TRUE(ebpf.ok()) << ebpf.error().str();
+    ASSERT_GT(ebpf.value().size(), size_t{INT16_MAX});
+    EXPECT_TRUE(std::any_of(ebpf.value().begin(), ebpf.value().end(),
+                            [](const vm::RawInsn& in) { return in.code == (vm::bpf::JMP32 | 0x00); }));
+    std::unique_ptr<KernelObject> kobj;
+    const std::string dir = temp_dir();
+    if (kernel_unavailable_reason().empty()) {
+        auto k = kernel_load(ebpf.value(), dir, "long.o");
+        ASSERT_TRUE(k.ok()) << k.error().str();
+        kobj = std::move(k.value());
+    }
+    for (const auto engine : kEngines) {
+        auto f = load_filter(ebpf.value(), engine);
+        ASSERT_TRUE(f.ok()) << f.error().str();
+        std::set<bool> outcomes;
+        for (const auto& frame : all_frames()) {
+            const bool accept = pcap_accepts(insns, frame.bytes);
+            outcomes.insert(accept);
+            ASSERT_EQ(run_vm(f.value(), frame.bytes), accept ? kPass : kDrop) << engine_name(engine) << " "
+                                                                             << frame.origin;
+            if (kobj && engine == vm::EngineKind::Jit && kernel_runs(frame.bytes)) {
+                auto run = kobj->run_xdp("cbpf_filter", frame.bytes);
+                ASSERT_TRUE(run.ok()) << run.error().str();
+                ASSERT_EQ(run->action, accept ? kPass : kDrop) << "kernel " << frame.origin;
+            }
+        }
+        EXPECT_EQ(outcomes.size(), 2u);
+    }
+    std::filesystem::remove_all(dir);
+}
+
 // The ancillary loads that have an XDP meaning read xdp_md or a helper.
 TEST(CbpfAncillary, IfindexQueueAndXorRead) {
     const std::vector<Insn> ifindex = {{c::LD | c::W | c::ABS, 0, 0, c::kAdOff + cb::skf::IFINDEX},
@@ -639,6 +684,28 @@ TEST(CbpfAncillary, IfindexQueueAndXorRead) {
                                    {c::JMP | c::JEQ | c::K, 0, 1, 0}, {c::RET | c::K, 0, 0, 1},
                                    {c::RET | c::K, 0, 0, 0}};
     const Bytes frame = all_frames()[0].bytes;
+    const std::vector<Insn> random = {{c::LD | c::W | c::ABS, 0, 0, c::kAdOff + cb::skf::RANDOM},
+                                      {c::RET | c::K, 0, 0, 1}};
+    if (kernel_unavailable_reason().empty()) {
+        // The kernel takes each (its helpers are XDP's) and reads the same
+        // ingress device and queue as the VM (BPF_PROG_TEST_RUN: lo, queue 0).
+        const std::string dir = temp_dir();
+        CpuPin pin(0);  // for SKF_AD_CPU
+        const std::vector<std::pair<const std::vector<Insn>*, uint32_t>> cases = {
+            {&ifindex, kDrop}, {&queue, kDrop}, {&xor_x, kPass}, {&cpu, pin.pinned() ? kPass : kDrop},
+            {&random, kPass}};
+        for (size_t i = 0; i < cases.size(); ++i) {
+            auto ebpf = cb::translate(*cases[i].first, {}, "anc");
+            ASSERT_TRUE(ebpf.ok()) << ebpf.error().str();
+            auto kobj = kernel_load(ebpf.value(), dir, "anc.o");
+            ASSERT_TRUE(kobj.ok()) << kobj.error().str();
+            auto run = kobj.value()->run_xdp("cbpf_filter", frame);
+            ASSERT_TRUE(run.ok()) << run.error().str();
+            if (i == 3 && !pin.pinned()) continue;  // unpinned, the CPU is not known
+            EXPECT_EQ(run->action, cases[i].second) << "kernel, case " << i;
+        }
+        std::filesystem::remove_all(dir);
+    }
     for (const auto engine : kEngines) {
         auto run = [&](const std::vector<Insn>& insns, uint32_t ifi, uint32_t rxq) {
             auto ebpf = cb::translate(insns, {}, "anc");
@@ -655,6 +722,7 @@ TEST(CbpfAncillary, IfindexQueueAndXorRead) {
         EXPECT_EQ(run(queue, 1, 2), kDrop) << engine_name(engine);
         EXPECT_EQ(run(xor_x, 1, 0), kPass) << engine_name(engine);
         EXPECT_EQ(run(cpu, 1, 0), kPass) << engine_name(engine);  // ExecContext's cpu 0
+        EXPECT_EQ(run(random, 1, 0), kPass) << engine_name(engine);
     }
 }
 
@@ -685,6 +753,7 @@ std::vector<Insn> random_program(std::mt19937& rng) {
         case 0: in.k = rng(); break;
         case 1: in.k = pick(2) ? 0xffff - pick(8) : 0x10000 + pick(8); break;
         case 2: in.k = pick(4) ? pick(40) : 32 + pick(8); break;
+        case 3: in.k = pick(3) ? c::kAdOff + 4 * pick(17) : c::kNetOff + pick(20); break;
         default: in.k = op && op->operand == cb::Operand::Memory ? pick(17) : pick(80); break;
         }
         if (op && op->operand == cb::Operand::Memory && pick(20) != 0) in.k %= c::kMemWords;

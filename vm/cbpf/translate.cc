@@ -87,6 +87,13 @@ public:
         }
         for (const Fixup& f : fixups_) {
             const int64_t off = int64_t(start_[f.target]) - int64_t(f.at) - 1;
+            // Only `ja` goes further than a 16-bit offset reaches (a
+            // conditional jump skips at most 255 instructions): it becomes
+            // gotol, whose offset is 32 bits (Linux 6.4 and later).
+            if (off > INT16_MAX && out_[f.at].code == (bpf::JMP | e::JA)) {
+                out_[f.at] = e::gotol(static_cast<int32_t>(off));
+                continue;
+            }
             if (off > INT16_MAX)
                 return make_insn_error(subject_, int64_t(f.from),
                                        "the jump to instruction " + std::to_string(f.target) +
