@@ -8,8 +8,12 @@
 // (what tcpdump users test their filters with): a packet load beyond the
 // frame makes the filter return 0 (both agree); X + k of an indexed load does
 // not wrap; a shift by X of 32 or more gives 0 (Linux leaves it to the CPU).
+// Jumps compare in 32 bits (JMP32), where Linux moves a k of 2^31 or more
+// into a temporary to keep it from being sign-extended: one instruction
+// instead of two.
 #include <linux/bpf.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "cbpf.h"
@@ -77,6 +81,7 @@ public:
     Result<std::vector<RawInsn>> run() {
         XDPDK_RETURN_IF_ERROR(check_classic(filter_, subject_));
         const std::vector<bool> live = reachable();
+        proven_len_ = proven_lengths(live);
         emit_prologue();
         for (size_t pc = 0; pc < filter_.size(); ++pc) {
             // Linux's verifier refuses unreachable code, which a cBPF program
@@ -129,6 +134,37 @@ private:
             live[pc + 1] = true;
         }
         return live;
+    }
+
+    // The frame length every path into each instruction has proven by an
+    // absolute load that succeeded (0 for unreached ones). A later load
+    // within it needs no bounds check of its own: the verifier knows the
+    // range of `data` from the earlier check on each path. (An indexed
+    // load's check is on a pointer of its own, so it proves nothing here.)
+    std::vector<uint32_t> proven_lengths(const std::vector<bool>& live) const {
+        std::vector<uint32_t> at(filter_.size(), UINT32_MAX);
+        at[0] = 0;
+        for (size_t pc = 0; pc < filter_.size(); ++pc) {
+            if (!live[pc]) {
+                at[pc] = 0;
+                continue;
+            }
+            const Insn& in = filter_[pc];
+            uint32_t out = at[pc];
+            if (is_packet_load(in) && mode_of(in.code) != IND && !always_out_of_bounds(in) && in.k < kLlOff)
+                out = std::max(out, in.k + classic_op(in.code)->load_size);
+            auto flow = [&](size_t to) { at[to] = std::min(at[to], out); };
+            if (class_of(in.code) == RET || always_out_of_bounds(in)) continue;
+            if (class_of(in.code) == JMP && op_of(in.code) == JA) {
+                flow(pc + 1 + in.k);
+            } else if (class_of(in.code) == JMP) {
+                flow(pc + 1 + in.jt);
+                flow(pc + 1 + in.jf);
+            } else {
+                flow(pc + 1);
+            }
+        }
+        return at;
     }
 
     bool uses_length() const {
@@ -250,7 +286,7 @@ private:
         if (mode_of(in.code) == IND) {
             emit_indexed_load(size, in.k);
         } else {
-            emit_absolute_load(dst, size, in.k);
+            emit_absolute_load(dst, size, in.k, in.k + size <= proven_len_[pc]);
         }
         if (mode_of(in.code) == MSH) {
             // X = 4 * (P[k] & 0xf): the IPv4 header length.
@@ -264,11 +300,13 @@ private:
 
     // dst = P[k:size], k + size within kMaxFrameLen; 0 from the filter when
     // the frame is shorter.
-    void emit_absolute_load(uint8_t dst, uint8_t size, uint32_t k) {
-        put(e::mov64_reg(kTmp2, kData));
-        put(e::alu64_imm(e::ADD, kTmp2, static_cast<int32_t>(k + size)));
-        put(e::jmp64_reg(e::JLE, kTmp2, kDataEnd, 2));
-        return_verdict(false);
+    void emit_absolute_load(uint8_t dst, uint8_t size, uint32_t k, bool proven) {
+        if (!proven) {
+            put(e::mov64_reg(kTmp2, kData));
+            put(e::alu64_imm(e::ADD, kTmp2, static_cast<int32_t>(k + size)));
+            put(e::jmp64_reg(e::JLE, kTmp2, kDataEnd, 2));
+            return_verdict(false);
+        }
         if (k <= INT16_MAX) {
             put(e::load(size, dst, kData, static_cast<int16_t>(k)));
         } else {
@@ -322,6 +360,7 @@ private:
     const std::string& subject_;
     std::vector<RawInsn> out_;
     std::vector<size_t> start_;  // each cBPF instruction's first eBPF instruction
+    std::vector<uint32_t> proven_len_;
     std::vector<Fixup> fixups_;
 };
 
