@@ -157,10 +157,11 @@ struct LoadedFilter {
     vm::Program* prog = nullptr;
 };
 
-Result<LoadedFilter> load_filter(std::span<const vm::RawInsn> insns, vm::EngineKind engine) {
+Result<LoadedFilter> load_filter(std::span<const vm::RawInsn> insns, vm::EngineKind engine, bool strict = false) {
     const auto elf = cb::filter_object(insns, "cbpf_filter");
     vm::ObjectOptions opts;
     opts.engine = engine;
+    opts.strict_verifier = strict;
     LoadedFilter f;
     XDPDK_ASSIGN_OR_RETURN(f.obj, vm::Object::open_memory(elf, "cbpf_filter", opts));
     XDPDK_RETURN_IF_ERROR(f.obj->load());
@@ -244,6 +245,9 @@ TEST_P(CbpfExpression, SameVerdictsAsLibpcapInBothEngines) {
     for (const auto& verdicts : kVerdictPairs) {
         auto ebpf = cb::translate(insns.value(), verdicts, "filter '" + expr + "'");
         ASSERT_TRUE(ebpf.ok()) << ebpf.error().str();
+        // The translation needs none of root's extra verifier rules.
+        auto strict = load_filter(ebpf.value(), vm::EngineKind::Interp, true);
+        EXPECT_TRUE(strict.ok()) << "strict verifier: " << strict.error().str();
         for (const auto engine : kEngines) {
             auto filter = load_filter(ebpf.value(), engine);
             ASSERT_TRUE(filter.ok()) << engine_name(engine) << ": " << filter.error().str();
