@@ -420,6 +420,37 @@ TEST(CbpfDdd, BadTextIsRefusedWithTheLine) {
     }
 }
 
+// Damaged -ddd text (bytes changed, cut short, lines doubled) parses or is
+// refused with a reason; what parses writes back out to the same program.
+TEST(CbpfDdd, DamagedTextNeverCrashes) {
+    std::mt19937 rng(1616);
+    int parsed = 0, refused = 0;
+    for (int n = 0; n < 2000; ++n) {
+        auto insns = cb::compile_expression(kExpressions[rng() % kExpressions.size()], DLT_EN10MB);
+        ASSERT_TRUE(insns.ok());
+        std::string text = ddd_text(insns.value());
+        switch (rng() % 4) {
+        case 0: text[rng() % text.size()] = static_cast<char>(rng()); break;
+        case 1: text.resize(rng() % text.size()); break;
+        case 2: text.insert(rng() % text.size(), std::string(1 + rng() % 3, " \n,-9x"[rng() % 7])); break;
+        default: text += text.substr(text.find('\n') + 1); break;
+        }
+        auto r = cb::parse_ddd(text, "damaged");
+        if (r.ok()) {
+            ++parsed;
+            auto again = cb::parse_ddd(ddd_text(r.value()), "again");
+            ASSERT_TRUE(again.ok());
+            EXPECT_TRUE(same_insns(again.value(), r.value())) << text;
+        } else {
+            ++refused;
+            EXPECT_EQ(r.error().subject, "damaged");
+            EXPECT_FALSE(r.error().reason.empty());
+        }
+    }
+    EXPECT_GT(parsed, 0);
+    EXPECT_GT(refused, 0);
+}
+
 // ---------------------------------------------------------------------------
 // Bad expressions and bad cBPF.
 
