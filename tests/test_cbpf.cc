@@ -661,6 +661,31 @@ TEST(CbpfHandWritten, EveryClassAgreesWithLibpcapInBothEnginesAndTheKernel) {
     std::filesystem::remove_all(dir);
 }
 
+// A load inside a frame length an earlier load proved on every path has no
+// bounds check of its own; one past it, or after a join where one path did
+// not prove it, keeps its check.
+TEST(CbpfBoundsChecks, OnlyWhereNoEarlierLoadProvedTheLength) {
+    auto checks = [](const std::vector<Insn>& insns) {
+        auto ebpf = cb::translate(insns, {}, "f");
+        EXPECT_TRUE(ebpf.ok()) << ebpf.error().str();
+        if (!ebpf.ok()) return -1;
+        // `if rN <= r9` (data_end) guards each checked load.
+        return static_cast<int>(std::count_if(ebpf.value().begin(), ebpf.value().end(), [](const vm::RawInsn& in) {
+            return in.code == (vm::bpf::JMP | 0xb0 | vm::bpf::X) && in.src == 9;
+        }));
+    };
+    EXPECT_EQ(checks({{c::LD | c::W | c::ABS, 0, 0, 26}, {c::LD | c::H | c::ABS, 0, 0, 12},
+                      {c::LD | c::B | c::ABS, 0, 0, 29}, {c::RET | c::A, 0, 0, 0}}),
+              1);
+    EXPECT_EQ(checks({{c::LD | c::H | c::ABS, 0, 0, 12}, {c::LD | c::B | c::ABS, 0, 0, 14}, {c::RET | c::A, 0, 0, 0}}),
+              2);
+    // Only the jt path loads byte 40 before the join at 4.
+    EXPECT_EQ(checks({{c::LD | c::H | c::ABS, 0, 0, 12}, {c::JMP | c::JEQ | c::K, 0, 1, 0x800},
+                      {c::LD | c::B | c::ABS, 0, 0, 40}, {c::LD | c::B | c::ABS, 0, 0, 13},
+                      {c::LD | c::B | c::ABS, 0, 0, 30}, {c::RET | c::A, 0, 0, 0}}),
+              3);
+}
+
 // A ja over more eBPF than a 16-bit offset reaches becomes gotol, and the
 // filter still gives libpcap's verdicts in both engines and the kernel.
 TEST(CbpfLongJump, JaOverThousandsOfLoadsBecomesGotol) {

@@ -13,13 +13,13 @@
 // instead of two.
 #include <linux/bpf.h>
 
-#include <algorithm>
 #include <vector>
 
 #include "cbpf.h"
 #include "check.h"
 #include "classic_ops.h"
 #include "ebpf_emit.h"
+#include "flow.h"
 
 namespace xdpdk::vm::cbpf {
 namespace {
@@ -34,11 +34,6 @@ constexpr uint8_t kA = 0, kX = 7, kCtx = 6, kData = 8, kDataEnd = 9, kTmp = 2, k
 // M[k] where Linux keeps it, and the frame's length below M[] (read once).
 constexpr int16_t mem_slot(uint32_t k) { return static_cast<int16_t>(-4 * static_cast<int32_t>(k + 1)); }
 constexpr int16_t kLenSlot = mem_slot(kMemWords);
-
-// No XDP frame is longer: DPDK's data_len is 16 bits and the kernel's XDP
-// buffer is one page. Bounding offsets by it keeps every packet pointer
-// within the verifier's MAX_PACKET_OFF without changing any verdict.
-constexpr uint32_t kMaxFrameLen = 0xffff;
 
 // xdp_md's fields read by the ancillary loads.
 constexpr int16_t kXdpData = 0, kXdpDataEnd = 4, kXdpIngressIfindex = 12, kXdpRxQueue = 16;
@@ -59,20 +54,6 @@ const JumpOp& jump_op(uint16_t code) {
     return kJumpOps[0];  // unreachable: check_classic allows no other
 }
 
-bool is_packet_load(const Insn& in) {
-    const auto op = classic_op(in.code);
-    return op && op->operand == Operand::Packet;
-}
-
-// A packet load that no frame can satisfy (its offset is past the longest
-// frame): the filter returns 0 there, as both Linux and libpcap do.
-bool always_out_of_bounds(const Insn& in) {
-    if (!is_packet_load(in)) return false;
-    const uint32_t size = classic_op(in.code)->load_size;
-    if (mode_of(in.code) == ABS && in.k >= kLlOff) return false;  // ancillary or Linux's header offsets
-    return in.k > kMaxFrameLen - size;
-}
-
 class Translator {
 public:
     Translator(std::span<const Insn> filter, const Verdicts& verdicts, const std::string& subject)
@@ -80,8 +61,8 @@ public:
 
     Result<std::vector<RawInsn>> run() {
         XDPDK_RETURN_IF_ERROR(check_classic(filter_, subject_));
-        const std::vector<bool> live = reachable();
-        proven_len_ = proven_lengths(live);
+        const std::vector<bool> live = reachable(filter_);
+        proven_len_ = proven_lengths(filter_, live);
         emit_prologue();
         for (size_t pc = 0; pc < filter_.size(); ++pc) {
             // Linux's verifier refuses unreachable code, which a cBPF program
@@ -114,58 +95,6 @@ private:
         size_t target;  // cBPF instruction it goes to
         size_t from;    // cBPF instruction it came from
     };
-
-    std::vector<bool> reachable() const {
-        std::vector<bool> live(filter_.size(), false);
-        live[0] = true;
-        for (size_t pc = 0; pc < filter_.size(); ++pc) {
-            if (!live[pc]) continue;
-            const Insn& in = filter_[pc];
-            if (class_of(in.code) == RET || always_out_of_bounds(in)) continue;
-            if (class_of(in.code) == JMP) {
-                if (op_of(in.code) == JA) {
-                    live[pc + 1 + in.k] = true;
-                } else {
-                    live[pc + 1 + in.jt] = true;
-                    live[pc + 1 + in.jf] = true;
-                }
-                continue;
-            }
-            live[pc + 1] = true;
-        }
-        return live;
-    }
-
-    // The frame length every path into each instruction has proven by an
-    // absolute load that succeeded (0 for unreached ones). A later load
-    // within it needs no bounds check of its own: the verifier knows the
-    // range of `data` from the earlier check on each path. (An indexed
-    // load's check is on a pointer of its own, so it proves nothing here.)
-    std::vector<uint32_t> proven_lengths(const std::vector<bool>& live) const {
-        std::vector<uint32_t> at(filter_.size(), UINT32_MAX);
-        at[0] = 0;
-        for (size_t pc = 0; pc < filter_.size(); ++pc) {
-            if (!live[pc]) {
-                at[pc] = 0;
-                continue;
-            }
-            const Insn& in = filter_[pc];
-            uint32_t out = at[pc];
-            if (is_packet_load(in) && mode_of(in.code) != IND && !always_out_of_bounds(in) && in.k < kLlOff)
-                out = std::max(out, in.k + classic_op(in.code)->load_size);
-            auto flow = [&](size_t to) { at[to] = std::min(at[to], out); };
-            if (class_of(in.code) == RET || always_out_of_bounds(in)) continue;
-            if (class_of(in.code) == JMP && op_of(in.code) == JA) {
-                flow(pc + 1 + in.k);
-            } else if (class_of(in.code) == JMP) {
-                flow(pc + 1 + in.jt);
-                flow(pc + 1 + in.jf);
-            } else {
-                flow(pc + 1);
-            }
-        }
-        return at;
-    }
 
     bool uses_length() const {
         for (const Insn& in : filter_)
