@@ -45,6 +45,16 @@ struct Verdicts {
 // the frame: checked by the cBPF rules first (Linux's bpf_check_classic:
 // jumps forward and in range, ends in RET, M[] indexes, no constant division
 // by zero), then translated. Errors name `subject` and the cBPF instruction.
+//
+// The frame is what the program sees (its first buffer, as for any
+// SEC("xdp") program), and `len` is its length: a load past its end, or a
+// division by X == 0, ends the filter with no match, and a shift by X of 32
+// or more gives 0, as in libpcap. Linux's ancillary loads (SKF_AD_OFF + n)
+// that XDP has an answer for are translated: SKF_AD_IFINDEX and
+// SKF_AD_QUEUE (xdp_md's ingress device and queue), SKF_AD_CPU,
+// SKF_AD_RANDOM and SKF_AD_ALU_XOR_X; the others (protocol, pkttype, mark,
+// hash, offloaded VLAN tag, ...) and Linux's SKF_NET_OFF/SKF_LL_OFF
+// header-relative loads are refused by name with the reason.
 Result<std::vector<RawInsn>> translate(std::span<const Insn> filter, const Verdicts& verdicts,
                                        const std::string& subject);
 

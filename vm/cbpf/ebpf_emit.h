@@ -62,6 +62,7 @@ inline RawInsn jmp32_reg(uint8_t op, uint8_t dst, uint8_t src, int16_t off) {
     return make(bpf::JMP32 | op | bpf::X, dst, src, off, 0);
 }
 inline RawInsn ja(int16_t off) { return make(bpf::JMP | JA, 0, 0, off, 0); }
+inline RawInsn gotol(int32_t off) { return make(bpf::JMP32 | JA, 0, 0, 0, off); }
 inline RawInsn call(int32_t helper) { return make(bpf::JMP | CALL, 0, 0, 0, helper); }
 inline RawInsn exit_insn() { return make(bpf::JMP | EXIT, 0, 0, 0, 0); }
 

@@ -8,6 +8,9 @@
 // (what tcpdump users test their filters with): a packet load beyond the
 // frame makes the filter return 0 (both agree); X + k of an indexed load does
 // not wrap; a shift by X of 32 or more gives 0 (Linux leaves it to the CPU).
+// Jumps compare in 32 bits (JMP32), where Linux moves a k of 2^31 or more
+// into a temporary to keep it from being sign-extended: one instruction
+// instead of two.
 #include <linux/bpf.h>
 
 #include <vector>
@@ -16,6 +19,7 @@
 #include "check.h"
 #include "classic_ops.h"
 #include "ebpf_emit.h"
+#include "flow.h"
 
 namespace xdpdk::vm::cbpf {
 namespace {
@@ -30,11 +34,6 @@ constexpr uint8_t kA = 0, kX = 7, kCtx = 6, kData = 8, kDataEnd = 9, kTmp = 2, k
 // M[k] where Linux keeps it, and the frame's length below M[] (read once).
 constexpr int16_t mem_slot(uint32_t k) { return static_cast<int16_t>(-4 * static_cast<int32_t>(k + 1)); }
 constexpr int16_t kLenSlot = mem_slot(kMemWords);
-
-// No XDP frame is longer: DPDK's data_len is 16 bits and the kernel's XDP
-// buffer is one page. Bounding offsets by it keeps every packet pointer
-// within the verifier's MAX_PACKET_OFF without changing any verdict.
-constexpr uint32_t kMaxFrameLen = 0xffff;
 
 // xdp_md's fields read by the ancillary loads.
 constexpr int16_t kXdpData = 0, kXdpDataEnd = 4, kXdpIngressIfindex = 12, kXdpRxQueue = 16;
@@ -55,20 +54,6 @@ const JumpOp& jump_op(uint16_t code) {
     return kJumpOps[0];  // unreachable: check_classic allows no other
 }
 
-bool is_packet_load(const Insn& in) {
-    const auto op = classic_op(in.code);
-    return op && op->operand == Operand::Packet;
-}
-
-// A packet load that no frame can satisfy (its offset is past the longest
-// frame): the filter returns 0 there, as both Linux and libpcap do.
-bool always_out_of_bounds(const Insn& in) {
-    if (!is_packet_load(in)) return false;
-    const uint32_t size = classic_op(in.code)->load_size;
-    if (mode_of(in.code) == ABS && in.k >= kLlOff) return false;  // ancillary or Linux's header offsets
-    return in.k > kMaxFrameLen - size;
-}
-
 class Translator {
 public:
     Translator(std::span<const Insn> filter, const Verdicts& verdicts, const std::string& subject)
@@ -76,7 +61,8 @@ public:
 
     Result<std::vector<RawInsn>> run() {
         XDPDK_RETURN_IF_ERROR(check_classic(filter_, subject_));
-        const std::vector<bool> live = reachable();
+        const std::vector<bool> live = reachable(filter_);
+        proven_len_ = proven_lengths(filter_, live);
         emit_prologue();
         for (size_t pc = 0; pc < filter_.size(); ++pc) {
             // Linux's verifier refuses unreachable code, which a cBPF program
@@ -87,6 +73,13 @@ public:
         }
         for (const Fixup& f : fixups_) {
             const int64_t off = int64_t(start_[f.target]) - int64_t(f.at) - 1;
+            // Only `ja` goes further than a 16-bit offset reaches (a
+            // conditional jump skips at most 255 instructions): it becomes
+            // gotol, whose offset is 32 bits (Linux 6.4 and later).
+            if (off > INT16_MAX && out_[f.at].code == (bpf::JMP | e::JA)) {
+                out_[f.at] = e::gotol(static_cast<int32_t>(off));
+                continue;
+            }
             if (off > INT16_MAX)
                 return make_insn_error(subject_, int64_t(f.from),
                                        "the jump to instruction " + std::to_string(f.target) +
@@ -102,27 +95,6 @@ private:
         size_t target;  // cBPF instruction it goes to
         size_t from;    // cBPF instruction it came from
     };
-
-    std::vector<bool> reachable() const {
-        std::vector<bool> live(filter_.size(), false);
-        live[0] = true;
-        for (size_t pc = 0; pc < filter_.size(); ++pc) {
-            if (!live[pc]) continue;
-            const Insn& in = filter_[pc];
-            if (class_of(in.code) == RET || always_out_of_bounds(in)) continue;
-            if (class_of(in.code) == JMP) {
-                if (op_of(in.code) == JA) {
-                    live[pc + 1 + in.k] = true;
-                } else {
-                    live[pc + 1 + in.jt] = true;
-                    live[pc + 1 + in.jf] = true;
-                }
-                continue;
-            }
-            live[pc + 1] = true;
-        }
-        return live;
-    }
 
     bool uses_length() const {
         for (const Insn& in : filter_)
@@ -243,7 +215,7 @@ private:
         if (mode_of(in.code) == IND) {
             emit_indexed_load(size, in.k);
         } else {
-            emit_absolute_load(dst, size, in.k);
+            emit_absolute_load(dst, size, in.k, in.k + size <= proven_len_[pc]);
         }
         if (mode_of(in.code) == MSH) {
             // X = 4 * (P[k] & 0xf): the IPv4 header length.
@@ -257,11 +229,13 @@ private:
 
     // dst = P[k:size], k + size within kMaxFrameLen; 0 from the filter when
     // the frame is shorter.
-    void emit_absolute_load(uint8_t dst, uint8_t size, uint32_t k) {
-        put(e::mov64_reg(kTmp2, kData));
-        put(e::alu64_imm(e::ADD, kTmp2, static_cast<int32_t>(k + size)));
-        put(e::jmp64_reg(e::JLE, kTmp2, kDataEnd, 2));
-        return_verdict(false);
+    void emit_absolute_load(uint8_t dst, uint8_t size, uint32_t k, bool proven) {
+        if (!proven) {
+            put(e::mov64_reg(kTmp2, kData));
+            put(e::alu64_imm(e::ADD, kTmp2, static_cast<int32_t>(k + size)));
+            put(e::jmp64_reg(e::JLE, kTmp2, kDataEnd, 2));
+            return_verdict(false);
+        }
         if (k <= INT16_MAX) {
             put(e::load(size, dst, kData, static_cast<int16_t>(k)));
         } else {
@@ -315,6 +289,7 @@ private:
     const std::string& subject_;
     std::vector<RawInsn> out_;
     std::vector<size_t> start_;  // each cBPF instruction's first eBPF instruction
+    std::vector<uint32_t> proven_len_;
     std::vector<Fixup> fixups_;
 };
 
