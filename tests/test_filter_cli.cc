@@ -266,6 +266,13 @@ TEST(FilterCli, BenchCountsTheFilterVerdicts) {
     }
 }
 
+TEST(FilterCli, BenchTableNamesTheFilter) {
+    const CommandResult r = xdpdk({"bench", "--filter", "udp port 53", "--pcap", sample_pcap(), "--duration", "0.02",
+                                   "--engines", "jit", "--quiet"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out.rfind("prog filter (filter:'udp port 53'): 100 packets", 0), 0u) << r.out;
+}
+
 TEST(FilterCli, ExpressionThatDoesNotCompile) {
     const Compiled libpcap("tcp prt 80", DLT_EN10MB);
     ASSERT_NE(libpcap.error, "");

@@ -136,6 +136,7 @@ Status bench(BenchOptions& o) {
 
     BenchSummary summary;
     summary.object_path = o.source.label();
+    if (o.source.filter) summary.filter = o.source.label();
     summary.prog = prog->name;
     summary.section = prog->section;
     summary.pcap_path = o.pcap_path;
