@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "cbpf.h"
+#include "classic_ops.h"
 
 namespace xdpdk::vm::cbpf {
 namespace {
@@ -71,8 +72,9 @@ Result<std::vector<Insn>> parse_ddd(std::string_view text, const std::string& su
     if (!count) return make_error(subject, "line " + std::to_string(line_no) + ": expected the instruction count");
     if (!rest_of_line(text, pos).empty())
         return make_error(subject, "line " + std::to_string(line_no) + ": junk after the instruction count");
-    if (*count == 0 || *count > 4096)
-        return make_error(subject, "instruction count " + std::to_string(*count) + " is not in 1..4096");
+    if (*count == 0 || *count > classic::kMaxInsns)
+        return make_error(subject, "instruction count " + std::to_string(*count) + " is not in 1.." +
+                                       std::to_string(classic::kMaxInsns));
     std::vector<Insn> insns;
     insns.reserve(*count);
     for (uint64_t i = 0; i < *count; ++i) {

@@ -13,6 +13,7 @@
 // instead of two.
 #include <linux/bpf.h>
 
+#include <cassert>
 #include <vector>
 
 #include "cbpf.h"
@@ -80,10 +81,9 @@ public:
                 out_[f.at] = e::gotol(static_cast<int32_t>(off));
                 continue;
             }
-            if (off > INT16_MAX)
-                return make_insn_error(subject_, int64_t(f.from),
-                                       "the jump to instruction " + std::to_string(f.target) +
-                                           " is too far for eBPF's 16-bit offset once translated");
+            // A conditional jump skips at most 255 cBPF instructions, each
+            // a few dozen eBPF ones at most: far inside a 16-bit offset.
+            assert(off <= INT16_MAX);
             out_[f.at].off = static_cast<int16_t>(off);
         }
         return std::move(out_);
@@ -93,7 +93,6 @@ private:
     struct Fixup {
         size_t at;      // eBPF jump
         size_t target;  // cBPF instruction it goes to
-        size_t from;    // cBPF instruction it came from
     };
 
     bool uses_length() const {
@@ -103,8 +102,8 @@ private:
     }
 
     void put(const RawInsn& in) { out_.push_back(in); }
-    void jump_to(RawInsn in, size_t from, size_t target) {
-        fixups_.push_back({out_.size(), target, from});
+    void jump_to(RawInsn in, size_t target) {
+        fixups_.push_back({out_.size(), target});
         put(in);
     }
     // The filter's result: a non-zero cBPF return matches.
@@ -175,7 +174,7 @@ private:
 
     void emit_jump(size_t pc, const Insn& in) {
         if (op_of(in.code) == JA) {
-            if (in.k != 0) jump_to(e::ja(0), pc, pc + 1 + in.k);
+            if (in.k != 0) jump_to(e::ja(0), pc + 1 + in.k);
             return;
         }
         const JumpOp& j = jump_op(in.code);
@@ -184,14 +183,14 @@ private:
         };
         const size_t on_true = pc + 1 + in.jt, on_false = pc + 1 + in.jf;
         if (in.jt == in.jf) {
-            if (in.jt != 0) jump_to(e::ja(0), pc, on_true);
+            if (in.jt != 0) jump_to(e::ja(0), on_true);
         } else if (in.jf == 0) {
-            jump_to(test(j.ebpf), pc, on_true);
+            jump_to(test(j.ebpf), on_true);
         } else if (in.jt == 0 && j.inverse != e::kNoOp) {
-            jump_to(test(j.inverse), pc, on_false);
+            jump_to(test(j.inverse), on_false);
         } else {
-            jump_to(test(j.ebpf), pc, on_true);
-            jump_to(e::ja(0), pc, on_false);
+            jump_to(test(j.ebpf), on_true);
+            jump_to(e::ja(0), on_false);
         }
     }
 
