@@ -27,7 +27,8 @@ struct Insn {
 
 // libpcap's pcap_compile of `expression` for link type `linktype` (DLT_*),
 // optimised and with an unknown netmask, as tcpdump compiles it. The error
-// carries libpcap's message: "filter '<expr>': <pcap_geterr>".
+// carries libpcap's message: "filter '<expr>': <pcap_geterr>", with control
+// characters of <expr> escaped (a newline as \n) so that it is one line.
 Result<std::vector<Insn>> compile_expression(const std::string& expression, int linktype, int snaplen = 262144);
 
 // `tcpdump -ddd` text: the instruction count, then one "code jt jf k" line
