@@ -478,6 +478,39 @@ TEST(CbpfErrors, BadExpressionCarriesLibpcapsMessage) {
     }
 }
 
+// A newline (or another control character) in the expression is escaped in
+// the error's subject, so the error stays one line.
+TEST(CbpfErrors, ControlCharactersInTheExpressionAreEscaped) {
+    auto r = cb::compile_expression("tcp\nprt 80", DLT_EN10MB);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().subject, "filter 'tcp\\nprt 80'");
+    EXPECT_EQ(r.error().str().find('\n'), std::string::npos) << r.error().str();
+    auto tab = cb::compile_expression("tcp\tand\x01", DLT_EN10MB);
+    ASSERT_FALSE(tab.ok());
+    EXPECT_EQ(tab.error().subject, "filter 'tcp\\tand\\x01'");
+}
+
+// libpcap compiles protochain to a loop over the IPv6 extension headers,
+// closed by a backward ja (k read as negative); the translation refuses it
+// as a backward jump, naming the instruction, rather than as one past the end.
+TEST(CbpfErrors, ProtochainsBackwardJaIsRefusedAsBackward) {
+    for (const char* expr : {"ip6 protochain 6", "ip protochain 17"}) {
+        auto insns = cb::compile_expression(expr, DLT_EN10MB);
+        ASSERT_TRUE(insns.ok()) << insns.error().str();
+        const auto& code = insns.value();
+        const auto back = std::find_if(code.begin(), code.end(), [](const cb::Insn& in) {
+            return in.code == (cb::classic::JMP | cb::classic::JA) && in.k >= 0x80000000u;
+        });
+        ASSERT_NE(back, code.end()) << expr << ": libpcap wrote no backward ja";
+        auto r = cb::translate(code, {}, std::string("filter '") + expr + "'");
+        ASSERT_FALSE(r.ok()) << expr;
+        EXPECT_EQ(r.error().insn, back - code.begin()) << r.error().str();
+        EXPECT_EQ(r.error().reason, "ja -" + std::to_string((1ull << 32) - back->k) +
+                                        " jumps backward: classic BPF jumps only forward (libpcap's protochain "
+                                        "loops; Linux refuses them too)");
+    }
+}
+
 TEST(CbpfErrors, LinkTypeMatters) {
     // On raw IP there is no Ethernet header: "ether" qualifiers are refused,
     // and "ip" compiles to a different program.
