@@ -560,6 +560,13 @@ const std::vector<BadProgram> kBadPrograms = {
      "unknown ancillary load SKF_AD_OFF+400"},
     {"network-header offset", {{c::LD | c::B | c::ABS, 0, 0, c::kNetOff + 9}, {c::RET | c::A, 0, 0, 0}}, 0,
      "SKF_NET_OFF+9: Linux's header-relative loads are not supported at XDP"},
+    {"indexed network-header offset",
+     {{c::LDX | c::IMM, 0, 0, 0}, {c::LD | c::B | c::IND, 0, 0, c::kNetOff + 9}, {c::RET | c::A, 0, 0, 0}}, 1,
+     "ldb [x + SKF_NET_OFF+9]: Linux's header-relative loads are not supported at XDP"},
+    {"indexed ancillary offset", {{c::LD | c::W | c::IND, 0, 0, c::kAdOff + 4}, {c::RET | c::A, 0, 0, 0}}, 0,
+     "ld [x + SKF_AD_OFF+4]: Linux's header-relative loads are not supported at XDP"},
+    {"msh at a link-layer offset", {{c::LDX | c::B | c::MSH, 0, 0, c::kLlOff + 14}, {c::RET | c::K, 0, 0, 1}}, 0,
+     "ldxb 4*([SKF_LL_OFF+14]&0xf): Linux's header-relative loads are not supported at XDP"},
 };
 
 TEST(CbpfErrors, BadProgramsAreRefusedWithTheInstruction) {

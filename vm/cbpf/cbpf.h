@@ -55,7 +55,8 @@ struct Verdicts {
 // SKF_AD_QUEUE (xdp_md's ingress device and queue), SKF_AD_CPU,
 // SKF_AD_RANDOM and SKF_AD_ALU_XOR_X; the others (protocol, pkttype, mark,
 // hash, offloaded VLAN tag, ...) and Linux's SKF_NET_OFF/SKF_LL_OFF
-// header-relative loads are refused by name with the reason.
+// header-relative loads (absolute, indexed or msh: any k from SKF_LL_OFF up
+// that is not an absolute ancillary load) are refused by name with the reason.
 Result<std::vector<RawInsn>> translate(std::span<const Insn> filter, const Verdicts& verdicts,
                                        const std::string& subject);
 

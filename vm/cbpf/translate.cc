@@ -55,6 +55,13 @@ const JumpOp& jump_op(uint16_t code) {
     return kJumpOps[0];  // unreachable: check_classic allows no other
 }
 
+// k at or above SKF_LL_OFF as Linux's base + offset: "SKF_NET_OFF+9".
+std::string linux_offset(uint32_t k) {
+    const uint32_t base = k >= kAdOff ? kAdOff : k >= kNetOff ? kNetOff : kLlOff;
+    const char* name = k >= kAdOff ? "SKF_AD_OFF" : k >= kNetOff ? "SKF_NET_OFF" : "SKF_LL_OFF";
+    return std::string(name) + "+" + std::to_string(k - base);
+}
+
 class Translator {
 public:
     Translator(std::span<const Insn> filter, const Verdicts& verdicts, const std::string& subject)
@@ -202,9 +209,20 @@ private:
         case LEN: put(e::load(4, dst, kFp, kLenSlot)); return {};
         case ABS:
             if (in.k >= kLlOff) return emit_linux_offset(pc, in);
-            [[fallthrough]];
+            break;
         case IND:
-        case MSH: break;
+        case MSH:
+            // Linux reads these relative to a header too (as a negative X + k,
+            // or through LD_ABS for msh); libpcap would just fail the load.
+            if (in.k >= kLlOff) {
+                const std::string where = mode_of(in.code) == IND
+                                              ? std::string(classic_op(in.code)->mnemonic) + " [x + " + linux_offset(in.k) + "]"
+                                              : "ldxb 4*([" + linux_offset(in.k) + "]&0xf)";
+                return make_insn_error(subject_, int64_t(pc),
+                                       where + ": Linux's header-relative loads are not supported at XDP "
+                                               "(load from the frame's start instead)");
+            }
+            break;
         }
         const uint8_t size = classic_op(in.code)->load_size;
         if (always_out_of_bounds(in)) {
@@ -263,14 +281,11 @@ private:
     // offsets. The ancillary loads with an XDP meaning are translated; the
     // others are refused by name.
     Status emit_linux_offset(size_t pc, const Insn& in) {
-        if (in.k < kAdOff) {
-            const bool net = in.k >= kNetOff;
+        if (in.k < kAdOff)
             return make_insn_error(subject_, int64_t(pc),
-                                   std::string(net ? "SKF_NET_OFF" : "SKF_LL_OFF") + "+" +
-                                       std::to_string(in.k - (net ? kNetOff : kLlOff)) +
+                                   linux_offset(in.k) +
                                        ": Linux's header-relative loads are not supported at XDP "
                                        "(load from the frame's start instead)");
-        }
         const Ancillary anc = *ancillary(in.k);  // check_classic refused unknown ones
         if (anc.refusal) return make_insn_error(subject_, int64_t(pc), std::string(anc.name) + ": " + anc.refusal);
         switch (anc.offset) {
