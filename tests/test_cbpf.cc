@@ -778,9 +778,13 @@ TEST(CbpfAncillary, IfindexQueueAndXorRead) {
     const std::vector<Insn> ifindex = {{c::LD | c::W | c::ABS, 0, 0, c::kAdOff + cb::skf::IFINDEX},
                                        {c::JMP | c::JEQ | c::K, 0, 1, 7}, {c::RET | c::K, 0, 0, 1},
                                        {c::RET | c::K, 0, 0, 0}};
-    const std::vector<Insn> queue = {{c::LD | c::W | c::ABS, 0, 0, c::kAdOff + cb::skf::QUEUE},
-                                     {c::JMP | c::JEQ | c::K, 0, 1, 3}, {c::RET | c::K, 0, 0, 1},
-                                     {c::RET | c::K, 0, 0, 0}};
+    // SKF_AD_QUEUE is Linux's skb->queue_mapping: the rx queue + 1.
+    auto queue_is = [](uint32_t mapping) {
+        return std::vector<Insn>{{c::LD | c::W | c::ABS, 0, 0, c::kAdOff + cb::skf::QUEUE},
+                                 {c::JMP | c::JEQ | c::K, 0, 1, mapping}, {c::RET | c::K, 0, 0, 1},
+                                 {c::RET | c::K, 0, 0, 0}};
+    };
+    const std::vector<Insn> queue = queue_is(3), queue_one = queue_is(1), queue_zero = queue_is(0);
     const std::vector<Insn> xor_x = {{c::LD | c::IMM, 0, 0, 0xf0}, {c::LDX | c::IMM, 0, 0, 0xff},
                                      {c::LD | c::B | c::ABS, 0, 0, c::kAdOff + cb::skf::ALU_XOR_X},
                                      {c::JMP | c::JEQ | c::K, 0, 1, 0x0f}, {c::RET | c::K, 0, 0, 1},
@@ -793,12 +797,12 @@ TEST(CbpfAncillary, IfindexQueueAndXorRead) {
                                       {c::RET | c::K, 0, 0, 1}};
     if (kernel_unavailable_reason().empty()) {
         // The kernel takes each (its helpers are XDP's) and reads the same
-        // ingress device and queue as the VM (BPF_PROG_TEST_RUN: lo, queue 0).
+        // ingress device and queue as the VM (BPF_PROG_TEST_RUN: lo, rx queue 0, so SKF_AD_QUEUE reads 1).
         const std::string dir = temp_dir();
         CpuPin pin(0);  // for SKF_AD_CPU
         const std::vector<std::pair<const std::vector<Insn>*, uint32_t>> cases = {
             {&ifindex, kDrop}, {&queue, kDrop}, {&xor_x, kPass}, {&cpu, pin.pinned() ? kPass : kDrop},
-            {&random, kPass}};
+            {&random, kPass}, {&queue_one, kPass}, {&queue_zero, kDrop}};
         for (size_t i = 0; i < cases.size(); ++i) {
             auto ebpf = cb::translate(*cases[i].first, {}, "anc");
             ASSERT_TRUE(ebpf.ok()) << ebpf.error().str();
@@ -823,8 +827,10 @@ TEST(CbpfAncillary, IfindexQueueAndXorRead) {
         };
         EXPECT_EQ(run(ifindex, 7, 0), kPass) << engine_name(engine);
         EXPECT_EQ(run(ifindex, 8, 0), kDrop) << engine_name(engine);
-        EXPECT_EQ(run(queue, 1, 3), kPass) << engine_name(engine);
-        EXPECT_EQ(run(queue, 1, 2), kDrop) << engine_name(engine);
+        EXPECT_EQ(run(queue, 1, 2), kPass) << engine_name(engine);
+        EXPECT_EQ(run(queue, 1, 3), kDrop) << engine_name(engine);
+        EXPECT_EQ(run(queue_one, 1, 0), kPass) << engine_name(engine);
+        EXPECT_EQ(run(queue_zero, 1, 0), kDrop) << engine_name(engine);
         EXPECT_EQ(run(xor_x, 1, 0), kPass) << engine_name(engine);
         EXPECT_EQ(run(cpu, 1, 0), kPass) << engine_name(engine);  // ExecContext's cpu 0
         EXPECT_EQ(run(random, 1, 0), kPass) << engine_name(engine);

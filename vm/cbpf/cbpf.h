@@ -51,8 +51,9 @@ struct Verdicts {
 // SEC("xdp") program), and `len` is its length: a load past its end, or a
 // division by X == 0, ends the filter with no match, and a shift by X of 32
 // or more gives 0, as in libpcap. Linux's ancillary loads (SKF_AD_OFF + n)
-// that XDP has an answer for are translated: SKF_AD_IFINDEX and
-// SKF_AD_QUEUE (xdp_md's ingress device and queue), SKF_AD_CPU,
+// that XDP has an answer for are translated: SKF_AD_IFINDEX (xdp_md's
+// ingress device), SKF_AD_QUEUE (xdp_md's rx queue + 1, as Linux's
+// skb->queue_mapping of a received packet is), SKF_AD_CPU,
 // SKF_AD_RANDOM and SKF_AD_ALU_XOR_X; the others (protocol, pkttype, mark,
 // hash, offloaded VLAN tag, ...) and Linux's SKF_NET_OFF/SKF_LL_OFF
 // header-relative loads (absolute, indexed or msh: any k from SKF_LL_OFF up

@@ -290,7 +290,10 @@ private:
         if (anc.refusal) return make_insn_error(subject_, int64_t(pc), std::string(anc.name) + ": " + anc.refusal);
         switch (anc.offset) {
         case skf::IFINDEX: put(e::load(4, kA, kCtx, kXdpIngressIfindex)); break;
-        case skf::QUEUE: put(e::load(4, kA, kCtx, kXdpRxQueue)); break;
+        case skf::QUEUE:  // Linux's skb->queue_mapping: the rx queue + 1 (skb_record_rx_queue)
+            put(e::load(4, kA, kCtx, kXdpRxQueue));
+            put(e::alu32_imm(e::ADD, kA, 1));
+            break;
         case skf::CPU: put(e::call(BPF_FUNC_get_smp_processor_id)); break;
         case skf::RANDOM: put(e::call(BPF_FUNC_get_prandom_u32)); break;
         case skf::ALU_XOR_X: put(e::alu32_reg(e::XOR, kA, kX)); break;
