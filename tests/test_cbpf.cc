@@ -7,8 +7,10 @@
 // Then the -ddd parser, the errors, and random and mutated cBPF programs.
 #include <gtest/gtest.h>
 #include <pcap/pcap.h>
+#include <sys/resource.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -158,7 +160,7 @@ struct LoadedFilter {
 };
 
 Result<LoadedFilter> load_filter(std::span<const vm::RawInsn> insns, vm::EngineKind engine, bool strict = false) {
-    const auto elf = cb::filter_object(insns, "cbpf_filter");
+    XDPDK_ASSIGN_OR_RETURN(const auto elf, cb::filter_object(insns, "cbpf_filter"));
     vm::ObjectOptions opts;
     opts.engine = engine;
     opts.strict_verifier = strict;
@@ -183,7 +185,7 @@ bool kernel_runs(std::span<const uint8_t> frame) { return frame.size() >= 14 && 
 // The filter written out as an object file, opened and loaded by the kernel.
 Result<std::unique_ptr<KernelObject>> kernel_load(std::span<const vm::RawInsn> insns, const std::string& dir,
                                                   const std::string& file) {
-    const auto elf = cb::filter_object(insns, "cbpf_filter");
+    XDPDK_ASSIGN_OR_RETURN(const auto elf, cb::filter_object(insns, "cbpf_filter"));
     const std::string path = dir + "/" + file;
     write_file(path, std::string(elf.begin(), elf.end()));
     XDPDK_ASSIGN_OR_RETURN(auto kobj, KernelObject::open(path));
@@ -321,7 +323,8 @@ TEST(CbpfObject, OpensAsAnXdpProgramUnderItsNameWithGplLicence) {
     auto ebpf = cb::translate(insns.value(), {}, "filter 'tcp'");
     ASSERT_TRUE(ebpf.ok()) << ebpf.error().str();
     const auto elf = cb::filter_object(ebpf.value(), "my_filter");
-    auto obj = vm::Object::open_memory(elf, "my_filter");
+    ASSERT_TRUE(elf.ok()) << elf.error().str();
+    auto obj = vm::Object::open_memory(elf.value(), "my_filter");
     ASSERT_TRUE(obj.ok()) << obj.error().str();
     EXPECT_EQ(obj.value()->license(), "GPL");
     ASSERT_TRUE(obj.value()->load().ok());
@@ -341,13 +344,31 @@ TEST(CbpfObject, HoldsTheTranslatedInstructions) {
     std::vector<std::unique_ptr<vm::Program>> forms;
     vm::ObjectOptions opts;
     opts.verified_forms = &forms;
-    auto obj = vm::Object::open_memory(cb::filter_object(ebpf.value(), "f"), "f", opts);
+    const auto elf = cb::filter_object(ebpf.value(), "f");
+    ASSERT_TRUE(elf.ok()) << elf.error().str();
+    auto obj = vm::Object::open_memory(elf.value(), "f", opts);
     ASSERT_TRUE(obj.ok());
     ASSERT_TRUE(obj.value()->load().ok());
     ASSERT_EQ(forms.size(), 1u);
     const auto& got = forms[0]->xlated;
     ASSERT_EQ(got.size(), ebpf.value().size());
     EXPECT_EQ(std::memcmp(got.data(), ebpf.value().data(), got.size() * sizeof(vm::RawInsn)), 0);
+}
+
+// With no file descriptor left, the object cannot be written, and the error
+// says why (rather than an empty object).
+TEST(CbpfObject, NoFileDescriptorLeftIsAnError) {
+    auto ebpf = cb::translate(cb::compile_expression("udp", DLT_EN10MB).value(), {}, "f");
+    ASSERT_TRUE(ebpf.ok());
+    rlimit saved{};
+    ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+    rlimit none = saved;
+    none.rlim_cur = 0;  // every new descriptor fails with EMFILE
+    ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &none), 0);
+    auto elf = cb::filter_object(ebpf.value(), "f");
+    ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+    ASSERT_FALSE(elf.ok());
+    EXPECT_EQ(elf.error().str(), std::string("memfd_create: ") + std::strerror(EMFILE));
 }
 
 // ---------------------------------------------------------------------------

@@ -62,7 +62,8 @@ Result<std::vector<RawInsn>> translate(std::span<const Insn> filter, const Verdi
                                        const std::string& subject);
 
 // A BPF ELF object holding `insns` as function `name` in SEC("xdp"), licence
-// "GPL", which vm::Object::open_memory opens.
-std::vector<uint8_t> filter_object(std::span<const RawInsn> insns, const std::string& name);
+// "GPL", which vm::Object::open_memory opens. Errors: "filter object:
+// <libelf's message>", "memfd_create: <strerror>".
+Result<std::vector<uint8_t>> filter_object(std::span<const RawInsn> insns, const std::string& name);
 
 }  // namespace xdpdk::vm::cbpf
