@@ -27,7 +27,8 @@ struct Insn {
 
 // libpcap's pcap_compile of `expression` for link type `linktype` (DLT_*),
 // optimised and with an unknown netmask, as tcpdump compiles it. The error
-// carries libpcap's message: "filter '<expr>': <pcap_geterr>".
+// carries libpcap's message: "filter '<expr>': <pcap_geterr>", with control
+// characters of <expr> escaped (a newline as \n) so that it is one line.
 Result<std::vector<Insn>> compile_expression(const std::string& expression, int linktype, int snaplen = 262144);
 
 // `tcpdump -ddd` text: the instruction count, then one "code jt jf k" line
@@ -50,16 +51,19 @@ struct Verdicts {
 // SEC("xdp") program), and `len` is its length: a load past its end, or a
 // division by X == 0, ends the filter with no match, and a shift by X of 32
 // or more gives 0, as in libpcap. Linux's ancillary loads (SKF_AD_OFF + n)
-// that XDP has an answer for are translated: SKF_AD_IFINDEX and
-// SKF_AD_QUEUE (xdp_md's ingress device and queue), SKF_AD_CPU,
+// that XDP has an answer for are translated: SKF_AD_IFINDEX (xdp_md's
+// ingress device), SKF_AD_QUEUE (xdp_md's rx queue + 1, as Linux's
+// skb->queue_mapping of a received packet is), SKF_AD_CPU,
 // SKF_AD_RANDOM and SKF_AD_ALU_XOR_X; the others (protocol, pkttype, mark,
 // hash, offloaded VLAN tag, ...) and Linux's SKF_NET_OFF/SKF_LL_OFF
-// header-relative loads are refused by name with the reason.
+// header-relative loads (absolute, indexed or msh: any k from SKF_LL_OFF up
+// that is not an absolute ancillary load) are refused by name with the reason.
 Result<std::vector<RawInsn>> translate(std::span<const Insn> filter, const Verdicts& verdicts,
                                        const std::string& subject);
 
 // A BPF ELF object holding `insns` as function `name` in SEC("xdp"), licence
-// "GPL", which vm::Object::open_memory opens.
-std::vector<uint8_t> filter_object(std::span<const RawInsn> insns, const std::string& name);
+// "GPL", which vm::Object::open_memory opens. Errors: "filter object:
+// <libelf's message>", "memfd_create: <strerror>".
+Result<std::vector<uint8_t>> filter_object(std::span<const RawInsn> insns, const std::string& name);
 
 }  // namespace xdpdk::vm::cbpf

@@ -31,6 +31,12 @@ std::string check_one(std::span<const Insn> filter, size_t pc) {
         break;
     case JMP:
         if (op_of(in.code) == JA) {
+            // k is unsigned; one of 2^31 or more is how a backward jump
+            // reads (libpcap writes them for protochain's header loop).
+            if (in.k >= 0x80000000u)
+                return "ja -" + std::to_string(0x100000000ull - in.k) +
+                       " jumps backward: classic BPF jumps only forward (libpcap's protochain loops; Linux "
+                       "refuses them too)";
             if (in.k >= remaining)
                 return "ja +" + std::to_string(in.k) + " jumps past the end (" + std::to_string(remaining) +
                        " instructions follow)";

@@ -45,6 +45,8 @@ constexpr Ancillary kAncillaries[] = {
     {12, "SKF_AD_NLATTR", "netlink attributes exist only on netlink sockets"},
     {16, "SKF_AD_NLATTR_NEST", "netlink attributes exist only on netlink sockets"},
     {20, "SKF_AD_MARK", "skb->mark is set by the stack after XDP"},
+    // skb->queue_mapping, which for a received packet is the rx queue + 1
+    // (skb_record_rx_queue): xdp_md's rx_queue_index + 1.
     {skf::QUEUE, "SKF_AD_QUEUE", nullptr},
     {28, "SKF_AD_HATYPE", "the device's ARPHRD type is not visible to XDP"},
     {32, "SKF_AD_RXHASH", "skb->hash is computed by the stack after XDP"},

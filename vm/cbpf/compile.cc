@@ -3,10 +3,12 @@
 #include <pcap/pcap.h>
 
 #include <charconv>
+#include <cstdio>
 #include <memory>
 #include <optional>
 
 #include "cbpf.h"
+#include "classic_ops.h"
 
 namespace xdpdk::vm::cbpf {
 namespace {
@@ -38,10 +40,33 @@ std::string_view rest_of_line(std::string_view text, size_t& pos) {
     return first == std::string_view::npos ? std::string_view{} : rest.substr(first);
 }
 
+// The expression as it goes into an error's subject: control characters
+// escaped (a newline as \n), so the error stays one line.
+std::string printable(const std::string& text) {
+    std::string out;
+    for (const char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
+        switch (c) {
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            if (c < 0x20 || c == 0x7f) {
+                char buf[8];
+                std::snprintf(buf, sizeof buf, "\\x%02x", c);
+                out += buf;
+            } else {
+                out += ch;
+            }
+        }
+    }
+    return out;
+}
+
 }  // namespace
 
 Result<std::vector<Insn>> compile_expression(const std::string& expression, int linktype, int snaplen) {
-    const std::string subject = "filter '" + expression + "'";
+    const std::string subject = "filter '" + printable(expression) + "'";
     std::unique_ptr<pcap_t, PcapCloser> pcap(pcap_open_dead(linktype, snaplen));
     if (!pcap) return make_error(subject, "libpcap cannot open a handle for link type " + std::to_string(linktype));
     bpf_program prog{};
@@ -71,8 +96,9 @@ Result<std::vector<Insn>> parse_ddd(std::string_view text, const std::string& su
     if (!count) return make_error(subject, "line " + std::to_string(line_no) + ": expected the instruction count");
     if (!rest_of_line(text, pos).empty())
         return make_error(subject, "line " + std::to_string(line_no) + ": junk after the instruction count");
-    if (*count == 0 || *count > 4096)
-        return make_error(subject, "instruction count " + std::to_string(*count) + " is not in 1..4096");
+    if (*count == 0 || *count > classic::kMaxInsns)
+        return make_error(subject, "instruction count " + std::to_string(*count) + " is not in 1.." +
+                                       std::to_string(classic::kMaxInsns));
     std::vector<Insn> insns;
     insns.reserve(*count);
     for (uint64_t i = 0; i < *count; ++i) {

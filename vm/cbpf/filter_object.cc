@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <string>
 
@@ -16,6 +17,7 @@ namespace xdpdk::vm::cbpf {
 namespace {
 
 constexpr char kLicense[] = "GPL";
+constexpr char kSection[] = "xdp";
 
 class FdCloser {
 public:
@@ -52,7 +54,10 @@ Elf_Scn* add_section(Elf* elf, uint32_t name, uint32_t type, uint64_t flags, con
     return scn;
 }
 
-std::vector<uint8_t> write_object(int fd, std::span<const RawInsn> insns, const std::string& name) {
+// libelf's last error, as the reason of a "filter object" error.
+Error elf_failure() { return make_error("filter object", elf_errmsg(-1)); }
+
+Result<std::vector<uint8_t>> write_object(Elf* elf, int fd, std::span<const RawInsn> insns, const std::string& name) {
     // One string table names the sections and the symbol.
     std::string strings(1, '\0');
     auto intern = [&strings](const std::string& s) {
@@ -61,56 +66,58 @@ std::vector<uint8_t> write_object(int fd, std::span<const RawInsn> insns, const 
         strings += '\0';
         return at;
     };
-    const uint32_t strtab_name = intern(".strtab"), xdp_name = intern("xdp"), license_name = intern("license"),
-                   symtab_name = intern(".symtab"), func_name = intern(name);
+    const uint32_t strtab_name = intern(".strtab"), section_name = intern(kSection),
+                   license_name = intern("license"), symtab_name = intern(".symtab"), func_name = intern(name);
 
-    Elf* elf = elf_begin(fd, ELF_C_WRITE, nullptr);
-    if (!elf) return {};
-    std::vector<uint8_t> out;
     Elf64_Ehdr* eh = elf64_newehdr(elf);
-    if (eh) {
-        eh->e_ident[EI_DATA] = ELFDATA2LSB;
-        eh->e_type = ET_REL;
-        eh->e_machine = EM_BPF;
-        eh->e_version = EV_CURRENT;
-    }
+    if (!eh) return elf_failure();
+    eh->e_ident[EI_DATA] = ELFDATA2LSB;
+    eh->e_type = ET_REL;
+    eh->e_machine = EM_BPF;
+    eh->e_version = EV_CURRENT;
     Elf_Scn* strtab = add_section(elf, strtab_name, SHT_STRTAB, 0, strings.data(), strings.size(), ELF_T_BYTE, 1);
-    Elf_Scn* text = add_section(elf, xdp_name, SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, insns.data(),
-                                insns.size_bytes(), ELF_T_BYTE, 8);
-    Elf_Scn* license = add_section(elf, license_name, SHT_PROGBITS, SHF_ALLOC | SHF_WRITE, kLicense,
-                                   sizeof kLicense, ELF_T_BYTE, 1);
+    Elf_Scn* text = strtab ? add_section(elf, section_name, SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, insns.data(),
+                                         insns.size_bytes(), ELF_T_BYTE, 8)
+                           : nullptr;
+    Elf_Scn* license = text ? add_section(elf, license_name, SHT_PROGBITS, SHF_ALLOC | SHF_WRITE, kLicense,
+                                          sizeof kLicense, ELF_T_BYTE, 1)
+                            : nullptr;
+    if (!license) return elf_failure();
     Elf64_Sym syms[2] = {};
-    if (eh && strtab && text && license) {
-        syms[1].st_name = func_name;
-        syms[1].st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC);
-        syms[1].st_shndx = static_cast<uint16_t>(elf_ndxscn(text));
-        syms[1].st_size = insns.size_bytes();
-        Elf_Scn* symtab = add_section(elf, symtab_name, SHT_SYMTAB, 0, syms, sizeof syms, ELF_T_SYM, 8);
-        if (Elf64_Shdr* sh = symtab ? elf64_getshdr(symtab) : nullptr) {
-            sh->sh_link = static_cast<uint32_t>(elf_ndxscn(strtab));
-            sh->sh_info = 1;  // the first global symbol
-            sh->sh_entsize = sizeof(Elf64_Sym);
-            eh->e_shstrndx = static_cast<uint16_t>(elf_ndxscn(strtab));
-            if (elf_update(elf, ELF_C_WRITE) > 0) {
-                const off_t size = lseek(fd, 0, SEEK_END);
-                out.resize(size > 0 ? static_cast<size_t>(size) : 0);
-                if (out.empty() || pread(fd, out.data(), out.size(), 0) != static_cast<ssize_t>(out.size()))
-                    out.clear();
-            }
-        }
-    }
-    elf_end(elf);
+    syms[1].st_name = func_name;
+    syms[1].st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC);
+    syms[1].st_shndx = static_cast<uint16_t>(elf_ndxscn(text));
+    syms[1].st_size = insns.size_bytes();
+    Elf_Scn* symtab = add_section(elf, symtab_name, SHT_SYMTAB, 0, syms, sizeof syms, ELF_T_SYM, 8);
+    Elf64_Shdr* sh = symtab ? elf64_getshdr(symtab) : nullptr;
+    if (!sh) return elf_failure();
+    sh->sh_link = static_cast<uint32_t>(elf_ndxscn(strtab));
+    sh->sh_info = 1;  // the first global symbol
+    sh->sh_entsize = sizeof(Elf64_Sym);
+    eh->e_shstrndx = static_cast<uint16_t>(elf_ndxscn(strtab));
+    if (elf_update(elf, ELF_C_WRITE) <= 0) return elf_failure();
+    const off_t size = lseek(fd, 0, SEEK_END);
+    if (size <= 0) return make_error("filter object", std::string("lseek: ") + std::strerror(errno));
+    std::vector<uint8_t> out(static_cast<size_t>(size));
+    const ssize_t got = pread(fd, out.data(), out.size(), 0);
+    if (got != static_cast<ssize_t>(out.size()))
+        return make_error("filter object", got < 0 ? std::string("pread: ") + std::strerror(errno)
+                                                   : std::string("pread: short read"));
     return out;
 }
 
 }  // namespace
 
-std::vector<uint8_t> filter_object(std::span<const RawInsn> insns, const std::string& name) {
-    if (elf_version(EV_CURRENT) == EV_NONE) return {};
+Result<std::vector<uint8_t>> filter_object(std::span<const RawInsn> insns, const std::string& name) {
+    if (elf_version(EV_CURRENT) == EV_NONE) return elf_failure();
     const int fd = memfd_create("xdpdk-filter", MFD_CLOEXEC);
-    if (fd < 0) return {};
+    if (fd < 0) return make_error("memfd_create", std::strerror(errno));
     FdCloser closer(fd);
-    return write_object(fd, insns, name);
+    Elf* elf = elf_begin(fd, ELF_C_WRITE, nullptr);
+    if (!elf) return elf_failure();
+    auto out = write_object(elf, fd, insns, name);
+    elf_end(elf);
+    return out;
 }
 
 }  // namespace xdpdk::vm::cbpf

@@ -15,7 +15,7 @@ bool is_packet_load(const Insn& in) {
 
 bool always_out_of_bounds(const Insn& in) {
     if (!is_packet_load(in)) return false;
-    if (mode_of(in.code) == ABS && in.k >= kLlOff) return false;  // ancillary or Linux's header offsets
+    if (in.k >= kLlOff) return false;  // ancillary or Linux's header offsets: translated or refused by name
     return in.k > kMaxFrameLen - classic_op(in.code)->load_size;
 }
 

@@ -13,6 +13,7 @@
 // instead of two.
 #include <linux/bpf.h>
 
+#include <cassert>
 #include <vector>
 
 #include "cbpf.h"
@@ -54,6 +55,13 @@ const JumpOp& jump_op(uint16_t code) {
     return kJumpOps[0];  // unreachable: check_classic allows no other
 }
 
+// k at or above SKF_LL_OFF as Linux's base + offset: "SKF_NET_OFF+9".
+std::string linux_offset(uint32_t k) {
+    const uint32_t base = k >= kAdOff ? kAdOff : k >= kNetOff ? kNetOff : kLlOff;
+    const char* name = k >= kAdOff ? "SKF_AD_OFF" : k >= kNetOff ? "SKF_NET_OFF" : "SKF_LL_OFF";
+    return std::string(name) + "+" + std::to_string(k - base);
+}
+
 class Translator {
 public:
     Translator(std::span<const Insn> filter, const Verdicts& verdicts, const std::string& subject)
@@ -80,10 +88,9 @@ public:
                 out_[f.at] = e::gotol(static_cast<int32_t>(off));
                 continue;
             }
-            if (off > INT16_MAX)
-                return make_insn_error(subject_, int64_t(f.from),
-                                       "the jump to instruction " + std::to_string(f.target) +
-                                           " is too far for eBPF's 16-bit offset once translated");
+            // A conditional jump skips at most 255 cBPF instructions, each
+            // a few dozen eBPF ones at most: far inside a 16-bit offset.
+            assert(off <= INT16_MAX);
             out_[f.at].off = static_cast<int16_t>(off);
         }
         return std::move(out_);
@@ -93,7 +100,6 @@ private:
     struct Fixup {
         size_t at;      // eBPF jump
         size_t target;  // cBPF instruction it goes to
-        size_t from;    // cBPF instruction it came from
     };
 
     bool uses_length() const {
@@ -103,8 +109,8 @@ private:
     }
 
     void put(const RawInsn& in) { out_.push_back(in); }
-    void jump_to(RawInsn in, size_t from, size_t target) {
-        fixups_.push_back({out_.size(), target, from});
+    void jump_to(RawInsn in, size_t target) {
+        fixups_.push_back({out_.size(), target});
         put(in);
     }
     // The filter's result: a non-zero cBPF return matches.
@@ -175,7 +181,7 @@ private:
 
     void emit_jump(size_t pc, const Insn& in) {
         if (op_of(in.code) == JA) {
-            if (in.k != 0) jump_to(e::ja(0), pc, pc + 1 + in.k);
+            if (in.k != 0) jump_to(e::ja(0), pc + 1 + in.k);
             return;
         }
         const JumpOp& j = jump_op(in.code);
@@ -184,14 +190,14 @@ private:
         };
         const size_t on_true = pc + 1 + in.jt, on_false = pc + 1 + in.jf;
         if (in.jt == in.jf) {
-            if (in.jt != 0) jump_to(e::ja(0), pc, on_true);
+            if (in.jt != 0) jump_to(e::ja(0), on_true);
         } else if (in.jf == 0) {
-            jump_to(test(j.ebpf), pc, on_true);
+            jump_to(test(j.ebpf), on_true);
         } else if (in.jt == 0 && j.inverse != e::kNoOp) {
-            jump_to(test(j.inverse), pc, on_false);
+            jump_to(test(j.inverse), on_false);
         } else {
-            jump_to(test(j.ebpf), pc, on_true);
-            jump_to(e::ja(0), pc, on_false);
+            jump_to(test(j.ebpf), on_true);
+            jump_to(e::ja(0), on_false);
         }
     }
 
@@ -203,9 +209,20 @@ private:
         case LEN: put(e::load(4, dst, kFp, kLenSlot)); return {};
         case ABS:
             if (in.k >= kLlOff) return emit_linux_offset(pc, in);
-            [[fallthrough]];
+            break;
         case IND:
-        case MSH: break;
+        case MSH:
+            // Linux reads these relative to a header too (as a negative X + k,
+            // or through LD_ABS for msh); libpcap would just fail the load.
+            if (in.k >= kLlOff) {
+                const std::string where = mode_of(in.code) == IND
+                                              ? std::string(classic_op(in.code)->mnemonic) + " [x + " + linux_offset(in.k) + "]"
+                                              : "ldxb 4*([" + linux_offset(in.k) + "]&0xf)";
+                return make_insn_error(subject_, int64_t(pc),
+                                       where + ": Linux's header-relative loads are not supported at XDP "
+                                               "(load from the frame's start instead)");
+            }
+            break;
         }
         const uint8_t size = classic_op(in.code)->load_size;
         if (always_out_of_bounds(in)) {
@@ -264,19 +281,19 @@ private:
     // offsets. The ancillary loads with an XDP meaning are translated; the
     // others are refused by name.
     Status emit_linux_offset(size_t pc, const Insn& in) {
-        if (in.k < kAdOff) {
-            const bool net = in.k >= kNetOff;
+        if (in.k < kAdOff)
             return make_insn_error(subject_, int64_t(pc),
-                                   std::string(net ? "SKF_NET_OFF" : "SKF_LL_OFF") + "+" +
-                                       std::to_string(in.k - (net ? kNetOff : kLlOff)) +
+                                   linux_offset(in.k) +
                                        ": Linux's header-relative loads are not supported at XDP "
                                        "(load from the frame's start instead)");
-        }
         const Ancillary anc = *ancillary(in.k);  // check_classic refused unknown ones
         if (anc.refusal) return make_insn_error(subject_, int64_t(pc), std::string(anc.name) + ": " + anc.refusal);
         switch (anc.offset) {
         case skf::IFINDEX: put(e::load(4, kA, kCtx, kXdpIngressIfindex)); break;
-        case skf::QUEUE: put(e::load(4, kA, kCtx, kXdpRxQueue)); break;
+        case skf::QUEUE:  // Linux's skb->queue_mapping: the rx queue + 1 (skb_record_rx_queue)
+            put(e::load(4, kA, kCtx, kXdpRxQueue));
+            put(e::alu32_imm(e::ADD, kA, 1));
+            break;
         case skf::CPU: put(e::call(BPF_FUNC_get_smp_processor_id)); break;
         case skf::RANDOM: put(e::call(BPF_FUNC_get_prandom_u32)); break;
         case skf::ALU_XOR_X: put(e::alu32_reg(e::XOR, kA, kX)); break;
