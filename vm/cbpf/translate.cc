@@ -2,7 +2,10 @@
 // R7, M[k] at fp-4*(k+1), 32-bit ALU and jumps, RET as exit. What XDP lacks
 // is built from what it has: socket filters' LD_ABS/LD_IND become direct
 // packet loads between xdp_md's data and data_end, each bounds-checked the
-// way the verifier wants, and `len` is bpf_xdp_get_buff_len's.
+// way the verifier wants, falling back to bpf_xdp_load_bytes when the bytes
+// are not all in the first buffer (a multi-buffer frame's frags: Linux's
+// conversion reads non-linear skb data too), and `len` is
+// bpf_xdp_get_buff_len's (frags included, as the object is xdp.frags).
 //
 // Where Linux and libpcap differ, the result follows pcap_offline_filter
 // (what tcpdump users test their filters with): a packet load beyond the
@@ -35,6 +38,10 @@ constexpr uint8_t kA = 0, kX = 7, kCtx = 6, kData = 8, kDataEnd = 9, kTmp = 2, k
 // M[k] where Linux keeps it, and the frame's length below M[] (read once).
 constexpr int16_t mem_slot(uint32_t k) { return static_cast<int16_t>(-4 * static_cast<int32_t>(k + 1)); }
 constexpr int16_t kLenSlot = mem_slot(kMemWords);
+// bpf_xdp_load_bytes's buffer, and A kept across that call when X is loaded.
+constexpr int16_t kLoadSlot = mem_slot(kMemWords + 1), kSavedASlot = mem_slot(kMemWords + 2);
+// bpf_xdp_load_bytes's arguments.
+constexpr uint8_t kArgCtx = 1, kArgOffset = 2, kArgBuf = 3, kArgLen = 4;
 
 // xdp_md's fields read by the ancillary loads.
 constexpr int16_t kXdpData = 0, kXdpDataEnd = 4, kXdpIngressIfindex = 12, kXdpRxQueue = 16;
@@ -70,7 +77,6 @@ public:
     Result<std::vector<RawInsn>> run() {
         XDPDK_RETURN_IF_ERROR(check_classic(filter_, subject_));
         const std::vector<bool> live = reachable(filter_);
-        proven_len_ = proven_lengths(filter_, live);
         emit_prologue();
         for (size_t pc = 0; pc < filter_.size(); ++pc) {
             // Linux's verifier refuses unreachable code, which a cBPF program
@@ -118,6 +124,8 @@ private:
         put(e::mov32_imm(kA, match ? verdicts_.match : verdicts_.no_match));
         put(e::exit_insn());
     }
+    // A run of instructions whose own jumps are relative within it.
+    void put_all(const std::vector<RawInsn>& block) { out_.insert(out_.end(), block.begin(), block.end()); }
 
     void emit_prologue() {
         put(e::mov64_reg(kCtx, 1));
@@ -232,7 +240,7 @@ private:
         if (mode_of(in.code) == IND) {
             emit_indexed_load(size, in.k);
         } else {
-            emit_absolute_load(dst, size, in.k, in.k + size <= proven_len_[pc]);
+            emit_absolute_load(dst, size, in.k);
         }
         if (mode_of(in.code) == MSH) {
             // X = 4 * (P[k] & 0xf): the IPv4 header length.
@@ -244,37 +252,66 @@ private:
         return {};
     }
 
-    // dst = P[k:size], k + size within kMaxFrameLen; 0 from the filter when
-    // the frame is shorter.
-    void emit_absolute_load(uint8_t dst, uint8_t size, uint32_t k, bool proven) {
-        if (!proven) {
-            put(e::mov64_reg(kTmp2, kData));
-            put(e::alu64_imm(e::ADD, kTmp2, static_cast<int32_t>(k + size)));
-            put(e::jmp64_reg(e::JLE, kTmp2, kDataEnd, 2));
-            return_verdict(false);
-        }
-        if (k <= INT16_MAX) {
-            put(e::load(size, dst, kData, static_cast<int16_t>(k)));
-        } else {
-            put(e::mov64_reg(kTmp, kData));
-            put(e::alu64_imm(e::ADD, kTmp, static_cast<int32_t>(k)));
-            put(e::load(size, dst, kTmp, 0));
-        }
+    // dst = P[offset : size] through bpf_xdp_load_bytes, with the offset in
+    // R2: the bytes the first buffer does not hold. The filter ends with no
+    // match when the frame is shorter. The call takes R0 (A) and R1-R5, so A
+    // is kept on the stack when the load is X's.
+    std::vector<RawInsn> fallback_load(uint8_t dst, uint8_t size) const {
+        std::vector<RawInsn> b;
+        if (dst != kA) b.push_back(e::store32(kFp, kSavedASlot, kA));
+        b.push_back(e::mov64_reg(kArgCtx, kCtx));
+        b.push_back(e::mov64_reg(kArgBuf, kFp));
+        b.push_back(e::alu64_imm(e::ADD, kArgBuf, kLoadSlot));
+        b.push_back(e::mov32_imm(kArgLen, size));
+        b.push_back(e::call(BPF_FUNC_xdp_load_bytes));
+        b.push_back(e::jmp64_imm(e::JEQ, kA, 0, 2));
+        b.push_back(e::mov32_imm(kA, verdicts_.no_match));
+        b.push_back(e::exit_insn());
+        if (dst != kA) b.push_back(e::load(4, kA, kFp, kSavedASlot));
+        b.push_back(e::load(size, dst, kFp, kLoadSlot));
+        return b;
     }
 
-    // A = P[X + k : size]. X + k is bounded before it meets the packet
-    // pointer, so the verifier knows the pointer's range.
-    void emit_indexed_load(uint8_t size, uint32_t k) {
-        put(e::mov64_reg(kTmp, kX));  // X's upper half is zero: every write to it is 32-bit
-        if (k != 0) put(e::alu64_imm(e::ADD, kTmp, static_cast<int32_t>(k)));
-        put(e::jmp64_imm(e::JGT, kTmp, static_cast<int32_t>(kMaxFrameLen - size), 5));
+    // The direct load `direct` when [ptr, end) is inside the first buffer,
+    // else the fallback; both paths meet after it.
+    void direct_or_fallback(uint8_t end, const std::vector<RawInsn>& direct, const std::vector<RawInsn>& fallback) {
+        put(e::jmp64_reg(e::JGT, end, kDataEnd, static_cast<int16_t>(direct.size() + 1)));
+        put_all(direct);
+        put(e::ja(static_cast<int16_t>(fallback.size())));
+        put_all(fallback);
+    }
+
+    // dst = P[k:size], k + size within kMaxFrameLen.
+    void emit_absolute_load(uint8_t dst, uint8_t size, uint32_t k) {
+        std::vector<RawInsn> direct;
+        if (k <= INT16_MAX) {
+            direct.push_back(e::load(size, dst, kData, static_cast<int16_t>(k)));
+        } else {
+            direct.push_back(e::mov64_reg(kTmp, kData));
+            direct.push_back(e::alu64_imm(e::ADD, kTmp, static_cast<int32_t>(k)));
+            direct.push_back(e::load(size, dst, kTmp, 0));
+        }
+        std::vector<RawInsn> fallback = {e::mov32_imm(kArgOffset, k)};
+        for (const RawInsn& in : fallback_load(dst, size)) fallback.push_back(in);
         put(e::mov64_reg(kTmp2, kData));
-        put(e::alu64_reg(e::ADD, kTmp2, kTmp));
-        put(e::mov64_reg(kTmp, kTmp2));
-        put(e::alu64_imm(e::ADD, kTmp, size));
-        put(e::jmp64_reg(e::JLE, kTmp, kDataEnd, 2));
+        put(e::alu64_imm(e::ADD, kTmp2, static_cast<int32_t>(k + size)));
+        direct_or_fallback(kTmp2, direct, fallback);
+    }
+
+    // A = P[X + k : size]. X + k (in R2, the fallback's offset) is bounded
+    // before it meets the packet pointer, so the verifier knows the
+    // pointer's range; past kMaxFrameLen no frame has the bytes.
+    void emit_indexed_load(uint8_t size, uint32_t k) {
+        put(e::mov64_reg(kArgOffset, kX));  // X's upper half is zero: every write to it is 32-bit
+        if (k != 0) put(e::alu64_imm(e::ADD, kArgOffset, static_cast<int32_t>(k)));
+        put(e::jmp64_imm(e::JLE, kArgOffset, static_cast<int32_t>(kMaxFrameLen - size), 2));
         return_verdict(false);
-        put(e::load(size, kA, kTmp2, 0));
+        constexpr uint8_t kPtr = kTmp2, kEnd = kArgLen;
+        put(e::mov64_reg(kPtr, kData));
+        put(e::alu64_reg(e::ADD, kPtr, kArgOffset));
+        put(e::mov64_reg(kEnd, kPtr));
+        put(e::alu64_imm(e::ADD, kEnd, size));
+        direct_or_fallback(kEnd, {e::load(size, kA, kPtr, 0)}, fallback_load(kA, size));
     }
 
     // k at or above SKF_LL_OFF: Linux's ancillary data and header-relative
@@ -306,7 +343,6 @@ private:
     const std::string& subject_;
     std::vector<RawInsn> out_;
     std::vector<size_t> start_;  // each cBPF instruction's first eBPF instruction
-    std::vector<uint32_t> proven_len_;
     std::vector<Fixup> fixups_;
 };
 
