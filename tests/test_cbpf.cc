@@ -839,6 +839,42 @@ TEST(CbpfBigFrames, MultiBufferAndLongLinearFramesGiveLibpcapsVerdicts) {
     std::filesystem::remove_all(dir);
 }
 
+// A record cut short by the capture's snap length (caplen < len): the XDP
+// frame holds the captured bytes only, so `len` answers the captured length
+// where libpcap's answers the length on the wire; every other expression
+// (the loads are bounded by caplen in libpcap too) gives libpcap's verdict.
+TEST(CbpfTruncatedRecord, LenIsTheCapturedLengthAndTheRestAgrees) {
+    const Bytes wire = build_packet(spec_with([](PacketSpec& s) { s.l4 = 6, s.dport = 80, s.frame_len = 1500; }));
+    const Bytes captured(wire.begin(), wire.begin() + 96);
+    auto pcap_verdict = [&](const std::vector<Insn>& insns, uint32_t wirelen) {
+        std::vector<bpf_insn> code;
+        for (const auto& in : insns) code.push_back({in.code, in.jt, in.jf, in.k});
+        bpf_program prog{static_cast<u_int>(code.size()), code.data()};
+        pcap_pkthdr hdr{};
+        hdr.caplen = static_cast<bpf_u_int32>(captured.size());
+        hdr.len = wirelen;
+        return pcap_offline_filter(&prog, &hdr, captured.data()) != 0;
+    };
+    for (const auto engine : kEngines) {
+        for (const char* expr : {"greater 1000", "len > 96", "less 100", "tcp port 80", "ether[95] = 0", "ether[96] = 0",
+                                 "tcp[13] & 2 = 0"}) {
+            auto insns = cb::compile_expression(expr, DLT_EN10MB);
+            ASSERT_TRUE(insns.ok());
+            auto ebpf = cb::translate(insns.value(), {}, expr);
+            ASSERT_TRUE(ebpf.ok()) << ebpf.error().str();
+            auto f = load_filter(ebpf.value(), engine);
+            ASSERT_TRUE(f.ok()) << f.error().str();
+            const bool on_wire = pcap_verdict(insns.value(), static_cast<uint32_t>(wire.size()));
+            const bool as_captured = pcap_verdict(insns.value(), static_cast<uint32_t>(captured.size()));
+            const bool uses_len = std::string(expr).find("len") != std::string::npos ||
+                                  std::string(expr).starts_with("greater") || std::string(expr).starts_with("less");
+            // The length expressions are where the two libpcap answers differ.
+            EXPECT_EQ(on_wire != as_captured, uses_len) << expr;
+            EXPECT_EQ(run_vm(f.value(), captured), as_captured ? kPass : kDrop) << expr << " " << engine_name(engine);
+        }
+    }
+}
+
 // A ja over more eBPF than a 16-bit offset reaches becomes gotol, and the
 // filter still gives libpcap's verdicts in both engines and the kernel.
 TEST(CbpfLongJump, JaOverThousandsOfLoadsBecomesGotol) {

@@ -49,7 +49,11 @@ struct Verdicts {
 //
 // The frame is the whole packet, frags included (the object is
 // SEC("xdp.frags"): a load past the first buffer reads the frags through
-// bpf_xdp_load_bytes), and `len` is its length. A load past its end or past
+// bpf_xdp_load_bytes), and `len` is its length. A frame replayed from a
+// capture record cut short by the snap length (caplen < len) holds the
+// captured bytes only, so `len` answers the captured length there, where
+// pcap_offline_filter answers the length on the wire; loads are bounded by
+// the captured bytes in both. A load past its end or past
 // offset 0xffff (the furthest bpf_xdp_load_bytes reads), or a division by
 // X == 0, ends the filter with no match, and a shift by X of 32 or more
 // gives 0, as in libpcap. Linux's ancillary loads (SKF_AD_OFF + n)
