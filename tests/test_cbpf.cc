@@ -578,6 +578,7 @@ const std::vector<BadProgram> kBadPrograms = {
     {"unknown opcode", {{c::LD | c::IMM, 0, 0, 1}, {0x0e, 0, 0, 0}, {c::RET | c::A, 0, 0, 0}}, 1,
      "unknown opcode 0xe"},
     {"ret X (not Linux's)", {{c::RET | c::X, 0, 0, 0}}, 0, "unknown opcode 0xe"},
+    {"opcode above 0xff", {{0x100 | c::RET | c::K, 0, 0, 1}}, 0, "unknown opcode 0x106"},
     {"M[] read before written",
      {{c::LD | c::IMM, 0, 0, 1}, {c::JMP | c::JEQ | c::K, 0, 1, 1}, {c::ST, 0, 0, 3}, {c::LD | c::MEM, 0, 0, 3},
       {c::RET | c::A, 0, 0, 0}},
@@ -598,6 +599,37 @@ const std::vector<BadProgram> kBadPrograms = {
     {"msh at a link-layer offset", {{c::LDX | c::B | c::MSH, 0, 0, c::kLlOff + 14}, {c::RET | c::K, 0, 0, 1}}, 0,
      "ldxb 4*([SKF_LL_OFF+14]&0xf): Linux's header-relative loads are not supported at XDP"},
 };
+
+// The opcode table: cBPF opcodes are 8 bits (no code above 0xff has a row),
+// and each ALU operation and jump test becomes the eBPF one of the same
+// operation bits in 32-bit form (cBPF's ALU and JMP encodings are eBPF's
+// ALU and JMP32 ones), a jump's inverse being the negated test.
+TEST(CbpfTable, ClassicOpsAreEightBitsAndMapToTheirEbpfForms) {
+    int rows = 0;
+    for (uint32_t code = 0; code < 0x10000; ++code) {
+        const auto op = cb::classic_op(static_cast<uint16_t>(code));
+        if (!op) continue;
+        ++rows;
+        EXPECT_LE(code, 0xffu);
+        EXPECT_EQ(op->code, code);
+        const uint16_t cls = c::class_of(op->code);
+        if (cls == c::ALU) {
+            ASSERT_NE(op->ebpf, vm::Op::Count) << op->mnemonic;
+            EXPECT_EQ(vm::op_info(op->ebpf).code, op->code) << op->mnemonic;  // same byte, ALU = eBPF's 32-bit ALU
+        } else if (cls == c::JMP && c::op_of(op->code) != c::JA) {
+            ASSERT_NE(op->ebpf, vm::Op::Count) << op->mnemonic;
+            EXPECT_EQ(vm::op_info(op->ebpf).code, (op->code & ~0x07) | vm::bpf::JMP32) << op->mnemonic;
+            if (op->inverse != vm::Op::Count) {
+                const auto kind = vm::op_info(op->inverse).kind;
+                EXPECT_EQ(kind, vm::op_info(op->ebpf).kind) << op->mnemonic;
+                EXPECT_FALSE(vm::op_info(op->inverse).is64) << op->mnemonic;
+            }
+        } else {
+            EXPECT_EQ(op->inverse, vm::Op::Count) << op->mnemonic;
+        }
+    }
+    EXPECT_EQ(rows, 49);  // as many as bpf_check_classic's codes[] holds
+}
 
 TEST(CbpfErrors, BadProgramsAreRefusedWithTheInstruction) {
     for (const auto& bad : kBadPrograms) {

@@ -46,22 +46,6 @@ constexpr uint8_t kArgCtx = 1, kArgOffset = 2, kArgBuf = 3, kArgLen = 4;
 // xdp_md's fields read by the ancillary loads.
 constexpr int16_t kXdpData = 0, kXdpDataEnd = 4, kXdpIngressIfindex = 12, kXdpRxQueue = 16;
 
-// cBPF's jump operations and their eBPF forms: the same test, and the one
-// that is its negation, for a jump whose true branch falls through.
-struct JumpOp {
-    uint16_t classic;
-    uint8_t ebpf;
-    uint8_t inverse;
-};
-constexpr JumpOp kJumpOps[] = {
-    {JEQ, e::JEQ, e::JNE}, {JGT, e::JGT, e::JLE}, {JGE, e::JGE, e::JLT}, {JSET, e::JSET, e::kNoOp}};
-
-const JumpOp& jump_op(uint16_t code) {
-    for (const auto& j : kJumpOps)
-        if (j.classic == op_of(code)) return j;
-    return kJumpOps[0];  // unreachable: check_classic allows no other
-}
-
 // k at or above SKF_LL_OFF as Linux's base + offset: "SKF_NET_OFF+9".
 std::string linux_offset(uint32_t k) {
     const uint32_t base = k >= kAdOff ? kAdOff : k >= kNetOff ? kNetOff : kLlOff;
@@ -90,7 +74,7 @@ public:
             // Only `ja` goes further than a 16-bit offset reaches (a
             // conditional jump skips at most 255 instructions): it becomes
             // gotol, whose offset is 32 bits (Linux 6.4 and later).
-            if (off > INT16_MAX && out_[f.at].code == (bpf::JMP | e::JA)) {
+            if (off > INT16_MAX && out_[f.at].code == op_info(Op::Ja).code) {
                 out_[f.at] = e::gotol(static_cast<int32_t>(off));
                 continue;
             }
@@ -157,7 +141,7 @@ private:
             if (in.code == (RET | K)) {
                 return_verdict(in.k != 0);
             } else {
-                put(e::jmp32_imm(e::JNE, kA, 0, 2));
+                put(e::jmp_imm(Op::Jne32Imm, kA, 0, 2));
                 return_verdict(false);
                 return_verdict(true);
             }
@@ -167,23 +151,23 @@ private:
     }
 
     void emit_alu(const Insn& in) {
-        const uint8_t op = static_cast<uint8_t>(op_of(in.code));  // cBPF's ALU ops are eBPF's
-        if (op == NEG) {
-            put(e::alu32_imm(e::NEG, kA, 0));
-        } else if (src_of(in.code) == K) {
-            put(e::alu32_imm(op, kA, in.k));
-        } else if (op == DIV || op == MOD) {
+        const ClassicOpInfo op = *classic_op(in.code);
+        if (op.operand == Operand::None) {
+            put(e::neg32(kA));
+        } else if (op.operand == Operand::Imm) {
+            put(e::alu_imm(op.ebpf, kA, in.k));  // check_classic held k to op.rule
+        } else if (op.rule == OperandRule::NonZero) {
             // Division by X == 0 ends the filter with 0, as Linux and libpcap do.
-            put(e::jmp32_imm(e::JNE, kX, 0, 2));
+            put(e::jmp_imm(Op::Jne32Imm, kX, 0, 2));
             return_verdict(false);
-            put(e::alu32_reg(op, kA, kX));
-        } else if (op == LSH || op == RSH) {
-            put(e::jmp32_imm(e::JGT, kX, 31, 2));
-            put(e::alu32_reg(op, kA, kX));
+            put(e::alu_reg(op.ebpf, kA, kX));
+        } else if (op.rule == OperandRule::Below32) {
+            put(e::jmp_imm(Op::Jgt32Imm, kX, 31, 2));
+            put(e::alu_reg(op.ebpf, kA, kX));
             put(e::ja(1));
             put(e::mov32_imm(kA, 0));
         } else {
-            put(e::alu32_reg(op, kA, kX));
+            put(e::alu_reg(op.ebpf, kA, kX));
         }
     }
 
@@ -192,19 +176,19 @@ private:
             if (in.k != 0) jump_to(e::ja(0), pc + 1 + in.k);
             return;
         }
-        const JumpOp& j = jump_op(in.code);
-        auto test = [&](uint8_t op) {
-            return src_of(in.code) == K ? e::jmp32_imm(op, kA, in.k, 0) : e::jmp32_reg(op, kA, kX, 0);
+        const ClassicOpInfo op = *classic_op(in.code);
+        auto test = [&](Op ebpf) {
+            return op.operand == Operand::Imm ? e::jmp_imm(ebpf, kA, in.k, 0) : e::jmp_reg(ebpf, kA, kX, 0);
         };
         const size_t on_true = pc + 1 + in.jt, on_false = pc + 1 + in.jf;
         if (in.jt == in.jf) {
             if (in.jt != 0) jump_to(e::ja(0), on_true);
         } else if (in.jf == 0) {
-            jump_to(test(j.ebpf), on_true);
-        } else if (in.jt == 0 && j.inverse != e::kNoOp) {
-            jump_to(test(j.inverse), on_false);
+            jump_to(test(op.ebpf), on_true);
+        } else if (in.jt == 0 && op.inverse != Op::Count) {
+            jump_to(test(op.inverse), on_false);
         } else {
-            jump_to(test(j.ebpf), on_true);
+            jump_to(test(op.ebpf), on_true);
             jump_to(e::ja(0), on_false);
         }
     }
@@ -244,10 +228,10 @@ private:
         }
         if (mode_of(in.code) == MSH) {
             // X = 4 * (P[k] & 0xf): the IPv4 header length.
-            put(e::alu32_imm(e::AND, kX, 0xf));
-            put(e::alu32_imm(e::LSH, kX, 2));
+            put(e::alu_imm(Op::And32Imm, kX, 0xf));
+            put(e::alu_imm(Op::Lsh32Imm, kX, 2));
         } else if (size > 1) {
-            put(e::to_be(dst, size * 8));
+            put(e::to_be(dst, size));
         }
         return {};
     }
@@ -261,10 +245,10 @@ private:
         if (dst != kA) b.push_back(e::store32(kFp, kSavedASlot, kA));
         b.push_back(e::mov64_reg(kArgCtx, kCtx));
         b.push_back(e::mov64_reg(kArgBuf, kFp));
-        b.push_back(e::alu64_imm(e::ADD, kArgBuf, kLoadSlot));
+        b.push_back(e::add64_imm(kArgBuf, kLoadSlot));
         b.push_back(e::mov32_imm(kArgLen, size));
         b.push_back(e::call(BPF_FUNC_xdp_load_bytes));
-        b.push_back(e::jmp64_imm(e::JEQ, kA, 0, 2));
+        b.push_back(e::jmp_imm(Op::Jeq64Imm, kA, 0, 2));
         b.push_back(e::mov32_imm(kA, verdicts_.no_match));
         b.push_back(e::exit_insn());
         if (dst != kA) b.push_back(e::load(4, kA, kFp, kSavedASlot));
@@ -275,7 +259,7 @@ private:
     // The direct load `direct` when [ptr, end) is inside the first buffer,
     // else the fallback; both paths meet after it.
     void direct_or_fallback(uint8_t end, const std::vector<RawInsn>& direct, const std::vector<RawInsn>& fallback) {
-        put(e::jmp64_reg(e::JGT, end, kDataEnd, static_cast<int16_t>(direct.size() + 1)));
+        put(e::jmp_reg(Op::Jgt64Reg, end, kDataEnd, static_cast<int16_t>(direct.size() + 1)));
         put_all(direct);
         put(e::ja(static_cast<int16_t>(fallback.size())));
         put_all(fallback);
@@ -288,13 +272,13 @@ private:
             direct.push_back(e::load(size, dst, kData, static_cast<int16_t>(k)));
         } else {
             direct.push_back(e::mov64_reg(kTmp, kData));
-            direct.push_back(e::alu64_imm(e::ADD, kTmp, static_cast<int32_t>(k)));
+            direct.push_back(e::add64_imm(kTmp, static_cast<int32_t>(k)));
             direct.push_back(e::load(size, dst, kTmp, 0));
         }
         std::vector<RawInsn> fallback = {e::mov32_imm(kArgOffset, k)};
         for (const RawInsn& in : fallback_load(dst, size)) fallback.push_back(in);
         put(e::mov64_reg(kTmp2, kData));
-        put(e::alu64_imm(e::ADD, kTmp2, static_cast<int32_t>(k + size)));
+        put(e::add64_imm(kTmp2, static_cast<int32_t>(k + size)));
         direct_or_fallback(kTmp2, direct, fallback);
     }
 
@@ -303,14 +287,14 @@ private:
     // pointer's range; past kMaxFrameLen no frame has the bytes.
     void emit_indexed_load(uint8_t size, uint32_t k) {
         put(e::mov64_reg(kArgOffset, kX));  // X's upper half is zero: every write to it is 32-bit
-        if (k != 0) put(e::alu64_imm(e::ADD, kArgOffset, static_cast<int32_t>(k)));
-        put(e::jmp64_imm(e::JLE, kArgOffset, static_cast<int32_t>(kMaxFrameLen - size), 2));
+        if (k != 0) put(e::add64_imm(kArgOffset, static_cast<int32_t>(k)));
+        put(e::jmp_imm(Op::Jle64Imm, kArgOffset, kMaxFrameLen - size, 2));
         return_verdict(false);
         constexpr uint8_t kPtr = kTmp2, kEnd = kArgLen;
         put(e::mov64_reg(kPtr, kData));
-        put(e::alu64_reg(e::ADD, kPtr, kArgOffset));
+        put(e::add64_reg(kPtr, kArgOffset));
         put(e::mov64_reg(kEnd, kPtr));
-        put(e::alu64_imm(e::ADD, kEnd, size));
+        put(e::add64_imm(kEnd, size));
         direct_or_fallback(kEnd, {e::load(size, kA, kPtr, 0)}, fallback_load(kA, size));
     }
 
@@ -329,11 +313,11 @@ private:
         case skf::IFINDEX: put(e::load(4, kA, kCtx, kXdpIngressIfindex)); break;
         case skf::QUEUE:  // Linux's skb->queue_mapping: the rx queue + 1 (skb_record_rx_queue)
             put(e::load(4, kA, kCtx, kXdpRxQueue));
-            put(e::alu32_imm(e::ADD, kA, 1));
+            put(e::alu_imm(Op::Add32Imm, kA, 1));
             break;
         case skf::CPU: put(e::call(BPF_FUNC_get_smp_processor_id)); break;
         case skf::RANDOM: put(e::call(BPF_FUNC_get_prandom_u32)); break;
-        case skf::ALU_XOR_X: put(e::alu32_reg(e::XOR, kA, kX)); break;
+        case skf::ALU_XOR_X: put(e::alu_reg(Op::Xor32Reg, kA, kX)); break;
         }
         return {};
     }
