@@ -207,9 +207,9 @@ private:
             // Linux reads these relative to a header too (as a negative X + k,
             // or through LD_ABS for msh); libpcap would just fail the load.
             if (in.k >= kLlOff) {
-                const std::string where = mode_of(in.code) == IND
-                                              ? std::string(classic_op(in.code)->mnemonic) + " [x + " + linux_offset(in.k) + "]"
-                                              : "ldxb 4*([" + linux_offset(in.k) + "]&0xf)";
+                const std::string mnemonic = classic_op(in.code)->mnemonic;
+                const std::string where = mode_of(in.code) == IND ? mnemonic + " [x + " + linux_offset(in.k) + "]"
+                                                                  : mnemonic + " 4*([" + linux_offset(in.k) + "]&0xf)";
                 return make_insn_error(subject_, int64_t(pc),
                                        where + ": Linux's header-relative loads are not supported at XDP "
                                                "(load from the frame's start instead)");
