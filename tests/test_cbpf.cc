@@ -171,16 +171,24 @@ Result<LoadedFilter> load_filter(std::span<const vm::RawInsn> insns, vm::EngineK
     return f;
 }
 
-uint32_t run_vm(const LoadedFilter& f, std::span<const uint8_t> frame, std::string* fault = nullptr) {
-    vm::PacketFrame pf(frame, 1, 0);
+uint32_t run_vm(const LoadedFilter& f, std::span<const uint8_t> frame, std::string* fault = nullptr,
+                vm::FrameLayout layout = vm::FrameLayout::Linear) {
+    vm::PacketFrame pf(frame, 1, 0, layout);
     vm::ExecContext ex;
     const auto action = static_cast<uint32_t>(vm::run_xdp(*f.prog, pf.xdp(), ex));
     if (fault && ex.fault) *fault = ex.fault;
     return action;
 }
 
-// The kernel's BPF_PROG_TEST_RUN takes linear frames of 14..3520 bytes.
-bool kernel_runs(std::span<const uint8_t> frame) { return frame.size() >= 14 && frame.size() <= 3520; }
+uint32_t run_vm(const LoadedFilter& f, std::span<const uint8_t> frame, vm::FrameLayout layout) {
+    return run_vm(f, frame, nullptr, layout);
+}
+
+// The kernel's BPF_PROG_TEST_RUN takes frames of 14 bytes up, split into
+// frags past 3520 bytes for an xdp.frags program, up to 3520 + 17 pages.
+bool kernel_runs(std::span<const uint8_t> frame) {
+    return frame.size() >= 14 && frame.size() <= vm::kXdpMaxMultiBufferLen;
+}
 
 // The filter written out as an object file, opened and loaded by the kernel.
 Result<std::unique_ptr<KernelObject>> kernel_load(std::span<const vm::RawInsn> insns, const std::string& dir,
@@ -330,7 +338,8 @@ TEST(CbpfObject, OpensAsAnXdpProgramUnderItsNameWithGplLicence) {
     ASSERT_TRUE(obj.value()->load().ok());
     auto prog = obj.value()->find_program("my_filter");
     ASSERT_TRUE(prog.ok()) << prog.error().str();
-    EXPECT_EQ(prog.value()->section, "xdp");
+    EXPECT_EQ(prog.value()->section, "xdp.frags");
+    EXPECT_TRUE(prog.value()->frags);
     EXPECT_EQ(obj.value()->programs().size(), 1u);
 }
 
@@ -569,6 +578,7 @@ const std::vector<BadProgram> kBadPrograms = {
     {"unknown opcode", {{c::LD | c::IMM, 0, 0, 1}, {0x0e, 0, 0, 0}, {c::RET | c::A, 0, 0, 0}}, 1,
      "unknown opcode 0xe"},
     {"ret X (not Linux's)", {{c::RET | c::X, 0, 0, 0}}, 0, "unknown opcode 0xe"},
+    {"opcode above 0xff", {{0x100 | c::RET | c::K, 0, 0, 1}}, 0, "unknown opcode 0x106"},
     {"M[] read before written",
      {{c::LD | c::IMM, 0, 0, 1}, {c::JMP | c::JEQ | c::K, 0, 1, 1}, {c::ST, 0, 0, 3}, {c::LD | c::MEM, 0, 0, 3},
       {c::RET | c::A, 0, 0, 0}},
@@ -589,6 +599,37 @@ const std::vector<BadProgram> kBadPrograms = {
     {"msh at a link-layer offset", {{c::LDX | c::B | c::MSH, 0, 0, c::kLlOff + 14}, {c::RET | c::K, 0, 0, 1}}, 0,
      "ldxb 4*([SKF_LL_OFF+14]&0xf): Linux's header-relative loads are not supported at XDP"},
 };
+
+// The opcode table: cBPF opcodes are 8 bits (no code above 0xff has a row),
+// and each ALU operation and jump test becomes the eBPF one of the same
+// operation bits in 32-bit form (cBPF's ALU and JMP encodings are eBPF's
+// ALU and JMP32 ones), a jump's inverse being the negated test.
+TEST(CbpfTable, ClassicOpsAreEightBitsAndMapToTheirEbpfForms) {
+    int rows = 0;
+    for (uint32_t code = 0; code < 0x10000; ++code) {
+        const auto op = cb::classic_op(static_cast<uint16_t>(code));
+        if (!op) continue;
+        ++rows;
+        EXPECT_LE(code, 0xffu);
+        EXPECT_EQ(op->code, code);
+        const uint16_t cls = c::class_of(op->code);
+        if (cls == c::ALU) {
+            ASSERT_NE(op->ebpf, vm::Op::Count) << op->mnemonic;
+            EXPECT_EQ(vm::op_info(op->ebpf).code, op->code) << op->mnemonic;  // same byte, ALU = eBPF's 32-bit ALU
+        } else if (cls == c::JMP && c::op_of(op->code) != c::JA) {
+            ASSERT_NE(op->ebpf, vm::Op::Count) << op->mnemonic;
+            EXPECT_EQ(vm::op_info(op->ebpf).code, (op->code & ~0x07) | vm::bpf::JMP32) << op->mnemonic;
+            if (op->inverse != vm::Op::Count) {
+                const auto kind = vm::op_info(op->inverse).kind;
+                EXPECT_EQ(kind, vm::op_info(op->ebpf).kind) << op->mnemonic;
+                EXPECT_FALSE(vm::op_info(op->inverse).is64) << op->mnemonic;
+            }
+        } else {
+            EXPECT_EQ(op->inverse, vm::Op::Count) << op->mnemonic;
+        }
+    }
+    EXPECT_EQ(rows, 49);  // as many as bpf_check_classic's codes[] holds
+}
 
 TEST(CbpfErrors, BadProgramsAreRefusedWithTheInstruction) {
     for (const auto& bad : kBadPrograms) {
@@ -632,7 +673,8 @@ const std::vector<HandProgram> kHandPrograms = {
       {c::MISC | c::TAX, 0, 0, 0}, {c::LD | c::W | c::IND, 0, 0, 0}, {c::JMP | c::JEQ | c::K, 1, 0, 0},
       {c::RET | c::K, 0, 0, 1}, {c::RET | c::K, 0, 0, 0}}},
     {"ld word one past the end",
-     {{c::LDX | c::LEN, 0, 0, 0}, {c::LD | c::W | c::IND, 0, 0, 0xfffffffdu}, {c::RET | c::K, 0, 0, 1}}},
+     {{c::LD | c::LEN, 0, 0, 0}, {c::ALU | c::SUB | c::K, 0, 0, 3}, {c::MISC | c::TAX, 0, 0, 0},
+      {c::LD | c::W | c::IND, 0, 0, 0}, {c::RET | c::K, 0, 0, 1}}},
     {"X + k beyond 16 bits", {{c::LDX | c::IMM, 0, 0, 0xffff0000u}, {c::LD | c::B | c::IND, 0, 0, 0x10020}, {c::RET | c::K, 0, 0, 1}}},
     {"X large, k small", {{c::LDX | c::IMM, 0, 0, 0xfffffff0u}, {c::LD | c::H | c::IND, 0, 0, 0x20}, {c::RET | c::K, 0, 0, 1}}},
     {"abs beyond any frame, then dead code",
@@ -727,29 +769,142 @@ TEST(CbpfHandWritten, EveryClassAgreesWithLibpcapInBothEnginesAndTheKernel) {
     std::filesystem::remove_all(dir);
 }
 
-// A load inside a frame length an earlier load proved on every path has no
-// bounds check of its own; one past it, or after a join where one path did
-// not prove it, keeps its check.
-TEST(CbpfBoundsChecks, OnlyWhereNoEarlierLoadProvedTheLength) {
-    auto checks = [](const std::vector<Insn>& insns) {
-        auto ebpf = cb::translate(insns, {}, "f");
-        EXPECT_TRUE(ebpf.ok()) << ebpf.error().str();
-        if (!ebpf.ok()) return -1;
-        // `if rN <= r9` (data_end) guards each checked load.
-        return static_cast<int>(std::count_if(ebpf.value().begin(), ebpf.value().end(), [](const vm::RawInsn& in) {
-            return in.code == (vm::bpf::JMP | 0xb0 | vm::bpf::X) && in.src == 9;
-        }));
+// ---------------------------------------------------------------------------
+// Frames longer than the first buffer. The object is xdp.frags, so `xdpdk
+// replay` and the dataplane give it multi-buffer frames whole; a load past
+// the first buffer reads the frags through bpf_xdp_load_bytes and `len`
+// counts them, as libpcap reads the whole frame. A 40000-byte linear frame
+// takes loads at k > 32767 and indexed loads with a large X directly.
+
+// An IPv4/TCP frame of `len` bytes, the payload a pattern, with 0x42 at the
+// offsets the expressions look for when `marked`.
+Bytes big_frame(size_t len, bool marked) {
+    Bytes b = build_packet(spec_with([](PacketSpec& s) { s.l4 = 6; }));
+    b.resize(len);
+    for (size_t i = 64; i < len; ++i) b[i] = static_cast<uint8_t>(i * 7 + (i >> 8) * 13 + 1) | 0x01;
+    if (marked)
+        for (size_t at : {size_t{6000}, size_t{7000}, size_t{7001}, size_t{34500}, size_t{39000}})
+            if (at < len) b[at] = 0x42;
+    return b;
+}
+
+struct BigCase {
+    std::string what;
+    std::vector<Insn> insns;
+};
+
+std::vector<BigCase> big_cases() {
+    std::vector<BigCase> cases;
+    for (const char* expr : {"ether[6000] = 0x42", "greater 5000", "len > 8999", "less 3600", "ether[3518:4] & 1 = 1",
+                             "ether[3519:2] & 0x0101 = 0x0101", "ether[7000:2] = 0x4242", "ether[39000] = 0x42",
+                             "ether[ip[0] * 500] = 0x42", "tcp and ether[6000] = 0x42 and len >= 9000"}) {
+        auto insns = cb::compile_expression(expr, DLT_EN10MB);
+        EXPECT_TRUE(insns.ok()) << insns.error().str();
+        if (insns.ok()) cases.push_back({expr, insns.value()});
+    }
+    // X from byte 6000 (past the first buffer) while A is kept: 8 - 4 *
+    // (P[6000] & 0xf) is 0 exactly for the mark 0x42.
+    cases.push_back({"ldxb msh past the first buffer keeps A",
+                     {{c::LD | c::IMM, 0, 0, 8}, {c::LDX | c::B | c::MSH, 0, 0, 6000}, {c::ALU | c::SUB | c::X, 0, 0, 0},
+                      {c::RET | c::A, 0, 0, 0}}});
+    // An indexed word straddling the first buffer's end, X large.
+    cases.push_back({"ld [x + 18] with X = 3500", {{c::LDX | c::IMM, 0, 0, 3500}, {c::LD | c::W | c::IND, 0, 0, 18},
+                                                   {c::JMP | c::JSET | c::K, 0, 1, 1}, {c::RET | c::K, 0, 0, 1},
+                                                   {c::RET | c::K, 0, 0, 0}}});
+    return cases;
+}
+
+TEST(CbpfBigFrames, MultiBufferAndLongLinearFramesGiveLibpcapsVerdicts) {
+    std::vector<Bytes> frames;
+    for (size_t len : {size_t{1500}, size_t{3520}, size_t{3521}, size_t{5000}, size_t{9000}, size_t{16000},
+                       size_t{40000}})
+        for (bool marked : {false, true}) frames.push_back(big_frame(len, marked));
+    const bool kernel = kernel_unavailable_reason().empty();
+    const std::string dir = temp_dir();
+    int kernel_runs_done = 0;
+    for (const BigCase& bc : big_cases()) {
+        auto ebpf = cb::translate(bc.insns, {kPass, kDrop}, bc.what);
+        ASSERT_TRUE(ebpf.ok()) << ebpf.error().str();
+        std::unique_ptr<KernelObject> kobj;
+        if (kernel) {
+            auto k = kernel_load(ebpf.value(), dir, "big.o");
+            ASSERT_TRUE(k.ok()) << bc.what << ": " << k.error().str();
+            kobj = std::move(k.value());
+        }
+        std::set<bool> outcomes;
+        for (const Bytes& frame : frames) {
+            const bool accept = pcap_accepts(bc.insns, frame);
+            outcomes.insert(accept);
+            const uint32_t want = accept ? kPass : kDrop;
+            const std::string when = bc.what + " on " + std::to_string(frame.size()) + " bytes";
+            for (const auto engine : kEngines) {
+                auto f = load_filter(ebpf.value(), engine);
+                ASSERT_TRUE(f.ok()) << f.error().str();
+                // The layout replay and the dataplane give an xdp.frags program.
+                ASSERT_TRUE(f.value().prog->frags);
+                EXPECT_EQ(run_vm(f.value(), frame, vm::FrameLayout::MultiBuffer), want)
+                    << when << " multi-buffer " << engine_name(engine);
+                EXPECT_EQ(run_vm(f.value(), frame, vm::FrameLayout::Linear), want)
+                    << when << " linear " << engine_name(engine);
+                // Laid out for a program that is not xdp.frags, the frame is
+                // its first buffer, and the filter's verdict is libpcap's on
+                // those bytes.
+                const size_t first = std::min<size_t>(frame.size(), vm::kXdpMaxLinear);
+                const uint32_t want_first =
+                    pcap_accepts(bc.insns, std::span<const uint8_t>(frame).first(first)) ? kPass : kDrop;
+                EXPECT_EQ(run_vm(f.value(), frame, vm::FrameLayout::FirstBuffer), want_first)
+                    << when << " first buffer " << engine_name(engine);
+            }
+            if (kobj) {
+                // BPF_PROG_TEST_RUN splits what is past 3520 bytes into frags.
+                auto run = kobj->run_xdp("cbpf_filter", frame);
+                ASSERT_TRUE(run.ok()) << when << ": " << run.error().str();
+                EXPECT_EQ(run->action, want) << when << " kernel";
+                ++kernel_runs_done;
+            }
+        }
+        EXPECT_EQ(outcomes.size(), 2u) << bc.what << ": libpcap gives every frame the same verdict";
+    }
+    if (kernel) {
+        EXPECT_GT(kernel_runs_done, 100);
+    }
+    std::filesystem::remove_all(dir);
+}
+
+// A record cut short by the capture's snap length (caplen < len): the XDP
+// frame holds the captured bytes only, so `len` answers the captured length
+// where libpcap's answers the length on the wire; every other expression
+// (the loads are bounded by caplen in libpcap too) gives libpcap's verdict.
+TEST(CbpfTruncatedRecord, LenIsTheCapturedLengthAndTheRestAgrees) {
+    const Bytes wire = build_packet(spec_with([](PacketSpec& s) { s.l4 = 6, s.dport = 80, s.frame_len = 1500; }));
+    const Bytes captured(wire.begin(), wire.begin() + 96);
+    auto pcap_verdict = [&](const std::vector<Insn>& insns, uint32_t wirelen) {
+        std::vector<bpf_insn> code;
+        for (const auto& in : insns) code.push_back({in.code, in.jt, in.jf, in.k});
+        bpf_program prog{static_cast<u_int>(code.size()), code.data()};
+        pcap_pkthdr hdr{};
+        hdr.caplen = static_cast<bpf_u_int32>(captured.size());
+        hdr.len = wirelen;
+        return pcap_offline_filter(&prog, &hdr, captured.data()) != 0;
     };
-    EXPECT_EQ(checks({{c::LD | c::W | c::ABS, 0, 0, 26}, {c::LD | c::H | c::ABS, 0, 0, 12},
-                      {c::LD | c::B | c::ABS, 0, 0, 29}, {c::RET | c::A, 0, 0, 0}}),
-              1);
-    EXPECT_EQ(checks({{c::LD | c::H | c::ABS, 0, 0, 12}, {c::LD | c::B | c::ABS, 0, 0, 14}, {c::RET | c::A, 0, 0, 0}}),
-              2);
-    // Only the jt path loads byte 40 before the join at 4.
-    EXPECT_EQ(checks({{c::LD | c::H | c::ABS, 0, 0, 12}, {c::JMP | c::JEQ | c::K, 0, 1, 0x800},
-                      {c::LD | c::B | c::ABS, 0, 0, 40}, {c::LD | c::B | c::ABS, 0, 0, 13},
-                      {c::LD | c::B | c::ABS, 0, 0, 30}, {c::RET | c::A, 0, 0, 0}}),
-              3);
+    for (const auto engine : kEngines) {
+        for (const char* expr : {"greater 1000", "len > 96", "less 100", "tcp port 80", "ether[95] = 0", "ether[96] = 0",
+                                 "tcp[13] & 2 = 0"}) {
+            auto insns = cb::compile_expression(expr, DLT_EN10MB);
+            ASSERT_TRUE(insns.ok());
+            auto ebpf = cb::translate(insns.value(), {}, expr);
+            ASSERT_TRUE(ebpf.ok()) << ebpf.error().str();
+            auto f = load_filter(ebpf.value(), engine);
+            ASSERT_TRUE(f.ok()) << f.error().str();
+            const bool on_wire = pcap_verdict(insns.value(), static_cast<uint32_t>(wire.size()));
+            const bool as_captured = pcap_verdict(insns.value(), static_cast<uint32_t>(captured.size()));
+            const bool uses_len = std::string(expr).find("len") != std::string::npos ||
+                                  std::string(expr).starts_with("greater") || std::string(expr).starts_with("less");
+            // The length expressions are where the two libpcap answers differ.
+            EXPECT_EQ(on_wire != as_captured, uses_len) << expr;
+            EXPECT_EQ(run_vm(f.value(), captured), as_captured ? kPass : kDrop) << expr << " " << engine_name(engine);
+        }
+    }
 }
 
 // A ja over more eBPF than a 16-bit offset reaches becomes gotol, and the

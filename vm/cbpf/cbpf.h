@@ -47,10 +47,16 @@ struct Verdicts {
 // jumps forward and in range, ends in RET, M[] indexes, no constant division
 // by zero), then translated. Errors name `subject` and the cBPF instruction.
 //
-// The frame is what the program sees (its first buffer, as for any
-// SEC("xdp") program), and `len` is its length: a load past its end, or a
-// division by X == 0, ends the filter with no match, and a shift by X of 32
-// or more gives 0, as in libpcap. Linux's ancillary loads (SKF_AD_OFF + n)
+// The frame is the whole packet, frags included (the object is
+// SEC("xdp.frags"): a load past the first buffer reads the frags through
+// bpf_xdp_load_bytes), and `len` is its length. A frame replayed from a
+// capture record cut short by the snap length (caplen < len) holds the
+// captured bytes only, so `len` answers the captured length there, where
+// pcap_offline_filter answers the length on the wire; loads are bounded by
+// the captured bytes in both. A load past its end or past
+// offset 0xffff (the furthest bpf_xdp_load_bytes reads), or a division by
+// X == 0, ends the filter with no match, and a shift by X of 32 or more
+// gives 0, as in libpcap. Linux's ancillary loads (SKF_AD_OFF + n)
 // that XDP has an answer for are translated: SKF_AD_IFINDEX (xdp_md's
 // ingress device), SKF_AD_QUEUE (xdp_md's rx queue + 1, as Linux's
 // skb->queue_mapping of a received packet is), SKF_AD_CPU,
@@ -61,7 +67,7 @@ struct Verdicts {
 Result<std::vector<RawInsn>> translate(std::span<const Insn> filter, const Verdicts& verdicts,
                                        const std::string& subject);
 
-// A BPF ELF object holding `insns` as function `name` in SEC("xdp"), licence
+// A BPF ELF object holding `insns` as function `name` in SEC("xdp.frags"), licence
 // "GPL", which vm::Object::open_memory opens. Errors: "filter object:
 // <libelf's message>", "memfd_create: <strerror>".
 Result<std::vector<uint8_t>> filter_object(std::span<const RawInsn> insns, const std::string& name);

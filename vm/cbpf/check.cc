@@ -24,9 +24,9 @@ std::string check_one(std::span<const Insn> filter, size_t pc) {
     const size_t remaining = filter.size() - pc - 1;  // instructions after this one
     switch (class_of(in.code)) {
     case ALU:
-        if ((op_of(in.code) == DIV || op_of(in.code) == MOD) && src_of(in.code) == K && in.k == 0)
-            return std::string(op->mnemonic) + " by the constant 0";
-        if ((op_of(in.code) == LSH || op_of(in.code) == RSH) && src_of(in.code) == K && in.k >= 32)
+        if (op->operand != Operand::Imm) break;
+        if (op->rule == OperandRule::NonZero && in.k == 0) return std::string(op->mnemonic) + " by the constant 0";
+        if (op->rule == OperandRule::Below32 && in.k >= 32)
             return std::string(op->mnemonic) + " by " + std::to_string(in.k) + " (at most 31)";
         break;
     case JMP:

@@ -1,39 +1,77 @@
 #include "classic_ops.h"
 
+#include <array>
+
 namespace xdpdk::vm::cbpf {
 namespace {
 
 using namespace classic;
 
+constexpr Op kNone = Op::Count;
+constexpr OperandRule kAny = OperandRule::Any;
+
 // Every opcode Linux's bpf_check_classic accepts (its codes[] table), with
-// tcpdump -d's mnemonic.
+// tcpdump -d's mnemonic and the eBPF operation it becomes.
 constexpr ClassicOpInfo kClassicOps[] = {
-    {ALU | ADD | K, "add", Operand::Imm, 0},   {ALU | ADD | X, "add", Operand::RegX, 0},
-    {ALU | SUB | K, "sub", Operand::Imm, 0},   {ALU | SUB | X, "sub", Operand::RegX, 0},
-    {ALU | MUL | K, "mul", Operand::Imm, 0},   {ALU | MUL | X, "mul", Operand::RegX, 0},
-    {ALU | DIV | K, "div", Operand::Imm, 0},   {ALU | DIV | X, "div", Operand::RegX, 0},
-    {ALU | MOD | K, "mod", Operand::Imm, 0},   {ALU | MOD | X, "mod", Operand::RegX, 0},
-    {ALU | AND | K, "and", Operand::Imm, 0},   {ALU | AND | X, "and", Operand::RegX, 0},
-    {ALU | OR | K, "or", Operand::Imm, 0},     {ALU | OR | X, "or", Operand::RegX, 0},
-    {ALU | XOR | K, "xor", Operand::Imm, 0},   {ALU | XOR | X, "xor", Operand::RegX, 0},
-    {ALU | LSH | K, "lsh", Operand::Imm, 0},   {ALU | LSH | X, "lsh", Operand::RegX, 0},
-    {ALU | RSH | K, "rsh", Operand::Imm, 0},   {ALU | RSH | X, "rsh", Operand::RegX, 0},
-    {ALU | NEG, "neg", Operand::None, 0},
-    {LD | W | ABS, "ld", Operand::Packet, 4},  {LD | H | ABS, "ldh", Operand::Packet, 2},
-    {LD | B | ABS, "ldb", Operand::Packet, 1}, {LD | W | LEN, "ld", Operand::Length, 0},
-    {LD | W | IND, "ld", Operand::Packet, 4},  {LD | H | IND, "ldh", Operand::Packet, 2},
-    {LD | B | IND, "ldb", Operand::Packet, 1}, {LD | IMM, "ld", Operand::Imm, 0},
-    {LD | MEM, "ld", Operand::Memory, 0},      {LDX | W | LEN, "ldx", Operand::Length, 0},
-    {LDX | B | MSH, "ldxb", Operand::Packet, 1}, {LDX | IMM, "ldx", Operand::Imm, 0},
-    {LDX | MEM, "ldx", Operand::Memory, 0},    {ST, "st", Operand::Memory, 0},
-    {STX, "stx", Operand::Memory, 0},          {MISC | TAX, "tax", Operand::None, 0},
-    {MISC | TXA, "txa", Operand::None, 0},     {RET | K, "ret", Operand::Imm, 0},
-    {RET | A, "ret", Operand::None, 0},        {JMP | JA, "ja", Operand::Imm, 0},
-    {JMP | JEQ | K, "jeq", Operand::Imm, 0},   {JMP | JEQ | X, "jeq", Operand::RegX, 0},
-    {JMP | JGE | K, "jge", Operand::Imm, 0},   {JMP | JGE | X, "jge", Operand::RegX, 0},
-    {JMP | JGT | K, "jgt", Operand::Imm, 0},   {JMP | JGT | X, "jgt", Operand::RegX, 0},
-    {JMP | JSET | K, "jset", Operand::Imm, 0}, {JMP | JSET | X, "jset", Operand::RegX, 0},
+    {ALU | ADD | K, "add", Operand::Imm, 0, Op::Add32Imm, kNone, kAny},
+    {ALU | ADD | X, "add", Operand::RegX, 0, Op::Add32Reg, kNone, kAny},
+    {ALU | SUB | K, "sub", Operand::Imm, 0, Op::Sub32Imm, kNone, kAny},
+    {ALU | SUB | X, "sub", Operand::RegX, 0, Op::Sub32Reg, kNone, kAny},
+    {ALU | MUL | K, "mul", Operand::Imm, 0, Op::Mul32Imm, kNone, kAny},
+    {ALU | MUL | X, "mul", Operand::RegX, 0, Op::Mul32Reg, kNone, kAny},
+    {ALU | DIV | K, "div", Operand::Imm, 0, Op::Div32Imm, kNone, OperandRule::NonZero},
+    {ALU | DIV | X, "div", Operand::RegX, 0, Op::Div32Reg, kNone, OperandRule::NonZero},
+    {ALU | MOD | K, "mod", Operand::Imm, 0, Op::Mod32Imm, kNone, OperandRule::NonZero},
+    {ALU | MOD | X, "mod", Operand::RegX, 0, Op::Mod32Reg, kNone, OperandRule::NonZero},
+    {ALU | AND | K, "and", Operand::Imm, 0, Op::And32Imm, kNone, kAny},
+    {ALU | AND | X, "and", Operand::RegX, 0, Op::And32Reg, kNone, kAny},
+    {ALU | OR | K, "or", Operand::Imm, 0, Op::Or32Imm, kNone, kAny},
+    {ALU | OR | X, "or", Operand::RegX, 0, Op::Or32Reg, kNone, kAny},
+    {ALU | XOR | K, "xor", Operand::Imm, 0, Op::Xor32Imm, kNone, kAny},
+    {ALU | XOR | X, "xor", Operand::RegX, 0, Op::Xor32Reg, kNone, kAny},
+    {ALU | LSH | K, "lsh", Operand::Imm, 0, Op::Lsh32Imm, kNone, OperandRule::Below32},
+    {ALU | LSH | X, "lsh", Operand::RegX, 0, Op::Lsh32Reg, kNone, OperandRule::Below32},
+    {ALU | RSH | K, "rsh", Operand::Imm, 0, Op::Rsh32Imm, kNone, OperandRule::Below32},
+    {ALU | RSH | X, "rsh", Operand::RegX, 0, Op::Rsh32Reg, kNone, OperandRule::Below32},
+    {ALU | NEG, "neg", Operand::None, 0, Op::Neg32, kNone, kAny},
+    {LD | W | ABS, "ld", Operand::Packet, 4, kNone, kNone, kAny},
+    {LD | H | ABS, "ldh", Operand::Packet, 2, kNone, kNone, kAny},
+    {LD | B | ABS, "ldb", Operand::Packet, 1, kNone, kNone, kAny},
+    {LD | W | LEN, "ld", Operand::Length, 0, kNone, kNone, kAny},
+    {LD | W | IND, "ld", Operand::Packet, 4, kNone, kNone, kAny},
+    {LD | H | IND, "ldh", Operand::Packet, 2, kNone, kNone, kAny},
+    {LD | B | IND, "ldb", Operand::Packet, 1, kNone, kNone, kAny},
+    {LD | IMM, "ld", Operand::Imm, 0, kNone, kNone, kAny},
+    {LD | MEM, "ld", Operand::Memory, 0, kNone, kNone, kAny},
+    {LDX | W | LEN, "ldx", Operand::Length, 0, kNone, kNone, kAny},
+    {LDX | B | MSH, "ldxb", Operand::Packet, 1, kNone, kNone, kAny},
+    {LDX | IMM, "ldx", Operand::Imm, 0, kNone, kNone, kAny},
+    {LDX | MEM, "ldx", Operand::Memory, 0, kNone, kNone, kAny},
+    {ST, "st", Operand::Memory, 0, kNone, kNone, kAny},
+    {STX, "stx", Operand::Memory, 0, kNone, kNone, kAny},
+    {MISC | TAX, "tax", Operand::None, 0, kNone, kNone, kAny},
+    {MISC | TXA, "txa", Operand::None, 0, kNone, kNone, kAny},
+    {RET | K, "ret", Operand::Imm, 0, kNone, kNone, kAny},
+    {RET | A, "ret", Operand::None, 0, kNone, kNone, kAny},
+    {JMP | JA, "ja", Operand::Imm, 0, Op::Ja, kNone, kAny},
+    {JMP | JEQ | K, "jeq", Operand::Imm, 0, Op::Jeq32Imm, Op::Jne32Imm, kAny},
+    {JMP | JEQ | X, "jeq", Operand::RegX, 0, Op::Jeq32Reg, Op::Jne32Reg, kAny},
+    {JMP | JGE | K, "jge", Operand::Imm, 0, Op::Jge32Imm, Op::Jlt32Imm, kAny},
+    {JMP | JGE | X, "jge", Operand::RegX, 0, Op::Jge32Reg, Op::Jlt32Reg, kAny},
+    {JMP | JGT | K, "jgt", Operand::Imm, 0, Op::Jgt32Imm, Op::Jle32Imm, kAny},
+    {JMP | JGT | X, "jgt", Operand::RegX, 0, Op::Jgt32Reg, Op::Jle32Reg, kAny},
+    {JMP | JSET | K, "jset", Operand::Imm, 0, Op::Jset32Imm, kNone, kAny},
+    {JMP | JSET | X, "jset", Operand::RegX, 0, Op::Jset32Reg, kNone, kAny},
 };
+
+// cBPF opcodes are 8 bits wide: each one's row in kClassicOps, -1 for none.
+constexpr auto kRowOfCode = [] {
+    std::array<int8_t, 256> rows{};
+    rows.fill(-1);
+    for (size_t i = 0; i < std::size(kClassicOps); ++i) rows[kClassicOps[i].code] = static_cast<int8_t>(i);
+    return rows;
+}();
+static_assert(std::size(kClassicOps) < 128);
 
 // Linux's ancillary loads (SKF_AD_*). The ones without a refusal read what
 // XDP has too: the ingress device and queue of xdp_md, the CPU, a random
@@ -62,9 +100,8 @@ constexpr Ancillary kAncillaries[] = {
 }  // namespace
 
 std::optional<ClassicOpInfo> classic_op(uint16_t code) {
-    for (const auto& op : kClassicOps)
-        if (op.code == code) return op;
-    return std::nullopt;
+    if (code >= kRowOfCode.size() || kRowOfCode[code] < 0) return std::nullopt;
+    return kClassicOps[kRowOfCode[code]];
 }
 
 std::optional<Ancillary> ancillary(uint32_t k) {

@@ -8,6 +8,8 @@
 #include <optional>
 #include <string_view>
 
+#include "../opcodes.h"
+
 namespace xdpdk::vm::cbpf {
 
 // Field values of <linux/filter.h> / <pcap/bpf.h> (the same encoding).
@@ -43,14 +45,30 @@ enum class Operand : uint8_t {
     RegX,      // the other operand is X
 };
 
+// What the operand (k, or X at run time) of an ALU operation must be:
+// check_classic refuses a constant that breaks it, and the translation
+// guards X as libpcap does.
+enum class OperandRule : uint8_t {
+    Any,
+    NonZero,  // div, mod: by 0 the filter returns 0
+    Below32,  // lsh, rsh: by 32 or more the result is 0
+};
+
 struct ClassicOpInfo {
     uint16_t code;
     const char* mnemonic;  // tcpdump -d's ("ldh", "jeq", "ret" ...)
     Operand operand;
     uint8_t load_size;     // packet load width in bytes (0: none)
+    // The eBPF operation an ALU operation or a jump's test becomes (32-bit:
+    // cBPF's width), and for a jump the negated test (Op::Count: none, or
+    // not translated by a single operation).
+    Op ebpf;
+    Op inverse;
+    OperandRule rule;
 };
 
-// The row of an allowed opcode, nullopt for one Linux refuses.
+// The row of an allowed opcode, nullopt for one Linux refuses (every code
+// above 0xff among them: cBPF opcodes are 8 bits wide).
 std::optional<ClassicOpInfo> classic_op(uint16_t code);
 
 // A Linux ancillary load (k = SKF_AD_OFF + offset).

@@ -1,5 +1,5 @@
 // A translated filter as a BPF ELF object, so every loader path opens it as
-// it opens a clang-built one: the instructions in SEC("xdp") under a global
+// it opens a clang-built one: the instructions in SEC("xdp.frags") under a global
 // function symbol, the licence, and the symbol and string tables libbpf and
 // vm::Object look for. libelf writes it into a memory file.
 #include <gelf.h>
@@ -17,7 +17,9 @@ namespace xdpdk::vm::cbpf {
 namespace {
 
 constexpr char kLicense[] = "GPL";
-constexpr char kSection[] = "xdp";
+// xdp.frags: the program takes multi-buffer frames whole (its loads reach
+// the frags through bpf_xdp_load_bytes, and `len` counts them).
+constexpr char kSection[] = "xdp.frags";
 
 class FdCloser {
 public:

@@ -1,7 +1,5 @@
 #include "flow.h"
 
-#include <algorithm>
-
 #include "classic_ops.h"
 
 namespace xdpdk::vm::cbpf {
@@ -43,24 +41,6 @@ std::vector<bool> reachable(std::span<const Insn> filter) {
         for (size_t i = 0; i < next.count; ++i) live[next.pc[i]] = true;
     }
     return live;
-}
-
-std::vector<uint32_t> proven_lengths(std::span<const Insn> filter, const std::vector<bool>& live) {
-    std::vector<uint32_t> at(filter.size(), UINT32_MAX);
-    at[0] = 0;
-    for (size_t pc = 0; pc < filter.size(); ++pc) {
-        if (!live[pc]) {
-            at[pc] = 0;
-            continue;
-        }
-        const Insn& in = filter[pc];
-        uint32_t out = at[pc];
-        if (is_packet_load(in) && mode_of(in.code) != IND && in.k < kLlOff && !always_out_of_bounds(in))
-            out = std::max(out, in.k + classic_op(in.code)->load_size);
-        const Successors next = successors(filter, pc);
-        for (size_t i = 0; i < next.count; ++i) at[next.pc[i]] = std::min(at[next.pc[i]], out);
-    }
-    return at;
 }
 
 }  // namespace xdpdk::vm::cbpf

@@ -1,6 +1,5 @@
 // Control-flow facts of a checked cBPF program that the translation uses:
-// where each instruction goes, which instructions run at all, and the frame
-// length every path into an instruction has already proven.
+// where each instruction goes and which instructions run at all.
 #pragma once
 
 #include <cstddef>
@@ -12,9 +11,9 @@
 
 namespace xdpdk::vm::cbpf {
 
-// No XDP frame is longer: DPDK's data_len is 16 bits and the kernel's XDP
-// buffer is one page. Bounding offsets by it keeps every packet pointer
-// within the verifier's MAX_PACKET_OFF without changing any verdict.
+// The furthest byte a load reaches: the verifier's MAX_PACKET_OFF for a
+// direct load, and bpf_xdp_load_bytes refuses offsets past it (the kernel's
+// bpf_xdp_pointer). A load beyond it fails on every frame.
 constexpr uint32_t kMaxFrameLen = 0xffff;
 
 bool is_packet_load(const Insn& in);
@@ -33,12 +32,5 @@ Successors successors(std::span<const Insn> filter, size_t pc);
 
 // Instructions some path from the first one reaches.
 std::vector<bool> reachable(std::span<const Insn> filter);
-
-// The frame length every path into each instruction has proven by an
-// absolute load that succeeded (0 for unreached ones). A later load within
-// it needs no bounds check of its own: the verifier knows the range of
-// `data` from the earlier check on each path. (An indexed load's check is on
-// a pointer of its own, so it proves nothing about `data`.)
-std::vector<uint32_t> proven_lengths(std::span<const Insn> filter, const std::vector<bool>& live);
 
 }  // namespace xdpdk::vm::cbpf

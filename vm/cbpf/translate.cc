@@ -2,7 +2,10 @@
 // R7, M[k] at fp-4*(k+1), 32-bit ALU and jumps, RET as exit. What XDP lacks
 // is built from what it has: socket filters' LD_ABS/LD_IND become direct
 // packet loads between xdp_md's data and data_end, each bounds-checked the
-// way the verifier wants, and `len` is bpf_xdp_get_buff_len's.
+// way the verifier wants, falling back to bpf_xdp_load_bytes when the bytes
+// are not all in the first buffer (a multi-buffer frame's frags: Linux's
+// conversion reads non-linear skb data too), and `len` is
+// bpf_xdp_get_buff_len's (frags included, as the object is xdp.frags).
 //
 // Where Linux and libpcap differ, the result follows pcap_offline_filter
 // (what tcpdump users test their filters with): a packet load beyond the
@@ -35,25 +38,13 @@ constexpr uint8_t kA = 0, kX = 7, kCtx = 6, kData = 8, kDataEnd = 9, kTmp = 2, k
 // M[k] where Linux keeps it, and the frame's length below M[] (read once).
 constexpr int16_t mem_slot(uint32_t k) { return static_cast<int16_t>(-4 * static_cast<int32_t>(k + 1)); }
 constexpr int16_t kLenSlot = mem_slot(kMemWords);
+// bpf_xdp_load_bytes's buffer, and A kept across that call when X is loaded.
+constexpr int16_t kLoadSlot = mem_slot(kMemWords + 1), kSavedASlot = mem_slot(kMemWords + 2);
+// bpf_xdp_load_bytes's arguments.
+constexpr uint8_t kArgCtx = 1, kArgOffset = 2, kArgBuf = 3, kArgLen = 4;
 
 // xdp_md's fields read by the ancillary loads.
 constexpr int16_t kXdpData = 0, kXdpDataEnd = 4, kXdpIngressIfindex = 12, kXdpRxQueue = 16;
-
-// cBPF's jump operations and their eBPF forms: the same test, and the one
-// that is its negation, for a jump whose true branch falls through.
-struct JumpOp {
-    uint16_t classic;
-    uint8_t ebpf;
-    uint8_t inverse;
-};
-constexpr JumpOp kJumpOps[] = {
-    {JEQ, e::JEQ, e::JNE}, {JGT, e::JGT, e::JLE}, {JGE, e::JGE, e::JLT}, {JSET, e::JSET, e::kNoOp}};
-
-const JumpOp& jump_op(uint16_t code) {
-    for (const auto& j : kJumpOps)
-        if (j.classic == op_of(code)) return j;
-    return kJumpOps[0];  // unreachable: check_classic allows no other
-}
 
 // k at or above SKF_LL_OFF as Linux's base + offset: "SKF_NET_OFF+9".
 std::string linux_offset(uint32_t k) {
@@ -70,7 +61,6 @@ public:
     Result<std::vector<RawInsn>> run() {
         XDPDK_RETURN_IF_ERROR(check_classic(filter_, subject_));
         const std::vector<bool> live = reachable(filter_);
-        proven_len_ = proven_lengths(filter_, live);
         emit_prologue();
         for (size_t pc = 0; pc < filter_.size(); ++pc) {
             // Linux's verifier refuses unreachable code, which a cBPF program
@@ -84,7 +74,7 @@ public:
             // Only `ja` goes further than a 16-bit offset reaches (a
             // conditional jump skips at most 255 instructions): it becomes
             // gotol, whose offset is 32 bits (Linux 6.4 and later).
-            if (off > INT16_MAX && out_[f.at].code == (bpf::JMP | e::JA)) {
+            if (off > INT16_MAX && out_[f.at].code == op_info(Op::Ja).code) {
                 out_[f.at] = e::gotol(static_cast<int32_t>(off));
                 continue;
             }
@@ -118,6 +108,8 @@ private:
         put(e::mov32_imm(kA, match ? verdicts_.match : verdicts_.no_match));
         put(e::exit_insn());
     }
+    // A run of instructions whose own jumps are relative within it.
+    void put_all(const std::vector<RawInsn>& block) { out_.insert(out_.end(), block.begin(), block.end()); }
 
     void emit_prologue() {
         put(e::mov64_reg(kCtx, 1));
@@ -149,7 +141,7 @@ private:
             if (in.code == (RET | K)) {
                 return_verdict(in.k != 0);
             } else {
-                put(e::jmp32_imm(e::JNE, kA, 0, 2));
+                put(e::jmp_imm(Op::Jne32Imm, kA, 0, 2));
                 return_verdict(false);
                 return_verdict(true);
             }
@@ -159,23 +151,23 @@ private:
     }
 
     void emit_alu(const Insn& in) {
-        const uint8_t op = static_cast<uint8_t>(op_of(in.code));  // cBPF's ALU ops are eBPF's
-        if (op == NEG) {
-            put(e::alu32_imm(e::NEG, kA, 0));
-        } else if (src_of(in.code) == K) {
-            put(e::alu32_imm(op, kA, in.k));
-        } else if (op == DIV || op == MOD) {
+        const ClassicOpInfo op = *classic_op(in.code);
+        if (op.operand == Operand::None) {
+            put(e::neg32(kA));
+        } else if (op.operand == Operand::Imm) {
+            put(e::alu_imm(op.ebpf, kA, in.k));  // check_classic held k to op.rule
+        } else if (op.rule == OperandRule::NonZero) {
             // Division by X == 0 ends the filter with 0, as Linux and libpcap do.
-            put(e::jmp32_imm(e::JNE, kX, 0, 2));
+            put(e::jmp_imm(Op::Jne32Imm, kX, 0, 2));
             return_verdict(false);
-            put(e::alu32_reg(op, kA, kX));
-        } else if (op == LSH || op == RSH) {
-            put(e::jmp32_imm(e::JGT, kX, 31, 2));
-            put(e::alu32_reg(op, kA, kX));
+            put(e::alu_reg(op.ebpf, kA, kX));
+        } else if (op.rule == OperandRule::Below32) {
+            put(e::jmp_imm(Op::Jgt32Imm, kX, 31, 2));
+            put(e::alu_reg(op.ebpf, kA, kX));
             put(e::ja(1));
             put(e::mov32_imm(kA, 0));
         } else {
-            put(e::alu32_reg(op, kA, kX));
+            put(e::alu_reg(op.ebpf, kA, kX));
         }
     }
 
@@ -184,19 +176,19 @@ private:
             if (in.k != 0) jump_to(e::ja(0), pc + 1 + in.k);
             return;
         }
-        const JumpOp& j = jump_op(in.code);
-        auto test = [&](uint8_t op) {
-            return src_of(in.code) == K ? e::jmp32_imm(op, kA, in.k, 0) : e::jmp32_reg(op, kA, kX, 0);
+        const ClassicOpInfo op = *classic_op(in.code);
+        auto test = [&](Op ebpf) {
+            return op.operand == Operand::Imm ? e::jmp_imm(ebpf, kA, in.k, 0) : e::jmp_reg(ebpf, kA, kX, 0);
         };
         const size_t on_true = pc + 1 + in.jt, on_false = pc + 1 + in.jf;
         if (in.jt == in.jf) {
             if (in.jt != 0) jump_to(e::ja(0), on_true);
         } else if (in.jf == 0) {
-            jump_to(test(j.ebpf), on_true);
-        } else if (in.jt == 0 && j.inverse != e::kNoOp) {
-            jump_to(test(j.inverse), on_false);
+            jump_to(test(op.ebpf), on_true);
+        } else if (in.jt == 0 && op.inverse != Op::Count) {
+            jump_to(test(op.inverse), on_false);
         } else {
-            jump_to(test(j.ebpf), on_true);
+            jump_to(test(op.ebpf), on_true);
             jump_to(e::ja(0), on_false);
         }
     }
@@ -215,9 +207,9 @@ private:
             // Linux reads these relative to a header too (as a negative X + k,
             // or through LD_ABS for msh); libpcap would just fail the load.
             if (in.k >= kLlOff) {
-                const std::string where = mode_of(in.code) == IND
-                                              ? std::string(classic_op(in.code)->mnemonic) + " [x + " + linux_offset(in.k) + "]"
-                                              : "ldxb 4*([" + linux_offset(in.k) + "]&0xf)";
+                const std::string mnemonic = classic_op(in.code)->mnemonic;
+                const std::string where = mode_of(in.code) == IND ? mnemonic + " [x + " + linux_offset(in.k) + "]"
+                                                                  : mnemonic + " 4*([" + linux_offset(in.k) + "]&0xf)";
                 return make_insn_error(subject_, int64_t(pc),
                                        where + ": Linux's header-relative loads are not supported at XDP "
                                                "(load from the frame's start instead)");
@@ -232,49 +224,78 @@ private:
         if (mode_of(in.code) == IND) {
             emit_indexed_load(size, in.k);
         } else {
-            emit_absolute_load(dst, size, in.k, in.k + size <= proven_len_[pc]);
+            emit_absolute_load(dst, size, in.k);
         }
         if (mode_of(in.code) == MSH) {
             // X = 4 * (P[k] & 0xf): the IPv4 header length.
-            put(e::alu32_imm(e::AND, kX, 0xf));
-            put(e::alu32_imm(e::LSH, kX, 2));
+            put(e::alu_imm(Op::And32Imm, kX, 0xf));
+            put(e::alu_imm(Op::Lsh32Imm, kX, 2));
         } else if (size > 1) {
-            put(e::to_be(dst, size * 8));
+            put(e::to_be(dst, size));
         }
         return {};
     }
 
-    // dst = P[k:size], k + size within kMaxFrameLen; 0 from the filter when
-    // the frame is shorter.
-    void emit_absolute_load(uint8_t dst, uint8_t size, uint32_t k, bool proven) {
-        if (!proven) {
-            put(e::mov64_reg(kTmp2, kData));
-            put(e::alu64_imm(e::ADD, kTmp2, static_cast<int32_t>(k + size)));
-            put(e::jmp64_reg(e::JLE, kTmp2, kDataEnd, 2));
-            return_verdict(false);
-        }
-        if (k <= INT16_MAX) {
-            put(e::load(size, dst, kData, static_cast<int16_t>(k)));
-        } else {
-            put(e::mov64_reg(kTmp, kData));
-            put(e::alu64_imm(e::ADD, kTmp, static_cast<int32_t>(k)));
-            put(e::load(size, dst, kTmp, 0));
-        }
+    // dst = P[offset : size] through bpf_xdp_load_bytes, with the offset in
+    // R2: the bytes the first buffer does not hold. The filter ends with no
+    // match when the frame is shorter. The call takes R0 (A) and R1-R5, so A
+    // is kept on the stack when the load is X's.
+    std::vector<RawInsn> fallback_load(uint8_t dst, uint8_t size) const {
+        std::vector<RawInsn> b;
+        if (dst != kA) b.push_back(e::store32(kFp, kSavedASlot, kA));
+        b.push_back(e::mov64_reg(kArgCtx, kCtx));
+        b.push_back(e::mov64_reg(kArgBuf, kFp));
+        b.push_back(e::add64_imm(kArgBuf, kLoadSlot));
+        b.push_back(e::mov32_imm(kArgLen, size));
+        b.push_back(e::call(BPF_FUNC_xdp_load_bytes));
+        b.push_back(e::jmp_imm(Op::Jeq64Imm, kA, 0, 2));
+        b.push_back(e::mov32_imm(kA, verdicts_.no_match));
+        b.push_back(e::exit_insn());
+        if (dst != kA) b.push_back(e::load(4, kA, kFp, kSavedASlot));
+        b.push_back(e::load(size, dst, kFp, kLoadSlot));
+        return b;
     }
 
-    // A = P[X + k : size]. X + k is bounded before it meets the packet
-    // pointer, so the verifier knows the pointer's range.
-    void emit_indexed_load(uint8_t size, uint32_t k) {
-        put(e::mov64_reg(kTmp, kX));  // X's upper half is zero: every write to it is 32-bit
-        if (k != 0) put(e::alu64_imm(e::ADD, kTmp, static_cast<int32_t>(k)));
-        put(e::jmp64_imm(e::JGT, kTmp, static_cast<int32_t>(kMaxFrameLen - size), 5));
+    // The direct load `direct` when [ptr, end) is inside the first buffer,
+    // else the fallback; both paths meet after it.
+    void direct_or_fallback(uint8_t end, const std::vector<RawInsn>& direct, const std::vector<RawInsn>& fallback) {
+        put(e::jmp_reg(Op::Jgt64Reg, end, kDataEnd, static_cast<int16_t>(direct.size() + 1)));
+        put_all(direct);
+        put(e::ja(static_cast<int16_t>(fallback.size())));
+        put_all(fallback);
+    }
+
+    // dst = P[k:size], k + size within kMaxFrameLen.
+    void emit_absolute_load(uint8_t dst, uint8_t size, uint32_t k) {
+        std::vector<RawInsn> direct;
+        if (k <= INT16_MAX) {
+            direct.push_back(e::load(size, dst, kData, static_cast<int16_t>(k)));
+        } else {
+            direct.push_back(e::mov64_reg(kTmp, kData));
+            direct.push_back(e::add64_imm(kTmp, static_cast<int32_t>(k)));
+            direct.push_back(e::load(size, dst, kTmp, 0));
+        }
+        std::vector<RawInsn> fallback = {e::mov32_imm(kArgOffset, k)};
+        for (const RawInsn& in : fallback_load(dst, size)) fallback.push_back(in);
         put(e::mov64_reg(kTmp2, kData));
-        put(e::alu64_reg(e::ADD, kTmp2, kTmp));
-        put(e::mov64_reg(kTmp, kTmp2));
-        put(e::alu64_imm(e::ADD, kTmp, size));
-        put(e::jmp64_reg(e::JLE, kTmp, kDataEnd, 2));
+        put(e::add64_imm(kTmp2, static_cast<int32_t>(k + size)));
+        direct_or_fallback(kTmp2, direct, fallback);
+    }
+
+    // A = P[X + k : size]. X + k (in R2, the fallback's offset) is bounded
+    // before it meets the packet pointer, so the verifier knows the
+    // pointer's range; past kMaxFrameLen no frame has the bytes.
+    void emit_indexed_load(uint8_t size, uint32_t k) {
+        put(e::mov64_reg(kArgOffset, kX));  // X's upper half is zero: every write to it is 32-bit
+        if (k != 0) put(e::add64_imm(kArgOffset, static_cast<int32_t>(k)));
+        put(e::jmp_imm(Op::Jle64Imm, kArgOffset, kMaxFrameLen - size, 2));
         return_verdict(false);
-        put(e::load(size, kA, kTmp2, 0));
+        constexpr uint8_t kPtr = kTmp2, kEnd = kArgLen;
+        put(e::mov64_reg(kPtr, kData));
+        put(e::add64_reg(kPtr, kArgOffset));
+        put(e::mov64_reg(kEnd, kPtr));
+        put(e::add64_imm(kEnd, size));
+        direct_or_fallback(kEnd, {e::load(size, kA, kPtr, 0)}, fallback_load(kA, size));
     }
 
     // k at or above SKF_LL_OFF: Linux's ancillary data and header-relative
@@ -292,11 +313,11 @@ private:
         case skf::IFINDEX: put(e::load(4, kA, kCtx, kXdpIngressIfindex)); break;
         case skf::QUEUE:  // Linux's skb->queue_mapping: the rx queue + 1 (skb_record_rx_queue)
             put(e::load(4, kA, kCtx, kXdpRxQueue));
-            put(e::alu32_imm(e::ADD, kA, 1));
+            put(e::alu_imm(Op::Add32Imm, kA, 1));
             break;
         case skf::CPU: put(e::call(BPF_FUNC_get_smp_processor_id)); break;
         case skf::RANDOM: put(e::call(BPF_FUNC_get_prandom_u32)); break;
-        case skf::ALU_XOR_X: put(e::alu32_reg(e::XOR, kA, kX)); break;
+        case skf::ALU_XOR_X: put(e::alu_reg(Op::Xor32Reg, kA, kX)); break;
         }
         return {};
     }
@@ -306,7 +327,6 @@ private:
     const std::string& subject_;
     std::vector<RawInsn> out_;
     std::vector<size_t> start_;  // each cBPF instruction's first eBPF instruction
-    std::vector<uint32_t> proven_len_;
     std::vector<Fixup> fixups_;
 };
 
