@@ -8,7 +8,7 @@ packages=(
   libdpdk-dev dpdk dpdk-dev libasmjit-dev libpcap-dev libbpf-dev libelf-dev
   nlohmann-json3-dev libcli11-dev libcapstone-dev libtomlplusplus-dev
   googletest libgtest-dev libbenchmark-dev iproute2 ethtool python3 bpftool
-  libsodium-dev
+  libsodium-dev tcpdump
 )
 
 missing=()

@@ -183,9 +183,42 @@ TEST(RunArgs, SplitsEalFromApplicationOptions) {
               "run --config: must come first: xdpdk run --config FILE [-- options]");
 }
 
+TEST(RunArgs, AttachAFilter) {
+    auto expr = dp::parse_attach_spec("2=filter:tcp port 80 or host 10.0.0.1@x");
+    ASSERT_TRUE(expr.ok()) << expr.error().str();
+    EXPECT_EQ(expr->port, 2);
+    ASSERT_TRUE(expr->filter.has_value());
+    EXPECT_EQ(expr->filter->expression, "tcp port 80 or host 10.0.0.1@x") << "an expression has no @NAME";
+    EXPECT_EQ(expr->object_path, "");
+    auto quoted = dp::parse_attach_spec("0=filter:'udp'");
+    ASSERT_TRUE(quoted.ok());
+    EXPECT_EQ(quoted->filter->expression, "udp");
+    auto ddd = dp::parse_attach_spec("0=filter-ddd:/tmp/f.ddd");
+    ASSERT_TRUE(ddd.ok());
+    EXPECT_EQ(ddd->filter->ddd_path, "/tmp/f.ddd");
+    EXPECT_EQ(dp::parse_attach_spec("0=filter-ddd:").error().str(),
+              "--attach '0=filter-ddd:': expected PORT=filter-ddd:FILE");
+
+    dp::RunConfig config;
+    ASSERT_TRUE(dp::parse_run_options({"--attach", "0=filter:tcp", "--filter-action", "tx"}, config).ok());
+    EXPECT_EQ(config.filter_action, "tx");
+    EXPECT_TRUE(dp::check_filter_usage(config).ok());
+    EXPECT_FALSE(dp::parse_run_options({"--filter-action", "sideways"}, config).ok());
+    config.sets = {"x=1"};
+    EXPECT_EQ(dp::check_filter_usage(config).error().str(), "--set: the attached filters have no global variables");
+    // With an object attached too, --set is the object's.
+    config.attach.push_back({1, "one.o", "", {}});
+    EXPECT_TRUE(dp::check_filter_usage(config).ok());
+    dp::RunConfig no_filter;
+    no_filter.attach.push_back({0, "one.o", "", {}});
+    no_filter.filter_action = "tx";
+    EXPECT_EQ(dp::check_filter_usage(no_filter).error().str(),
+              "--filter-action: applies to filters: attach one with --attach PORT=filter:EXPR");
+}
+
 TEST(RunArgs, OptionsAddToWhatAConfigFileGave) {
     dp::RunConfig config;
-    config.attach.push_back({1, "one.o", ""});
+    config.attach.push_back({1, "one.o", "", {}});
     config.duration_s = 9;
     ASSERT_TRUE(dp::parse_run_options({"--attach", "0=dir/prog.o@entry", "--pass", "0=tap:hostif", "--pass",
                                        "1=port:0", "--ifindex", "1=42", "--set", "x=1", "--packets", "10",

@@ -24,11 +24,12 @@ std::string verdict_text(const EngineResult& r) {
 
 std::string bench_table(const BenchSummary& s) {
     char line[256];
-    std::snprintf(line, sizeof line,
-                  "prog %s (section %s): %" PRIu64 " packets (%" PRIu64 " distinct) from %s, %.2f s per engine\n",
-                  s.prog.c_str(), s.section.c_str(), s.pcap_packets, s.distinct_packets, s.pcap_path.c_str(),
-                  s.duration_s);
-    std::string out = line;
+    // A filter is named by its expression, an object's program by its section.
+    const std::string origin = s.filter.empty() ? "section " + s.section : s.filter;
+    std::string out = "prog " + s.prog + " (" + origin + "): ";
+    std::snprintf(line, sizeof line, "%" PRIu64 " packets (%" PRIu64 " distinct) from %s, %.2f s per engine\n",
+                  s.pcap_packets, s.distinct_packets, s.pcap_path.c_str(), s.duration_s);
+    out += line;
     std::snprintf(line, sizeof line, "%-8s %12s %10s %9s  %s\n", "engine", "packets", "ns/packet", "Mpps", "verdicts");
     out += line;
     std::string notes, vm_engines;

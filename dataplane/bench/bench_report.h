@@ -16,6 +16,7 @@ struct BenchSummary {
     std::string object_path;
     std::string prog;
     std::string section;
+    std::string filter;  // filter:'EXPR' when the program is a tcpdump filter, else ""
     std::string pcap_path;
     uint64_t pcap_packets = 0;
     uint64_t distinct_packets = 0;

@@ -89,13 +89,36 @@ Result<std::unique_ptr<KernelRunner>> KernelRunner::load(const std::string& path
         const int err = errno;
         return make_error("kernel", quiet.with_warning("libbpf cannot open '" + path + "': " + errno_text(err)));
     }
+    return load_opened(std::unique_ptr<KernelRunner>(new KernelRunner(obj, prog)), path, state);
+}
+
+Result<std::unique_ptr<KernelRunner>> KernelRunner::load_image(std::span<const uint8_t> elf, const std::string& name,
+                                                               const vm::Object& state, const std::string& prog) {
+    LibbpfQuiet quiet;
+    std::vector<uint8_t> image(elf.begin(), elf.end());
+    bpf_object_open_opts opts{};
+    opts.sz = sizeof opts;
+    opts.object_name = name.c_str();
+    bpf_object* obj = bpf_object__open_mem(image.data(), image.size(), &opts);
+    if (obj == nullptr) {
+        const int err = errno;
+        return make_error("kernel", quiet.with_warning("libbpf cannot open " + name + ": " + errno_text(err)));
+    }
     std::unique_ptr<KernelRunner> runner(new KernelRunner(obj, prog));
+    runner->image_ = std::move(image);
+    return load_opened(std::move(runner), name, state);
+}
+
+Result<std::unique_ptr<KernelRunner>> KernelRunner::load_opened(std::unique_ptr<KernelRunner> runner,
+                                                                const std::string& name, const vm::Object& state) {
+    LibbpfQuiet quiet;
     XDPDK_RETURN_IF_ERROR(runner->copy_global_data(state));
     runner->prepare_as_xdp_loader(state);
-    const int rc = bpf_object__load(obj);
+    const int rc = bpf_object__load(runner->obj_);
     if (rc != 0) return make_error("kernel", quiet.with_warning("bpf_object__load: " + errno_text(rc)));
-    const bpf_program* p = bpf_object__find_program_by_name(obj, prog.c_str());
-    if (p == nullptr) return make_error("kernel", "libbpf finds no program '" + prog + "' in '" + path + "'");
+    const std::string& prog = runner->prog_;
+    const bpf_program* p = bpf_object__find_program_by_name(runner->obj_, prog.c_str());
+    if (p == nullptr) return make_error("kernel", "libbpf finds no program '" + prog + "' in '" + name + "'");
     runner->prog_fd_ = bpf_program__fd(p);
     XDPDK_RETURN_IF_ERROR(runner->copy_map_entries(state));
     bpf_prog_info info{};

@@ -8,6 +8,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "vm/error.h"
 #include "vm/object.h"
@@ -30,6 +31,9 @@ public:
     // name of the object.
     static Result<std::unique_ptr<KernelRunner>> load(const std::string& path, const vm::Object& state,
                                                       const std::string& prog);
+    // The same from an ELF image in memory (a filter's object), named `name`.
+    static Result<std::unique_ptr<KernelRunner>> load_image(std::span<const uint8_t> elf, const std::string& name,
+                                                            const vm::Object& state, const std::string& prog);
     ~KernelRunner();
     KernelRunner(const KernelRunner&) = delete;
     KernelRunner& operator=(const KernelRunner&) = delete;
@@ -45,12 +49,15 @@ public:
 
 private:
     KernelRunner(bpf_object* obj, std::string prog) : obj_(obj), prog_(std::move(prog)) {}
+    static Result<std::unique_ptr<KernelRunner>> load_opened(std::unique_ptr<KernelRunner> runner,
+                                                             const std::string& name, const vm::Object& state);
     Status copy_global_data(const vm::Object& state);
     void prepare_as_xdp_loader(const vm::Object& state);
     Status copy_map_entries(const vm::Object& state);
 
     bpf_object* obj_;
     std::string prog_;
+    std::vector<uint8_t> image_;  // libbpf reads an image opened from memory until the load
     int prog_fd_ = -1;
     bool jited_ = false;
 };

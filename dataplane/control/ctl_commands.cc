@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "dataplane/loader/map_format.h"
+#include "dataplane/loader/program_source.h"
 
 namespace xdpdk::control {
 
@@ -238,15 +239,24 @@ private:
 
     Result<json> prog_swap(const Request& r, bool text) {
         const std::string usage =
-            "prog swap PORT OBJ.o [--prog NAME] [--set NAME=VALUE]... [--map-size NAME=N]... [--fresh-maps]";
+            "prog swap PORT OBJ.o [--prog NAME] [--set NAME=VALUE]... [--map-size NAME=N]... [--fresh-maps] | "
+            "prog swap PORT filter:EXPR|filter-ddd:FILE [--filter-action MATCH[,NOMATCH]]";
         if (r.args.size() < 2) return make_error(r.command(), "usage: " + usage);
         XDPDK_ASSIGN_OR_RETURN(uint16_t port, parse_port(r.args[0], r.command()));
         ProgramSpec spec;
-        spec.object_path = r.args[1];
+        const auto filter = loader::filter_from_word(r.args[1]);
+        if (filter && filter->ddd_path.empty()) spec.filter = filter->expression;
+        if (filter) spec.filter_ddd = filter->ddd_path;
+        if (!filter) spec.object_path = r.args[1];
         for (size_t i = 2; i < r.args.size(); ++i) {
             const std::string& w = r.args[i];
             const bool has_value = i + 1 < r.args.size();
-            if ((w == "prog" || w == "--prog") && has_value) spec.program = r.args[++i];
+            if ((w == "filter-action" || w == "--filter-action") && has_value && filter) {
+                auto verdicts = loader::parse_filter_action(r.args[++i]);
+                if (!verdicts) return make_error(r.command(), verdicts.error().str() + "; usage: " + usage);
+                spec.filter_match = verdicts->match;
+                spec.filter_no_match = verdicts->no_match;
+            } else if ((w == "prog" || w == "--prog") && has_value) spec.program = r.args[++i];
             else if ((w == "set" || w == "--set") && has_value) spec.globals.push_back(r.args[++i]);
             else if ((w == "map-size" || w == "--map-size") && has_value) spec.map_sizes.push_back(r.args[++i]);
             else if (w == "fresh-maps" || w == "--fresh-maps") spec.fresh_maps = true;

@@ -3,6 +3,7 @@
 //
 //   prog list                      prog show PORT
 //   prog swap PORT OBJ.o [prog NAME] [set NAME=VALUE]... [map-size NAME=N]... [fresh-maps]
+//   prog swap PORT filter:EXPR|filter-ddd:FILE [filter-action MATCH[,NOMATCH]]
 //   prog dump xlated|jited PORT
 //   map list                       map dump MAP
 //   map lookup MAP key [hex] BYTES...
@@ -11,7 +12,7 @@
 //   stats                          trace
 //
 // MAP is a name, or `id N`. The words arrive as the request's args, exactly
-// as typed after NOUN VERB (the client only makes OBJ.o absolute), and are
+// as typed after NOUN VERB (the client only makes OBJ.o and a -ddd FILE absolute), and are
 // parsed here so that every client gets the same syntax and errors. With
 // the request option "format": "text" a result is the text people read
 // instead of JSON.

@@ -7,12 +7,12 @@
 
 namespace xdpdk::loader {
 
-Result<std::unique_ptr<vm::Object>> open_prepared_object(const std::string& object_path,
+Result<std::unique_ptr<vm::Object>> open_prepared_object(const ProgramSource& source,
                                                          const vm::ObjectOptions& options,
                                                          const std::vector<std::string>& sets,
                                                          const std::string& maps_in_path,
                                                          const std::vector<std::string>& programs) {
-    XDPDK_ASSIGN_OR_RETURN(auto obj, vm::Object::open(object_path, options));
+    XDPDK_ASSIGN_OR_RETURN(auto obj, open_program_source(source, options));
     XDPDK_RETURN_IF_ERROR(apply_global_assignments(*obj, sets));
     MapsInput maps_in;
     if (!maps_in_path.empty()) {

@@ -9,15 +9,17 @@
 #include <vector>
 
 #include "maps_json.h"
+#include "program_source.h"
 #include "vm/object.h"
 
 namespace xdpdk::loader {
 
+// `source`: an object file or a filter (program_source.h).
 // `programs`: the programs the caller will run, by function or section name
 // ("" for the object's first XDP program); only they, and the programs prog
 // arrays get (from the object or --maps-in), are verified and loaded, as
 // xdp-loader loads only the program it attaches. Empty: every XDP program.
-Result<std::unique_ptr<vm::Object>> open_prepared_object(const std::string& object_path,
+Result<std::unique_ptr<vm::Object>> open_prepared_object(const ProgramSource& source,
                                                          const vm::ObjectOptions& options,
                                                          const std::vector<std::string>& sets,
                                                          const std::string& maps_in_path,

@@ -18,6 +18,9 @@
 #include "load_args.h"
 #include "dataplane/loader/maps_json.h"
 #include "dataplane/loader/object_setup.h"
+#include "dataplane/loader/program_source.h"
+#include "dataplane/replay/pcap_io.h"
+#include "filter_args.h"
 #include "vm/object.h"
 
 namespace xdpdk::cli {
@@ -30,6 +33,8 @@ constexpr const char* kAllEngines = "jit,interp,kernel";
 struct BenchOptions {
     std::string object_path;
     std::string pcap_path;
+    FilterArgs filter;
+    loader::ProgramSource source;  // the object, or the filter compiled for the capture's link type
     std::string prog;
     double duration_s = 1.0;
     std::string engines = kAllEngines;
@@ -71,7 +76,7 @@ Result<std::unique_ptr<vm::Object>> prepare_object(const BenchOptions& o, vm::En
     vm::ObjectOptions options;
     options.engine = engine;
     XDPDK_RETURN_IF_ERROR(apply_load_args(o.load, options));
-    return loader::open_prepared_object(o.object_path, options, o.load.sets, o.maps_in, {o.prog});
+    return loader::open_prepared_object(o.source, options, o.load.sets, o.maps_in, {o.prog});
 }
 
 Result<vm::Program*> choose_program(const vm::Object& obj, const std::string& name) {
@@ -84,6 +89,15 @@ EngineResult skipped(std::string engine, std::string reason) {
     r.engine = std::move(engine);
     r.skipped = std::move(reason);
     return r;
+}
+
+// The kernel loads what the VM loaded: the object file, or the filter's
+// in-memory object.
+Result<std::unique_ptr<KernelRunner>> kernel_runner(const loader::ProgramSource& source, const vm::Object& state,
+                                                    const std::string& prog) {
+    if (!source.filter) return KernelRunner::load(source.object_path, state, prog);
+    XDPDK_ASSIGN_OR_RETURN(const auto elf, loader::program_source_elf(source));
+    return KernelRunner::load_image(elf, loader::kFilterProgramName, state, prog);
 }
 
 Result<EngineResult> run_engine(const EngineChoice& choice, const BenchOptions& o, const BenchPackets& packets,
@@ -101,22 +115,28 @@ Result<EngineResult> run_engine(const EngineChoice& choice, const BenchOptions& 
     XDPDK_ASSIGN_OR_RETURN(auto obj, prepare_object(o, vm::EngineKind::Interp));
     XDPDK_ASSIGN_OR_RETURN(vm::Program * prog, choose_program(*obj, o.prog));
     if (choice.engine == Engine::Interp) return bench_interpreter(*prog, packets, o.duration_s, report);
-    auto kernel = KernelRunner::load(o.object_path, *obj, prog->name);
+    auto kernel = kernel_runner(o.source, *obj, prog->name);
     if (!kernel) return skipped(choice.name, kernel.error().str());
     return bench_kernel(**kernel, packets, o.duration_s, report);
 }
 
-Status bench(const BenchOptions& o) {
+Status bench(BenchOptions& o) {
     if (!(o.duration_s > 0 && o.duration_s <= kMaxDurationS))
         return make_error("--duration", "must be more than 0 and at most " + std::to_string(int(kMaxDurationS)) + " s");
     XDPDK_ASSIGN_OR_RETURN(auto engines, parse_engines(o.engines));
+    if (o.source.filter) {
+        // Compiled for the capture's link type, as tcpdump -r compiles it.
+        XDPDK_ASSIGN_OR_RETURN(auto peek, PcapReader::open(o.pcap_path));
+        o.source.filter->linktype = peek->linktype();
+    }
     // Checked once up front, so a bad object or --prog fails before any timing.
     XDPDK_ASSIGN_OR_RETURN(auto obj, prepare_object(o, vm::EngineKind::Interp));
     XDPDK_ASSIGN_OR_RETURN(vm::Program * prog, choose_program(*obj, o.prog));
     XDPDK_ASSIGN_OR_RETURN(auto packets, read_bench_packets(o.pcap_path));
 
     BenchSummary summary;
-    summary.object_path = o.object_path;
+    summary.object_path = o.source.label();
+    if (o.source.filter) summary.filter = o.source.label();
     summary.prog = prog->name;
     summary.section = prog->section;
     summary.pcap_path = o.pcap_path;
@@ -148,7 +168,8 @@ Status bench(const BenchOptions& o) {
 void add_bench_command(CLI::App& app, int& exit_code) {
     auto opts = std::make_shared<BenchOptions>();
     CLI::App* cmd = app.add_subcommand("bench", "Time a program on a capture's packets with each engine");
-    cmd->add_option("PROG", opts->object_path, "BPF object file built with clang -target bpf")->required();
+    cmd->add_option("PROG", opts->object_path, "BPF object file built with clang -target bpf (none with --filter)");
+    add_filter_options(*cmd, opts->filter);
     cmd->add_option("--pcap", opts->pcap_path, "capture whose packets are run, over and over (pcap or pcapng)")
         ->required();
     cmd->add_option("--prog", opts->prog, "program to run, by function or section name (default: the first XDP program)");
@@ -159,6 +180,12 @@ void add_bench_command(CLI::App& app, int& exit_code) {
     cmd->add_flag("--json", opts->json, "print the results as JSON");
     cmd->add_flag("--quiet", opts->quiet, "no progress line on stderr");
     cmd->callback([opts, &exit_code] {
+        auto source = choose_program_source(opts->object_path, opts->filter, {&opts->load, &opts->maps_in, &opts->prog});
+        if (!source) {
+            exit_code = usage_fail(source.error().str());
+            return;
+        }
+        opts->source = std::move(*source);
         auto st = bench(*opts);
         exit_code = st ? 0 : fail(st.error().str());
     });

@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "dataplane/control/ctl_client.h"
 #include "dataplane/control/ctl_socket.h"
+#include "dataplane/loader/program_source.h"
 
 namespace xdpdk::cli {
 
@@ -29,6 +30,7 @@ void print_ctl_help() {
         "usage: xdpdk ctl [--socket PATH] [-j|--json] [-p|--pretty] NOUN VERB [ARGS...]\n\n"
         "  prog list | prog show [PORT | id N]\n"
         "  prog swap PORT OBJ.o [--prog NAME] [--set NAME=VALUE]... [--map-size NAME=N]... [--fresh-maps]\n"
+        "  prog swap PORT filter:EXPR|filter-ddd:FILE [--filter-action MATCH[,NOMATCH]]   (a tcpdump filter)\n"
         "  prog dump xlated|jited PORT | prog detach PORT\n"
         "  map list | map show [MAP] | map dump MAP\n"
         "  map lookup MAP key [hex] BYTES...\n"
@@ -112,9 +114,13 @@ int ctl_command_main(const std::vector<std::string>& all_words) {
     }
     req.args.assign(words.begin() + static_cast<std::ptrdiff_t>(i), words.end());
     if (req.noun == "prog" && req.verb == "swap" && req.args.size() >= 2) {
+        // A filter expression is no path; a -ddd file is.
+        const std::string ddd_prefix(loader::kFilterDddPrefix);
+        const bool expression = req.args[1].rfind(loader::kFilterPrefix, 0) == 0;
+        const bool ddd = req.args[1].rfind(ddd_prefix, 0) == 0;
         std::error_code ec;
-        const auto abs = std::filesystem::absolute(req.args[1], ec);
-        if (!ec) req.args[1] = abs.string();
+        const auto abs = std::filesystem::absolute(ddd ? req.args[1].substr(ddd_prefix.size()) : req.args[1], ec);
+        if (!ec && !expression) req.args[1] = (ddd ? ddd_prefix : std::string()) + abs.string();
     }
     if (!json) req.options["format"] = "text";
     if (socket.empty()) {

@@ -11,6 +11,8 @@
 #include "dataplane/loader/global_set.h"
 #include "load_args.h"
 #include "dataplane/inspect/prog_dump.h"
+#include "dataplane/loader/program_source.h"
+#include "filter_args.h"
 #include "prog_show.h"
 #include "vm/object.h"
 
@@ -27,6 +29,8 @@ enum class DumpKind { Xlated, Jited };
 
 struct DumpOptions {
     std::string object_path;
+    FilterArgs filter;
+    loader::ProgramSource source;
     std::string prog;
     LoadArgs load;
     bool opcodes = false;
@@ -69,11 +73,11 @@ struct Chosen {
     Status loaded;
 };
 
-Result<Chosen> open_and_load(const std::string& path, vm::ObjectOptions options, const LoadArgs& load,
+Result<Chosen> open_and_load(const loader::ProgramSource& source, vm::ObjectOptions options, const LoadArgs& load,
                              const std::string& prog) {
     XDPDK_RETURN_IF_ERROR(apply_load_args(load, options));
     Chosen c;
-    XDPDK_ASSIGN_OR_RETURN(c.obj, vm::Object::open(path, options));
+    XDPDK_ASSIGN_OR_RETURN(c.obj, loader::open_program_source(source, options));
     XDPDK_RETURN_IF_ERROR(loader::apply_global_assignments(*c.obj, load.sets));
     XDPDK_ASSIGN_OR_RETURN(c.progs, chosen_programs(*c.obj, prog));
     if (!prog.empty()) XDPDK_RETURN_IF_ERROR(c.obj->load_only({c.progs.front()}));
@@ -85,7 +89,7 @@ Status dump(const DumpOptions& o, DumpKind kind) {
     // Only jited needs the JIT; xlated works for programs it refuses too.
     vm::ObjectOptions options;
     options.engine = kind == DumpKind::Jited ? vm::EngineKind::Jit : vm::EngineKind::Interp;
-    XDPDK_ASSIGN_OR_RETURN(Chosen c, open_and_load(o.object_path, options, o.load, o.prog));
+    XDPDK_ASSIGN_OR_RETURN(Chosen c, open_and_load(o.source, options, o.load, o.prog));
     XDPDK_RETURN_IF_ERROR(c.loaded);
     const auto& progs = c.progs;
     // Everything is formatted before anything is printed, so a failure leaves
@@ -102,6 +106,8 @@ Status dump(const DumpOptions& o, DumpKind kind) {
 
 struct VerifyOptions {
     std::string object_path;
+    FilterArgs filter;
+    loader::ProgramSource source;
     std::string prog;
     LoadArgs load;
     bool verbose = false;
@@ -115,11 +121,11 @@ Status verify_object(const VerifyOptions& o) {
     std::string log;
     options.verifier_log = &log;
     options.verifier_log_insns = o.verbose;
-    XDPDK_ASSIGN_OR_RETURN(Chosen c, open_and_load(o.object_path, options, o.load, o.prog));
+    XDPDK_ASSIGN_OR_RETURN(Chosen c, open_and_load(o.source, options, o.load, o.prog));
     std::fputs(log.c_str(), stdout);
     if (!c.loaded) {
         std::printf("refused: %s\n", c.loaded.error().str().c_str());
-        return make_error(o.object_path, "refused by the verifier");
+        return make_error(o.source.label(), "refused by the verifier");
     }
     return {};
 }
@@ -127,11 +133,18 @@ Status verify_object(const VerifyOptions& o) {
 void add_dump_kind(CLI::App& dump_cmd, const char* name, DumpKind kind, const char* description, int& exit_code) {
     auto opts = std::make_shared<DumpOptions>();
     CLI::App* cmd = dump_cmd.add_subcommand(name, description);
-    cmd->add_option("PROG", opts->object_path, "BPF object file built with clang -target bpf")->required();
+    cmd->add_option("PROG", opts->object_path, "BPF object file built with clang -target bpf (none with --filter)");
     cmd->add_option("--prog", opts->prog, "program by function or section name (default: every XDP program)");
     add_load_options(*cmd, opts->load);
+    add_filter_options(*cmd, opts->filter);
     if (kind == DumpKind::Jited) cmd->add_flag("--opcodes", opts->opcodes, "show the bytes of each instruction");
     cmd->callback([opts, kind, &exit_code] {
+        auto source = choose_program_source(opts->object_path, opts->filter, {&opts->load, nullptr, &opts->prog});
+        if (!source) {
+            exit_code = usage_fail(source.error().str());
+            return;
+        }
+        opts->source = std::move(*source);
         auto st = dump(*opts, kind);
         exit_code = st ? 0 : fail(st.error().str());
     });
@@ -149,11 +162,19 @@ void add_prog_command(CLI::App& app, int& exit_code) {
     add_prog_show_command(*prog, exit_code);
     CLI::App* verify_cmd = prog->add_subcommand("verify", "Run the verifier on every XDP program: accepted or refused, and why");
     auto vopts = std::make_shared<VerifyOptions>();
-    verify_cmd->add_option("PROG", vopts->object_path, "BPF object file built with clang -target bpf")->required();
+    verify_cmd->add_option("PROG", vopts->object_path,
+                           "BPF object file built with clang -target bpf (none with --filter)");
     verify_cmd->add_option("--prog", vopts->prog, "program by function or section name (default: every XDP program)");
     add_load_options(*verify_cmd, vopts->load);
+    add_filter_options(*verify_cmd, vopts->filter);
     verify_cmd->add_flag("-v,--verbose", vopts->verbose, "print each processed instruction with the verifier's state");
     verify_cmd->callback([vopts, &exit_code] {
+        auto source = choose_program_source(vopts->object_path, vopts->filter, {&vopts->load, nullptr, &vopts->prog});
+        if (!source) {
+            exit_code = usage_fail(source.error().str());
+            return;
+        }
+        vopts->source = std::move(*source);
         auto st = verify_object(*vopts);
         exit_code = st ? 0 : fail(st.error().str());
     });

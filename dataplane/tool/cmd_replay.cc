@@ -10,6 +10,8 @@
 
 #include "commands.h"
 #include "dataplane/loader/object_setup.h"
+#include "dataplane/loader/program_source.h"
+#include "filter_args.h"
 #include "dataplane/loader/global_set.h"
 #include "load_args.h"
 #include "dataplane/loader/maps_json.h"
@@ -57,6 +59,8 @@ constexpr size_t kEthHeaderLen = 14;
 struct ReplayOptions {
     std::string object_path;
     std::string pcap_path;
+    FilterArgs filter;
+    loader::ProgramSource source;  // the object, or the filter compiled for the capture's link type
     std::string prog;
     ReplayOutputPaths outputs;
     std::string maps_in;
@@ -114,7 +118,7 @@ Result<std::unique_ptr<vm::Object>> prepare_object(const ReplayOptions& o, vm::E
     object_options.ncpus = o.cpus;
     object_options.engine = engine;
     XDPDK_RETURN_IF_ERROR(apply_load_args(o.load, object_options));
-    return loader::open_prepared_object(o.object_path, object_options, o.load.sets, o.maps_in, {o.prog});
+    return loader::open_prepared_object(o.source, object_options, o.load.sets, o.maps_in, {o.prog});
 }
 
 // bpf_fib_lookup's tables: the host's as they are now, or a file's (where
@@ -133,10 +137,16 @@ Status load_fib(const std::string& source, vm::Fib& fib) {
     return {};
 }
 
-Status replay(const ReplayOptions& o) {
+Status replay(ReplayOptions& o) {
     XDPDK_ASSIGN_OR_RETURN(const vm::EngineKind engine, vm::parse_engine(o.engine));
     if (o.cpus == 0 || o.cpus > kMaxCpus)
         return make_error("--cpus", "must be from 1 to " + std::to_string(kMaxCpus));
+    if (o.source.filter) {
+        // libpcap compiles the expression for the frames it will see, as
+        // tcpdump -r does for the file's link type.
+        XDPDK_ASSIGN_OR_RETURN(auto peek, PcapReader::open(o.pcap_path));
+        o.source.filter->linktype = peek->linktype();
+    }
     XDPDK_ASSIGN_OR_RETURN(auto obj, prepare_object(o, engine));
     XDPDK_ASSIGN_OR_RETURN(vm::Program * prog, choose_program(*obj, o.prog));
     XDPDK_RETURN_IF_ERROR(bind_xsk_slots(*obj, o.xsk));
@@ -200,7 +210,9 @@ Status replay(const ReplayOptions& o) {
     }
     XDPDK_RETURN_IF_ERROR(outputs->commit(*obj));
 
-    std::printf("prog %s (section %s), engine %s, %llu packets from %s\n", prog->name.c_str(), prog->section.c_str(),
+    // A filter is named by its expression; an object's program by its section.
+    const std::string origin = o.source.filter ? o.source.label() : "section " + prog->section;
+    std::printf("prog %s (%s), engine %s, %llu packets from %s\n", prog->name.c_str(), origin.c_str(),
                 o.engine.c_str(), static_cast<unsigned long long>(counts.total_packets()), o.pcap_path.c_str());
     std::fputs(counts.table().c_str(), stdout);
     return {};
@@ -212,8 +224,9 @@ void add_replay_command(CLI::App& app, int& exit_code) {
     auto opts = std::make_shared<ReplayOptions>();
     CLI::App* cmd = app.add_subcommand(
         "replay", "Run every packet of a capture through an XDP program and count the verdicts");
-    cmd->add_option("PROG", opts->object_path, "BPF object file built with clang -target bpf")->required();
-    cmd->add_option("PCAP", opts->pcap_path, "capture of Ethernet frames (pcap or pcapng)")->required();
+    cmd->add_option("PROG", opts->object_path, "BPF object file built with clang -target bpf (none with --filter)");
+    cmd->add_option("PCAP", opts->pcap_path, "capture of Ethernet frames (pcap or pcapng)");
+    add_filter_options(*cmd, opts->filter);
     cmd->add_option("--prog", opts->prog, "program to run, by function or section name (default: the first XDP program)");
     cmd->add_option("--out", opts->outputs.out_dir,
                     "directory for pass.pcap, tx.pcap and redirect.pcap (packets as the program left them)");
@@ -241,6 +254,18 @@ void add_replay_command(CLI::App& app, int& exit_code) {
                   "run frames shorter than 14 bytes too (BPF_PROG_TEST_RUN refuses them; by default they are not run)");
     cmd->add_option("--engine", opts->engine, "jit (machine code) or interp")->capture_default_str();
     cmd->callback([opts, &exit_code] {
+        // With a filter the one positional word is the capture.
+        if (opts->filter.given() && opts->pcap_path.empty()) std::swap(opts->object_path, opts->pcap_path);
+        if (opts->pcap_path.empty()) {
+            exit_code = usage_fail("PCAP: give the capture to replay");
+            return;
+        }
+        auto source = choose_program_source(opts->object_path, opts->filter, {&opts->load, &opts->maps_in, &opts->prog});
+        if (!source) {
+            exit_code = usage_fail(source.error().str());
+            return;
+        }
+        opts->source = std::move(*source);
         auto st = replay(*opts);
         exit_code = st ? 0 : fail(st.error().str());
     });

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "filter_args.h"
 #include "run_dataplane.h"
 #include "run_args.h"
 #include "run_config_toml.h"
@@ -34,7 +35,7 @@ int run_command_main(const std::vector<std::string>& words) {
         return words.empty() ? 1 : 0;
     }
     auto line = split_run_command_line(words);
-    if (!line) return fail(line.error().str());
+    if (!line) return usage_fail(line.error().str());
     if (line->app_help) {
         print_run_help();
         return 0;
@@ -48,7 +49,8 @@ int run_command_main(const std::vector<std::string>& words) {
         config.eal_args.push_back("xdpdk");
         config.eal_args.insert(config.eal_args.end(), line->eal_args.begin(), line->eal_args.end());
     }
-    if (Status st = parse_run_options(line->app_args, config); !st) return fail(st.error().str());
+    if (Status st = parse_run_options(line->app_args, config); !st) return usage_fail(st.error().str());
+    if (Status st = check_filter_usage(config); !st) return usage_fail(st.error().str());
     return run_dataplane(config);
 }
 

@@ -32,7 +32,9 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        // --help and the like exit 0; every bad command line exits 2, the
+        // code of bad usage (CLI11's own codes are over 100).
+        return app.exit(e) == 0 ? 0 : 2;
     }
     return exit_code;
 }

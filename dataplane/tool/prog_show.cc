@@ -11,6 +11,8 @@
 
 #include "commands.h"
 #include "dataplane/loader/global_set.h"
+#include "dataplane/loader/program_source.h"
+#include "filter_args.h"
 #include "load_args.h"
 #include "vm/helpers.h"
 #include "vm/map.h"
@@ -22,6 +24,8 @@ namespace {
 
 struct ShowOptions {
     std::string object_path;
+    FilterArgs filter;
+    loader::ProgramSource source;
     std::string prog;
     LoadArgs load;
     bool json = false;
@@ -63,6 +67,7 @@ ordered_json describe(const ShowOptions& o, const vm::ObjectOptions& options, co
     ordered_json p;
     p["name"] = listed.name;
     p["section"] = listed.section;
+    if (o.source.filter) p["filter"] = o.source.label();
     if (listed.type != vm::ProgType::Xdp) {
         p["type"] = std::string(vm::classify_section(listed.section).other_type);
         p["loaded"] = false;
@@ -73,7 +78,7 @@ ordered_json describe(const ShowOptions& o, const vm::ObjectOptions& options, co
     p["type"] = "xdp";
     p["attach_type"] = vm::xdp_attach_name(listed.attach);
     p["frags"] = listed.frags;
-    auto fresh = vm::Object::open(o.object_path, options);
+    auto fresh = loader::open_program_source(o.source, options);
     Status st = fresh ? loader::apply_global_assignments(**fresh, o.load.sets) : Status(fresh.error());
     const vm::Program* prog = nullptr;
     if (st) {
@@ -126,7 +131,9 @@ std::string text_line(const ordered_json& p) {
     std::string s = p["name"].get<std::string>() + ": " + p["type"].get<std::string>();
     if (p.contains("attach_type") && p["attach_type"] != "xdp") s += " (" + p["attach_type"].get<std::string>() + ")";
     if (p.value("frags", false)) s += " frags";
-    s += "  section " + p["section"].get<std::string>() + "\n";
+    s += "  section " + p["section"].get<std::string>();
+    if (p.contains("filter")) s += "  " + p["filter"].get<std::string>();
+    s += "\n";
     const std::string uses = uses_line(p, "helpers", "helpers") + uses_line(p, "kfuncs", "kfuncs") +
                              uses_line(p, "map_types", "map types") + reasons_lines(p);
     if (!p["loaded"].get<bool>()) return s + "\tnot loaded: " + p["reason"].get<std::string>() + "\n" + uses;
@@ -147,7 +154,7 @@ Status show(const ShowOptions& o) {
     // program's own load then says what is missing.
     vm::ObjectOptions listing = options;
     listing.listing = true;
-    XDPDK_ASSIGN_OR_RETURN(auto obj, vm::Object::open(o.object_path, listing));
+    XDPDK_ASSIGN_OR_RETURN(auto obj, loader::open_program_source(o.source, listing));
     std::vector<const vm::Program*> listed;
     if (!o.prog.empty()) {
         // A non-XDP program named on purpose is shown, not refused.
@@ -161,7 +168,7 @@ Status show(const ShowOptions& o) {
         listed.push_back(named);
     } else {
         for (const auto& p : obj->programs()) listed.push_back(p.get());
-        if (listed.empty()) return make_error(o.object_path, "the object has no programs");
+        if (listed.empty()) return make_error(o.source.label(), "the object has no programs");
     }
     // Everything is gathered before anything is printed.
     ordered_json all = ordered_json::array();
@@ -183,12 +190,19 @@ void add_prog_show_command(CLI::App& prog, int& exit_code) {
     CLI::App* cmd = prog.add_subcommand(
         "show", "List an object's programs: section, type, whether each loads, the kernel's tag, sizes, maps, the "
         "helpers and map types each uses and whether xdpdk has them");
-    cmd->add_option("PROG", opts->object_path, "BPF object file built with clang -target bpf")->required();
+    cmd->add_option("PROG", opts->object_path, "BPF object file built with clang -target bpf (none with --filter)");
     cmd->add_option("--prog", opts->prog, "only this program (function or section name)");
     add_load_options(*cmd, opts->load);
+    add_filter_options(*cmd, opts->filter);
     cmd->add_flag("-j,--json", opts->json, "JSON, one line");
     cmd->add_flag("-p,--pretty", opts->pretty, "JSON, indented");
     cmd->callback([opts, &exit_code] {
+        auto source = choose_program_source(opts->object_path, opts->filter, {&opts->load, nullptr, &opts->prog});
+        if (!source) {
+            exit_code = usage_fail(source.error().str());
+            return;
+        }
+        opts->source = std::move(*source);
         auto st = show(*opts);
         exit_code = st ? 0 : fail(st.error().str());
     });

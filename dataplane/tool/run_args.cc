@@ -50,12 +50,17 @@ const CLI::Validator kNotNegative(
 // Values of the list options before they are parsed into specs.
 struct ListOptions {
     std::vector<std::string> attach, pass, ifindex, sets, map_sizes, xsk;
-    std::string engine;
+    std::string engine, filter_action;
 };
 
 void describe_options(CLI::App& app, RunConfig& c, ListOptions& lists) {
-    app.add_option("--attach", lists.attach, "PORT=PROG.o[@NAME]: the XDP program a port runs (one per port)")
+    app.add_option("--attach", lists.attach,
+                   "PORT=PROG.o[@NAME] or PORT=filter:EXPR or PORT=filter-ddd:FILE: the XDP program a port runs "
+                   "(one per port; a filter: a tcpdump expression or `tcpdump -ddd` output)")
         ->allow_extra_args(false);
+    app.add_option("--filter-action", lists.filter_action,
+                   "MATCH[,NOMATCH]: the verdicts of the attached filters' packets (pass, drop, tx, aborted; "
+                   "default pass,drop)");
     app.add_option("--pass", lists.pass,
                    "PORT=tap[:IFNAME]|port:N|drop: where XDP_PASS packets go (default drop; tap: a host interface)")
         ->allow_extra_args(false);
@@ -179,6 +184,10 @@ Status parse_run_options(const std::vector<std::string>& app_args, RunConfig& co
         std::erase_if(parsed.map_sizes, [&](const std::string& a) { return a.substr(0, a.find('=')) == name; });
     }
     parsed.map_sizes.insert(parsed.map_sizes.end(), lists.map_sizes.begin(), lists.map_sizes.end());
+    if (!lists.filter_action.empty()) {
+        XDPDK_RETURN_IF_ERROR(loader::parse_filter_action(lists.filter_action));
+        parsed.filter_action = lists.filter_action;
+    }
     if (!lists.engine.empty()) {
         auto engine = vm::parse_engine(lists.engine);
         if (!engine) return make_error("run --engine", engine.error().reason);
@@ -202,6 +211,12 @@ Result<AttachSpec> parse_attach_spec(std::string_view text) {
     AttachSpec spec;
     spec.port = rule.first;
     std::string_view prog = rule.second;
+    if (auto filter = loader::filter_from_word(prog)) {
+        if (prog.rfind(loader::kFilterDddPrefix, 0) == 0 && filter->ddd_path.empty())
+            return make_error(subject, "expected PORT=filter-ddd:FILE");
+        spec.filter = std::move(filter);
+        return spec;
+    }
     const size_t at = prog.rfind('@');
     if (at != std::string_view::npos) {
         spec.program_name = std::string(prog.substr(at + 1));
@@ -260,6 +275,19 @@ Result<XskSpec> parse_xsk_spec(std::string_view text) {
     if (dest.rfind("port:", 0) != 0) return usage;
     XDPDK_ASSIGN_OR_RETURN(spec.port, parse_port(dest.substr(5), subject));
     return spec;
+}
+
+Status check_filter_usage(const RunConfig& c) {
+    const bool any_filter = std::any_of(c.attach.begin(), c.attach.end(), [](const AttachSpec& a) { return a.filter; });
+    const bool only_filters =
+        !c.attach.empty() && std::all_of(c.attach.begin(), c.attach.end(), [](const AttachSpec& a) { return a.filter; });
+    if (!c.filter_action.empty() && !any_filter)
+        return make_error("--filter-action", "applies to filters: attach one with --attach PORT=filter:EXPR");
+    if (!only_filters) return {};
+    if (!c.sets.empty()) return make_error("--set", "the attached filters have no global variables");
+    if (!c.map_sizes.empty()) return make_error("--map-size", "the attached filters have no maps");
+    if (!c.maps_in.empty()) return make_error("--maps-in", "the attached filters have no maps");
+    return {};
 }
 
 Status validate_run_config(const RunConfig& c) {

@@ -47,4 +47,9 @@ Result<XskSpec> parse_xsk_spec(std::string_view text);
 // or queues, negative times. Whatever filled the config, run calls this first.
 Status validate_run_config(const RunConfig& config);
 
+// What the attached filters cannot take, as a usage error (exit 2):
+// --filter-action without a filter attached, or --set, --map-size or
+// --maps-in when only filters are attached (they have no globals or maps).
+Status check_filter_usage(const RunConfig& config);
+
 }  // namespace xdpdk::cli

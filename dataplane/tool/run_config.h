@@ -10,17 +10,20 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/loader/program_source.h"
 #include "vm/engine.h"
 #include "vm/fib_table.h"
 
 namespace xdpdk::cli {
 
 // --attach PORT=PROG.o[@NAME]: the XDP program a port runs. Without a NAME
-// the object's first XDP program is attached.
+// the object's first XDP program is attached. PORT=filter:EXPR (or
+// filter-ddd:FILE): a tcpdump filter instead of an object.
 struct AttachSpec {
     uint16_t port = 0;
     std::string object_path;
     std::string program_name;  // empty: the first XDP program of the object
+    std::optional<loader::FilterSource> filter;  // set: object_path and program_name are empty
 };
 
 // --pass PORT=tap|port:N|drop: where XDP_PASS packets of a port go.
@@ -68,6 +71,7 @@ struct RunConfig {
     std::string maps_in;            // --maps-in FILE ("" = none)
     std::string maps_out;           // --maps-out FILE: every attached object's maps after the run ("" = none)
     vm::EngineKind engine = vm::EngineKind::Jit;
+    std::string filter_action;  // --filter-action MATCH[,NOMATCH] for every filter attached ("" = pass,drop)
     bool strict_verifier = false;  // --strict: the unprivileged loader's verifier rules
     FibConfig fib;                  // the config file's [[route]], [[neighbor]], [[interface]]
     // --fib host: mirror the host kernel's routes and neighbours (and follow

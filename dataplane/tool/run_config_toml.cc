@@ -137,6 +137,10 @@ Status read_root_values(const TomlFields& root, RunConfig& config) {
     XDPDK_RETURN_IF_ERROR(root.read_seconds("stats_interval", config.stats_interval_s));
     XDPDK_RETURN_IF_ERROR(root.read_bool("json", config.json));
     XDPDK_RETURN_IF_ERROR(root.read_bool("strict", config.strict_verifier));
+    XDPDK_RETURN_IF_ERROR(root.read_string("filter_action", config.filter_action));
+    if (root.has("filter_action"))
+        if (auto v = loader::parse_filter_action(config.filter_action); !v)
+            return root.error("filter_action", v.error().reason);
     XDPDK_RETURN_IF_ERROR(root.read_string("maps_in", config.maps_in));
     if (root.has("maps_in")) XDPDK_RETURN_IF_ERROR(check_readable(root, "maps_in", config.maps_in));
     XDPDK_RETURN_IF_ERROR(root.read_string("maps_out", config.maps_out));
@@ -164,13 +168,20 @@ Status read_root_values(const TomlFields& root, RunConfig& config) {
 }
 
 // "PROG.o[@NAME]"; the last '@' separates the program name, so a path may
-// contain '@' when a name follows.
+// contain '@' when a name follows. "filter:EXPR" / "filter-ddd:FILE": a
+// tcpdump filter.
 Status read_attach(const TomlFields& port, uint16_t id, RunConfig& config) {
     std::string spec;
     XDPDK_RETURN_IF_ERROR(port.read_string("attach", spec));
     if (!port.has("attach")) return {};
     AttachSpec attach;
     attach.port = id;
+    if (auto filter = loader::filter_from_word(spec)) {
+        if (!filter->ddd_path.empty()) XDPDK_RETURN_IF_ERROR(check_readable(port, "attach", filter->ddd_path));
+        attach.filter = std::move(filter);
+        config.attach.push_back(std::move(attach));
+        return {};
+    }
     const size_t at = spec.rfind('@');
     attach.object_path = spec.substr(0, at);
     if (at != std::string::npos) {
@@ -292,7 +303,7 @@ Result<RunConfig> read_run_config(const toml::table& table, const std::string& f
     XDPDK_RETURN_IF_ERROR(root.check_keys({"eal", "engine", "duration", "packets", "stats_interval", "json", "strict",
                                            "maps_in", "maps_out", "set", "map-size", "trace", "rx_queues", "rx_desc", "tx_desc", "burst",
                                            "mbuf_cache", "mbufs_per_pool", "port", "stats", "pin", "ctl", "xsk",
-                                           "fib", "route", "neighbor", "interface"}));
+                                           "fib", "route", "neighbor", "interface", "filter_action"}));
     RunConfig config;
     config.eal_args.assign(1, std::string(kProgramName));
     XDPDK_RETURN_IF_ERROR(read_root_values(root, config));

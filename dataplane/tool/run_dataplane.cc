@@ -110,7 +110,7 @@ Status add_ports(Dataplane& dp, const RunConfig& config) {
 // every port already runs its program.
 Status attach_programs(Dataplane& dp, const std::vector<PlannedObject>& objects) {
     for (const PlannedObject& p : objects) {
-        const std::string subject = "--attach " + std::to_string(p.ports[0]) + "=" + p.spec.object_path +
+        const std::string subject = "--attach " + std::to_string(p.ports[0]) + "=" + p.label +
                                     (p.programs[0].empty() ? "" : "@" + p.programs[0]);
         auto first = dp.attach(p.ports[0], p.spec);
         if (!first) {
@@ -123,7 +123,7 @@ Status attach_programs(Dataplane& dp, const std::vector<PlannedObject>& objects)
             if (!shared) {
                 Error e = shared.error();
                 if (e.subject.rfind("port ", 0) == 0)
-                    e.subject = "--attach " + std::to_string(p.ports[i]) + "=" + p.spec.object_path +
+                    e.subject = "--attach " + std::to_string(p.ports[i]) + "=" + p.label +
                                 (p.programs[i].empty() ? "" : "@" + p.programs[i]);
                 return e;
             }

@@ -31,16 +31,37 @@ Result<std::string> read_file(const std::string& path, const std::string& subjec
     return text.str();
 }
 
+bool is_filter(const ProgramSpec& spec) { return spec.filter.has_value() || !spec.filter_ddd.empty(); }
+
 }  // namespace
 
 Result<std::vector<PlannedObject>> plan_objects(const RunConfig& config) {
     std::vector<PlannedObject> planned;
+    vm::cbpf::Verdicts verdicts;
+    if (!config.filter_action.empty()) {
+        XDPDK_ASSIGN_OR_RETURN(verdicts, loader::parse_filter_action(config.filter_action));
+    }
     for (const AttachSpec& a : config.attach) {
-        auto it = std::find_if(planned.begin(), planned.end(),
-                               [&](const PlannedObject& p) { return p.spec.object_path == a.object_path; });
+        if (a.filter) {
+            // Each filter its own object: it has no maps to share.
+            PlannedObject p;
+            if (a.filter->ddd_path.empty()) p.spec.filter = a.filter->expression;
+            p.spec.filter_ddd = a.filter->ddd_path;
+            p.spec.filter_match = verdicts.match;
+            p.spec.filter_no_match = verdicts.no_match;
+            p.label = loader::ProgramSource{"", a.filter}.label();
+            p.ports.push_back(a.port);
+            p.programs.push_back("");
+            planned.push_back(std::move(p));
+            continue;
+        }
+        auto it = std::find_if(planned.begin(), planned.end(), [&](const PlannedObject& p) {
+            return !is_filter(p.spec) && p.spec.object_path == a.object_path;
+        });
         if (it == planned.end()) {
             PlannedObject p;
             p.spec.object_path = a.object_path;
+            p.label = a.object_path;
             p.spec.program = a.program_name;
             planned.push_back(std::move(p));
             it = planned.end() - 1;
@@ -55,7 +76,7 @@ Result<std::vector<PlannedObject>> plan_objects(const RunConfig& config) {
     if (!config.maps_in.empty()) {
         XDPDK_ASSIGN_OR_RETURN(maps_text, read_file(config.maps_in, maps_source));
     }
-    if (planned.size() == 1) {
+    if (planned.size() == 1 && !is_filter(planned[0].spec)) {
         planned[0].spec.globals = config.sets;
         planned[0].spec.map_sizes = config.map_sizes;
         planned[0].spec.maps_json = maps_text;
@@ -70,6 +91,7 @@ Result<std::vector<PlannedObject>> plan_objects(const RunConfig& config) {
     std::vector<bool> set_used(config.sets.size()), size_used(config.map_sizes.size());
     std::set<std::string> maps_used;
     for (PlannedObject& p : planned) {
+        if (is_filter(p.spec)) continue;  // no globals, no maps
         // Opened only to see which globals and maps it has; the dataplane
         // loads it for real.
         vm::ObjectOptions look;

@@ -17,6 +17,7 @@ namespace xdpdk::cli {
 
 struct PlannedObject {
     ProgramSpec spec;             // the first attach's program; also_load: the others
+    std::string label;            // the object path, or filter:'EXPR' / filter-ddd:'FILE'
     std::vector<uint16_t> ports;  // attached ports, in --attach order
     std::vector<std::string> programs;  // by port, in the same order
 };
