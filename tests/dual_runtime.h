@@ -51,13 +51,14 @@ public:
     std::string open(const std::string& path, const std::vector<GlobalSetting>& globals,
                      const std::vector<MapEntry>& entries) {
         const uint32_t ncpus = kernel_possible_cpus();
-        auto kobj = KernelObject::open(path);
+        auto kobj = KernelObject::open(path, target_btf);
         if (!kobj) return kobj.error().str();
         kernel = std::move(kobj.value());
         vm::ObjectOptions opts;
         opts.ncpus = ncpus;
         opts.engine = engine;
         opts.map_sizes = map_sizes;
+        opts.target_btf = target_btf;
         for (const auto& [map, size] : map_sizes)
             if (auto st = kernel->set_map_size(map, size); !st) return st.error().str();
         auto vobj = vm::Object::open(path, opts);
@@ -129,6 +130,7 @@ public:
 
     std::vector<std::pair<std::string, uint32_t>> map_sizes;  // set before open()
     vm::EngineKind engine = vm::EngineKind::Jit;               // set before open()
+    std::string target_btf;  // set before open(): CO-RE's target BTF for both ("": each its default)
     vm::TraceSink* trace = nullptr;                            // the VM's bpf_printk lines
     const vm::Fib* fib = nullptr;                              // the VM's routes (bpf_fib_lookup)
     std::unique_ptr<KernelObject> kernel;

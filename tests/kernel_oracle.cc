@@ -206,9 +206,12 @@ CpuPin::~CpuPin() {
     sched_setaffinity(0, sizeof old_set, &old_set);
 }
 
-Result<std::unique_ptr<KernelObject>> KernelObject::open(const std::string& path) {
+Result<std::unique_ptr<KernelObject>> KernelObject::open(const std::string& path, const std::string& btf_custom_path) {
     start_log_capture();
-    bpf_object* obj = bpf_object__open_file(path.c_str(), nullptr);
+    bpf_object_open_opts opts{};
+    opts.sz = sizeof(opts);
+    if (!btf_custom_path.empty()) opts.btf_custom_path = btf_custom_path.c_str();
+    bpf_object* obj = bpf_object__open_file(path.c_str(), &opts);
     if (obj == nullptr) {
         const int err = errno;
         return make_error("kernel object '" + path + "'",

@@ -107,8 +107,10 @@ private:
 
 class KernelObject {
 public:
-    // Opens (does not load) an object file; names are libbpf's.
-    static Result<std::unique_ptr<KernelObject>> open(const std::string& path);
+    // Opens (does not load) an object file; names are libbpf's. A non-empty
+    // `btf_custom_path` is the target BTF of its CO-RE relocations
+    // (bpf_object_open_opts::btf_custom_path) instead of the kernel's.
+    static Result<std::unique_ptr<KernelObject>> open(const std::string& path, const std::string& btf_custom_path = "");
     ~KernelObject();
     KernelObject(const KernelObject&) = delete;
     KernelObject& operator=(const KernelObject&) = delete;

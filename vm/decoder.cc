@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <optional>
 
+#include "core_reloc.h"
 #include "helpers.h"
 #include "program.h"
 
@@ -108,7 +109,9 @@ Result<std::vector<Insn>> decode_program(const std::string& subject, std::span<c
         if (k == Kind::JmpImm || k == Kind::JmpReg || in.op == Op::Ja) target = pc + in.off + 1;
         else if (in.op == Op::Ja32 || in.op == Op::CallLocal) target = pc + int64_t{in.imm} + 1;
         else if (in.op == Op::Lddw && in.src == bpf::PSEUDO_FUNC) target = pc + int64_t{in.imm} + 1;
-        else if (in.op == Op::Call && !find_helper(in.imm))
+        // A poisoned CO-RE instruction is refused by the verifier, and only
+        // where a path reaches it.
+        else if (in.op == Op::Call && !find_helper(in.imm) && in.imm != kCorePoisonImm)
             return make_insn_error(subject, pc, helper_refusal(in.imm));
         if (!target) continue;
         const char* what = in.op == Op::CallLocal ? "call" : in.op == Op::Lddw ? "function address" : "jump";

@@ -202,6 +202,11 @@ std::span<const uint8_t> ElfFile::data(const ElfSection& sec) const {
     return {bytes_.data() + sec.offset, sec.size};
 }
 
+std::span<uint8_t> ElfFile::mutable_data(const ElfSection& sec) {
+    if (sec.type == SHT_NOBITS || sec.type == SHT_NULL) return {};
+    return {bytes_.data() + sec.offset, sec.size};
+}
+
 std::string ElfFile::section_name(uint32_t index) const {
     if (index < sections_.size()) return sections_[index].name;
     return "section " + std::to_string(index);

@@ -69,6 +69,9 @@ public:
     const ElfSection* find_section(std::string_view name) const;
     // Section contents; empty for SHT_NOBITS (whose size is still sh_size).
     std::span<const uint8_t> data(const ElfSection& sec) const;
+    // For load-time rewrites of code in place (CO-RE relocations, which
+    // libbpf applies to each program's copy before linking).
+    std::span<uint8_t> mutable_data(const ElfSection& sec);
     // "section 3" when the index is not a real section.
     std::string section_name(uint32_t index) const;
 

@@ -17,6 +17,7 @@
 
 #include "btf_ext.h"
 #include "btf_info.h"
+#include "core_reloc_apply.h"
 #include "dead_code.h"
 #include "helpers.h"
 #include "prog_tag.h"
@@ -160,6 +161,8 @@ struct Object::Impl {
     std::optional<ElfFile> elf;
     std::optional<BtfInfo> btf;
     std::optional<BtfExt> btf_ext;  // func/line info and CO-RE records, when the object has .BTF.ext
+    std::shared_ptr<struct btf> core_target;  // ObjectOptions::target_btf, when given
+    std::vector<CoreSite> core_sites;         // CO-RE relocations, applied to the code at open
 
     std::vector<std::shared_ptr<Map>> maps;
     std::vector<Map*> rodata_maps;  // frozen by load()
@@ -190,6 +193,7 @@ struct Object::Impl {
     Status collect_globals();
     Status collect_programs();
     Status collect_prog_array_inits();
+    Status apply_core();
     template <typename Fail>
     Status init_inner_slot(Map& outer, uint64_t slot, const ElfSymbol& sym, Fail&& rel_fail);
     enum class MapOrigin { Declared, GlobalData };
@@ -218,6 +222,7 @@ Status Object::Impl::open(std::vector<uint8_t> bytes) {
     for (size_t i = 0; i < programs.size(); ++i)
         if (programs[i]->type == ProgType::Xdp) xdp_sections.insert(funcs[program_funcs[i]].section);
     XDPDK_ASSIGN_OR_RETURN(relocs, collect_code_relocs(*elf, funcs, targets, xdp_sections));
+    XDPDK_RETURN_IF_ERROR(apply_core());
     return collect_prog_array_inits();
 }
 
@@ -237,6 +242,17 @@ Status Object::Impl::collect_btf() {
     if (const ElfSection* ext = elf->find_section(".BTF.ext")) {
         XDPDK_ASSIGN_OR_RETURN(btf_ext, BtfExt::parse(elf->data(*ext), *btf, subject));
     }
+    return {};
+}
+
+// libbpf relocates CO-RE at load, but the target is fixed at open
+// (btf_custom_path): applied here, every listing shows the code as loaded.
+Status Object::Impl::apply_core() {
+    if (!opts.target_btf.empty()) {
+        XDPDK_ASSIGN_OR_RETURN(core_target, load_target_btf(opts.target_btf));
+    }
+    if (!btf_ext || !btf) return {};
+    core_sites = apply_core_relocations(*elf, funcs, *btf_ext, btf->get(), core_target.get());
     return {};
 }
 
@@ -549,6 +565,9 @@ Status Object::Impl::load() {
                                link_program(*elf, funcs, relocs, funcs[program_funcs[i]], prog_subject));
         if (!linked.kfuncs.empty())
             return make_insn_error(prog_subject, linked.kfuncs.front().first, kfunc_refusal(linked.kfuncs.front().second));
+        const auto core = core_sites_in(linked, funcs, core_sites);
+        for (const auto& [pc, site] : core)
+            if (site->refused) return make_insn_error(prog_subject, pc, *site->failure);
         // Verified as written (against xdp_md), then rewritten to the
         // runtime's context where the verifier saw context loads.
         const ProgTag tag = prog_tag(linked.insns, linked.lddw_origins);
@@ -568,6 +587,8 @@ Status Object::Impl::load() {
             }
         }
         env.attach = p.attach;
+        for (const auto& [pc, site] : core)
+            if (site->failure) env.core_poisons.emplace_back(pc, *site->failure);
         auto verdict = verify(*checked, env);
         if (!verdict) return verdict.error();
         XDPDK_RETURN_IF_ERROR(rewrite_xdp_ctx(prog_subject, linked.insns, verdict->ctx_loads));
@@ -722,7 +743,7 @@ Result<Object::ProgramUses> Object::program_uses(const Program& prog) const {
     ProgramUses uses;
     for (const RawInsn& in : linked.insns) {
         // call imm with src_reg 0: a helper (1 calls a function, 2 a kfunc).
-        if (in.code != (bpf::JMP | bpf::CALL) || in.src != 0) continue;
+        if (in.code != (bpf::JMP | bpf::CALL) || in.src != 0 || is_core_poison(in)) continue;
         if (std::find(uses.helpers.begin(), uses.helpers.end(), in.imm) == uses.helpers.end())
             uses.helpers.push_back(in.imm);
     }
@@ -731,6 +752,33 @@ Result<Object::ProgramUses> Object::program_uses(const Program& prog) const {
     for (const LddwOrigin& o : linked.lddw_origins)
         if (std::find(uses.maps.begin(), uses.maps.end(), o.map) == uses.maps.end()) uses.maps.push_back(o.map);
     return uses;
+}
+
+Result<std::vector<CoreRelocation>> Object::core_relocations() const {
+    const Impl& im = *impl_;
+    std::vector<CoreRelocation> out;
+    std::vector<bool> listed(im.core_sites.size());
+    auto add = [&](const std::string& program, uint32_t pc, const CoreSite& s) {
+        listed[&s - im.core_sites.data()] = true;
+        CoreRelocation r{program, pc, s.res.kind, s.res.type, s.res.access, s.res.spec,
+                         s.res.local_value, s.res.target_value, std::nullopt};
+        if (s.failure) r.failure = make_insn_error("prog " + quoted(program), pc, *s.failure);
+        out.push_back(std::move(r));
+    };
+    for (size_t i = 0; i < im.programs.size(); ++i) {
+        const ElfFunc& main = im.funcs[im.program_funcs[i]];
+        const std::string& name = im.programs[i]->name;
+        auto linked = link_program(*im.elf, im.funcs, im.relocs, main, "prog " + quoted(name));
+        LinkedProgram own;
+        if (!linked) own.funcs.emplace_back(main.name, 0);  // unlinkable: its own code only
+        for (const auto& [pc, site] : core_sites_in(linked ? *linked : own, im.funcs, im.core_sites)) add(name, pc, *site);
+    }
+    for (const ElfFunc& f : im.funcs)
+        for (const CoreSite& s : im.core_sites)
+            if (!listed[&s - im.core_sites.data()] && s.section == f.section && s.insn >= f.start &&
+                s.insn - f.start < f.count)
+                add(f.name, s.insn - f.start, s);
+    return out;
 }
 
 Result<Program*> Object::default_xdp_program() const {

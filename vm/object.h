@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "core_reloc.h"
 #include "engine.h"
 #include "error.h"
 #include "map.h"
@@ -70,6 +71,13 @@ struct ObjectOptions {
     // error when the map found is not compatible. A reused map keeps its
     // contents, as libbpf's bpf_map__reuse_fd does.
     std::function<Result<std::shared_ptr<Map>>(const MapSpec& spec)> reuse_map;
+    // The BTF that CO-RE relocations (.BTF.ext core_relo) are resolved
+    // against, as libbpf's btf_custom_path: "vmlinux" (the running kernel's),
+    // or a file of raw BTF or an ELF file with .BTF (`--btf FILE`). Empty:
+    // the object's own BTF, each relocation resolving to its own type, so the
+    // code runs as compiled; the kernel's layout is no default because no
+    // program here reads kernel memory.
+    std::string target_btf;
 };
 
 class Object {
@@ -115,6 +123,13 @@ public:
         std::vector<std::string> kfuncs;  // none is provided (kfunc_refusal says why)
     };
     Result<ProgramUses> program_uses(const Program& prog) const;
+
+    // Every CO-RE relocation of every program (applied at open), by program
+    // and instruction of its linked code; a subprogram's are listed under
+    // each program that calls it, one no program calls under its own name.
+    // Unresolved ones carry their failure (a poisoned instruction, or a
+    // refusal that fails load() of the programs holding it).
+    Result<std::vector<CoreRelocation>> core_relocations() const;
 
     // The first XDP program in section order that runs at a device (not a
     // devmap or cpumap program).

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "../core_reloc.h"
 #include "../helpers.h"
 #include "verifier_impl.h"
 #include "text.h"
@@ -75,6 +76,11 @@ Status Verifier::check_const_str(int r, const std::string& fname) {
 
 Status Verifier::check_helper_call(const Insn& in) {
     const HelperSpec* helper = helper_spec(in.imm);
+    if (!helper && in.imm == kCorePoisonImm) {
+        for (const auto& [pc, why] : env_.core_poisons)
+            if (pc == pc_) return fail(why);
+        return fail("invalid func unknown#195896080: an unresolved CO-RE relocation poisoned this instruction");
+    }
     if (!helper) return fail(helper_refusal(in.imm));
     const std::string fname = cat(helper_name(in.imm), "#", in.imm);
     if (cur_.lock_map && in.imm != helper_id::SpinUnlock)

@@ -66,6 +66,10 @@ struct VerifyEnv {
     // The program's global functions (from BTF; empty without BTF, where
     // Linux treats every function as static).
     std::vector<GlobalFunc> global_funcs;
+    // Instructions an unresolved CO-RE relocation poisoned (libbpf's call of
+    // helper 0xbad2310) and the refusal each gives where a path reaches it;
+    // where none does, the program loads, as in Linux.
+    std::vector<std::pair<uint32_t, std::string>> core_poisons;
 };
 
 struct VerifierInfo {

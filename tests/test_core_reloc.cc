@@ -1,0 +1,368 @@
+// CO-RE relocations: tests/progs/core_*.bpf.c resolved against target BTFs
+// compiled from tests/core_btf/*.c (another layout of the same structs),
+// run in both engines over memory laid out by a C++ mirror of the target;
+// the listing of Object::core_relocations(); poisoned instructions refused
+// only where reached; ambiguity, instruction mismatch and bad --btf files;
+// `xdpdk prog show --relocs`.
+#include <bpf/btf.h>
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "test_support.h"
+#include "vm/core_reloc.h"
+#include "vm/elf_file.h"
+#include "vm/engine.h"
+#include "vm/object.h"
+#include "vm/xdp.h"
+
+namespace xdpdk::test {
+namespace {
+
+using vm::CoreReloKind;
+using vm::CoreRelocation;
+using vm::Object;
+
+std::string target_path(const std::string& name) {
+    return std::string(std::getenv("XDPDK_BUILD_DIR")) + "/tests/core_btf/" + name + ".o";
+}
+
+// The layouts the programs read, as C++ lays them out (the same as clang's
+// BPF target for these types).
+struct LocalPoint {
+    int x, y;
+};
+struct LocalRec {
+    uint32_t id;
+    LocalPoint pt;
+    unsigned int lo : 3;
+    int sval : 5;
+    uint32_t count;
+    uint32_t gone;
+    int arr[4];
+};
+struct MovedPoint {
+    long pad;
+    int x, y;
+};
+struct MovedRec {
+    uint64_t stamp;
+    uint32_t id;
+    MovedPoint pt;
+    unsigned int spare : 7;
+    unsigned int lo : 3;
+    int sval : 5;
+    uint64_t count;
+    int arr[4];
+};
+
+// BTF type id of `name` (a struct) in the object's or the target's BTF.
+uint32_t struct_id(const std::string& file, const std::string& name) {
+    struct btf* b = btf__parse(file.c_str(), nullptr);
+    EXPECT_NE(b, nullptr) << file;
+    if (!b) return 0;
+    const int id = btf__find_by_name_kind(b, name.c_str(), BTF_KIND_STRUCT);
+    btf__free(b);
+    return id > 0 ? uint32_t(id) : 0;
+}
+
+std::unique_ptr<Object> open_core(const std::string& prog, const std::string& target, vm::EngineKind engine,
+                                  std::string* error = nullptr) {
+    vm::ObjectOptions opts;
+    opts.engine = engine;
+    opts.target_btf = target;
+    auto obj = Object::open(test_prog_path(prog), opts);
+    if (!obj.ok()) {
+        if (error) *error = obj.error().str();
+        else ADD_FAILURE() << obj.error().str();
+        return nullptr;
+    }
+    return std::move(obj).value();
+}
+
+// Loads core_reads, lays `mem` into core_mem, runs it, returns core_out.
+template <class Rec>
+std::vector<uint64_t> run_core_reads(const std::string& target, vm::EngineKind engine, const Rec& rec) {
+    auto obj = open_core("core_reads", target, engine);
+    if (!obj) return {};
+    auto loaded = obj->load();
+    if (!loaded.ok()) {
+        ADD_FAILURE() << loaded.error().str();
+        return {};
+    }
+    uint8_t mem[128] = {};
+    std::memcpy(mem, &rec, sizeof rec);
+    const uint32_t zero = 0;
+    EXPECT_EQ(obj->find_map("core_mem")->user_update(&zero, mem, 0), 0);
+    uint8_t frame[64] = {};
+    vm::XdpBuff xdp{frame, frame + sizeof frame, frame, frame, 1, 0, 0, sizeof frame};
+    vm::ExecContext ex;
+    EXPECT_EQ(vm::run_xdp(*obj->find_program("core_reads").value(), xdp, ex), uint64_t{vm::XDP_PASS});
+    std::vector<uint64_t> out(16);
+    EXPECT_EQ(obj->find_map("core_out")->user_lookup(&zero, out.data()), 0);
+    return out;
+}
+
+class CoreEngines : public ::testing::TestWithParam<vm::EngineKind> {};
+
+// Every kind the program uses, against a target where every field moved.
+TEST_P(CoreEngines, ReadsTheTargetsLayout) {
+    MovedRec rec{};
+    rec.stamp = 0x1111111111111111;
+    rec.id = 0xabcd1234;
+    rec.pt = {0x7777, 0x3, -123456};
+    rec.spare = 0x55;
+    rec.lo = 5;
+    rec.sval = -5;
+    rec.count = 0x123456789;  // wider than the u32 the program was built with
+    rec.arr[2] = -42;
+    const auto v = run_core_reads(target_path("core_target_moved"), GetParam(), rec);
+    ASSERT_EQ(v.size(), 16u);
+    EXPECT_EQ(v[0], 0xabcd1234u);
+    EXPECT_EQ(v[1], uint64_t(int64_t{-123456}));
+    EXPECT_EQ(v[2], 0x123456789u) << "the 4-byte load grows to the target's 8-byte field";
+    EXPECT_EQ(v[3], 5u);
+    EXPECT_EQ(v[4], uint64_t(int64_t{-5}));
+    EXPECT_EQ(v[5], 0u) << "field_exists of a field the target lacks";
+    EXPECT_EQ(v[6], 0xdeadu) << "the guarded branch";
+    EXPECT_EQ(v[7], sizeof(uint64_t)) << "field size in the target";
+    EXPECT_EQ(v[8], 0u) << "type_exists of a type the target lacks";
+    EXPECT_EQ(v[9], sizeof(MovedRec));
+    EXPECT_EQ(v[10], 0u) << "enumval_exists of CORE_GREEN, which the target dropped";
+    EXPECT_EQ(v[11], 7u) << "the target's CORE_BLUE";
+    EXPECT_EQ(v[12], struct_id(target_path("core_target_moved"), "core_rec"));
+    EXPECT_EQ(v[13], uint64_t(int64_t{-42}));
+    EXPECT_EQ(v[14], struct_id(test_prog_path("core_reads"), "core_rec"));
+    EXPECT_EQ(v[15], 4u) << "core_flag___new matched the target's core_flag";
+}
+
+// Without --btf the object's own BTF is the target: the code runs as compiled.
+TEST_P(CoreEngines, DefaultTargetIsTheObjectsOwnBtf) {
+    LocalRec rec{};
+    rec.id = 77;
+    rec.pt = {1, -9};
+    rec.lo = 6;
+    rec.sval = 11;
+    rec.count = 0xfeedbeef;
+    rec.gone = 0x600d;
+    rec.arr[2] = 1234;
+    const auto v = run_core_reads("", GetParam(), rec);
+    ASSERT_EQ(v.size(), 16u);
+    const uint32_t own = struct_id(test_prog_path("core_reads"), "core_rec");
+    const std::vector<uint64_t> expected = {77, uint64_t(int64_t{-9}), 0xfeedbeef, 6, 11, 1, 0x600d, 4, 1,
+                                            sizeof(LocalRec), 1, 2, own, 1234, own, 0};
+    EXPECT_EQ(v, expected);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, CoreEngines, ::testing::Values(vm::EngineKind::Interp, vm::EngineKind::Jit),
+                         [](const auto& info) { return info.param == vm::EngineKind::Jit ? "Jit" : "Interp"; });
+
+const CoreRelocation* find_reloc(const std::vector<CoreRelocation>& relocs, CoreReloKind kind, const std::string& access,
+                                 const std::string& type = "struct core_rec") {
+    for (const CoreRelocation& r : relocs)
+        if (r.kind == kind && r.access == access && r.type == type) return &r;
+    return nullptr;
+}
+
+TEST(CoreRelocations, ListedWithLocalAndTargetValues) {
+    auto obj = open_core("core_reads", target_path("core_target_moved"), vm::EngineKind::Interp);
+    ASSERT_TRUE(obj);
+    auto relocs = obj->core_relocations();
+    ASSERT_TRUE(relocs.ok()) << relocs.error().str();
+    for (const CoreRelocation& r : *relocs) EXPECT_EQ(r.program, "core_reads");
+
+    const CoreRelocation* y = find_reloc(*relocs, CoreReloKind::FieldByteOffset, "0:1:1");
+    ASSERT_NE(y, nullptr);
+    EXPECT_EQ(y->spec, "core_rec.pt.y");
+    EXPECT_EQ(y->local_value, offsetof(LocalRec, pt) + offsetof(LocalPoint, y));
+    EXPECT_EQ(y->target_value, offsetof(MovedRec, pt) + offsetof(MovedPoint, y));
+    EXPECT_FALSE(y->failure);
+
+    const CoreRelocation* count_size = find_reloc(*relocs, CoreReloKind::FieldByteSize, "0:4");
+    ASSERT_NE(count_size, nullptr);
+    EXPECT_EQ(count_size->local_value, 4u);
+    EXPECT_EQ(count_size->target_value, 8u);
+
+    const CoreRelocation* arr = find_reloc(*relocs, CoreReloKind::FieldByteOffset, "0:6:2");
+    ASSERT_NE(arr, nullptr);
+    EXPECT_EQ(arr->spec, "core_rec.arr[2]");
+    EXPECT_EQ(arr->target_value, offsetof(MovedRec, arr) + 2 * sizeof(int));
+
+    const CoreRelocation* blue = find_reloc(*relocs, CoreReloKind::EnumvalValue, "2", "enum core_color");
+    ASSERT_NE(blue, nullptr);
+    EXPECT_EQ(blue->spec, "core_color::CORE_BLUE");
+    EXPECT_EQ(blue->local_value, 2u);
+    EXPECT_EQ(blue->target_value, 7u);
+
+    const CoreRelocation* flavor = find_reloc(*relocs, CoreReloKind::FieldByteOffset, "0:0", "struct core_flag___new");
+    ASSERT_NE(flavor, nullptr);
+    EXPECT_EQ(flavor->target_value, 4u);
+
+    // The guarded load of `gone` found nothing: poisoned, not refused.
+    const CoreRelocation* gone = find_reloc(*relocs, CoreReloKind::FieldByteOffset, "0:5");
+    ASSERT_NE(gone, nullptr);
+    ASSERT_TRUE(gone->failure);
+    EXPECT_NE(gone->failure->reason.find("CO-RE relocation byte_off of struct core_rec (0:5) found no field in the target BTF"),
+              std::string::npos)
+        << gone->failure->str();
+    EXPECT_EQ(gone->failure->insn, int64_t{gone->insn});
+    const CoreRelocation* gone_exists = find_reloc(*relocs, CoreReloKind::FieldExists, "0:5");
+    ASSERT_NE(gone_exists, nullptr);
+    EXPECT_EQ(gone_exists->local_value, 1u);
+    EXPECT_EQ(gone_exists->target_value, 0u);
+    EXPECT_FALSE(gone_exists->failure);
+}
+
+// The poisoned instruction is libbpf's `call 0xbad2310`, and the verifier
+// accepted it because no path reaches it.
+TEST(CoreRelocations, PoisonsAsLibbpfDoes) {
+    std::vector<std::unique_ptr<vm::Program>> forms;
+    vm::ObjectOptions opts;
+    opts.target_btf = target_path("core_target_moved");
+    opts.verified_forms = &forms;
+    auto obj = Object::open(test_prog_path("core_reads"), opts);
+    ASSERT_TRUE(obj.ok()) << obj.error().str();
+    auto relocs = (*obj)->core_relocations();
+    ASSERT_TRUE(relocs.ok());
+    const CoreRelocation* gone = find_reloc(*relocs, CoreReloKind::FieldByteOffset, "0:5");
+    ASSERT_NE(gone, nullptr);
+    ASSERT_TRUE((*obj)->load().ok());
+    ASSERT_EQ(forms.size(), 1u);
+    const vm::RawInsn& in = forms[0]->xlated.at(gone->insn);
+    EXPECT_EQ(in.code, 0x85);
+    EXPECT_EQ(in.imm, 0xbad2310);
+    EXPECT_EQ(in.dst, 0);
+    EXPECT_EQ(in.src, 0);
+    EXPECT_EQ(in.off, 0);
+}
+
+TEST(CoreRelocations, ReachedPoisonRefusesTheProgram) {
+    auto obj = open_core("core_unguarded", target_path("core_target_moved"), vm::EngineKind::Interp);
+    ASSERT_TRUE(obj);
+    auto relocs = obj->core_relocations();
+    ASSERT_TRUE(relocs.ok());
+    const CoreRelocation* gone = find_reloc(*relocs, CoreReloKind::FieldByteOffset, "0:1");
+    ASSERT_NE(gone, nullptr);
+    auto loaded = obj->load();
+    ASSERT_FALSE(loaded.ok());
+    EXPECT_EQ(loaded.error().insn, int64_t{gone->insn});
+    // The first line; the verifier adds the path that reached it.
+    const std::string message = loaded.error().str();
+    EXPECT_EQ(message.substr(0, message.find('\n')),
+              "prog 'core_unguarded': insn " + std::to_string(gone->insn) +
+                  ": CO-RE relocation byte_off of struct core_rec (0:1) found no field in the target BTF");
+    // The object's own BTF has the field: the same program loads.
+    auto own = open_core("core_unguarded", "", vm::EngineKind::Interp);
+    ASSERT_TRUE(own);
+    EXPECT_TRUE(own->load().ok());
+}
+
+TEST(CoreRelocations, AmbiguousCandidatesAreRefused) {
+    auto obj = open_core("core_unguarded", target_path("core_target_ambiguous"), vm::EngineKind::Interp);
+    ASSERT_TRUE(obj);
+    auto relocs = obj->core_relocations();
+    ASSERT_TRUE(relocs.ok());
+    const CoreRelocation* gone = find_reloc(*relocs, CoreReloKind::FieldByteOffset, "0:1");
+    ASSERT_NE(gone, nullptr);
+    ASSERT_TRUE(gone->failure);
+    EXPECT_NE(gone->failure->reason.find("ambiguous"), std::string::npos) << gone->failure->str();
+    EXPECT_NE(gone->failure->reason.find("core_rec___v1"), std::string::npos) << gone->failure->str();
+    EXPECT_NE(gone->failure->reason.find("core_rec___v2"), std::string::npos) << gone->failure->str();
+    auto loaded = obj->load();
+    ASSERT_FALSE(loaded.ok());
+    EXPECT_EQ(loaded.error().insn, int64_t{gone->insn});
+    EXPECT_NE(loaded.error().reason.find("CO-RE relocation byte_off of struct core_rec (0:1): ambiguous"),
+              std::string::npos)
+        << loaded.error().str();
+}
+
+// libbpf checks that the instruction holds the local value before patching
+// it; an object whose load offset disagrees with its record is refused.
+TEST(CoreRelocations, InstructionNotHoldingTheLocalValueIsRefused) {
+    const std::string path = test_prog_path("core_unguarded");
+    auto obj = open_core("core_unguarded", "", vm::EngineKind::Interp);
+    ASSERT_TRUE(obj);
+    auto relocs = obj->core_relocations();
+    ASSERT_TRUE(relocs.ok());
+    const CoreRelocation* gone = find_reloc(*relocs, CoreReloKind::FieldByteOffset, "0:1");
+    ASSERT_NE(gone, nullptr);
+    ASSERT_EQ(gone->local_value, 4u);
+
+    const std::string bytes = read_file(path);
+    auto elf = vm::ElfFile::parse(std::vector<uint8_t>(bytes.begin(), bytes.end()), "elf");
+    ASSERT_TRUE(elf.ok());
+    const vm::ElfSection* code = elf->find_section("xdp");
+    ASSERT_NE(code, nullptr);
+    std::vector<uint8_t> mutated(bytes.begin(), bytes.end());
+    const size_t at = code->offset + gone->insn * sizeof(vm::RawInsn);
+    int16_t off;
+    std::memcpy(&off, &mutated[at + 2], sizeof off);
+    ASSERT_EQ(off, 4) << "the load of `gone`";
+    off = 12;
+    std::memcpy(&mutated[at + 2], &off, sizeof off);
+
+    auto bad = Object::open_memory(mutated, "mutated.o");
+    ASSERT_TRUE(bad.ok()) << bad.error().str();
+    auto listed = (*bad)->core_relocations();
+    ASSERT_TRUE(listed.ok());
+    const CoreRelocation* r = find_reloc(*listed, CoreReloKind::FieldByteOffset, "0:1");
+    ASSERT_NE(r, nullptr);
+    ASSERT_TRUE(r->failure);
+    EXPECT_EQ(r->failure->insn, int64_t{gone->insn});
+    auto loaded = (*bad)->load();
+    ASSERT_FALSE(loaded.ok());
+    EXPECT_NE(loaded.error().reason.find("load/store offset is 12, expected 4"), std::string::npos)
+        << loaded.error().str();
+}
+
+TEST(CoreTargetBtf, RefusesFilesThatAreNotBtf) {
+    auto missing = vm::load_target_btf("/nonexistent/vmlinux");
+    ASSERT_FALSE(missing.ok());
+    EXPECT_EQ(missing.error().str(), "btf '/nonexistent/vmlinux': cannot open: No such file or directory");
+
+    const std::string text = source_path("tests/core_btf/not_btf.txt");
+    auto not_btf = vm::load_target_btf(text);
+    ASSERT_FALSE(not_btf.ok());
+    EXPECT_EQ(not_btf.error().str(), "btf '" + text + "': not BTF: neither raw BTF (magic 0xeb9f) nor an ELF file "
+                                                      "with a .BTF section");
+
+    // An ELF file without .BTF: the xdpdk binary itself.
+    auto no_section = vm::load_target_btf(xdpdk_binary());
+    ASSERT_FALSE(no_section.ok());
+    EXPECT_EQ(no_section.error().subject, "btf '" + xdpdk_binary() + "'");
+    EXPECT_EQ(no_section.error().reason.rfind("ELF file without valid .BTF", 0), 0u) << no_section.error().str();
+
+    // Raw BTF cut short: the magic, then nothing libbpf can read.
+    const std::string dir = temp_dir();
+    write_file(dir + "/short.btf", std::string("\x9f\xeb\x01\x00\x18\x00\x00\x00", 8));
+    auto truncated = vm::load_target_btf(dir + "/short.btf");
+    ASSERT_FALSE(truncated.ok());
+    EXPECT_EQ(truncated.error().reason.rfind("invalid raw BTF", 0), 0u) << truncated.error().str();
+
+    // The object-level option reports it the same way.
+    vm::ObjectOptions opts;
+    opts.target_btf = text;
+    auto obj = Object::open(test_prog_path("core_reads"), opts);
+    ASSERT_FALSE(obj.ok());
+    EXPECT_EQ(obj.error().subject, "btf '" + text + "'");
+}
+
+TEST(CoreTargetBtf, ReadsRawBtfAndElf) {
+    auto elf = vm::load_target_btf(target_path("core_target_moved"));
+    ASSERT_TRUE(elf.ok()) << elf.error().str();
+    EXPECT_GT(btf__find_by_name_kind(elf->get(), "core_rec", BTF_KIND_STRUCT), 0);
+    // The same BTF as raw bytes, as /sys/kernel/btf/vmlinux is.
+    uint32_t size = 0;
+    const void* raw = btf__raw_data(elf->get(), &size);
+    const std::string dir = temp_dir();
+    write_file(dir + "/moved.btf", std::string(static_cast<const char*>(raw), size));
+    auto raw_btf = vm::load_target_btf(dir + "/moved.btf");
+    ASSERT_TRUE(raw_btf.ok()) << raw_btf.error().str();
+    EXPECT_EQ(btf__find_by_name_kind(raw_btf->get(), "core_rec", BTF_KIND_STRUCT),
+              btf__find_by_name_kind(elf->get(), "core_rec", BTF_KIND_STRUCT));
+}
+
+}  // namespace
+}  // namespace xdpdk::test
