@@ -243,8 +243,9 @@ std::string object_name(const ::testing::TestParamInfo<std::string>& info) {
 INSTANTIATE_TEST_SUITE_P(BuiltObjects, LineInfoVsKernel, ::testing::ValuesIn(built_objects()), object_name);
 
 // What the kernel's verifier log names as the C line of the refused
-// instruction: its last "; <line> @ <file>:<n>" before the end.
-std::string kernel_refusal_line(const std::string& object) {
+// instruction: its last "; <line> @ <file>:<n>" before the end, and the
+// index of the last instruction it processed (the refused one).
+std::string kernel_refusal_line(const std::string& object, int64_t* insn) {
     std::vector<char> log(1 << 20);
     bpf_object_open_opts opts{};
     opts.sz = sizeof opts;
@@ -256,9 +257,13 @@ std::string kernel_refusal_line(const std::string& object) {
     const int rc = bpf_object__load(obj);
     bpf_object__close(obj);
     if (rc == 0) return "";
+    static const std::regex insn_re(R"(^(\d+): \(.*$)");
     std::string last;
-    for (const std::string& l : lines_of(log.data()))
+    for (const std::string& l : lines_of(log.data())) {
+        std::smatch m;
         if (l.starts_with("; ")) last = l;
+        else if (std::regex_match(l, m, insn_re)) *insn = std::stoll(m[1]);
+    }
     return last;
 }
 
@@ -279,14 +284,24 @@ TEST(LineInfoRefusal, NamesTheSourceLineInsideALinkedSubprogram) {
                              std::to_string(line) + " '" + text + "'): " + err.reason);
     EXPECT_TRUE(err.reason.starts_with("invalid access to packet")) << err.reason;
 
-    // The kernel's verifier log names the same line above the instruction it
-    // refuses (its text trimmed, as it prints lines).
+    // The kernel's verifier log refuses the same instruction, under the same
+    // line (its text trimmed, as it prints lines).
     if (const std::string& why = kernel_unavailable_reason(); !why.empty()) GTEST_SKIP() << why;
     libbpf_set_print(quiet_libbpf);
-    const std::string kernel_line = kernel_refusal_line(object);
+    int64_t kernel_insn = -1;
+    const std::string kernel_line = kernel_refusal_line(object, &kernel_insn);
     ASSERT_FALSE(kernel_line.empty()) << "the kernel loaded the object";
+    EXPECT_EQ(err.insn, kernel_insn);
     const std::string trimmed = text.substr(text.find_first_not_of(" \t"));
     EXPECT_EQ(kernel_line, "; " + trimmed + " @ refused_fw_subprog.bpf.c:" + std::to_string(line));
+
+    // `prog verify -v` names each line as the kernel's log does, and the
+    // last one before the refusal is the kernel's.
+    const CommandResult v = run_command({xdpdk_binary(), "prog", "verify", object, "-v"});
+    std::string our_last;
+    for (const std::string& l : lines_of(v.out))
+        if (l.starts_with("; ")) our_last = l;
+    EXPECT_EQ(our_last, kernel_line) << v.out;
 }
 
 // The command line shows the same, as its one-line error.

@@ -43,7 +43,9 @@ TEST(ProgVerify, RefusesAMutatedObjectWithReasonAndInsn) {
     test::write_file(dir + "/bad.o", elf);
     auto r = test::run_command({test::xdpdk_binary(), "prog", "verify", dir + "/bad.o"});
     EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-    EXPECT_NE(r.out.find("refused: prog 'xdp_pass_all': insn 0: R5 !read_ok"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("refused: prog 'xdp_pass_all': insn 0 (xdp_pass.bpf.c:10 '\treturn XDP_PASS;'): R5 !read_ok"),
+              std::string::npos)
+        << r.out;
     EXPECT_NE(r.out.find("path: "), std::string::npos) << r.out;
 }
 
