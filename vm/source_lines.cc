@@ -14,14 +14,20 @@ namespace {
 // Deeper type chains than this are a damaged .BTF (a cycle), not a C type.
 constexpr int kMaxTypeDepth = 32;
 
+// A damaged .BTF may hold offsets outside its strings.
+std::string_view name_of(const struct btf* btf, uint32_t off) {
+    const char* s = btf__name_by_offset(btf, off);
+    return s ? s : "";
+}
+
 // bpftool's __btf_dumper_type_only: every type but a function's name ends in
 // a space ("struct xdp_md * "), so a parameter's name follows directly.
 bool append_type(const struct btf* btf, uint32_t id, std::string& out, int depth);
 
-bool append_func(const struct btf* btf, const struct btf_type* proto, const char* name, std::string& out,
+bool append_func(const struct btf* btf, const struct btf_type* proto, std::string_view name, std::string& out,
                  int depth) {
     if (!btf_is_func_proto(proto) || !append_type(btf, proto->type, out, depth + 1)) return false;
-    out += name ? name : "";
+    out += name;
     out += '(';
     const struct btf_param* params = btf_params(proto);
     for (uint16_t i = 0; i < btf_vlen(proto); ++i) {
@@ -32,7 +38,7 @@ bool append_func(const struct btf* btf, const struct btf_type* proto, const char
         }
         if (!append_type(btf, params[i].type, out, depth + 1)) return false;
         if (params[i].name_off) {
-            out += btf__name_by_offset(btf, params[i].name_off);
+            out += name_of(btf, params[i].name_off);
         } else if (!out.empty() && out.back() == ' ') {
             out.pop_back();
         }
@@ -49,8 +55,7 @@ bool append_type(const struct btf* btf, uint32_t id, std::string& out, int depth
     }
     const struct btf_type* t = btf__type_by_id(btf, id);
     if (!t) return false;
-    const char* name = btf__name_by_offset(btf, t->name_off);
-    const std::string_view named = name ? name : "";
+    const std::string_view named = name_of(btf, t->name_off);
     // Appending, because GCC 12 misreports `"x" + std::string` (-Wrestrict).
     auto keyword_name = [&](std::string_view keyword) {
         out.append(keyword).append(named).append(" ");
@@ -73,10 +78,10 @@ bool append_type(const struct btf* btf, uint32_t id, std::string& out, int depth
         case BTF_KIND_VOLATILE: out += "volatile "; return append_type(btf, t->type, out, depth + 1);
         case BTF_KIND_CONST: out += "const "; return append_type(btf, t->type, out, depth + 1);
         case BTF_KIND_RESTRICT: out += "restrict "; return append_type(btf, t->type, out, depth + 1);
-        case BTF_KIND_FUNC_PROTO: return append_func(btf, t, nullptr, out, depth);
+        case BTF_KIND_FUNC_PROTO: return append_func(btf, t, "", out, depth);
         case BTF_KIND_FUNC: {
             const struct btf_type* proto = btf__type_by_id(btf, t->type);
-            return proto && append_func(btf, proto, name, out, depth);
+            return proto && append_func(btf, proto, named, out, depth);
         }
         default:  // bpftool prints no prototype for the other kinds either
             return false;
@@ -114,8 +119,8 @@ void collect_source_info(const BtfExt& ext, const BtfInfo& btf, std::span<const 
         for (const BtfFuncRecord& r : sec->funcs) {
             if (!inside(r.insn)) continue;
             const struct btf_type* t = btf__type_by_id(btf.get(), r.type_id);
-            const char* name = t ? btf__name_by_offset(btf.get(), t->name_off) : nullptr;
-            funcs.push_back({r.insn - f.start + f.base, name ? name : "", func_prototype(btf, r.type_id)});
+            const std::string name(t ? name_of(btf.get(), t->name_off) : "");
+            funcs.push_back({r.insn - f.start + f.base, name, func_prototype(btf, r.type_id)});
         }
         for (const BtfLineRecord& r : sec->lines)
             if (inside(r.insn))
