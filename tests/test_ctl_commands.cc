@@ -137,6 +137,8 @@ TEST_F(CtlCommands, EveryCommandOnALiveDataplane) {
     const CommandResult xlated = dp.ctl({"prog", "dump", "xlated", "0"});
     EXPECT_EQ(xlated.exit_code, 0) << xlated.err;
     EXPECT_NE(xlated.out.find("map[xdp_stats_map]"), std::string::npos) << xlated.out;
+    // With its BTF function and line info, as `xdpdk prog dump xlated` shows it.
+    EXPECT_NE(xlated.out.find("\nint xdp_swap_stamp(struct xdp_md * ctx):\n; "), std::string::npos) << xlated.out;
     const CommandResult jited = dp.ctl({"prog", "dump", "jited", "0"});
     EXPECT_EQ(jited.exit_code, 0) << jited.err;
     EXPECT_NE(jited.out.find("ret"), std::string::npos) << jited.out;
@@ -226,7 +228,10 @@ TEST_F(CtlCommands, EveryCommandOnALiveDataplane) {
     // The verifier's refusal, as `xdpdk prog verify` prints it (the error, then the path to it).
     const CommandResult refused = dp.ctl({"prog", "swap", "0", test_prog_path("refused_global_short_pkt")});
     EXPECT_EQ(refused.exit_code, 1);
-    EXPECT_EQ(refused.err.rfind("xdpdk: prog 'global_short_pkt': insn 6: caller passes invalid args", 0), 0u)
+    EXPECT_EQ(refused.err.rfind("xdpdk: prog 'global_short_pkt': insn 6 (refused_global_short_pkt.bpf.c:27 "
+                                "'\treturn gs_ttl(data) > 1 ? XDP_PASS : XDP_DROP;'): caller passes invalid args",
+                                0),
+              0u)
         << refused.err;
     expect_error(dp.ctl({"prog", "swap", "9", swap_v1()}), "port 9");
     expect_error(dp.ctl({"prog", "swap", "0", swap_v1(), "map-size", "xdp_stats_map=9"}), "cannot carry over");

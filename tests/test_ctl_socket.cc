@@ -120,6 +120,16 @@ TEST(CtlProtocol, ErrorReplyCarriesTheErrorWhole) {
     EXPECT_EQ(with_insn, json::parse(R"({"ok":false,"error":{"subject":"prog 'xdp_main'","insn":12,)"
                                      R"("reason":"R1 invalid mem access",)"
                                      R"("message":"prog 'xdp_main': insn 12: R1 invalid mem access"}})"));
+    // The C line, where the object gave one, as its own field and in the message.
+    Error sourced = make_insn_error("prog 'xdp_main'", 12, "R1 invalid mem access");
+    sourced.source = "fw.bpf.c:88 '  if (ip->ihl < 5)'";
+    const json with_source = error_reply(sourced);
+    EXPECT_EQ(with_source["error"]["source"], sourced.source);
+    EXPECT_EQ(with_source["error"]["message"],
+              "prog 'xdp_main': insn 12 (fw.bpf.c:88 '  if (ip->ihl < 5)'): R1 invalid mem access");
+    auto sourced_back = parse_reply(encode_line(with_source));
+    ASSERT_TRUE(sourced_back.ok()) << sourced_back.error().str();
+    EXPECT_EQ(sourced_back->error.str(), sourced.str());
     const json without = error_reply(make_error("map 'counts'", "no such key"));
     EXPECT_FALSE(without["error"].contains("insn"));
     EXPECT_EQ(without["error"]["message"], "map 'counts': no such key");

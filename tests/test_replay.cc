@@ -626,7 +626,8 @@ TEST_F(Replay, OnlyTheChosenProgramIsLoaded) {
     EXPECT_EQ(summary_rows(checked.out)["total"].packets, packets_.size());
     auto unchecked = replay({obj, sample_pcap()});  // the first program: refused
     EXPECT_EQ(unchecked.exit_code, 1);
-    EXPECT_TRUE(unchecked.err.starts_with("xdpdk: prog 'xdp_unchecked': insn 1: invalid access to packet"))
+    EXPECT_TRUE(unchecked.err.starts_with("xdpdk: prog 'xdp_unchecked': insn 1 (one_prog_refused.bpf.c:15 "
+                                          "'\treturn eth->h_proto == 0 ? XDP_DROP : XDP_PASS;'): invalid access to packet"))
         << unchecked.err;
 }
 

@@ -23,7 +23,9 @@ TEST(ProgVerify, AcceptsTheLoadBalancer) {
 TEST(ProgVerify, VerboseLogShowsStatesPerInstruction) {
     auto r = test::run_command({test::xdpdk_binary(), "prog", "verify", "-v", test::prog_path("mac_swap")});
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-    EXPECT_EQ(r.out.rfind("0: ", 0), 0u) << r.out;
+    // The log opens on the program's first C line, as the kernel's does.
+    EXPECT_EQ(r.out.rfind("; int xdp_mac_swap(struct xdp_md *ctx) @ mac_swap.bpf.c:", 0), 0u) << r.out;
+    EXPECT_NE(r.out.find("\n0: "), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("R1=ctx()"), std::string::npos) << r.out;
     // After the bounds check the packet pointer carries its proven range.
     EXPECT_NE(r.out.find("pkt(r=14)"), std::string::npos) << r.out;
@@ -43,7 +45,9 @@ TEST(ProgVerify, RefusesAMutatedObjectWithReasonAndInsn) {
     test::write_file(dir + "/bad.o", elf);
     auto r = test::run_command({test::xdpdk_binary(), "prog", "verify", dir + "/bad.o"});
     EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-    EXPECT_NE(r.out.find("refused: prog 'xdp_pass_all': insn 0: R5 !read_ok"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("refused: prog 'xdp_pass_all': insn 0 (xdp_pass.bpf.c:10 '\treturn XDP_PASS;'): R5 !read_ok"),
+              std::string::npos)
+        << r.out;
     EXPECT_NE(r.out.find("path: "), std::string::npos) << r.out;
 }
 

@@ -1,5 +1,7 @@
 #include "dead_code.h"
 
+#include "source_lines.h"
+
 namespace xdpdk::vm {
 namespace {
 
@@ -15,7 +17,7 @@ bool is_branch(Kind k) { return k == Kind::JmpImm || k == Kind::JmpReg || k == K
 // origins with the code; a jump to a removed instruction reaches the next
 // kept one.
 void compact(std::vector<RawInsn>& insns, const std::vector<Insn>& decoded, const std::vector<bool>& drop,
-             std::vector<LddwOrigin>& origins) {
+             std::vector<LddwOrigin>& origins, std::vector<LineInfo>& lines, std::vector<FuncInfo>& funcs) {
     const int64_t n = static_cast<int64_t>(insns.size());
     // new_pos[i]: where instruction i lands, or the next kept one when it goes
     // (what a jump to a removed no-op now reaches).
@@ -44,13 +46,15 @@ void compact(std::vector<RawInsn>& insns, const std::vector<Insn>& decoded, cons
     }
     std::erase_if(origins, [&](const LddwOrigin& o) { return drop[o.insn]; });
     for (LddwOrigin& o : origins) o.insn = static_cast<uint32_t>(new_pos[o.insn]);
+    drop_removed_insns(drop, new_pos, lines, funcs);
     insns = std::move(out);
 }
 
 }  // namespace
 
 Status remove_dead_code(const std::string& subject, std::vector<RawInsn>& insns, std::span<const uint32_t> dead,
-                        std::vector<LddwOrigin>& origins) {
+                        std::vector<LddwOrigin>& origins, std::vector<LineInfo>& lines,
+                        std::vector<FuncInfo>& funcs) {
     if (dead.empty()) return {};
     XDPDK_ASSIGN_OR_RETURN(std::vector<Insn> decoded, decode_program(subject, insns));
     const int64_t n = static_cast<int64_t>(insns.size());
@@ -72,7 +76,7 @@ Status remove_dead_code(const std::string& subject, std::vector<RawInsn>& insns,
             decoded[pc].op = Op::Ja;
         }
     }
-    compact(insns, decoded, drop, origins);
+    compact(insns, decoded, drop, origins, lines, funcs);
     // What became `goto +0` is a no-op now.
     XDPDK_ASSIGN_OR_RETURN(decoded, decode_program(subject, insns));
     std::vector<bool> nop(insns.size(), false);
@@ -82,7 +86,7 @@ Status remove_dead_code(const std::string& subject, std::vector<RawInsn>& insns,
         nop[pc] = (in.op == Op::Ja && in.off == 0) || (in.op == Op::Ja32 && in.imm == 0);
         any |= nop[pc];
     }
-    if (any) compact(insns, decoded, nop, origins);
+    if (any) compact(insns, decoded, nop, origins, lines, funcs);
     return {};
 }
 

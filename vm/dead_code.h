@@ -14,9 +14,11 @@
 
 namespace xdpdk::vm {
 
-// `dead`: indexes of instructions no path reaches (sorted); `origins` have
-// their instruction indexes moved with the code.
+// `dead`: indexes of instructions no path reaches (sorted); `origins`, the
+// source lines and the functions have their instruction indexes moved with
+// the code (source_lines.h says how lines of removed code are kept).
 Status remove_dead_code(const std::string& subject, std::vector<RawInsn>& insns, std::span<const uint32_t> dead,
-                        std::vector<LddwOrigin>& origins);
+                        std::vector<LddwOrigin>& origins, std::vector<LineInfo>& lines,
+                        std::vector<FuncInfo>& funcs);
 
 }  // namespace xdpdk::vm

@@ -23,6 +23,7 @@
 #include "prog_tag.h"
 #include "elf_file.h"
 #include "reloc.h"
+#include "source_lines.h"
 #include "verifier/verifier.h"
 #include "xdp_ctx_rewrite.h"
 
@@ -563,16 +564,27 @@ Status Object::Impl::load() {
         const std::string prog_subject = "prog " + quoted(p.name);
         XDPDK_ASSIGN_OR_RETURN(LinkedProgram linked,
                                link_program(*elf, funcs, relocs, funcs[program_funcs[i]], prog_subject));
+        // Source lines follow the instructions through every step below, so
+        // that a refusal at any of them names the C line.
+        std::vector<LineInfo> lines;
+        std::vector<FuncInfo> func_info;
+        if (btf_ext) collect_source_info(*btf_ext, *btf, linked.placed, lines, func_info);
         if (!linked.kfuncs.empty())
-            return make_insn_error(prog_subject, linked.kfuncs.front().first, kfunc_refusal(linked.kfuncs.front().second));
+            return with_source_line(make_insn_error(prog_subject, linked.kfuncs.front().first,
+                                                    kfunc_refusal(linked.kfuncs.front().second)),
+                                    lines);
         const auto core = core_sites_in(linked, funcs, core_sites);
         for (const auto& [pc, site] : core)
-            if (site->refused) return make_insn_error(prog_subject, pc, *site->failure);
+            if (site->refused) return with_source_line(make_insn_error(prog_subject, pc, *site->failure), lines);
         // Verified as written (against xdp_md), then rewritten to the
         // runtime's context where the verifier saw context loads.
         const ProgTag tag = prog_tag(linked.insns, linked.lddw_origins);
-        XDPDK_ASSIGN_OR_RETURN(auto checked, make_program(prog_subject, linked.insns, ProgType::Xdp));
+        auto checked_or = make_program(prog_subject, linked.insns, ProgType::Xdp);
+        if (!checked_or) return with_source_line(checked_or.error(), lines);
+        auto checked = std::move(checked_or).value();
         checked->lddw_origins = linked.lddw_origins;
+        checked->line_info = lines;
+        checked->func_info = func_info;
         VerifyEnv env;
         env.log = opts.verifier_log;
         env.log_insns = opts.verifier_log_insns;
@@ -590,8 +602,10 @@ Status Object::Impl::load() {
         for (const auto& [pc, site] : core)
             if (site->failure) env.core_poisons.emplace_back(pc, *site->failure);
         auto verdict = verify(*checked, env);
-        if (!verdict) return verdict.error();
-        XDPDK_RETURN_IF_ERROR(rewrite_xdp_ctx(prog_subject, linked.insns, verdict->ctx_loads));
+        if (!verdict) return with_source_line(verdict.error(), lines);
+        // One instruction for one: the lines stay where they are.
+        if (auto st = rewrite_xdp_ctx(prog_subject, linked.insns, verdict->ctx_loads); !st)
+            return with_source_line(st.error(), lines);
         // Helper calls in order, less the dead ones: the same calls, in the
         // same order, as in the code left after dead-code removal.
         std::vector<uint32_t> live_calls;
@@ -600,7 +614,7 @@ Status Object::Impl::load() {
                 !std::binary_search(verdict->dead_insns.begin(), verdict->dead_insns.end(), pc))
                 live_calls.push_back(pc);
         XDPDK_RETURN_IF_ERROR(
-            remove_dead_code(prog_subject, linked.insns, verdict->dead_insns, linked.lddw_origins));
+            remove_dead_code(prog_subject, linked.insns, verdict->dead_insns, linked.lddw_origins, lines, func_info));
         if (opts.verified_forms) opts.verified_forms->push_back(std::move(checked));
         if (opts.verified_envs) {
             opts.verified_envs->push_back(env);
@@ -614,6 +628,8 @@ Status Object::Impl::load() {
         built[i]->attach = p.attach;
         built[i]->tag = tag;
         built[i]->lddw_origins = std::move(linked.lddw_origins);
+        built[i]->line_info = std::move(lines);
+        built[i]->func_info = std::move(func_info);
         std::vector<uint32_t> calls_now;
         for (uint32_t pc = 0; pc < built[i]->insns.size(); ++pc)
             if (built[i]->insns[pc].op == Op::Call) calls_now.push_back(pc);

@@ -64,6 +64,25 @@ struct DynamicMapCall {
     uint32_t key_size;
 };
 
+// A source line of the program, from the object's BTF line_info: it covers
+// the instructions from `insn` up to the next line's (as bpftool reads
+// line_info), in the instruction numbering of the Program holding it.
+struct LineInfo {
+    uint32_t insn;
+    std::string file;
+    std::string text;  // as clang recorded it, leading whitespace kept
+    uint32_t line_num;
+    uint32_t column;
+};
+
+// A function of the program, from the object's BTF func_info: the program
+// itself at 0, then each subprogram appended by linking.
+struct FuncInfo {
+    uint32_t insn;
+    std::string name;
+    std::string prototype;  // "int xdp_prog(struct xdp_md * ctx)", as bpftool prints it
+};
+
 struct Program {
     std::string name;     // function name (or "raw" for exec)
     std::string section;  // ELF section name
@@ -80,6 +99,13 @@ struct Program {
     uint32_t frame_stack_size = 512;
     std::unique_ptr<JitCode> jit;  // machine code when compiled (jit_compile), else run by the interpreter
     std::vector<std::unique_ptr<Callback>> callbacks;  // one per lddw of a subprogram, in program order
+    // Sorted by insn, kept aligned with xlated through every load-time
+    // rewrite; empty when the object has no .BTF.ext.
+    std::vector<LineInfo> line_info;
+    std::vector<FuncInfo> func_info;
+
+    // The line covering instruction `pc`, or nullptr.
+    const LineInfo* line_at(uint32_t pc) const;
 
     // The callback record of the lddw at `pc`, or nullptr.
     const Callback* callback_at(uint32_t pc) const {

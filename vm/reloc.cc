@@ -288,7 +288,10 @@ Result<LinkedProgram> link_program(const ElfFile& elf, const std::vector<ElfFunc
         out.insns[pc].imm = static_cast<int32_t>(int64_t{callee_base} + (target - callee->start) - pc - 1);
         if (appended) stack.push_back({callee, callee_base, 0});  // last: invalidates `frame`
     }
-    for (const auto& [func, base] : placed) out.funcs.emplace_back(func->name, base);
+    for (const auto& [func, base] : placed) {
+        out.funcs.emplace_back(func->name, base);
+        out.placed.push_back({elf.section_name(func->section), func->start, func->count, base});
+    }
     return out;
 }
 

@@ -18,6 +18,7 @@
 #include "elf_file.h"
 #include "error.h"
 #include "program.h"
+#include "source_lines.h"
 
 namespace xdpdk::vm {
 
@@ -73,6 +74,8 @@ struct LinkedProgram {
     std::vector<LddwOrigin> lddw_origins;
     // Every function placed, the program first: its name and first instruction.
     std::vector<std::pair<std::string, uint32_t>> funcs;
+    // The same functions by where they came from, for their BTF records.
+    std::vector<PlacedFunc> placed;
     // Kfunc calls (src_reg BPF_PSEUDO_KFUNC_CALL): instruction and name.
     std::vector<std::pair<uint32_t, std::string>> kfuncs;
 };

@@ -130,6 +130,7 @@ json ok_reply(json result) { return json{{"ok", true}, {"result", std::move(resu
 json error_reply(const Error& error) {
     json body{{"subject", error.subject}, {"reason", error.reason}, {"message", error.str()}};
     if (error.insn >= 0) body["insn"] = error.insn;
+    if (!error.source.empty()) body["source"] = error.source;
     return json{{"ok", false}, {"error", std::move(body)}};
 }
 
@@ -173,6 +174,8 @@ Result<ReplyLine> parse_reply(std::string_view line) {
     reply.error.subject = subject->get<std::string>();
     reply.error.reason = reason->get<std::string>();
     if (insn != error->end()) reply.error.insn = insn->get<int64_t>();
+    if (const auto source = error->find("source"); source != error->end() && source->is_string())
+        reply.error.source = source->get<std::string>();
     return reply;
 }
 

@@ -27,7 +27,9 @@
 //   {"ok":false,"error":{"subject":"prog 'x'","insn":12,"reason":"...",
 //                        "message":"prog 'x': insn 12: ..."}}
 //                                         failure; "insn" only when the error
-//                                         is about one instruction
+//                                         is about one instruction, "source"
+//                                         (its C line, "fw.bpf.c:88 '...'")
+//                                         only when the object says it
 //
 // A followed command (trace) streams items until the client closes the
 // connection, like trace_pipe; it gets a final reply only when the server

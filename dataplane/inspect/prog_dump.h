@@ -23,9 +23,18 @@ std::string dump_header(const vm::Program& prog);
 // tail slot gives "".
 std::string xlated_insn_text(const vm::Program& prog, size_t index);
 
+struct XlatedDumpOptions {
+    // bpftool's `linum`: each source line followed by
+    // "[file:F line_num:N line_col:C]".
+    bool linum = false;
+};
+
 // Every instruction: "%4u: (opcode) text\n"; lddw tails are skipped, as in
-// bpftool and vm::disassemble.
-std::string format_xlated(const vm::Program& prog);
+// bpftool and vm::disassemble. Where the program has BTF line and function
+// info, as bpftool prints them: "int f(struct xdp_md * ctx):" at each
+// function's start and "; <source line>" above the instructions of each
+// line (leading whitespace trimmed).
+std::string format_xlated(const vm::Program& prog, const XlatedDumpOptions& opts = {});
 
 struct JitedCode {
     std::span<const uint8_t> code;

@@ -1,3 +1,4 @@
+#include <cctype>
 #include <cstdio>
 
 #include "prog_dump.h"
@@ -28,6 +29,19 @@ std::string map_reference(const vm::RawInsn& insn, const vm::LddwOrigin& origin)
     return text.append(" ll");
 }
 
+// bpftool's btf_dump_linfo_plain: "; line" or, with linum,
+// "; line [file:F line_num:N line_col:C]".
+std::string source_line_text(const vm::LineInfo& line, bool linum) {
+    size_t start = 0;
+    while (start < line.text.size() && std::isspace(static_cast<unsigned char>(line.text[start]))) ++start;
+    std::string out = "; ";
+    out.append(line.text, start);
+    if (linum)
+        out.append(" [file:").append(line.file).append(" line_num:").append(std::to_string(line.line_num))
+            .append(" line_col:").append(std::to_string(line.column)).append("]");
+    return out.append("\n");
+}
+
 }  // namespace
 
 std::string dump_header(const vm::Program& prog) {
@@ -41,10 +55,19 @@ std::string xlated_insn_text(const vm::Program& prog, size_t index) {
     return vm::disassemble_insn(prog.xlated, index);
 }
 
-std::string format_xlated(const vm::Program& prog) {
+std::string format_xlated(const vm::Program& prog, const XlatedDumpOptions& opts) {
     std::string out;
+    auto func = prog.func_info.begin();
+    const vm::LineInfo* last_line = nullptr;
     for (size_t i = 0; i < prog.xlated.size(); ++i) {
         if (is_lddw_tail(prog, i)) continue;
+        while (func != prog.func_info.end() && func->insn < i) ++func;
+        if (func != prog.func_info.end() && func->insn == i && !func->prototype.empty())
+            out.append(func->prototype).append(":\n");
+        if (const vm::LineInfo* line = prog.line_at(static_cast<uint32_t>(i)); line && line != last_line) {
+            out += source_line_text(*line, opts.linum);
+            last_line = line;
+        }
         char prefix[32];
         std::snprintf(prefix, sizeof prefix, "%4zu: (%02x) ", i, unsigned{prog.xlated[i].code});
         out += prefix;

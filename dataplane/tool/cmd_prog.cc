@@ -23,6 +23,7 @@ using inspect::format_jited;
 using inspect::format_xlated;
 using inspect::JitedCode;
 using inspect::JitedDumpOptions;
+using inspect::XlatedDumpOptions;
 namespace {
 
 enum class DumpKind { Xlated, Jited };
@@ -34,6 +35,7 @@ struct DumpOptions {
     std::string prog;
     LoadArgs load;
     bool opcodes = false;
+    bool linum = false;
 };
 
 // The named program, or every XDP program of the object in section order.
@@ -56,7 +58,7 @@ Result<JitedCode> jited_code(const vm::Program& prog) {
 
 Result<std::string> dump_program(const vm::Program& prog, DumpKind kind, const DumpOptions& o) {
     std::string out = dump_header(prog) + "\n";
-    if (kind == DumpKind::Xlated) return out + format_xlated(prog);
+    if (kind == DumpKind::Xlated) return out + format_xlated(prog, XlatedDumpOptions{o.linum});
     XDPDK_ASSIGN_OR_RETURN(JitedCode code, jited_code(prog));
     XDPDK_ASSIGN_OR_RETURN(std::string text, format_jited(prog, code, JitedDumpOptions{o.opcodes}));
     return out + text;
@@ -138,6 +140,8 @@ void add_dump_kind(CLI::App& dump_cmd, const char* name, DumpKind kind, const ch
     add_load_options(*cmd, opts->load);
     add_filter_options(*cmd, opts->filter);
     if (kind == DumpKind::Jited) cmd->add_flag("--opcodes", opts->opcodes, "show the bytes of each instruction");
+    if (kind == DumpKind::Xlated)
+        cmd->add_flag("--linum", opts->linum, "file, line and column after each source line (bpftool's linum)");
     cmd->callback([opts, kind, &exit_code] {
         auto source = choose_program_source(opts->object_path, opts->filter, {&opts->load, nullptr, &opts->prog});
         if (!source) {

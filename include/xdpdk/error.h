@@ -15,8 +15,12 @@ struct Error {
     std::string subject;  // "elf 'x.o'", "prog 'xdp_main'", "map 'counts'", ...
     int64_t insn = -1;    // instruction index, -1 when not about one instruction
     std::string reason;
+    // The C source line of `insn`, from the object's BTF line info, when it
+    // has one: "fw.bpf.c:88 '  if (ip->ihl < 5)'".
+    std::string source;
 
-    // "prog 'p': insn 12: reason" / "subject: reason"
+    // "prog 'p': insn 12: reason", "prog 'p': insn 12 (fw.bpf.c:88 '...'):
+    // reason" / "subject: reason"
     std::string str() const;
 };
 

@@ -185,6 +185,13 @@ void Verifier::widen_scalars(const State& old, State& cur) {
 
 void Verifier::log_insn() {
     std::string& log = *env_.log;
+    if (const LineInfo* line = prog_.line_at(pc_); line && line != logged_line_) {
+        const size_t text = std::min(line->text.find_first_not_of(" \t\n\v\f\r"), line->text.size());
+        const size_t base = line->file.find_last_of('/');
+        log += cat("; ", std::string_view(line->text).substr(text), " @ ",
+                   base == std::string::npos ? line->file : line->file.substr(base + 1), ":", line->line_num, "\n");
+        logged_line_ = line;
+    }
     log += cat(pc_, ": ", disassemble_insn(prog_.xlated, pc_), "    ; ", state_str(cur_, cfg_.live_in[pc_] | 0x400), "\n");
 }
 

@@ -171,6 +171,9 @@ public:
     Status push_branch(State st, uint32_t from, uint32_t pc);
 
     PathLog paths_;
+    // The source line last named in the per-instruction log, as the kernel's
+    // log names a line when it changes ("; <line> @ <file>:<n>").
+    const LineInfo* logged_line_ = nullptr;
     std::vector<std::vector<Checkpoint*>> explored_;
     std::deque<Checkpoint> checkpoints_;
     size_t checkpoint_bytes_ = 0;
