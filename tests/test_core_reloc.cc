@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -362,6 +363,53 @@ TEST(CoreTargetBtf, ReadsRawBtfAndElf) {
     ASSERT_TRUE(raw_btf.ok()) << raw_btf.error().str();
     EXPECT_EQ(btf__find_by_name_kind(raw_btf->get(), "core_rec", BTF_KIND_STRUCT),
               btf__find_by_name_kind(elf->get(), "core_rec", BTF_KIND_STRUCT));
+}
+
+TEST(ProgShowRelocs, ListsEachRelocation) {
+    const auto r = run_command({xdpdk_binary(), "prog", "show", test_prog_path("core_reads"), "--relocs", "--btf",
+                                target_path("core_target_moved")});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("\tCO-RE relocations:\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(" byte_off struct core_rec 0:1:1 (core_rec.pt.y): 8 -> 28\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(" enumval_value enum core_color 2 (core_color::CORE_BLUE): 2 -> 7\n"), std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find(" byte_off struct core_rec 0:5 (core_rec.gone): 20 -> poisoned: CO-RE relocation byte_off of "
+                         "struct core_rec (0:5) found no field in the target BTF\n"),
+              std::string::npos)
+        << r.out;
+
+    const auto j = run_command({xdpdk_binary(), "prog", "show", test_prog_path("core_unguarded"), "--relocs", "--btf",
+                                target_path("core_target_ambiguous"), "-j"});
+    ASSERT_EQ(j.exit_code, 0) << j.err;
+    const auto doc = nlohmann::json::parse(j.out);
+    ASSERT_EQ(doc.size(), 1u);
+    EXPECT_FALSE(doc[0]["loaded"].get<bool>());
+    const auto& relocs = doc[0]["core_relocations"];
+    ASSERT_EQ(relocs.size(), 1u) << j.out;
+    EXPECT_EQ(relocs[0]["kind"], "byte_off");
+    EXPECT_EQ(relocs[0]["type"], "struct core_rec");
+    EXPECT_EQ(relocs[0]["access"], "0:1");
+    EXPECT_EQ(relocs[0]["spec"], "core_rec.gone");
+    EXPECT_EQ(relocs[0]["local"], 4u);
+    EXPECT_EQ(relocs[0]["status"], "refused");
+    EXPECT_NE(relocs[0]["reason"].get<std::string>().find("ambiguous"), std::string::npos);
+}
+
+TEST(ProgShowRelocs, BtfThatIsNotBtfIsOneLine) {
+    const std::string text = source_path("tests/core_btf/not_btf.txt");
+    for (const std::vector<std::string>& cmd :
+         {std::vector<std::string>{"prog", "show", test_prog_path("core_reads"), "--relocs"},
+          std::vector<std::string>{"prog", "verify", test_prog_path("core_reads")},
+          std::vector<std::string>{"prog", "dump", "xlated", test_prog_path("core_reads")}}) {
+        std::vector<std::string> args{xdpdk_binary()};
+        args.insert(args.end(), cmd.begin(), cmd.end());
+        args.insert(args.end(), {"--btf", text});
+        const auto r = run_command(args);
+        EXPECT_EQ(r.exit_code, 1) << cmd[1];
+        EXPECT_EQ(r.err, "xdpdk: btf '" + text +
+                             "': not BTF: neither raw BTF (magic 0xeb9f) nor an ELF file with a .BTF section\n")
+            << cmd[1];
+    }
 }
 
 }  // namespace
