@@ -73,6 +73,7 @@ struct RunConfig {
     vm::EngineKind engine = vm::EngineKind::Jit;
     std::string filter_action;  // --filter-action MATCH[,NOMATCH] for every filter attached ("" = pass,drop)
     bool strict_verifier = false;  // --strict: the unprivileged loader's verifier rules
+    std::string target_btf;        // --btf FILE: CO-RE relocations' target ("" = each object's own BTF)
     FibConfig fib;                  // the config file's [[route]], [[neighbor]], [[interface]]
     // --fib host: mirror the host kernel's routes and neighbours (and follow
     // them); --fib FILE: more tables from a TOML file; "" = only `fib`.
