@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -100,7 +101,7 @@ std::vector<uint64_t> run_core_reads(const std::string& target, vm::EngineKind e
     vm::XdpBuff xdp{frame, frame + sizeof frame, frame, frame, 1, 0, 0, sizeof frame};
     vm::ExecContext ex;
     EXPECT_EQ(vm::run_xdp(*obj->find_program("core_reads").value(), xdp, ex), uint64_t{vm::XDP_PASS});
-    std::vector<uint64_t> out(16);
+    std::vector<uint64_t> out(17);
     EXPECT_EQ(obj->find_map("core_out")->user_lookup(&zero, out.data()), 0);
     return out;
 }
@@ -119,7 +120,7 @@ TEST_P(CoreEngines, ReadsTheTargetsLayout) {
     rec.count = 0x123456789;  // wider than the u32 the program was built with
     rec.arr[2] = -42;
     const auto v = run_core_reads(target_path("core_target_moved"), GetParam(), rec);
-    ASSERT_EQ(v.size(), 16u);
+    ASSERT_EQ(v.size(), 17u);
     EXPECT_EQ(v[0], 0xabcd1234u);
     EXPECT_EQ(v[1], uint64_t(int64_t{-123456}));
     EXPECT_EQ(v[2], 0x123456789u) << "the 4-byte load grows to the target's 8-byte field";
@@ -136,6 +137,7 @@ TEST_P(CoreEngines, ReadsTheTargetsLayout) {
     EXPECT_EQ(v[13], uint64_t(int64_t{-42}));
     EXPECT_EQ(v[14], struct_id(test_prog_path("core_reads"), "core_rec"));
     EXPECT_EQ(v[15], 4u) << "core_flag___new matched the target's core_flag";
+    EXPECT_EQ(v[16], 0xbeefu) << "the guarded value of CORE_GREEN";
 }
 
 // Without --btf the object's own BTF is the target: the code runs as compiled.
@@ -149,15 +151,13 @@ TEST_P(CoreEngines, DefaultTargetIsTheObjectsOwnBtf) {
     rec.gone = 0x600d;
     rec.arr[2] = 1234;
     const auto v = run_core_reads("", GetParam(), rec);
-    ASSERT_EQ(v.size(), 16u);
+    ASSERT_EQ(v.size(), 17u);
     const uint32_t own = struct_id(test_prog_path("core_reads"), "core_rec");
     const std::vector<uint64_t> expected = {77, uint64_t(int64_t{-9}), 0xfeedbeef, 6, 11, 1, 0x600d, 4, 1,
-                                            sizeof(LocalRec), 1, 2, own, 1234, own, 0};
+                                            sizeof(LocalRec), 1, 2, own, 1234, own, 0, 1};
     EXPECT_EQ(v, expected);
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, CoreEngines, ::testing::Values(vm::EngineKind::Interp, vm::EngineKind::Jit),
-                         [](const auto& info) { return info.param == vm::EngineKind::Jit ? "Jit" : "Interp"; });
 
 const CoreRelocation* find_reloc(const std::vector<CoreRelocation>& relocs, CoreReloKind kind, const std::string& access,
                                  const std::string& type = "struct core_rec") {
@@ -228,14 +228,63 @@ TEST(CoreRelocations, PoisonsAsLibbpfDoes) {
     ASSERT_TRUE(relocs.ok());
     const CoreRelocation* gone = find_reloc(*relocs, CoreReloKind::FieldByteOffset, "0:5");
     ASSERT_NE(gone, nullptr);
+    // An ldimm64 is poisoned in both halves.
+    const CoreRelocation* green = find_reloc(*relocs, CoreReloKind::EnumvalValue, "1", "enum core_color");
+    ASSERT_NE(green, nullptr);
+    ASSERT_TRUE(green->failure);
+    EXPECT_NE(green->failure->reason.find("found no enumerator in the target BTF"), std::string::npos);
     ASSERT_TRUE((*obj)->load().ok());
     ASSERT_EQ(forms.size(), 1u);
-    const vm::RawInsn& in = forms[0]->xlated.at(gone->insn);
-    EXPECT_EQ(in.code, 0x85);
-    EXPECT_EQ(in.imm, 0xbad2310);
-    EXPECT_EQ(in.dst, 0);
-    EXPECT_EQ(in.src, 0);
-    EXPECT_EQ(in.off, 0);
+    for (const uint32_t pc : {gone->insn, green->insn, green->insn + 1}) {
+        const vm::RawInsn& in = forms[0]->xlated.at(pc);
+        EXPECT_EQ(in.code, 0x85) << pc;
+        EXPECT_EQ(in.imm, 0xbad2310) << pc;
+        EXPECT_EQ(in.dst, 0) << pc;
+        EXPECT_EQ(in.src, 0) << pc;
+        EXPECT_EQ(in.off, 0) << pc;
+    }
+    // Dead code, so removed before the program runs.
+    const vm::Program& loaded = *(*obj)->find_program("core_reads").value();
+    for (const vm::RawInsn& in : loaded.xlated) EXPECT_FALSE(vm::is_core_poison(in));
+}
+
+// A subprogram's relocation is applied once, in .text, and each program
+// that appends it carries the relocated code; the listing names both.
+TEST_P(CoreEngines, SubprogramCarriesItsRelocatedCode) {
+    auto obj = open_core("core_subprog", target_path("core_target_moved"), GetParam());
+    ASSERT_TRUE(obj);
+    auto relocs = obj->core_relocations();
+    ASSERT_TRUE(relocs.ok());
+    std::vector<std::string> programs;
+    for (const CoreRelocation& r : *relocs) {
+        if (r.access != "0:1:1") continue;
+        programs.push_back(r.program);
+        EXPECT_EQ(r.local_value, offsetof(LocalRec, pt) + offsetof(LocalPoint, y));
+        EXPECT_EQ(r.target_value, offsetof(MovedRec, pt) + offsetof(MovedPoint, y));
+    }
+    EXPECT_EQ(programs, (std::vector<std::string>{"core_sub_a", "core_sub_b"}));
+    auto loaded = obj->load();
+    ASSERT_TRUE(loaded.ok()) << loaded.error().str();
+
+    MovedRec rec{};
+    rec.id = 1000;
+    rec.pt.y = -77;
+    uint8_t mem[128] = {};
+    std::memcpy(mem, &rec, sizeof rec);
+    const uint32_t zero = 0;
+    ASSERT_EQ(obj->find_map("core_mem")->user_update(&zero, mem, 0), 0);
+    for (const char* name : {"core_sub_a", "core_sub_b"}) {
+        uint8_t frame[64] = {};
+        vm::XdpBuff xdp{frame, frame + sizeof frame, frame, frame, 1, 0, 0, sizeof frame};
+        vm::ExecContext ex;
+        EXPECT_EQ(vm::run_xdp(*obj->find_program(name).value(), xdp, ex), uint64_t{vm::XDP_PASS}) << name;
+    }
+    int64_t a = 0, b = 0;
+    const uint32_t one = 1;
+    ASSERT_EQ(obj->find_map("core_sub_out")->user_lookup(&zero, &a), 0);
+    ASSERT_EQ(obj->find_map("core_sub_out")->user_lookup(&one, &b), 0);
+    EXPECT_EQ(a, -77);
+    EXPECT_EQ(b, -77 + 1000);
 }
 
 TEST(CoreRelocations, ReachedPoisonRefusesTheProgram) {
@@ -363,6 +412,56 @@ TEST(CoreTargetBtf, ReadsRawBtfAndElf) {
     EXPECT_EQ(btf__find_by_name_kind(raw_btf->get(), "core_rec", BTF_KIND_STRUCT),
               btf__find_by_name_kind(elf->get(), "core_rec", BTF_KIND_STRUCT));
 }
+
+TEST(ProgShowRelocs, ListsEachRelocation) {
+    const auto r = run_command({xdpdk_binary(), "prog", "show", test_prog_path("core_reads"), "--relocs", "--btf",
+                                target_path("core_target_moved")});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("\tCO-RE relocations:\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(" byte_off struct core_rec 0:1:1 (core_rec.pt.y): 8 -> 28\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(" enumval_value enum core_color 2 (core_color::CORE_BLUE): 2 -> 7\n"), std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find(" byte_off struct core_rec 0:5 (core_rec.gone): 20 -> poisoned: CO-RE relocation byte_off of "
+                         "struct core_rec (0:5) found no field in the target BTF\n"),
+              std::string::npos)
+        << r.out;
+
+    const auto j = run_command({xdpdk_binary(), "prog", "show", test_prog_path("core_unguarded"), "--relocs", "--btf",
+                                target_path("core_target_ambiguous"), "-j"});
+    ASSERT_EQ(j.exit_code, 0) << j.err;
+    const auto doc = nlohmann::json::parse(j.out);
+    ASSERT_EQ(doc.size(), 1u);
+    EXPECT_FALSE(doc[0]["loaded"].get<bool>());
+    const auto& relocs = doc[0]["core_relocations"];
+    ASSERT_EQ(relocs.size(), 1u) << j.out;
+    EXPECT_EQ(relocs[0]["kind"], "byte_off");
+    EXPECT_EQ(relocs[0]["type"], "struct core_rec");
+    EXPECT_EQ(relocs[0]["access"], "0:1");
+    EXPECT_EQ(relocs[0]["spec"], "core_rec.gone");
+    EXPECT_EQ(relocs[0]["local"], 4u);
+    EXPECT_EQ(relocs[0]["status"], "refused");
+    EXPECT_NE(relocs[0]["reason"].get<std::string>().find("ambiguous"), std::string::npos);
+}
+
+TEST(ProgShowRelocs, BtfThatIsNotBtfIsOneLine) {
+    const std::string text = source_path("tests/core_btf/not_btf.txt");
+    for (const std::vector<std::string>& cmd :
+         {std::vector<std::string>{"prog", "show", test_prog_path("core_reads"), "--relocs"},
+          std::vector<std::string>{"prog", "verify", test_prog_path("core_reads")},
+          std::vector<std::string>{"prog", "dump", "xlated", test_prog_path("core_reads")}}) {
+        std::vector<std::string> args{xdpdk_binary()};
+        args.insert(args.end(), cmd.begin(), cmd.end());
+        args.insert(args.end(), {"--btf", text});
+        const auto r = run_command(args);
+        EXPECT_EQ(r.exit_code, 1) << cmd[1];
+        EXPECT_EQ(r.err, "xdpdk: btf '" + text +
+                             "': not BTF: neither raw BTF (magic 0xeb9f) nor an ELF file with a .BTF section\n")
+            << cmd[1];
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, CoreEngines, ::testing::Values(vm::EngineKind::Interp, vm::EngineKind::Jit),
+                         [](const auto& info) { return info.param == vm::EngineKind::Jit ? "Jit" : "Interp"; });
 
 }  // namespace
 }  // namespace xdpdk::test

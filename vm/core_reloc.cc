@@ -93,8 +93,8 @@ bool core_relo_is_enumval_based(CoreReloKind kind) {
 
 CoreResolver::CoreResolver(const struct btf* local, const struct btf* target) : local_(local), target_(target) {}
 
-Result<CoreResolution> CoreResolver::resolve(const BtfCoreRecord& rec) {
-    CoreResolution res;
+Status CoreResolver::resolve(const BtfCoreRecord& rec, CoreResolution& res) {
+    res = CoreResolution{};
     res.kind = static_cast<CoreReloKind>(rec.kind);
     res.access = std::string(rec.access);
     res.type = core::c_type_name(local_, rec.type_id);
@@ -114,7 +114,7 @@ Result<CoreResolution> CoreResolver::resolve(const BtfCoreRecord& rec) {
     if (res.kind == CoreReloKind::TypeIdLocal) {
         res.local_value = res.target_value = rec.type_id;
         res.validate = false;  // the id may change when objects are linked
-        return res;
+        return {};
     }
     if (core::name_of(local_, local_t->name_off).empty()) return fail("anonymous types cannot be relocated (libbpf neither)");
 
@@ -151,6 +151,7 @@ Result<CoreResolution> CoreResolver::resolve(const BtfCoreRecord& rec) {
         if (!chosen) {
             chosen = *r;
             chosen_spec = cand_spec;
+            res.local_value = r->local_value;  // kept when a later candidate makes it ambiguous
         } else if (cand_spec.bit_offset != chosen_spec.bit_offset) {
             return fail("ambiguous: candidates " + core::format_spec(chosen_spec) + " [" +
                         std::to_string(chosen_spec.root_type_id) + "] and " + core::format_spec(cand_spec) + " [" +
@@ -168,7 +169,8 @@ Result<CoreResolution> CoreResolver::resolve(const BtfCoreRecord& rec) {
     // relocations of the same root type consider.
     if (!matching.empty()) {
         cands = std::move(matching);
-        return *chosen;
+        res = *chosen;
+        return {};
     }
     auto r = calc_relo(local_spec, nullptr, res);
     if (!r) return fail(r.error().reason);
@@ -177,7 +179,8 @@ Result<CoreResolution> CoreResolver::resolve(const BtfCoreRecord& rec) {
         r->poison = "CO-RE relocation " + std::string(core_relo_kind_name(res.kind)) + " of " + res.type + " (" +
                     res.access + ") " + what;
     }
-    return r;
+    res = *r;
+    return {};
 }
 
 }  // namespace xdpdk::vm

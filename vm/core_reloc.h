@@ -50,6 +50,10 @@ struct CoreRelocation {
     // Unresolved: the instruction was poisoned (as libbpf does) and this says
     // why; the program is refused only if the verifier reaches it.
     std::optional<Error> failure;
+    // With a failure: refused outright (a bad record, an ambiguity, an
+    // instruction that does not hold the local value), which fails the load
+    // of every program holding it, rather than poisoned.
+    bool refused = false;
 };
 
 // libbpf's name of a kind ("byte_off"), "unknown" outside the enum.
@@ -93,8 +97,9 @@ class CoreResolver {
 public:
     CoreResolver(const struct btf* local, const struct btf* target);
     // An error (its reason only; the caller names the program and insn) is a
-    // relocation libbpf refuses outright: a bad record, an ambiguity.
-    Result<CoreResolution> resolve(const BtfCoreRecord& rec);
+    // relocation libbpf refuses outright: a bad record, an ambiguity. `out`
+    // holds what was learnt either way (type, access, spec, local value).
+    Status resolve(const BtfCoreRecord& rec, CoreResolution& out);
 
 private:
     const struct btf* local_;

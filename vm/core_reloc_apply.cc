@@ -3,7 +3,6 @@
 #include <cstring>
 
 #include "btf_ext.h"
-#include "core_reloc_impl.h"
 
 namespace xdpdk::vm {
 namespace {
@@ -35,17 +34,12 @@ std::vector<CoreSite> apply_core_relocations(ElfFile& elf, const std::vector<Elf
             CoreSite site;
             site.section = elf_sec->index;
             site.insn = rec.insn;
-            auto resolved = resolver.resolve(rec);
-            if (!resolved) {
-                site.res.kind = static_cast<CoreReloKind>(rec.kind);
-                site.res.access = std::string(rec.access);
-                site.res.type = core::c_type_name(local, rec.type_id);
+            if (auto resolved = resolver.resolve(rec, site.res); !resolved) {
                 site.failure = resolved.error().reason;
                 site.refused = true;
                 sites.push_back(std::move(site));
                 continue;
             }
-            site.res = std::move(resolved).value();
             std::vector<RawInsn> code(f->count);
             std::memcpy(code.data(), bytes.data() + uint64_t{f->start} * sizeof(RawInsn), code.size() * sizeof(RawInsn));
             const size_t at = rec.insn - f->start;

@@ -761,7 +761,7 @@ Result<std::vector<CoreRelocation>> Object::core_relocations() const {
     auto add = [&](const std::string& program, uint32_t pc, const CoreSite& s) {
         listed[&s - im.core_sites.data()] = true;
         CoreRelocation r{program, pc, s.res.kind, s.res.type, s.res.access, s.res.spec,
-                         s.res.local_value, s.res.target_value, std::nullopt};
+                         s.res.local_value, s.res.target_value, std::nullopt, s.refused};
         if (s.failure) r.failure = make_insn_error("prog " + quoted(program), pc, *s.failure);
         out.push_back(std::move(r));
     };

@@ -238,7 +238,7 @@ private:
 
     Result<json> prog_swap(const Request& r, bool text) {
         const std::string usage =
-            "prog swap PORT OBJ.o [--prog NAME] [--set NAME=VALUE]... [--map-size NAME=N]... [--fresh-maps]";
+            "prog swap PORT OBJ.o [--prog NAME] [--set NAME=VALUE]... [--map-size NAME=N]... [--btf FILE] [--fresh-maps]";
         if (r.args.size() < 2) return make_error(r.command(), "usage: " + usage);
         XDPDK_ASSIGN_OR_RETURN(uint16_t port, parse_port(r.args[0], r.command()));
         ProgramSpec spec;
@@ -249,6 +249,7 @@ private:
             if ((w == "prog" || w == "--prog") && has_value) spec.program = r.args[++i];
             else if ((w == "set" || w == "--set") && has_value) spec.globals.push_back(r.args[++i]);
             else if ((w == "map-size" || w == "--map-size") && has_value) spec.map_sizes.push_back(r.args[++i]);
+            else if ((w == "btf" || w == "--btf") && has_value) spec.target_btf = r.args[++i];
             else if (w == "fresh-maps" || w == "--fresh-maps") spec.fresh_maps = true;
             else return make_error(r.command(), "unexpected '" + w + "'; usage: " + usage);
         }

@@ -85,6 +85,7 @@ Result<Dataplane::Impl::Loaded> Dataplane::Impl::load_object(const ProgramSpec& 
                                                              const std::string& subject) {
     vm::ObjectOptions o = object_options();
     XDPDK_ASSIGN_OR_RETURN(o.map_sizes, loader::parse_map_sizes(spec.map_sizes));
+    o.target_btf = spec.target_btf;
     const bool pin = !options.pin_dir.empty();
     if (pin && spec.fresh_maps)
         return make_error(subject, "fresh maps: the maps are pinned under " + options.pin_dir +

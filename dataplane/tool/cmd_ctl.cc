@@ -28,7 +28,7 @@ void print_ctl_help() {
         "%s\n\n"
         "usage: xdpdk ctl [--socket PATH] [-j|--json] [-p|--pretty] NOUN VERB [ARGS...]\n\n"
         "  prog list | prog show [PORT | id N]\n"
-        "  prog swap PORT OBJ.o [--prog NAME] [--set NAME=VALUE]... [--map-size NAME=N]... [--fresh-maps]\n"
+        "  prog swap PORT OBJ.o [--prog NAME] [--set NAME=VALUE]... [--map-size NAME=N]... [--btf FILE] [--fresh-maps]\n"
         "  prog dump xlated|jited PORT | prog detach PORT\n"
         "  map list | map show [MAP] | map dump MAP\n"
         "  map lookup MAP key [hex] BYTES...\n"

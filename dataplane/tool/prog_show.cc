@@ -26,6 +26,7 @@ struct ShowOptions {
     LoadArgs load;
     bool json = false;
     bool pretty = false;
+    bool relocs = false;
 };
 
 using ordered_json = nlohmann::ordered_json;
@@ -122,6 +123,40 @@ std::string reasons_lines(const ordered_json& p) {
     return s;
 }
 
+// The CO-RE relocations in the program's code, as applied against the target.
+ordered_json core_relocations_of(const std::vector<vm::CoreRelocation>& all, const std::string& program) {
+    ordered_json out = ordered_json::array();
+    for (const vm::CoreRelocation& r : all) {
+        if (r.program != program) continue;
+        ordered_json j = {{"insn", r.insn}, {"kind", vm::core_relo_kind_name(r.kind)}, {"type", r.type},
+                          {"access", r.access}, {"spec", r.spec}, {"local", r.local_value}, {"target", r.target_value}};
+        if (r.failure) {
+            j["status"] = r.refused ? "refused" : "poisoned";
+            j["reason"] = r.failure->reason;
+        }
+        out.push_back(std::move(j));
+    }
+    return out;
+}
+
+// "\tinsn 16 byte_off struct task_struct 0:1 (task_struct.thread_info): 0 -> 16\n" per relocation.
+std::string relocation_lines(const ordered_json& p) {
+    if (!p.contains("core_relocations")) return "";
+    const auto& relocs = p["core_relocations"];
+    if (relocs.empty()) return "\tno CO-RE relocations\n";
+    std::string s = "\tCO-RE relocations:\n";
+    for (const auto& r : relocs) {
+        s += "\t  insn " + std::to_string(r["insn"].get<uint32_t>()) + " " + r["kind"].get<std::string>() + " " +
+             r["type"].get<std::string>() + " " + r["access"].get<std::string>();
+        if (!r["spec"].get<std::string>().empty()) s += " (" + r["spec"].get<std::string>() + ")";
+        s += ": " + std::to_string(r["local"].get<uint64_t>()) + " -> ";
+        if (r.contains("status")) s += r["status"].get<std::string>() + ": " + r["reason"].get<std::string>();
+        else s += std::to_string(r["target"].get<uint64_t>());
+        s += "\n";
+    }
+    return s;
+}
+
 std::string text_line(const ordered_json& p) {
     std::string s = p["name"].get<std::string>() + ": " + p["type"].get<std::string>();
     if (p.contains("attach_type") && p["attach_type"] != "xdp") s += " (" + p["attach_type"].get<std::string>() + ")";
@@ -129,7 +164,8 @@ std::string text_line(const ordered_json& p) {
     s += "  section " + p["section"].get<std::string>() + "\n";
     const std::string uses = uses_line(p, "helpers", "helpers") + uses_line(p, "kfuncs", "kfuncs") +
                              uses_line(p, "map_types", "map types") + reasons_lines(p);
-    if (!p["loaded"].get<bool>()) return s + "\tnot loaded: " + p["reason"].get<std::string>() + "\n" + uses;
+    if (!p["loaded"].get<bool>())
+        return s + "\tnot loaded: " + p["reason"].get<std::string>() + "\n" + uses + relocation_lines(p);
     s += "\ttag " + p["tag"].get<std::string>() + "  xlated " + std::to_string(p["bytes_xlated"].get<size_t>()) + "B";
     if (p["jited"].get<bool>()) s += "  jited " + std::to_string(p["bytes_jited"].get<size_t>()) + "B";
     const auto& maps = p["map_names"];
@@ -137,7 +173,7 @@ std::string text_line(const ordered_json& p) {
         s += "  maps";
         for (const auto& m : maps) s += " " + m.get<std::string>();
     }
-    return s + "\n" + uses;
+    return s + "\n" + uses + relocation_lines(p);
 }
 
 Status show(const ShowOptions& o) {
@@ -164,8 +200,15 @@ Status show(const ShowOptions& o) {
         if (listed.empty()) return make_error(o.object_path, "the object has no programs");
     }
     // Everything is gathered before anything is printed.
+    std::vector<vm::CoreRelocation> relocs;
+    if (o.relocs) {
+        XDPDK_ASSIGN_OR_RETURN(relocs, obj->core_relocations());
+    }
     ordered_json all = ordered_json::array();
-    for (const vm::Program* p : listed) all.push_back(describe(o, options, *obj, *p));
+    for (const vm::Program* p : listed) {
+        all.push_back(describe(o, options, *obj, *p));
+        if (o.relocs) all.back()["core_relocations"] = core_relocations_of(relocs, p->name);
+    }
     std::string out;
     if (o.json || o.pretty) {
         out = all.dump(o.pretty ? 4 : -1) + "\n";
@@ -186,6 +229,9 @@ void add_prog_show_command(CLI::App& prog, int& exit_code) {
     cmd->add_option("PROG", opts->object_path, "BPF object file built with clang -target bpf")->required();
     cmd->add_option("--prog", opts->prog, "only this program (function or section name)");
     add_load_options(*cmd, opts->load);
+    cmd->add_flag("--relocs", opts->relocs,
+                  "list each program's CO-RE relocations: instruction, kind, type, access string, the local and the "
+                  "target value (--btf FILE: the target), and why an unresolved one failed");
     cmd->add_flag("-j,--json", opts->json, "JSON, one line");
     cmd->add_flag("-p,--pretty", opts->pretty, "JSON, indented");
     cmd->callback([opts, &exit_code] {

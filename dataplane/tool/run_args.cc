@@ -82,6 +82,9 @@ void describe_options(CLI::App& app, RunConfig& c, ListOptions& lists) {
         ->capture_default_str();
     app.add_flag("--json", c.json, "final summary as JSON on standard output");
     app.add_flag("--strict", c.strict_verifier, "the unprivileged loader's verifier rules (default: root's, as Linux loads XDP)");
+    app.add_option("--btf", c.target_btf,
+                   "FILE: the BTF CO-RE relocations are resolved against: raw BTF (/sys/kernel/btf/vmlinux, or "
+                   "'vmlinux') or an ELF file with .BTF (default: each object's own BTF)");
     app.add_option("--rx-queues", c.rx_queues, "rx queues per port (RSS spreads flows across them)")
         ->capture_default_str()
         ->check(kNotNegative);

@@ -69,6 +69,7 @@ struct RunConfig {
     std::string maps_out;           // --maps-out FILE: every attached object's maps after the run ("" = none)
     vm::EngineKind engine = vm::EngineKind::Jit;
     bool strict_verifier = false;  // --strict: the unprivileged loader's verifier rules
+    std::string target_btf;        // --btf FILE: CO-RE relocations' target ("" = each object's own BTF)
     FibConfig fib;                  // the config file's [[route]], [[neighbor]], [[interface]]
     // --fib host: mirror the host kernel's routes and neighbours (and follow
     // them); --fib FILE: more tables from a TOML file; "" = only `fib`.

@@ -137,6 +137,7 @@ Status read_root_values(const TomlFields& root, RunConfig& config) {
     XDPDK_RETURN_IF_ERROR(root.read_seconds("stats_interval", config.stats_interval_s));
     XDPDK_RETURN_IF_ERROR(root.read_bool("json", config.json));
     XDPDK_RETURN_IF_ERROR(root.read_bool("strict", config.strict_verifier));
+    XDPDK_RETURN_IF_ERROR(root.read_string("btf", config.target_btf));
     XDPDK_RETURN_IF_ERROR(root.read_string("maps_in", config.maps_in));
     if (root.has("maps_in")) XDPDK_RETURN_IF_ERROR(check_readable(root, "maps_in", config.maps_in));
     XDPDK_RETURN_IF_ERROR(root.read_string("maps_out", config.maps_out));
@@ -289,7 +290,7 @@ Status read_ports(const TomlFields& root, RunConfig& config) {
 
 Result<RunConfig> read_run_config(const toml::table& table, const std::string& file) {
     const TomlFields root(table, file, "");
-    XDPDK_RETURN_IF_ERROR(root.check_keys({"eal", "engine", "duration", "packets", "stats_interval", "json", "strict",
+    XDPDK_RETURN_IF_ERROR(root.check_keys({"eal", "engine", "duration", "packets", "stats_interval", "json", "strict", "btf",
                                            "maps_in", "maps_out", "set", "map-size", "trace", "rx_queues", "rx_desc", "tx_desc", "burst",
                                            "mbuf_cache", "mbufs_per_pool", "port", "stats", "pin", "ctl", "xsk",
                                            "fib", "route", "neighbor", "interface"}));

@@ -55,6 +55,7 @@ Result<std::vector<PlannedObject>> plan_objects(const RunConfig& config) {
     if (!config.maps_in.empty()) {
         XDPDK_ASSIGN_OR_RETURN(maps_text, read_file(config.maps_in, maps_source));
     }
+    for (PlannedObject& p : planned) p.spec.target_btf = config.target_btf;
     if (planned.size() == 1) {
         planned[0].spec.globals = config.sets;
         planned[0].spec.map_sizes = config.map_sizes;

@@ -92,6 +92,9 @@ struct ProgramSpec {
     bool fresh_maps = false;
     // More programs of the object to load with it, for attach_shared.
     std::vector<std::string> also_load;
+    // The BTF CO-RE relocations are resolved against, as --btf: "vmlinux",
+    // or a raw BTF or ELF file; "": the object's own BTF.
+    std::string target_btf;
 };
 
 // One attached program, the fields `bpftool prog show` prints.

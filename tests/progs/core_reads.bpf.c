@@ -38,7 +38,7 @@ struct core_mem {
 };
 
 struct core_results {
-    __u64 v[16];
+    __u64 v[17];
 };
 
 struct {
@@ -84,6 +84,11 @@ int core_reads(struct xdp_md *ctx)
     out->v[13] = r->arr[2];
     out->v[14] = bpf_core_type_id_local(struct core_rec);
     out->v[15] = bpf_core_field_offset(struct core_flag___new, bits);
+    // Guarded: where the target lacks CORE_GREEN, the poisoned ldimm64 is dead.
+    if (bpf_core_enum_value_exists(enum core_color, CORE_GREEN))
+        out->v[16] = bpf_core_enum_value(enum core_color, CORE_GREEN);
+    else
+        out->v[16] = 0xbeef;
     return XDP_PASS;
 }
 
