@@ -250,7 +250,7 @@ void expect_one_line_error(const CommandResult& r, const std::string& file) {
     EXPECT_NE(r.err.find(file), std::string::npos) << r.err;
 }
 
-TEST(CoreCli, DISABLED_ABtfFileThatIsNotBtfIsRefusedNamingIt) {
+TEST(CoreCli, ABtfFileThatIsNotBtfIsRefusedNamingIt) {
     const std::string dir = temp_dir();
     const std::string empty = dir + "/empty.btf";
     write_file(empty, "");
@@ -271,7 +271,7 @@ TEST(CoreCli, DISABLED_ABtfFileThatIsNotBtfIsRefusedNamingIt) {
     }
 }
 
-TEST(CoreCli, DISABLED_VerifiesAndListsAgainstATargetBtf) {
+TEST(CoreCli, VerifiesAndListsAgainstATargetBtf) {
     const std::string object = core_path("core_task");
     const CommandResult verify =
         run_command({xdpdk_binary(), "prog", "verify", object, "--btf", core_path("core_task_btf_new")});

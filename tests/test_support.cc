@@ -138,7 +138,8 @@ std::vector<std::string> built_objects() {
         const std::string path = std::string(std::getenv("XDPDK_BUILD_DIR")) + "/" + dir;
         for (const auto& e : std::filesystem::directory_iterator(path))
             if (e.path().extension() == ".o" && !e.path().filename().string().starts_with("refused_") &&
-                !e.path().filename().string().starts_with("unavailable_"))
+                !e.path().filename().string().starts_with("unavailable_") &&
+                !e.path().filename().string().starts_with("core_"))
                 out.push_back(e.path().string());
     }
     std::sort(out.begin(), out.end());
