@@ -49,7 +49,8 @@ std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& data);
 
 // Every built BPF object (progs/*.o and tests/progs/*.o of this build), sorted,
-// but for refused_* and unavailable_* (features xdpdk lacks, for prog show).
+// but for refused_* and unavailable_* (features xdpdk lacks, for prog show)
+// and core_* (CO-RE objects meant for tests/core_btf's target BTFs).
 std::vector<std::string> built_objects();
 // tests/progs/refused_*.o: objects Linux's verifier refuses.
 std::vector<std::string> refused_objects();
