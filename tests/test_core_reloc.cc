@@ -413,6 +413,71 @@ TEST(CoreTargetBtf, ReadsRawBtfAndElf) {
               btf__find_by_name_kind(elf->get(), "core_rec", BTF_KIND_STRUCT));
 }
 
+// The core_relo record of `kind` at the first record of that kind, in the
+// object's .BTF.ext: its byte offset in `elf`.
+size_t core_record_at(const std::vector<uint8_t>& elf_bytes, uint32_t kind) {
+    auto elf = vm::ElfFile::parse(elf_bytes, "elf");
+    EXPECT_TRUE(elf.ok());
+    const vm::ElfSection* ext = elf.ok() ? elf->find_section(".BTF.ext") : nullptr;
+    if (!ext) return 0;
+    auto u32 = [&](size_t at) {
+        uint32_t v;
+        std::memcpy(&v, &elf_bytes[ext->offset + at], sizeof v);
+        return v;
+    };
+    const uint32_t hdr_len = u32(4), core_off = u32(24), core_len = u32(28);
+    const size_t block = hdr_len + core_off;
+    const uint32_t rec_size = u32(block);
+    for (size_t at = block + 4; at < block + core_len;) {
+        const uint32_t count = u32(at + 4);
+        at += 8;
+        for (uint32_t i = 0; i < count; ++i, at += rec_size)
+            if (u32(at + 12) == kind) return ext->offset + at;
+    }
+    ADD_FAILURE() << "no record of kind " << kind;
+    return 0;
+}
+
+// clang 14 cannot write type_matches (bpf_core_type_matches needs clang
+// 15), so core_reads' type_exists record is made one: same instruction
+// (`r = 1`), same access string "0", another root type.
+TEST(CoreRelocations, TypeMatchesIsStricterThanExists) {
+    const std::string path = test_prog_path("core_reads");
+    const std::string text = read_file(path);
+    const std::vector<uint8_t> bytes(text.begin(), text.end());
+    const size_t record = core_record_at(bytes, uint32_t(CoreReloKind::TypeExists));
+    ASSERT_NE(record, 0u);
+    // core_rec: the target's lacks `gone`, so no match although it exists;
+    // core_point: every local member is in the target's (moved), a match.
+    for (const auto& [type, expected] : {std::pair<std::string, uint64_t>{"core_rec", 0}, {"core_point", 1}}) {
+        SCOPED_TRACE(type);
+        std::vector<uint8_t> mutated = bytes;
+        const uint32_t id = struct_id(path, type), kind = uint32_t(CoreReloKind::TypeMatches);
+        ASSERT_NE(id, 0u);
+        std::memcpy(&mutated[record + 4], &id, sizeof id);
+        std::memcpy(&mutated[record + 12], &kind, sizeof kind);
+        vm::ObjectOptions opts;
+        opts.target_btf = target_path("core_target_moved");
+        auto obj = Object::open_memory(mutated, "matches.o", opts);
+        ASSERT_TRUE(obj.ok()) << obj.error().str();
+        auto relocs = (*obj)->core_relocations();
+        ASSERT_TRUE(relocs.ok());
+        const CoreRelocation* m = find_reloc(*relocs, CoreReloKind::TypeMatches, "0", "struct " + type);
+        ASSERT_NE(m, nullptr);
+        EXPECT_FALSE(m->failure);
+        EXPECT_EQ(m->local_value, 1u);
+        EXPECT_EQ(m->target_value, expected);
+        // As its own target, every type matches itself.
+        auto own = Object::open_memory(mutated, "matches.o");
+        ASSERT_TRUE(own.ok());
+        auto own_relocs = (*own)->core_relocations();
+        ASSERT_TRUE(own_relocs.ok());
+        const CoreRelocation* self = find_reloc(*own_relocs, CoreReloKind::TypeMatches, "0", "struct " + type);
+        ASSERT_NE(self, nullptr);
+        EXPECT_EQ(self->target_value, 1u);
+    }
+}
+
 TEST(ProgShowRelocs, ListsEachRelocation) {
     const auto r = run_command({xdpdk_binary(), "prog", "show", test_prog_path("core_reads"), "--relocs", "--btf",
                                 target_path("core_target_moved")});
