@@ -377,6 +377,8 @@ TEST(PrivilegedRefusals, RefusedLikeTheKernel) {
         {"refused_lock_direct_access", "bpf_spin_lock cannot be accessed directly by load/store"},
         {"refused_lock_wrong_element", "bpf_spin_unlock of different lock"},
         {"refused_lock_other_path", "bpf_spin_unlock of different lock"},
+        // An unchecked packet read in a subprogram (test_line_info names its C line).
+        {"refused_fw_subprog", "invalid access to packet"},
     };
     const std::vector<std::string> objects = refused_objects();
     EXPECT_EQ(objects.size(), expected.size());
