@@ -301,6 +301,7 @@ TEST(CoreRelocations, ReachedPoisonRefusesTheProgram) {
     const std::string message = loaded.error().str();
     EXPECT_EQ(message.substr(0, message.find('\n')),
               "prog 'core_unguarded': insn " + std::to_string(gone->insn) +
+                  " (core_unguarded.bpf.c:31 '    return r->gone ? XDP_PASS : XDP_DROP;')"
                   ": CO-RE relocation byte_off of struct core_rec (0:1) found no field in the target BTF");
     // The object's own BTF has the field: the same program loads.
     auto own = open_core("core_unguarded", "", vm::EngineKind::Interp);
