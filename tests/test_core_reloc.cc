@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "test_support.h"
+#include "vm/btf_ext.h"
 #include "vm/core_reloc.h"
 #include "vm/elf_file.h"
 #include "vm/engine.h"
@@ -365,6 +366,191 @@ TEST(CoreRelocations, InstructionNotHoldingTheLocalValueIsRefused) {
     ASSERT_FALSE(loaded.ok());
     EXPECT_NE(loaded.error().reason.find("load/store offset is 12, expected 4"), std::string::npos)
         << loaded.error().str();
+}
+
+// A bitfield's value is not checked against the instruction (the compiler
+// may lay its load out otherwise), so the listing shows what the instruction
+// held, as libbpf logs it ("imm 8 -> 4"), not the local layout's value.
+TEST(CoreRelocations, BitfieldListsWhatTheInstructionHeld) {
+    const std::string path = test_prog_path("core_reads");
+    auto obj = open_core("core_reads", "", vm::EngineKind::Interp);
+    ASSERT_TRUE(obj);
+    auto relocs = obj->core_relocations();
+    ASSERT_TRUE(relocs.ok());
+    const CoreRelocation* lo_size = find_reloc(*relocs, CoreReloKind::FieldByteSize, "0:2");
+    ASSERT_NE(lo_size, nullptr);
+    ASSERT_EQ(lo_size->local_value, 4u);
+
+    const std::string bytes = read_file(path);
+    auto elf = vm::ElfFile::parse(std::vector<uint8_t>(bytes.begin(), bytes.end()), "elf");
+    ASSERT_TRUE(elf.ok());
+    const vm::ElfSection* code = elf->find_section("xdp");
+    ASSERT_NE(code, nullptr);
+    std::vector<uint8_t> mutated(bytes.begin(), bytes.end());
+    const size_t at = code->offset + lo_size->insn * sizeof(vm::RawInsn);
+    int32_t imm;
+    std::memcpy(&imm, &mutated[at + 4], sizeof imm);
+    ASSERT_EQ(imm, 4) << "the byte size of `lo`";
+    imm = 8;
+    std::memcpy(&mutated[at + 4], &imm, sizeof imm);
+
+    auto changed = Object::open_memory(mutated, "mutated.o");
+    ASSERT_TRUE(changed.ok()) << changed.error().str();
+    auto listed = (*changed)->core_relocations();
+    ASSERT_TRUE(listed.ok());
+    const CoreRelocation* r = find_reloc(*listed, CoreReloKind::FieldByteSize, "0:2");
+    ASSERT_NE(r, nullptr);
+    EXPECT_FALSE(r->failure);
+    EXPECT_EQ(r->local_value, 8u);
+    EXPECT_EQ(r->target_value, 4u);
+}
+
+// clang 14 loads an unsigned enumerator >= 2^31 zero-extended; libbpf reads
+// the enum32 value as __s32 and refuses the object. We accept it (the
+// object's own BTF must load it) and patch the target value zero-extended.
+TEST_P(CoreEngines, UnsignedEnumeratorPastInt32MaxLoads) {
+    for (const auto& [target, expected] : {std::pair<std::string, uint64_t>{"", 0x80000000u},
+                                           {target_path("core_target_moved"), 0x80000010u}}) {
+        SCOPED_TRACE(target);
+        auto obj = open_core("core_enum_big", target, GetParam());
+        ASSERT_TRUE(obj);
+        auto relocs = obj->core_relocations();
+        ASSERT_TRUE(relocs.ok());
+        const CoreRelocation* big = find_reloc(*relocs, CoreReloKind::EnumvalValue, "0", "enum core_big");
+        ASSERT_NE(big, nullptr);
+        EXPECT_FALSE(big->failure) << big->failure->str();
+        EXPECT_EQ(big->local_value, 0x80000000u);
+        auto loaded = obj->load();
+        ASSERT_TRUE(loaded.ok()) << loaded.error().str();
+        uint8_t frame[64] = {};
+        vm::XdpBuff xdp{frame, frame + sizeof frame, frame, frame, 1, 0, 0, sizeof frame};
+        vm::ExecContext ex;
+        EXPECT_EQ(vm::run_xdp(*obj->find_program("core_enum_big").value(), xdp, ex), uint64_t{vm::XDP_PASS});
+        const uint32_t zero = 0;
+        uint64_t out = 0;
+        EXPECT_EQ(obj->find_map("core_big_out")->user_lookup(&zero, &out), 0);
+        EXPECT_EQ(out, expected);
+    }
+}
+
+// The raw BTF of `b`, written to a file of the test's temp dir.
+std::string write_raw_btf(struct btf* b, const std::string& name) {
+    uint32_t size = 0;
+    const void* raw = btf__raw_data(b, &size);
+    const std::string path = temp_dir() + "/" + name;
+    write_file(path, std::string(static_cast<const char*>(raw), size));
+    return path;
+}
+
+// A target whose struct core_rec holds two anonymous unions, each two of
+// the next, 40 deep: searching it for `pt` takes 2^40 steps unless bounded.
+TEST(CoreRelocations, HostileTargetIsRefusedPromptly) {
+    struct btf* b = btf__new_empty();
+    ASSERT_NE(b, nullptr);
+    int inner = btf__add_int(b, "int", 4, BTF_INT_SIGNED);
+    ASSERT_GT(inner, 0);
+    for (int level = 40; level >= 1; --level) {
+        const int u = btf__add_union(b, ("core_deep" + std::to_string(level)).c_str(), 4);
+        ASSERT_GT(u, 0);
+        ASSERT_EQ(btf__add_field(b, level == 40 ? "z" : nullptr, inner, 0, 0), 0);
+        if (level != 40) {
+            ASSERT_EQ(btf__add_field(b, nullptr, inner, 0, 0), 0);
+        }
+        inner = u;
+    }
+    ASSERT_GT(btf__add_struct(b, "core_rec", 4), 0);
+    ASSERT_EQ(btf__add_field(b, nullptr, inner, 0, 0), 0);
+    ASSERT_EQ(btf__add_field(b, nullptr, inner, 0, 0), 0);
+    const std::string path = write_raw_btf(b, "hostile.btf");
+    btf__free(b);
+
+    auto obj = open_core("core_reads", path, vm::EngineKind::Interp);
+    ASSERT_TRUE(obj);
+    auto relocs = obj->core_relocations();
+    ASSERT_TRUE(relocs.ok());
+    const CoreRelocation* y = find_reloc(*relocs, CoreReloKind::FieldByteOffset, "0:1:1");
+    ASSERT_NE(y, nullptr);
+    ASSERT_TRUE(y->failure);
+    EXPECT_TRUE(y->refused);
+    EXPECT_NE(y->failure->reason.find("target BTF too complex"), std::string::npos) << y->failure->str();
+    ASSERT_FALSE(obj->load().ok());
+}
+
+// Resolves one record against the local BTF itself.
+Status resolve_local(struct btf* local, uint32_t type_id, const char* access, CoreReloKind kind,
+                     vm::CoreResolution& res) {
+    vm::CoreResolver resolver(local, nullptr);
+    return resolver.resolve(vm::BtfCoreRecord{0, type_id, access, uint32_t(kind)}, res);
+}
+
+// 0xffffffff elements of a (malformed) 0xe0000001-byte struct is 2^67 bits
+// less a little: in 64 bits it wraps to 0xfffffff8, which fits in 32.
+TEST(CoreRelocations, ElementOffsetOverflowIsRefused) {
+    struct btf* b = btf__new_empty();
+    ASSERT_NE(b, nullptr);
+    const int huge = btf__add_struct(b, "core_huge", 0xe0000001u);
+    ASSERT_GT(huge, 0);
+    vm::CoreResolution res;
+    const Status st = resolve_local(b, uint32_t(huge), "4294967295", CoreReloKind::FieldByteOffset, res);
+    btf__free(b);
+    ASSERT_FALSE(st.ok()) << "byte_off " << res.local_value;
+    EXPECT_NE(st.error().reason.find("offset of element 4294967295 overflows"), std::string::npos) << st.error().str();
+}
+
+// libbpf computes lshift_u64/rshift_u64 in 32 bits and widens: for a
+// 128-bit field, 64 - 128 is 0xffffffc0, not a 64-bit wrap.
+TEST(CoreRelocations, ShiftsOfWideFieldsAreComputedIn32Bits) {
+    struct btf* b = btf__new_empty();
+    ASSERT_NE(b, nullptr);
+    const int u64 = btf__add_int(b, "u64", 8, 0);
+    const int pair = btf__add_struct(b, "core_pair", 16);
+    ASSERT_EQ(btf__add_field(b, "a", u64, 0, 0), 0);
+    ASSERT_EQ(btf__add_field(b, "b", u64, 64, 0), 0);
+    const int outer = btf__add_struct(b, "core_outer", 16);
+    ASSERT_EQ(btf__add_field(b, "p", pair, 0, 0), 0);
+    vm::CoreResolution lshift, rshift;
+    ASSERT_TRUE(resolve_local(b, uint32_t(outer), "0:0", CoreReloKind::FieldLshiftU64, lshift).ok());
+    ASSERT_TRUE(resolve_local(b, uint32_t(outer), "0:0", CoreReloKind::FieldRshiftU64, rshift).ok());
+    btf__free(b);
+    EXPECT_EQ(lshift.local_value, 0xffffffc0u);
+    EXPECT_EQ(lshift.target_value, 0xffffffc0u);
+    EXPECT_EQ(rshift.local_value, 0xffffffc0u);
+}
+
+// Renames the section `from` to `to` (same length) in an ELF64 image.
+void rename_section(std::vector<uint8_t>& elf, const std::string& from, const std::string& to) {
+    auto get = [&](size_t at, auto v) {
+        std::memcpy(&v, &elf[at], sizeof v);
+        return v;
+    };
+    const uint64_t shoff = get(0x28, uint64_t{});
+    const uint16_t shentsize = get(0x3a, uint16_t{}), shnum = get(0x3c, uint16_t{}), shstrndx = get(0x3e, uint16_t{});
+    const uint64_t strtab = get(shoff + size_t{shstrndx} * shentsize + 0x18, uint64_t{});
+    for (uint16_t i = 0; i < shnum; ++i) {
+        const uint32_t name = get(shoff + size_t{i} * shentsize, uint32_t{});
+        char* at = reinterpret_cast<char*>(&elf[strtab + name]);
+        if (from == at) {
+            std::memcpy(at, to.data(), to.size());
+            return;
+        }
+    }
+    ADD_FAILURE() << "no section " << from;
+}
+
+// .BTF.ext cannot be read without .BTF: with --btf its CO-RE records would
+// be skipped and the code left as compiled, so the object is refused.
+TEST(CoreRelocations, RecordsWithoutBtfAreRefusedWithATarget) {
+    const std::string text = read_file(test_prog_path("core_nomaps"));
+    std::vector<uint8_t> bytes(text.begin(), text.end());
+    rename_section(bytes, ".BTF", ".BTX");
+    vm::ObjectOptions opts;
+    opts.target_btf = target_path("core_target_moved");
+    auto obj = Object::open_memory(bytes, "stripped.o", opts);
+    ASSERT_FALSE(obj.ok());
+    EXPECT_EQ(obj.error().str(), "elf 'stripped.o': has CO-RE relocations in .BTF.ext but no .BTF");
+    // Without a target nothing would change: it opens as before.
+    auto own = Object::open_memory(bytes, "stripped.o");
+    EXPECT_TRUE(own.ok()) << own.error().str();
 }
 
 TEST(CoreTargetBtf, RefusesFilesThatAreNotBtf) {

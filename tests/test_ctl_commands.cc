@@ -234,6 +234,9 @@ TEST_F(CtlCommands, EveryCommandOnALiveDataplane) {
               0u)
         << refused.err;
     expect_error(dp.ctl({"prog", "swap", "9", swap_v1()}), "port 9");
+    // --btf: the target BTF is read before anything is swapped.
+    expect_error(dp.ctl({"prog", "swap", "0", swap_v1(), "--btf", "/nonexistent/vmlinux"}),
+                 "btf '/nonexistent/vmlinux': cannot open");
     expect_error(dp.ctl({"prog", "swap", "0", swap_v1(), "map-size", "xdp_stats_map=9"}), "cannot carry over");
     const CommandResult unknown = dp.ctl({"prog", "frobnicate"});
     EXPECT_EQ(unknown.exit_code, 2) << "a usage error: " << unknown.err;

@@ -6,6 +6,25 @@
 #include "btf_ext.h"
 
 namespace xdpdk::vm {
+namespace core {
+
+// Per thread: a resolver runs on the thread that opens the object.
+thread_local uint64_t resolve_steps_left = kMaxResolveSteps;
+
+void reset_resolve_steps() { resolve_steps_left = kMaxResolveSteps; }
+
+bool spend_resolve_step() {
+    if (resolve_steps_left == 0) return false;
+    --resolve_steps_left;
+    return true;
+}
+
+bool resolve_steps_spent() { return resolve_steps_left == 0; }
+
+Error too_complex() { return make_error("btf", kTooComplex); }
+
+}  // namespace core
+
 namespace {
 
 using core::Match;
@@ -62,11 +81,13 @@ Result<CoreResolution> calc_relo(const Spec& local, const Spec* target, CoreReso
     }
     const core::EnumValue lv = core::enum_value(&local, kind), tv = core::enum_value(target, kind);
     res.local_value = lv.value;
+    res.local_enum32 = kind == CoreReloKind::EnumvalValue && lv.enum32;
     if (tv.missing) {
         res.poison = "found no enumerator in the target BTF";
         return res;
     }
     res.target_value = tv.value;
+    res.target_enum32 = kind == CoreReloKind::EnumvalValue && tv.enum32;
     return res;
 }
 
@@ -106,6 +127,7 @@ Status CoreResolver::resolve(const BtfCoreRecord& rec, CoreResolution& res) {
     const btf_type* local_t = btf__type_by_id(local_, rec.type_id);
     if (!local_t || rec.type_id == 0) return fail("type [" + std::to_string(rec.type_id) + "] is not in the object's BTF");
 
+    core::reset_resolve_steps();
     Spec local_spec;
     if (auto parsed = core::parse_spec(local_, rec.type_id, rec.access, res.kind, local_spec); !parsed)
         return fail(parsed.error().reason);
@@ -143,6 +165,9 @@ Status CoreResolver::resolve(const BtfCoreRecord& rec, CoreResolution& res) {
         } else {
             m = core::match_field_spec(local_spec, target, cand, cand_spec);
         }
+        if (!m && core::resolve_steps_spent())
+            return fail(std::string(core::kTooComplex) + ": matching gave up after " +
+                        std::to_string(core::kMaxResolveSteps) + " steps");
         if (!m) return fail("matching candidate " + core::c_type_name(target, cand) + " [" + std::to_string(cand) +
                             "]: " + m.error().reason);
         if (*m == Match::No) continue;

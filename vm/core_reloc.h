@@ -86,6 +86,10 @@ struct CoreResolution {
     // Memory sizes of a byte_off field for LDX/ST/STX size adjustment.
     uint32_t local_size = 0, target_size = 0;
     bool fail_memsz_adjust = false;
+    // enumval_value of a 32-bit enum (BTF_KIND_ENUM) on either side: its
+    // value is the __s32 widened as libbpf widens it, but the instruction
+    // may hold it zero-extended (see patch_core_insn).
+    bool local_enum32 = false, target_enum32 = false;
 };
 
 // Resolves the records of one object. `target` nullptr: the object's own

@@ -13,6 +13,22 @@ const ElfFunc* function_at(const std::vector<ElfFunc>& funcs, uint32_t section, 
     return nullptr;
 }
 
+// What the instruction holds before patching, as libbpf logs it ("imm 8 ->
+// 4"): an ALU immediate, a load/store offset, an ldimm64's 64-bit value.
+// The listing shows this rather than the local layout's value, which for a
+// bitfield (not checked against the instruction) may differ.
+std::optional<uint64_t> insn_value(std::span<const RawInsn> code, size_t at) {
+    const RawInsn& in = code[at];
+    switch (in.code & 0x07) {
+        case bpf::ALU: case bpf::ALU64: return static_cast<uint64_t>(static_cast<int64_t>(in.imm));
+        case bpf::LDX: case bpf::ST: case bpf::STX: return static_cast<uint64_t>(static_cast<int64_t>(in.off));
+        case bpf::LD:
+            if (in.code != (bpf::LD | bpf::IMM | bpf::SZ_DW) || at + 1 >= code.size()) return std::nullopt;
+            return uint64_t{static_cast<uint32_t>(in.imm)} | uint64_t{static_cast<uint32_t>(code[at + 1].imm)} << 32;
+        default: return std::nullopt;
+    }
+}
+
 std::string relocation_named(const CoreResolution& res) {
     return "CO-RE relocation " + std::string(core_relo_kind_name(res.kind)) + " of " + res.type + " (" + res.access + ")";
 }
@@ -43,6 +59,7 @@ std::vector<CoreSite> apply_core_relocations(ElfFile& elf, const std::vector<Elf
             std::vector<RawInsn> code(f->count);
             std::memcpy(code.data(), bytes.data() + uint64_t{f->start} * sizeof(RawInsn), code.size() * sizeof(RawInsn));
             const size_t at = rec.insn - f->start;
+            const std::optional<uint64_t> held = insn_value(code, at);
             if (auto patched = patch_core_insn(code, at, site.res); !patched) {
                 site.failure = relocation_named(site.res) + ": insn " + std::to_string(at) + " of function '" + f->name +
                                "': " + patched.error().reason;
@@ -57,6 +74,7 @@ std::vector<CoreSite> apply_core_relocations(ElfFile& elf, const std::vector<Elf
                                    std::to_string(site.res.target_size) + " bytes): a resized load would misread it";
                 }
             }
+            if (held) site.res.local_value = *held;
             sites.push_back(std::move(site));
         }
     }

@@ -91,6 +91,7 @@ Error bad_type(uint32_t local_id, uint32_t target_id) {
 
 Result<Match> types_are_compat(const struct btf* local, uint32_t local_id, const struct btf* target,
                                uint32_t target_id, int level) {
+    if (!spend_resolve_step()) return too_complex();
     const btf_type* lt = btf__type_by_id(local, local_id);
     const btf_type* tt = btf__type_by_id(target, target_id);
     if (!lt || !tt) return bad_type(local_id, target_id);

@@ -40,6 +40,7 @@ EnumValue enum_value(const Spec* spec, CoreReloKind kind) {
     const uint32_t i = spec->access[0].idx;
     // A 32-bit enumerator's value as libbpf reads it: the __s32 widened to
     // 64 bits, so a negative one fills the upper half.
+    v.enum32 = btf_is_enum(t);
     v.value = btf_is_enum(t) ? static_cast<uint64_t>(static_cast<int64_t>(btf_enum(t)[i].val))
                              : btf_enum64_value(btf_enum64(t) + i);
     return v;

@@ -22,8 +22,10 @@ bool is_flex_array(const struct btf* btf, const Accessor* prev, const struct btf
 // Adds idx * sizeof(type) bytes to the bit offset, refusing overflow.
 Status add_elements(const struct btf* btf, uint32_t type_id, uint32_t idx, Spec& spec) {
     XDPDK_ASSIGN_OR_RETURN(const uint32_t sz, type_size(btf, type_id));
-    const uint64_t bits = uint64_t{spec.bit_offset} + uint64_t{idx} * sz * 8;
-    if (bits > std::numeric_limits<uint32_t>::max()) return spec_error("offset of element " + std::to_string(idx) + " overflows");
+    uint64_t bits = 0;
+    if (__builtin_mul_overflow(uint64_t{idx}, uint64_t{sz} * 8, &bits) ||
+        __builtin_add_overflow(bits, uint64_t{spec.bit_offset}, &bits) || bits > std::numeric_limits<uint32_t>::max())
+        return spec_error("offset of element " + std::to_string(idx) + " overflows");
     spec.bit_offset = static_cast<uint32_t>(bits);
     return {};
 }
@@ -49,6 +51,7 @@ Result<std::vector<uint32_t>> parse_access_string(std::string_view access) {
 // the target struct/union, anonymous members searched recursively.
 Result<Match> match_member(const struct btf* local, const Accessor& local_acc, const struct btf* target,
                            uint32_t target_id, Spec& spec, uint32_t& next_target_id) {
+    if (!spend_resolve_step()) return too_complex();
     const btf_type* tt = skip_mods_and_typedefs(target, target_id, &target_id);
     if (!tt) return spec_error("target type [" + std::to_string(target_id) + "] is invalid");
     if (!btf_is_composite(tt)) return Match::No;
@@ -236,9 +239,11 @@ Result<FieldValue> field_value(const Spec* spec, CoreReloKind kind) {
             v.value = (btf_is_any_enum(mt) && btf_kflag(mt)) || (btf_is_int(mt) && (btf_int_encoding(mt) & BTF_INT_SIGNED));
             v.validate = true;
             break;
-        case CoreReloKind::FieldLshiftU64: v.value = 64 - (uint64_t{bit_off} + bit_sz - uint64_t{byte_off} * 8); break;
+        // In 32 bits, then widened, as libbpf computes them: a field wider
+        // than 64 bits gives 2^32 less its excess, not a 64-bit wrap.
+        case CoreReloKind::FieldLshiftU64: v.value = uint32_t{64} - (bit_off + bit_sz - byte_off * 8); break;
         case CoreReloKind::FieldRshiftU64:
-            v.value = 64 - uint64_t{bit_sz};
+            v.value = uint32_t{64} - bit_sz;
             v.validate = true;
             break;
         default: return spec_error("relocation kind " + std::to_string(uint32_t(kind)) + " is not a field kind");

@@ -19,6 +19,18 @@ constexpr size_t kMaxSpecLen = 64;
 // Recursion bound of libbpf's type compatibility and match checks.
 constexpr int kMaxTypeDepth = 32;
 
+// Work bound of one CoreResolver::resolve(): the depth bounds alone let a
+// hostile target (S0 with two anonymous S1 members, S1 with two S2, ...)
+// take 2^depth calls. Each recursive match spends a step; spent, the
+// matcher fails with kTooComplex and resolve() names the relocation.
+constexpr uint64_t kMaxResolveSteps = 1'000'000;
+inline constexpr const char* kTooComplex = "target BTF too complex";
+void reset_resolve_steps();
+// False (and an error to return) once the budget is spent.
+bool spend_resolve_step();
+bool resolve_steps_spent();
+Error too_complex();
+
 // One high-level step: a named member of a struct/union (name set), or an
 // array index (name null; the first step is the index on the root pointer).
 struct Accessor {
@@ -78,6 +90,7 @@ Result<Match> match_enum_spec(const Spec& local, const struct btf* target, uint3
 struct EnumValue {
     uint64_t value = 0;
     bool missing = false;
+    bool enum32 = false;  // the value of a BTF_KIND_ENUM enumerator, sign-extended
 };
 EnumValue enum_value(const Spec* spec, CoreReloKind kind);
 

@@ -39,6 +39,7 @@ Result<Match> composites_match(const struct btf* local, const btf_type* lt, cons
         bool matched = false;
         for (uint16_t j = 0; j < btf_vlen(tt) && !matched; ++j) {
             const btf_member& tm = btf_members(tt)[j];
+            if (!spend_resolve_step()) return too_complex();
             if (!names_match(local, lm.name_off, target, tm.name_off)) continue;
             XDPDK_ASSIGN_OR_RETURN(const Match m, types_match(local, lm.type, target, tm.type, behind_ptr, level - 1));
             matched = m == Match::Yes;
@@ -56,6 +57,7 @@ Result<Match> types_match(const struct btf* local, uint32_t local_id, const stru
         return make_error("btf", "type [" + std::to_string(local_id) + "] is invalid or nested too deep");
     };
     if (level <= 0) return too_deep();
+    if (!spend_resolve_step()) return too_complex();
     for (int depth = kMaxTypeDepth; depth > 0; --depth) {
         const btf_type* lt = skip_mods_and_typedefs(local, local_id, &local_id);
         const btf_type* tt = skip_mods_and_typedefs(target, target_id, &target_id);

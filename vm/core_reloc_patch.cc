@@ -102,10 +102,20 @@ Status patch_core_insn(std::span<RawInsn> code, size_t at, const CoreResolution&
             if (in.src != 0 || in.off != 0 || hi.code != 0 || hi.dst != 0 || hi.src != 0 || hi.off != 0)
                 return patch_error("ldimm64 has an unexpected form");
             const uint64_t imm = uint64_t{static_cast<uint32_t>(in.imm)} | uint64_t{static_cast<uint32_t>(hi.imm)} << 32;
-            if (res.validate && imm != res.local_value)
-                return patch_error("ldimm64 value is " + std::to_string(imm) + ", expected " + values(res));
-            in.imm = static_cast<int32_t>(static_cast<uint32_t>(res.target_value));
-            code[at + 1].imm = static_cast<int32_t>(static_cast<uint32_t>(res.target_value >> 32));
+            uint64_t target = res.target_value;
+            if (res.validate && imm != res.local_value) {
+                // Deviation from libbpf, which refuses it: clang loads an
+                // unsigned enumerator >= 2^31 zero-extended, while a 32-bit
+                // BTF enum value is read as __s32 and sign-extended. Such an
+                // object loads as its own target, so the zero-extended form
+                // is accepted, and the target value is written the same way.
+                const bool zero_extended = res.local_enum32 && imm == (res.local_value & 0xffffffffu);
+                if (!zero_extended)
+                    return patch_error("ldimm64 value is " + std::to_string(imm) + ", expected " + values(res));
+                if (res.target_enum32) target &= 0xffffffffu;
+            }
+            in.imm = static_cast<int32_t>(static_cast<uint32_t>(target));
+            code[at + 1].imm = static_cast<int32_t>(static_cast<uint32_t>(target >> 32));
             return {};
         }
         default:

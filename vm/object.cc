@@ -252,6 +252,21 @@ Status Object::Impl::apply_core() {
     if (!opts.target_btf.empty()) {
         XDPDK_ASSIGN_OR_RETURN(core_target, load_target_btf(opts.target_btf));
     }
+    if (!btf && core_target) {
+        // .BTF.ext cannot be read without .BTF, so its CO-RE records would
+        // be skipped and the code left with the object's own offsets.
+        if (const ElfSection* ext = elf->find_section(".BTF.ext")) {
+            const auto data = elf->data(*ext);
+            auto u32 = [&](size_t at) {
+                uint32_t v = 0;
+                if (at + sizeof v <= data.size()) std::memcpy(&v, data.data() + at, sizeof v);
+                return v;
+            };
+            // The header: hdr_len at 4, core_relo_len at 28 when hdr_len covers it.
+            if (u32(4) >= 32 && u32(28) > 0)
+                return fail("has CO-RE relocations in .BTF.ext but no .BTF");
+        }
+    }
     if (!btf_ext || !btf) return {};
     core_sites = apply_core_relocations(*elf, funcs, *btf_ext, btf->get(), core_target.get());
     return {};

@@ -32,3 +32,6 @@ struct core_flag {
 struct core_rec core_rec_v;
 enum core_color core_color_v;
 struct core_flag core_flag_v;
+
+enum core_big { CORE_BIG = 0x80000010u };
+enum core_big core_big_v;
