@@ -83,9 +83,16 @@ struct Filter {
     ~Filter() { pcap_freecode(&classic); }
 };
 
+loader::FilterSource expression_filter(const char* expression) {
+    loader::FilterSource f;
+    f.expression = expression;
+    f.linktype = DLT_EN10MB;
+    return f;
+}
+
 Result<std::unique_ptr<vm::Object>> open_filter(const Case& c, vm::EngineKind engine) {
     loader::ProgramSource source;
-    source.filter = loader::FilterSource{c.expression, "", {}, DLT_EN10MB};
+    source.filter = expression_filter(c.expression);
     vm::ObjectOptions options;
     options.engine = engine;
     XDPDK_ASSIGN_OR_RETURN(auto obj, loader::open_program_source(source, options));
@@ -131,7 +138,7 @@ std::unique_ptr<Filter> make_filter(const Case& c) {
     if (!f->error.empty()) return f;
 
     loader::ProgramSource source;
-    source.filter = loader::FilterSource{c.expression, "", {}, DLT_EN10MB};
+    source.filter = expression_filter(c.expression);
     auto elf = loader::program_source_elf(source);
     auto kernel = elf ? cli::KernelRunner::load_image(*elf, "filter", *f->interp, loader::kFilterProgramName)
                       : Result<std::unique_ptr<cli::KernelRunner>>(elf.error());

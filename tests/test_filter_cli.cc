@@ -458,6 +458,14 @@ TEST_F(FilterRun, CtlSwapsToAFilterOnALiveDataplane) {
                                            "filter-ddd:" + dir + "/udp.ddd"});
     ASSERT_EQ(ddd.exit_code, 0) << ddd.err;
     EXPECT_EQ(json::parse(ddd.out).at("prog").at("object"), "filter-ddd:'" + dir + "/udp.ddd'");
+    // Quotes (as a config would keep them) come off before the path is made absolute.
+    const CommandResult quoted = run_command({xdpdk_binary(), "ctl", "--socket", socket, "-j", "prog", "swap", "0",
+                                              "filter-ddd:'" + dir + "/udp.ddd'"});
+    ASSERT_EQ(quoted.exit_code, 0) << quoted.err;
+    EXPECT_EQ(json::parse(quoted.out).at("prog").at("object"), "filter-ddd:'" + dir + "/udp.ddd'");
+    // An empty -ddd path is no filter that passes everything.
+    expect_one_line_error(ctl({"prog", "swap", "0", "filter-ddd:"}), 1, "expected filter-ddd:FILE, with a file");
+    expect_one_line_error(ctl({"prog", "swap", "0", "filter-ddd:''"}), 1, "expected filter-ddd:FILE, with a file");
     expect_one_line_error(ctl({"prog", "swap", "0", "filter:tcp prt 80"}), 1, "filter 'tcp prt 80': ");
     expect_one_line_error(ctl({"prog", "swap", "0", "filter:tcp", "filter-action", "sideways"}), 2,
                           "unknown verdict 'sideways'");

@@ -211,9 +211,8 @@ Result<AttachSpec> parse_attach_spec(std::string_view text) {
     AttachSpec spec;
     spec.port = rule.first;
     std::string_view prog = rule.second;
-    if (auto filter = loader::filter_from_word(prog)) {
-        if (prog.rfind(loader::kFilterDddPrefix, 0) == 0 && filter->ddd_path.empty())
-            return make_error(subject, "expected PORT=filter-ddd:FILE");
+    XDPDK_ASSIGN_OR_RETURN(auto filter, loader::filter_from_word(prog, subject));
+    if (filter) {
         spec.filter = std::move(filter);
         return spec;
     }
