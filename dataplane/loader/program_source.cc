@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "vm/printable.h"
 #include "vm/xdp.h"
 
 namespace xdpdk::loader {
@@ -30,7 +31,8 @@ Result<std::vector<vm::cbpf::Insn>> classic_program(const FilterSource& f) {
 }
 
 std::string filter_subject(const FilterSource& f) {
-    return f.kind == FilterSource::Kind::expression ? "filter '" + f.expression + "'" : f.ddd_path;
+    if (f.kind == FilterSource::Kind::expression) return "filter '" + vm::printable(f.expression) + "'";
+    return vm::printable(f.ddd_path);
 }
 
 Result<std::vector<uint8_t>> filter_elf(const FilterSource& f) {
@@ -57,8 +59,9 @@ std::string_view unquoted(std::string_view s) {
 
 std::string ProgramSource::label() const {
     if (!filter) return object_path;
-    if (filter->kind == FilterSource::Kind::expression) return std::string(kFilterPrefix) + "'" + filter->expression + "'";
-    return std::string(kFilterDddPrefix) + "'" + filter->ddd_path + "'";
+    if (filter->kind == FilterSource::Kind::expression)
+        return std::string(kFilterPrefix) + "'" + vm::printable(filter->expression) + "'";
+    return std::string(kFilterDddPrefix) + "'" + vm::printable(filter->ddd_path) + "'";
 }
 
 Result<std::vector<uint8_t>> program_source_elf(const ProgramSource& source) {
