@@ -1,6 +1,13 @@
 #include "spec_source.h"
 
+#include "vm/xdp.h"
+
 namespace xdpdk::loader {
+
+static_assert(kFilterDefaultMatch == vm::XDP_PASS && kFilterDefaultNoMatch == vm::XDP_DROP,
+              "the public defaults are the kernel's XDP_PASS and XDP_DROP");
+static_assert(vm::cbpf::Verdicts{}.match == kFilterDefaultMatch &&
+              vm::cbpf::Verdicts{}.no_match == kFilterDefaultNoMatch);
 
 bool names_filter(const ProgramSpec& spec) { return spec.filter.has_value() || !spec.filter_ddd.empty(); }
 
