@@ -215,7 +215,14 @@ TEST(RunArgs, AttachAFilter) {
     EXPECT_TRUE(dp::check_filter_usage(config).ok());
     EXPECT_FALSE(dp::parse_run_options({"--filter-action", "sideways"}, config).ok());
     config.sets = {"x=1"};
-    EXPECT_EQ(dp::check_filter_usage(config).error().str(), "--set: the attached filters have no global variables");
+    EXPECT_EQ(dp::check_filter_usage(config).error().str(),
+              "--attach port 0 filter:'tcp': a filter has no global variables to set (--set)");
+    config.sets.clear();
+    config.maps_in = "m.json";
+    EXPECT_EQ(dp::check_filter_usage(config).error().str(),
+              "--attach port 0 filter:'tcp': a filter has no maps to fill (--maps-in)");
+    config.maps_in.clear();
+    config.sets = {"x=1"};
     // With an object attached too, --set is the object's.
     config.attach.push_back({1, "one.o", "", {}});
     EXPECT_TRUE(dp::check_filter_usage(config).ok());

@@ -7,6 +7,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "dataplane/loader/spec_source.h"
+
 namespace xdpdk::cli {
 namespace {
 
@@ -283,9 +285,18 @@ Status check_filter_usage(const RunConfig& c) {
     if (!c.filter_action.empty() && !any_filter)
         return make_error("--filter-action", "applies to filters: attach one with --attach PORT=filter:EXPR");
     if (!only_filters) return {};
-    if (!c.sets.empty()) return make_error("--set", "the attached filters have no global variables");
-    if (!c.map_sizes.empty()) return make_error("--map-size", "the attached filters have no maps");
-    if (!c.maps_in.empty()) return make_error("--maps-in", "the attached filters have no maps");
+    // The loader's rules of a filter (spec_source.h), as the dataplane
+    // would apply them to the first filter given run's options.
+    const AttachSpec& first = c.attach.front();
+    ProgramSpec spec;
+    loader::set_filter(spec, *first.filter);
+    spec.globals = c.sets;
+    spec.map_sizes = c.map_sizes;
+    spec.maps_json = c.maps_in;
+    const std::string subject =
+        "--attach port " + std::to_string(first.port) + " " + loader::ProgramSource{"", first.filter}.label();
+    auto source = loader::program_source(spec, subject);
+    if (!source) return source.error();
     return {};
 }
 
