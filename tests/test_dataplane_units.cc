@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dataplane/runtime/dp_attach.h"
+#include "dataplane/loader/program_source.h"
 #include "dataplane/tool/run_args.h"
 #include "test_support.h"
 #include "vm/object.h"
@@ -197,7 +198,16 @@ TEST(RunArgs, AttachAFilter) {
     ASSERT_TRUE(ddd.ok());
     EXPECT_EQ(ddd->filter->ddd_path, "/tmp/f.ddd");
     EXPECT_EQ(dp::parse_attach_spec("0=filter-ddd:").error().str(),
-              "--attach '0=filter-ddd:': expected PORT=filter-ddd:FILE");
+              "--attach '0=filter-ddd:': expected filter-ddd:FILE, with a file");
+
+    // An empty -ddd path (as ctl swap and a TOML attach give it) is refused,
+    // not read as an empty expression that passes everything.
+    auto word = xdpdk::loader::filter_from_word("filter-ddd:''", "attach");
+    ASSERT_FALSE(word.ok());
+    EXPECT_EQ(word.error().str(), "attach: expected filter-ddd:FILE, with a file");
+    auto everything = xdpdk::loader::filter_from_word("filter:", "w");
+    ASSERT_TRUE(everything.ok() && everything->has_value()) << "tcpdump's empty expression: every packet";
+    EXPECT_EQ((*everything)->kind, xdpdk::loader::FilterSource::Kind::expression);
 
     dp::RunConfig config;
     ASSERT_TRUE(dp::parse_run_options({"--attach", "0=filter:tcp", "--filter-action", "tx"}, config).ok());
@@ -205,7 +215,14 @@ TEST(RunArgs, AttachAFilter) {
     EXPECT_TRUE(dp::check_filter_usage(config).ok());
     EXPECT_FALSE(dp::parse_run_options({"--filter-action", "sideways"}, config).ok());
     config.sets = {"x=1"};
-    EXPECT_EQ(dp::check_filter_usage(config).error().str(), "--set: the attached filters have no global variables");
+    EXPECT_EQ(dp::check_filter_usage(config).error().str(),
+              "--attach port 0 filter:'tcp': a filter has no global variables to set (--set)");
+    config.sets.clear();
+    config.maps_in = "m.json";
+    EXPECT_EQ(dp::check_filter_usage(config).error().str(),
+              "--attach port 0 filter:'tcp': a filter has no maps to fill (--maps-in)");
+    config.maps_in.clear();
+    config.sets = {"x=1"};
     // With an object attached too, --set is the object's.
     config.attach.push_back({1, "one.o", "", {}});
     EXPECT_TRUE(dp::check_filter_usage(config).ok());

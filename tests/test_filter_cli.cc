@@ -163,6 +163,11 @@ TEST(FilterCli, ReplaySummaryNamesTheFilter) {
     const CommandResult r = xdpdk({"replay", "--filter", "tcp port 80", sample_pcap()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("prog filter (filter:'tcp port 80'), engine jit, 100 packets"), std::string::npos) << r.out;
+    // A newline in the expression (tcpdump takes it as a space) stays escaped: the header is one line.
+    const CommandResult two_lines = xdpdk({"replay", "--filter", "tcp\nport 80", sample_pcap()});
+    ASSERT_EQ(two_lines.exit_code, 0) << two_lines.err;
+    EXPECT_NE(two_lines.out.find("prog filter (filter:'tcp\\nport 80'), engine jit"), std::string::npos)
+        << two_lines.out;
 }
 
 TEST(FilterCli, FilterActionChoosesTheVerdicts) {
@@ -314,6 +319,11 @@ TEST(FilterCli, UsageErrorsExitTwo) {
     expect_one_line_error(xdpdk({"replay", "--filter", "tcp", sample_pcap(), "--filter-action", "tx,drop,pass"}), 2,
                           "MATCH[,NOMATCH]");
     expect_one_line_error(xdpdk({"replay", "--filter", "tcp"}), 2, "PCAP");
+    // Named for what is wrong, not as a missing capture or an object file.
+    expect_one_line_error(xdpdk({"replay", sample_pcap(), "--filter-action", "tx"}), 2,
+                          "--filter-action: applies to a filter");
+    expect_one_line_error(xdpdk({"replay", "--filter", "tcp", sample_pcap(), "extra"}), 2,
+                          "the one word left is the capture; got '" + sample_pcap() + "' and 'extra'");
     expect_one_line_error(xdpdk({"bench", obj, "--filter", "tcp", "--pcap", sample_pcap()}), 2, "--filter");
     expect_one_line_error(xdpdk({"prog", "dump", "xlated", obj, "--filter", "tcp"}), 2, "--filter");
     expect_one_line_error(xdpdk({"prog", "show", "--filter", "tcp", "--set", "x=1"}), 2, "--set");
@@ -458,6 +468,14 @@ TEST_F(FilterRun, CtlSwapsToAFilterOnALiveDataplane) {
                                            "filter-ddd:" + dir + "/udp.ddd"});
     ASSERT_EQ(ddd.exit_code, 0) << ddd.err;
     EXPECT_EQ(json::parse(ddd.out).at("prog").at("object"), "filter-ddd:'" + dir + "/udp.ddd'");
+    // Quotes (as a config would keep them) come off before the path is made absolute.
+    const CommandResult quoted = run_command({xdpdk_binary(), "ctl", "--socket", socket, "-j", "prog", "swap", "0",
+                                              "filter-ddd:'" + dir + "/udp.ddd'"});
+    ASSERT_EQ(quoted.exit_code, 0) << quoted.err;
+    EXPECT_EQ(json::parse(quoted.out).at("prog").at("object"), "filter-ddd:'" + dir + "/udp.ddd'");
+    // An empty -ddd path is no filter that passes everything.
+    expect_one_line_error(ctl({"prog", "swap", "0", "filter-ddd:"}), 1, "expected filter-ddd:FILE, with a file");
+    expect_one_line_error(ctl({"prog", "swap", "0", "filter-ddd:''"}), 1, "expected filter-ddd:FILE, with a file");
     expect_one_line_error(ctl({"prog", "swap", "0", "filter:tcp prt 80"}), 1, "filter 'tcp prt 80': ");
     expect_one_line_error(ctl({"prog", "swap", "0", "filter:tcp", "filter-action", "sideways"}), 2,
                           "unknown verdict 'sideways'");

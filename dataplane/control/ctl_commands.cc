@@ -8,7 +8,7 @@
 #include <type_traits>
 
 #include "dataplane/loader/map_format.h"
-#include "dataplane/loader/program_source.h"
+#include "dataplane/loader/spec_source.h"
 
 namespace xdpdk::control {
 
@@ -244,10 +244,9 @@ private:
         if (r.args.size() < 2) return make_error(r.command(), "usage: " + usage);
         XDPDK_ASSIGN_OR_RETURN(uint16_t port, parse_port(r.args[0], r.command()));
         ProgramSpec spec;
-        const auto filter = loader::filter_from_word(r.args[1]);
-        if (filter && filter->ddd_path.empty()) spec.filter = filter->expression;
-        if (filter) spec.filter_ddd = filter->ddd_path;
-        if (!filter) spec.object_path = r.args[1];
+        XDPDK_ASSIGN_OR_RETURN(const auto filter, loader::filter_from_word(r.args[1], r.command()));
+        if (filter) loader::set_filter(spec, *filter);
+        else spec.object_path = r.args[1];
         for (size_t i = 2; i < r.args.size(); ++i) {
             const std::string& w = r.args[i];
             const bool has_value = i + 1 < r.args.size();

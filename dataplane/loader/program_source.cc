@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "vm/printable.h"
 #include "vm/xdp.h"
 
 namespace xdpdk::loader {
@@ -23,13 +24,15 @@ Result<std::string> read_text_file(const std::string& path) {
 // The filter's cBPF: libpcap's compilation of the expression for the link
 // type, or the -ddd file's instructions.
 Result<std::vector<vm::cbpf::Insn>> classic_program(const FilterSource& f) {
-    if (f.ddd_path.empty()) return vm::cbpf::compile_expression(f.expression, f.linktype);
+    if (f.kind == FilterSource::Kind::expression) return vm::cbpf::compile_expression(f.expression, f.linktype);
+    if (f.ddd_path.empty()) return make_error("filter-ddd", "no file given");
     XDPDK_ASSIGN_OR_RETURN(const std::string text, read_text_file(f.ddd_path));
     return vm::cbpf::parse_ddd(text, f.ddd_path);
 }
 
 std::string filter_subject(const FilterSource& f) {
-    return f.ddd_path.empty() ? "filter '" + f.expression + "'" : f.ddd_path;
+    if (f.kind == FilterSource::Kind::expression) return "filter '" + vm::printable(f.expression) + "'";
+    return vm::printable(f.ddd_path);
 }
 
 Result<std::vector<uint8_t>> filter_elf(const FilterSource& f) {
@@ -56,8 +59,9 @@ std::string_view unquoted(std::string_view s) {
 
 std::string ProgramSource::label() const {
     if (!filter) return object_path;
-    if (filter->ddd_path.empty()) return std::string(kFilterPrefix) + "'" + filter->expression + "'";
-    return std::string(kFilterDddPrefix) + "'" + filter->ddd_path + "'";
+    if (filter->kind == FilterSource::Kind::expression)
+        return std::string(kFilterPrefix) + "'" + vm::printable(filter->expression) + "'";
+    return std::string(kFilterDddPrefix) + "'" + vm::printable(filter->ddd_path) + "'";
 }
 
 Result<std::vector<uint8_t>> program_source_elf(const ProgramSource& source) {
@@ -103,17 +107,24 @@ std::string filter_action_text(const vm::cbpf::Verdicts& verdicts) {
            lower(vm::xdp_action_name(verdicts.no_match)).substr(4);
 }
 
-std::optional<FilterSource> filter_from_word(std::string_view word) {
+std::optional<std::string> ddd_path_of_word(std::string_view word) {
+    if (word.rfind(kFilterDddPrefix, 0) != 0) return std::nullopt;
+    return std::string(unquoted(word.substr(kFilterDddPrefix.size())));
+}
+
+Result<std::optional<FilterSource>> filter_from_word(std::string_view word, const std::string& subject) {
     FilterSource f;
     if (word.rfind(kFilterPrefix, 0) == 0) {
         f.expression = std::string(unquoted(word.substr(kFilterPrefix.size())));
-        return f;
+        return std::optional<FilterSource>(std::move(f));
     }
-    if (word.rfind(kFilterDddPrefix, 0) == 0) {
-        f.ddd_path = std::string(unquoted(word.substr(kFilterDddPrefix.size())));
-        return f;
+    if (auto path = ddd_path_of_word(word)) {
+        if (path->empty()) return make_error(subject, "expected filter-ddd:FILE, with a file");
+        f.kind = FilterSource::Kind::ddd_file;
+        f.ddd_path = std::move(*path);
+        return std::optional<FilterSource>(std::move(f));
     }
-    return std::nullopt;
+    return std::optional<FilterSource>();
 }
 
 }  // namespace xdpdk::loader

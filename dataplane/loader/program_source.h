@@ -25,8 +25,12 @@ inline constexpr const char* kFilterProgramName = "filter";
 inline constexpr int kEthernetLinktype = 1;
 
 struct FilterSource {
-    std::string expression;  // tcpdump syntax; or
-    std::string ddd_path;    // a file of `tcpdump -ddd` output
+    // Explicit, so that an empty expression (tcpdump's "every packet") is
+    // never mistaken for a missing -ddd path.
+    enum class Kind { expression, ddd_file };
+    Kind kind = Kind::expression;
+    std::string expression;  // Kind::expression: tcpdump syntax ("" matches every packet)
+    std::string ddd_path;    // Kind::ddd_file: a file of `tcpdump -ddd` output, never empty
     vm::cbpf::Verdicts verdicts;
     int linktype = kEthernetLinktype;
 };
@@ -58,8 +62,12 @@ std::string filter_action_text(const vm::cbpf::Verdicts& verdicts);
 
 // The words that name a filter where an object path is expected (run's
 // --attach PORT=filter:EXPR, ctl prog swap PORT filter:EXPR): "filter:EXPR"
-// or "filter-ddd:FILE". nullopt for anything else (an object path).
-std::optional<FilterSource> filter_from_word(std::string_view word);
+// or "filter-ddd:FILE". nullopt for anything else (an object path); an
+// error about `subject` for filter-ddd: with no file. One level of quotes
+// around EXPR or FILE is removed.
+Result<std::optional<FilterSource>> filter_from_word(std::string_view word, const std::string& subject);
+// FILE of a "filter-ddd:FILE" word without its quotes; nullopt for other words.
+std::optional<std::string> ddd_path_of_word(std::string_view word);
 inline constexpr std::string_view kFilterPrefix = "filter:";
 inline constexpr std::string_view kFilterDddPrefix = "filter-ddd:";
 

@@ -9,7 +9,7 @@
 #include "dataplane/loader/map_format.h"
 #include "dataplane/loader/maps_json.h"
 #include "dataplane_impl.h"
-#include "dp_program_source.h"
+#include "dataplane/loader/spec_source.h"
 #include "vm/maps/xskmap.h"
 
 namespace xdpdk {
@@ -198,7 +198,7 @@ std::string Dataplane::maps_snapshot_json() const {
     for (const auto& [port, a] : impl_->attached) {
         bool seen = false;
         for (const auto& o : objects) seen |= o.second == a.object.get();
-        if (!seen) objects.emplace_back(dataplane::program_label(a.spec), a.object.get());
+        if (!seen) objects.emplace_back(loader::program_label(a.spec), a.object.get());
     }
     if (objects.size() == 1) return loader::format_maps_json(loader::dump_maps_json(*objects.front().second));
     nlohmann::ordered_json all = nlohmann::ordered_json::object();

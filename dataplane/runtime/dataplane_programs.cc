@@ -12,7 +12,7 @@
 #include "dataplane/loader/maps_json.h"
 #include "dataplane/loader/object_setup.h"
 #include "dataplane_impl.h"
-#include "dp_program_source.h"
+#include "dataplane/loader/spec_source.h"
 #include "dp_telemetry.h"
 #include "vm/prog_sections.h"
 #include "vm/prog_tag.h"
@@ -121,7 +121,7 @@ Result<Dataplane::Impl::Loaded> Dataplane::Impl::load_object(const ProgramSpec& 
         }
         return std::shared_ptr<vm::Map>();
     };
-    XDPDK_ASSIGN_OR_RETURN(const loader::ProgramSource source, dataplane::program_source(spec, subject));
+    XDPDK_ASSIGN_OR_RETURN(const loader::ProgramSource source, loader::program_source(spec, subject));
     XDPDK_ASSIGN_OR_RETURN(auto obj, loader::open_program_source(source, o));
     // The running program's settings the new object also has come first;
     // the request's own override them.
@@ -259,7 +259,7 @@ void Dataplane::Impl::install(uint16_t port, Loaded loaded, const ProgramSpec& s
     repoint_cpumap_programs(port, a.object.get());
     if (dataplane::PortInfo* i = info_of(port)) {
         auto telemetry = dataplane::lock_telemetry();
-        i->object = dataplane::program_label(spec);
+        i->object = loader::program_label(spec);
         i->program = a.program->name;
         i->section = a.program->section;
     }
@@ -348,7 +348,7 @@ ProgramInfo Dataplane::Impl::info(uint16_t port, const Attachment& a) const {
     ProgramInfo p;
     p.id = a.id;
     p.port = port;
-    p.object_path = dataplane::program_label(a.spec);
+    p.object_path = loader::program_label(a.spec);
     p.name = a.program->name;
     p.section = a.program->section;
     p.tag = vm::prog_tag_hex(a.program->tag);

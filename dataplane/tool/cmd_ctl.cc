@@ -114,13 +114,15 @@ int ctl_command_main(const std::vector<std::string>& all_words) {
     }
     req.args.assign(words.begin() + static_cast<std::ptrdiff_t>(i), words.end());
     if (req.noun == "prog" && req.verb == "swap" && req.args.size() >= 2) {
-        // A filter expression is no path; a -ddd file is.
+        // A filter expression is no path; a -ddd file is, made absolute
+        // after its quotes come off (an empty one stays for the server to refuse).
         const std::string ddd_prefix(loader::kFilterDddPrefix);
         const bool expression = req.args[1].rfind(loader::kFilterPrefix, 0) == 0;
-        const bool ddd = req.args[1].rfind(ddd_prefix, 0) == 0;
+        const std::optional<std::string> ddd = loader::ddd_path_of_word(req.args[1]);
+        const std::string path = ddd ? *ddd : req.args[1];
         std::error_code ec;
-        const auto abs = std::filesystem::absolute(ddd ? req.args[1].substr(ddd_prefix.size()) : req.args[1], ec);
-        if (!ec && !expression) req.args[1] = (ddd ? ddd_prefix : std::string()) + abs.string();
+        const auto abs = std::filesystem::absolute(path, ec);
+        if (!ec && !expression && !path.empty()) req.args[1] = (ddd ? ddd_prefix : std::string()) + abs.string();
     }
     if (!json) req.options["format"] = "text";
     if (socket.empty()) {

@@ -254,8 +254,18 @@ void add_replay_command(CLI::App& app, int& exit_code) {
                   "run frames shorter than 14 bytes too (BPF_PROG_TEST_RUN refuses them; by default they are not run)");
     cmd->add_option("--engine", opts->engine, "jit (machine code) or interp")->capture_default_str();
     cmd->callback([opts, &exit_code] {
-        // With a filter the one positional word is the capture.
-        if (opts->filter.given() && opts->pcap_path.empty()) std::swap(opts->object_path, opts->pcap_path);
+        if (!opts->filter.given() && !opts->filter.action.empty()) {
+            exit_code = usage_fail("--filter-action: applies to a filter: give --filter EXPR or --filter-ddd FILE");
+            return;
+        }
+        // With a filter the one positional word is the capture; a second is stray.
+        if (opts->filter.given() && !opts->pcap_path.empty()) {
+            const std::string option = opts->filter.expression ? "--filter" : "--filter-ddd";
+            exit_code = usage_fail(option + ": takes the place of PROG.o, so the one word left is the capture; got '" +
+                                   opts->object_path + "' and '" + opts->pcap_path + "'");
+            return;
+        }
+        if (opts->filter.given()) std::swap(opts->object_path, opts->pcap_path);
         if (opts->pcap_path.empty()) {
             exit_code = usage_fail("PCAP: give the capture to replay");
             return;

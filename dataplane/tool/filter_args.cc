@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "dataplane/loader/spec_source.h"
+
 namespace xdpdk::cli {
 
 void add_filter_options(CLI::App& cmd, FilterArgs& args) {
@@ -25,26 +27,26 @@ Result<loader::ProgramSource> choose_program_source(const std::string& object_pa
         source.object_path = object_path;
         return source;
     }
+    // The rules of a filter are the loader's (spec_source.h), as the
+    // runtime, run and ctl swap check them; only the subject is ours.
     const std::string option = filter.expression ? "--filter" : "--filter-ddd";
-    if (!object_path.empty())
-        return make_error(option, "takes the place of an object file; got '" + object_path + "' too");
-    if (object_only.load && !object_only.load->sets.empty())
-        return make_error(option, "a filter has no global variables to --set");
-    if (object_only.load && !object_only.load->map_sizes.empty())
-        return make_error(option, "a filter has no maps to --map-size");
-    if (object_only.maps_in && !object_only.maps_in->empty())
-        return make_error(option, "a filter has no maps to fill with --maps-in");
-    if (object_only.prog && !object_only.prog->empty() && *object_only.prog != loader::kFilterProgramName)
-        return make_error(option, std::string("a filter's one program is '") + loader::kFilterProgramName +
-                                      "'; --prog '" + *object_only.prog + "' names another");
     loader::FilterSource f;
+    f.kind = filter.expression ? loader::FilterSource::Kind::expression : loader::FilterSource::Kind::ddd_file;
     f.expression = filter.expression.value_or("");
     f.ddd_path = filter.ddd_path;
     if (!filter.action.empty()) {
         XDPDK_ASSIGN_OR_RETURN(f.verdicts, loader::parse_filter_action(filter.action));
     }
-    source.filter = std::move(f);
-    return source;
+    ProgramSpec spec;
+    loader::set_filter(spec, f);
+    spec.object_path = object_path;
+    if (object_only.load) {
+        spec.globals = object_only.load->sets;
+        spec.map_sizes = object_only.load->map_sizes;
+    }
+    if (object_only.maps_in) spec.maps_json = *object_only.maps_in;
+    if (object_only.prog) spec.program = *object_only.prog;
+    return loader::program_source(spec, option);
 }
 
 int usage_fail(const std::string& message) {

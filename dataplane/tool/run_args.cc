@@ -7,6 +7,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "dataplane/loader/spec_source.h"
+
 namespace xdpdk::cli {
 namespace {
 
@@ -214,9 +216,8 @@ Result<AttachSpec> parse_attach_spec(std::string_view text) {
     AttachSpec spec;
     spec.port = rule.first;
     std::string_view prog = rule.second;
-    if (auto filter = loader::filter_from_word(prog)) {
-        if (prog.rfind(loader::kFilterDddPrefix, 0) == 0 && filter->ddd_path.empty())
-            return make_error(subject, "expected PORT=filter-ddd:FILE");
+    XDPDK_ASSIGN_OR_RETURN(auto filter, loader::filter_from_word(prog, subject));
+    if (filter) {
         spec.filter = std::move(filter);
         return spec;
     }
@@ -287,9 +288,18 @@ Status check_filter_usage(const RunConfig& c) {
     if (!c.filter_action.empty() && !any_filter)
         return make_error("--filter-action", "applies to filters: attach one with --attach PORT=filter:EXPR");
     if (!only_filters) return {};
-    if (!c.sets.empty()) return make_error("--set", "the attached filters have no global variables");
-    if (!c.map_sizes.empty()) return make_error("--map-size", "the attached filters have no maps");
-    if (!c.maps_in.empty()) return make_error("--maps-in", "the attached filters have no maps");
+    // The loader's rules of a filter (spec_source.h), as the dataplane
+    // would apply them to the first filter given run's options.
+    const AttachSpec& first = c.attach.front();
+    ProgramSpec spec;
+    loader::set_filter(spec, *first.filter);
+    spec.globals = c.sets;
+    spec.map_sizes = c.map_sizes;
+    spec.maps_json = c.maps_in;
+    const std::string subject =
+        "--attach port " + std::to_string(first.port) + " " + loader::ProgramSource{"", first.filter}.label();
+    auto source = loader::program_source(spec, subject);
+    if (!source) return source.error();
     return {};
 }
 

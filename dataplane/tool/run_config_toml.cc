@@ -177,9 +177,12 @@ Status read_attach(const TomlFields& port, uint16_t id, RunConfig& config) {
     if (!port.has("attach")) return {};
     AttachSpec attach;
     attach.port = id;
-    if (auto filter = loader::filter_from_word(spec)) {
-        if (!filter->ddd_path.empty()) XDPDK_RETURN_IF_ERROR(check_readable(port, "attach", filter->ddd_path));
-        attach.filter = std::move(filter);
+    auto filter = loader::filter_from_word(spec, "attach");
+    if (!filter) return port.error("attach", filter.error().reason);
+    if (*filter) {
+        if ((*filter)->kind == loader::FilterSource::Kind::ddd_file)
+            XDPDK_RETURN_IF_ERROR(check_readable(port, "attach", (*filter)->ddd_path));
+        attach.filter = std::move(*filter);
         config.attach.push_back(std::move(attach));
         return {};
     }

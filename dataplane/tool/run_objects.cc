@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dataplane/loader/spec_source.h"
 #include "vm/object.h"
 
 namespace xdpdk::cli {
@@ -31,8 +32,6 @@ Result<std::string> read_file(const std::string& path, const std::string& subjec
     return text.str();
 }
 
-bool is_filter(const ProgramSpec& spec) { return spec.filter.has_value() || !spec.filter_ddd.empty(); }
-
 }  // namespace
 
 Result<std::vector<PlannedObject>> plan_objects(const RunConfig& config) {
@@ -45,10 +44,9 @@ Result<std::vector<PlannedObject>> plan_objects(const RunConfig& config) {
         if (a.filter) {
             // Each filter its own object: it has no maps to share.
             PlannedObject p;
-            if (a.filter->ddd_path.empty()) p.spec.filter = a.filter->expression;
-            p.spec.filter_ddd = a.filter->ddd_path;
-            p.spec.filter_match = verdicts.match;
-            p.spec.filter_no_match = verdicts.no_match;
+            loader::FilterSource f = *a.filter;
+            f.verdicts = verdicts;
+            loader::set_filter(p.spec, f);
             p.label = loader::ProgramSource{"", a.filter}.label();
             p.ports.push_back(a.port);
             p.programs.push_back("");
@@ -56,7 +54,7 @@ Result<std::vector<PlannedObject>> plan_objects(const RunConfig& config) {
             continue;
         }
         auto it = std::find_if(planned.begin(), planned.end(), [&](const PlannedObject& p) {
-            return !is_filter(p.spec) && p.spec.object_path == a.object_path;
+            return !loader::names_filter(p.spec) && p.spec.object_path == a.object_path;
         });
         if (it == planned.end()) {
             PlannedObject p;
@@ -77,7 +75,7 @@ Result<std::vector<PlannedObject>> plan_objects(const RunConfig& config) {
         XDPDK_ASSIGN_OR_RETURN(maps_text, read_file(config.maps_in, maps_source));
     }
     for (PlannedObject& p : planned) p.spec.target_btf = config.target_btf;
-    if (planned.size() == 1 && !is_filter(planned[0].spec)) {
+    if (planned.size() == 1 && !loader::names_filter(planned[0].spec)) {
         planned[0].spec.globals = config.sets;
         planned[0].spec.map_sizes = config.map_sizes;
         planned[0].spec.maps_json = maps_text;
@@ -92,7 +90,7 @@ Result<std::vector<PlannedObject>> plan_objects(const RunConfig& config) {
     std::vector<bool> set_used(config.sets.size()), size_used(config.map_sizes.size());
     std::set<std::string> maps_used;
     for (PlannedObject& p : planned) {
-        if (is_filter(p.spec)) continue;  // no globals, no maps
+        if (loader::names_filter(p.spec)) continue;  // no globals, no maps
         // Opened only to see which globals and maps it has; the dataplane
         // loads it for real.
         vm::ObjectOptions look;

@@ -81,6 +81,11 @@ struct PortOptions {
     PassTarget pass;
 };
 
+// The XDP actions a filter's verdicts default to: the values of <linux/bpf.h>'s
+// enum xdp_action, which this header does not include.
+inline constexpr uint32_t kFilterDefaultNoMatch = 1;  // XDP_DROP
+inline constexpr uint32_t kFilterDefaultMatch = 2;    // XDP_PASS
+
 // An object file to load, with what a loader sets before BPF_PROG_LOAD; or
 // a tcpdump filter in its place (filter or filter_ddd, object_path empty),
 // which libpcap compiles for Ethernet and xdpdk translates to an XDP program
@@ -89,8 +94,8 @@ struct ProgramSpec {
     std::string object_path;
     std::optional<std::string> filter;  // a tcpdump expression, e.g. "tcp port 80" ("": every packet)
     std::string filter_ddd;             // or a file of `tcpdump -ddd` output
-    uint32_t filter_match = 2;      // the XDP action of a packet the filter accepts (XDP_PASS)
-    uint32_t filter_no_match = 1;   // and of one it rejects (XDP_DROP)
+    uint32_t filter_match = kFilterDefaultMatch;        // the XDP action of a packet the filter accepts
+    uint32_t filter_no_match = kFilterDefaultNoMatch;   // and of one it rejects
     std::string program;                 // function or section name; "": the object's first XDP program
     std::vector<std::string> globals;    // "NAME=VALUE": global variables (.rodata knobs), as --set
     std::vector<std::string> map_sizes;  // "NAME=N": max_entries, as bpf_map__set_max_entries
@@ -109,7 +114,9 @@ struct ProgramSpec {
 struct ProgramInfo {
     uint32_t id = 0;  // unique for the dataplane's life, like a kernel prog id
     uint16_t port = 0;
-    std::string object_path, name, section;  // object_path of a filter: filter:'EXPR' or filter-ddd:'FILE'
+    // object_path is the object's path, or for a filter its label, filter:'EXPR' or
+    // filter-ddd:'FILE' (control characters escaped as \n, \t, \xNN).
+    std::string object_path, name, section;
     std::string tag;  // 16 hex digits, equal to the kernel's for the same instructions
     uint64_t bytes_xlated = 0, bytes_jited = 0;  // bytes_jited 0: interpreted
     std::vector<uint32_t> map_ids;

@@ -9,6 +9,7 @@
 
 #include "cbpf.h"
 #include "classic_ops.h"
+#include "vm/printable.h"
 
 namespace xdpdk::vm::cbpf {
 namespace {
@@ -38,29 +39,6 @@ std::string_view rest_of_line(std::string_view text, size_t& pos) {
     pos = nl == std::string_view::npos ? text.size() : nl + 1;
     const size_t first = rest.find_first_not_of(" \t\r");
     return first == std::string_view::npos ? std::string_view{} : rest.substr(first);
-}
-
-// The expression as it goes into an error's subject: control characters
-// escaped (a newline as \n), so the error stays one line.
-std::string printable(const std::string& text) {
-    std::string out;
-    for (const char ch : text) {
-        const auto c = static_cast<unsigned char>(ch);
-        switch (c) {
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (c < 0x20 || c == 0x7f) {
-                char buf[8];
-                std::snprintf(buf, sizeof buf, "\\x%02x", c);
-                out += buf;
-            } else {
-                out += ch;
-            }
-        }
-    }
-    return out;
 }
 
 }  // namespace
