@@ -429,4 +429,13 @@ TEST(LineInfoRefusal, NoSourceWithoutLineInfo) {
     EXPECT_EQ(err.str(), "prog 'p': insn 3: bad");
 }
 
+// A line text with a newline (a damaged or hand-made .BTF.ext) still gives a
+// one-line error; tabs stay as the kernel's log prints them.
+TEST(LineInfoRefusal, SourceTextStaysOnOneLine) {
+    const std::vector<vm::LineInfo> lines = {{0, "/src/fw.bpf.c", "\tif (x)\n{ y; }\r", 88, 2}};
+    Error err = vm::with_source_line(make_insn_error("prog 'p'", 3, "bad"), lines);
+    EXPECT_EQ(err.str(), "prog 'p': insn 3 (fw.bpf.c:88 '\tif (x)\\n{ y; }\\r'): bad");
+    EXPECT_EQ(err.str().find('\n'), std::string::npos);
+}
+
 }  // namespace

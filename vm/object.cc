@@ -628,15 +628,19 @@ Status Object::Impl::load() {
             if (checked->insns[pc].op == Op::Call &&
                 !std::binary_search(verdict->dead_insns.begin(), verdict->dead_insns.end(), pc))
                 live_calls.push_back(pc);
-        XDPDK_RETURN_IF_ERROR(
-            remove_dead_code(prog_subject, linked.insns, verdict->dead_insns, linked.lddw_origins, lines, func_info));
+        if (auto st = remove_dead_code(prog_subject, linked.insns, verdict->dead_insns, linked.lddw_origins, lines,
+                                       func_info);
+            !st)
+            return with_source_line(st.error(), lines);
         if (opts.verified_forms) opts.verified_forms->push_back(std::move(checked));
         if (opts.verified_envs) {
             opts.verified_envs->push_back(env);
             opts.verified_envs->back().log = nullptr;
             opts.verified_envs->back().log_insns = false;
         }
-        XDPDK_ASSIGN_OR_RETURN(built[i], make_program(prog_subject, std::move(linked.insns), ProgType::Xdp));
+        auto made = make_program(prog_subject, std::move(linked.insns), ProgType::Xdp);
+        if (!made) return with_source_line(made.error(), lines);
+        built[i] = std::move(*made);
         built[i]->name = p.name;
         built[i]->section = p.section;
         built[i]->frags = p.frags;

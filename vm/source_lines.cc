@@ -7,6 +7,7 @@
 
 #include "btf_ext.h"
 #include "btf_info.h"
+#include "printable.h"
 
 namespace xdpdk::vm {
 namespace {
@@ -179,7 +180,12 @@ Error with_source_line(Error err, std::span<const LineInfo> lines) {
     if (it == lines.begin()) return err;
     const LineInfo& line = *(it - 1);
     err.source = basename_of(line.file);
-    err.source.append(":").append(std::to_string(line.line_num)).append(" '").append(line.text).append("'");
+    err.source.append(":").append(std::to_string(line.line_num)).append(" '");
+    // The line as clang recorded it, tabs kept (as the kernel's verifier log
+    // and bpftool print it), other control characters escaped so that the
+    // error stays one line even for a damaged or odd .BTF.ext.
+    for (const char c : line.text) err.source += c == '\t' ? std::string(1, c) : printable(std::string_view(&c, 1));
+    err.source += "'";
     return err;
 }
 
