@@ -8,6 +8,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "error.h"
@@ -83,6 +84,16 @@ struct FuncInfo {
     std::string prototype;  // "int xdp_prog(struct xdp_md * ctx)", as bpftool prints it
 };
 
+// Where a tail call into a program continues in its machine code, or nullptr
+// while it has none. A plain struct of its own, so that machine code holding
+// its address reads `entry` at offset 0, which the language guarantees
+// (Program itself is not standard-layout). Prog arrays keep its address next
+// to the Program's (maps::ProgArray::tail_slot).
+struct JitTailEntry {
+    const void* entry = nullptr;
+};
+static_assert(std::is_standard_layout_v<JitTailEntry>);
+
 struct Program {
     std::string name;     // function name (or "raw" for exec)
     std::string section;  // ELF section name
@@ -97,12 +108,19 @@ struct Program {
     std::vector<LddwOrigin> lddw_origins;
     std::vector<DynamicMapCall> dynamic_map_calls;  // sorted by insn
     uint32_t frame_stack_size = 512;
-    std::unique_ptr<JitCode> jit;  // machine code when compiled (jit_compile), else run by the interpreter
+    std::unique_ptr<JitCode> jit;  // machine code when compiled (set_jit), else run by the interpreter
+    JitTailEntry jit_tail;         // jit->tail_entry(), kept by set_jit
     std::vector<std::unique_ptr<Callback>> callbacks;  // one per lddw of a subprogram, in program order
     // Sorted by insn, kept aligned with xlated through every load-time
     // rewrite; empty when the object has no .BTF.ext.
     std::vector<LineInfo> line_info;
     std::vector<FuncInfo> func_info;
+
+    // Installs (or with nullptr drops) the machine code, keeping jit_tail.
+    void set_jit(std::unique_ptr<JitCode> code) {
+        jit = std::move(code);
+        jit_tail.entry = jit ? jit->tail_entry() : nullptr;
+    }
 
     // The line covering instruction `pc`, or nullptr.
     const LineInfo* line_at(uint32_t pc) const;

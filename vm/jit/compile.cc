@@ -161,7 +161,7 @@ Status Emitter::analyze() {
 }  // namespace jit
 
 Status jit_compile(Program& prog, const JitOptions& opts) {
-    prog.jit.reset();
+    prog.set_jit(nullptr);
     const std::string subject = subject_of(prog);
     if (prog.insns.empty()) return make_error(subject, "no instructions to compile");
 
@@ -215,8 +215,9 @@ Status jit_compile(Program& prog, const JitOptions& opts) {
     std::vector<uint32_t> callback_offsets;
     for (const asmjit::Label& l : emitter.callback_entries)
         callback_offsets.push_back(static_cast<uint32_t>(code.labelOffset(l)));
-    XDPDK_ASSIGN_OR_RETURN(prog.jit, std::move(mem).make_executable(code.codeSize(), std::move(offsets), tail_entry));
-    prog.jit->set_callback_offsets(std::move(callback_offsets));
+    XDPDK_ASSIGN_OR_RETURN(auto jited, std::move(mem).make_executable(code.codeSize(), std::move(offsets), tail_entry));
+    jited->set_callback_offsets(std::move(callback_offsets));
+    prog.set_jit(std::move(jited));
     return {};
 }
 

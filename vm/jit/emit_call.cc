@@ -22,18 +22,6 @@ const void* jit_tail_call_entry(uint64_t prog_array, uint64_t index, ExecContext
     return next->jit->tail_entry();
 }
 
-// Inlined tail calls read Program::jit as the pointer it holds.
-bool unique_ptr_is_its_pointer() {
-    static_assert(sizeof(std::unique_ptr<JitCode>) == sizeof(JitCode*));
-    static_assert(std::is_standard_layout_v<Program>);
-    auto* marker = reinterpret_cast<JitCode*>(uintptr_t{0x1000});
-    std::unique_ptr<JitCode> probe(marker);
-    JitCode* raw = nullptr;
-    std::memcpy(&raw, &probe, sizeof raw);
-    (void)probe.release();
-    return raw == marker;
-}
-
 }  // namespace
 
 namespace jit {
@@ -188,16 +176,15 @@ void Emitter::emit_helper_call(int32_t id) {
 // tail_call_target and program_at do, so prog array updates take effect at
 // the next call. Leaves the target's tail entry in r10 or jumps to `failed`.
 bool Emitter::emit_resolve_constant_tail_call(asmjit::Label failed) {
-    static const bool layout_ok = unique_ptr_is_its_pointer();
     const Map* map = constant_map_in(2);
     const auto index = known.immediate(3);
-    if (!layout_ok || map == nullptr || map->type() != MapType::ProgArray || !index) return false;
+    if (map == nullptr || map->type() != MapType::ProgArray || !index) return false;
     const uint32_t i = static_cast<uint32_t>(*index);  // the kernel's 32-bit compare
     if (i >= map->spec().max_entries) {
         a.jmp(failed);
         return true;
     }
-    const auto* slot = static_cast<const maps::ProgArray*>(map)->slot(i);
+    const auto* slot = static_cast<const maps::ProgArray*>(map)->tail_slot(i);
     const x86::Mem tail_calls = x86::dword_ptr(kExReg, offsetof(ExecContext, tail_calls));
     a.cmp(tail_calls, bpf::kMaxTailCalls);
     a.jae(failed);
@@ -205,10 +192,10 @@ bool Emitter::emit_resolve_constant_tail_call(asmjit::Label failed) {
     a.mov(kScratch, x86::qword_ptr(kScratch));  // acquire on x86: a plain load
     a.test(kScratch, kScratch);
     a.jz(failed);
-    a.mov(kScratch, x86::qword_ptr(kScratch, offsetof(Program, jit)));
+    static_assert(sizeof(JitTailEntry) == sizeof(void*));  // entry, the only member, at offset 0
+    a.mov(kScratch, x86::qword_ptr(kScratch));
     a.test(kScratch, kScratch);
     a.jz(failed);
-    a.mov(kScratch, x86::qword_ptr(kScratch, JitCode::tail_entry_offset()));
     a.add(tail_calls, 1);
     return true;
 }

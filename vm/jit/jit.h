@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstddef>
-#include <type_traits>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -51,23 +50,15 @@ public:
     void set_callback_offsets(std::vector<uint32_t> offsets) { callback_offsets_ = std::move(offsets); }
     // Where bpf_tail_call into this program jumps (frame already set up).
     const void* tail_entry() const { return tail_address_; }
-    // Where tail_entry() is stored in a JitCode: inlined tail calls read it
-    // through the prog array slot's Program, so slot updates take effect.
-    static constexpr size_t tail_entry_offset();
 
 private:
-    const void* tail_address_;  // first: see tail_entry_offset()
+    const void* tail_address_;
     void* mem_;
     size_t mapped_size_;
     size_t code_size_;
     std::vector<uint32_t> insn_offsets_;
     std::vector<uint32_t> callback_offsets_;
 };
-
-constexpr size_t JitCode::tail_entry_offset() {
-    static_assert(std::is_standard_layout_v<JitCode>);
-    return offsetof(JitCode, tail_address_);
-}
 
 struct JitOptions {
     // Inline code instead of helper calls where the JIT can prove the target

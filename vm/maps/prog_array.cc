@@ -15,7 +15,14 @@ Result<std::unique_ptr<Map>> ProgArray::create(const MapSpec& spec, uint32_t ncp
 }
 
 ProgArray::ProgArray(const MapSpec& spec, uint32_t ncpus)
-    : Map(spec, ncpus), slots_(new std::atomic<const Program*>[spec.max_entries]()) {}
+    : Map(spec, ncpus),
+      slots_(new std::atomic<const Program*>[spec.max_entries]()),
+      tail_slots_(new std::atomic<const JitTailEntry*>[spec.max_entries]()) {}
+
+void ProgArray::store(uint32_t index, const Program* prog) {
+    tail_slots_[index].store(prog != nullptr ? &prog->jit_tail : nullptr, std::memory_order_release);
+    slots_[index].store(prog, std::memory_order_release);
+}
 
 const Program* ProgArray::program_at(uint32_t index) const {
     if (index >= spec_.max_entries) return nullptr;
@@ -24,7 +31,7 @@ const Program* ProgArray::program_at(uint32_t index) const {
 
 long ProgArray::set_program(uint32_t index, const Program* prog) {
     if (index >= spec_.max_entries) return -E2BIG;
-    slots_[index].store(prog, std::memory_order_release);
+    store(index, prog);
     return 0;
 }
 
@@ -33,7 +40,9 @@ long ProgArray::update(const void*, const void*, uint64_t, uint32_t) { return -E
 long ProgArray::remove(const void* key) {
     const uint32_t index = array_index(key);
     if (index >= spec_.max_entries) return -E2BIG;
-    return slots_[index].exchange(nullptr, std::memory_order_acq_rel) != nullptr ? 0 : -ENOENT;
+    if (program_at(index) == nullptr) return -ENOENT;
+    store(index, nullptr);
+    return 0;
 }
 
 long ProgArray::user_lookup(const void* key, void* value_out) const {

@@ -18,6 +18,7 @@
 #include <memory>
 
 #include "vm/map.h"
+#include "vm/program.h"
 
 namespace xdpdk::vm::maps {
 
@@ -37,14 +38,19 @@ public:
     const Program* program_at(uint32_t index) const override;
     // -E2BIG when index >= max_entries; nullptr empties the slot.
     long set_program(uint32_t index, const Program* prog) override;
-    // Slot `index` (< max_entries) itself, for machine code that reads it
-    // inline as program_at() does (the JIT's tail calls).
-    const std::atomic<const Program*>* slot(uint32_t index) const { return &slots_[index]; }
+    // The tail entry of slot `index` (< max_entries): the address of its
+    // Program's jit_tail, or nullptr while empty. Machine code reads it inline
+    // as program_at() is read (the JIT's tail calls), through a layout the
+    // language guarantees rather than an offset into Program.
+    const std::atomic<const JitTailEntry*>* tail_slot(uint32_t index) const { return &tail_slots_[index]; }
 
 private:
     ProgArray(const MapSpec& spec, uint32_t ncpus);
+    // Both arrays change together; each reader reads one of them.
+    void store(uint32_t index, const Program* prog);
 
     std::unique_ptr<std::atomic<const Program*>[]> slots_;
+    std::unique_ptr<std::atomic<const JitTailEntry*>[]> tail_slots_;
 };
 
 }  // namespace xdpdk::vm::maps
