@@ -12,8 +12,11 @@ void fail(const char* what, const std::string& detail) {
 }
 
 void check_one_line_error(const Error& e, size_t insn_limit) {
-    const std::string text = e.str();
+    std::string text = e.str();
     if (e.subject.empty() || e.reason.empty()) fail("error without subject or reason", text);
+    // A verifier refusal may add the path it took as a second line (kept
+    // apart so that the first line stays the error, as `prog verify` prints).
+    if (const size_t path = text.find("\npath: "); path != std::string::npos) text.resize(path);
     if (text.find('\n') != std::string::npos || text.find('\r') != std::string::npos)
         fail("error spans lines", text);
     if (e.insn >= 0 && static_cast<size_t>(e.insn) >= insn_limit)

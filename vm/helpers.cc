@@ -65,12 +65,12 @@ constexpr HelperSpec kHelpers[] = {
     // calls while held, released before exit.
     {.id = helper_id::SpinLock, .fn = helper_spin_lock, .ret = R::Void, .args = {A::PtrToSpinLock}},
     {.id = helper_id::SpinUnlock, .fn = helper_spin_unlock, .ret = R::Void, .args = {A::PtrToSpinLock}},
-    {.id = helper_id::KtimeGetNs, .fn = helper_ktime_get_ns},
-    {.id = helper_id::KtimeGetBootNs, .fn = helper_ktime_get_boot_ns},
-    {.id = helper_id::KtimeGetCoarseNs, .fn = helper_ktime_get_coarse_ns},
-    {.id = helper_id::KtimeGetTaiNs, .fn = helper_ktime_get_tai_ns},
+    {.id = helper_id::KtimeGetNs, .fn = helper_ktime_get_ns, .varies = true},
+    {.id = helper_id::KtimeGetBootNs, .fn = helper_ktime_get_boot_ns, .varies = true},
+    {.id = helper_id::KtimeGetCoarseNs, .fn = helper_ktime_get_coarse_ns, .varies = true},
+    {.id = helper_id::KtimeGetTaiNs, .fn = helper_ktime_get_tai_ns, .varies = true},
     // Offered to loaders with CAP_BPF, which the strict rules' loader has.
-    {.id = helper_id::Jiffies64, .fn = helper_jiffies64},
+    {.id = helper_id::Jiffies64, .fn = helper_jiffies64, .varies = true},
     // Declares the format only; the kernel reads up to three arguments after
     // it from r3-r5 unchecked.
     {.id = helper_id::TracePrintk, .fn = helper_trace_printk, .args = {A::PtrToMem, A::ConstSize},
@@ -79,7 +79,7 @@ constexpr HelperSpec kHelpers[] = {
     // (what clang's bpf_printk passes for more than three arguments).
     {.id = helper_id::TraceVprintk, .fn = helper_trace_vprintk,
      .args = {A::PtrToMem, A::ConstSize, A::PtrToMemOrNull, A::ConstSizeOrZero}, .needs_perfmon = true},
-    {.id = helper_id::GetPrandomU32, .fn = helper_get_prandom_u32},
+    {.id = helper_id::GetPrandomU32, .fn = helper_get_prandom_u32, .varies = true},
     {.id = helper_id::GetSmpProcessorId, .fn = helper_get_smp_processor_id, .inline_form = InlineForm::CpuId},
     {.id = helper_id::TailCall, .fn = tail_call_placeholder, .ret = R::Void,
      .args = {A::PtrToCtx, A::ConstMapPtr, A::Anything}, .leaves_run_state = true, .may_not_return = true,

@@ -179,6 +179,9 @@ Error with_source_line(Error err, std::span<const LineInfo> lines) {
                                [](int64_t at, const LineInfo& l) { return at < int64_t{l.insn}; });
     if (it == lines.begin()) return err;
     const LineInfo& line = *(it - 1);
+    // Line 0: code clang made for no line of the source (a spill, a merged
+    // tail), about which there is nothing to quote.
+    if (line.line_num == 0) return err;
     err.source = basename_of(line.file);
     err.source.append(":").append(std::to_string(line.line_num)).append(" '");
     // The line as clang recorded it, tabs kept (as the kernel's verifier log

@@ -1,23 +1,32 @@
 // libFuzzer target: arbitrary bytes through the loader, the decoder, the
-// verifier and the JIT. Input starting with the ELF magic is opened as a BPF
-// object and loaded (which verifies its XDP programs), and its programs
-// compiled; anything else is read as raw instructions, decoded, verified as
-// `xdpdk exec` verifies them (r1 = 64 bytes of memory) and, if accepted,
-// compiled. Nothing is run: decode, verification and compile are under test,
-// including that no input makes the verifier crash or hang (its instruction
-// budget turns pathological programs into a refusal).
+// verifier and the JIT, and accepted programs through both engines. Input
+// starting with the ELF magic is a BPF object; anything else is raw
+// instructions, verified as `xdpdk exec` verifies them (r1 = 64 bytes of
+// memory).
 //
-// Besides crashes and sanitizer reports, the target stops on a refusal that
-// is not one clear error: every Error needs a subject and a reason, and an
-// instruction index inside the program it names.
+// Each input is checked twice:
+//   - under root's verifier rules (what xdpdk loads by default): loading and
+//     compiling never crash, and every refusal is one clear error naming an
+//     instruction inside the program;
+//   - under the strict (unprivileged) rules, whose programs cannot observe
+//     pointer values or never-written stack bytes: what they accept runs in
+//     the interpreter and in the JIT, which must agree on r0, memory, faults
+//     and (for objects) frames, redirects and maps (engine_agreement.h). Root's
+//     rules let a program return a map's address or read stack garbage, where
+//     two engines rightly differ.
+// The verifier's instruction budget turns pathological programs into a
+// refusal; libFuzzer's -timeout catches any that is not.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <span>
+#include <string>
 #include <vector>
 
+#include "fuzz/engine_agreement.h"
+#include "fuzz/fuzz_check.h"
+#include "vm/engine.h"
+#include "vm/helpers.h"
 #include "vm/jit/jit.h"
 #include "vm/object.h"
 #include "vm/program.h"
@@ -25,63 +34,92 @@
 
 using namespace xdpdk;
 using namespace xdpdk::vm;
+using fuzz::check_one_line_error;
+using fuzz::fail;
 
 namespace {
 
 constexpr uint8_t kElfMagic[4] = {0x7f, 'E', 'L', 'F'};
-
-void check_error(const Error& e, size_t program_size) {
-    const bool index_ok = e.insn < 0 || static_cast<size_t>(e.insn) < program_size;
-    if (!e.subject.empty() && !e.reason.empty() && index_ok) return;
-    std::fprintf(stderr, "malformed error (program of %zu insns): %s\n", program_size, e.str().c_str());
-    std::abort();
-}
+constexpr size_t kRawMemBytes = 64;
 
 void compile(Program& prog) {
     Status compiled = jit_compile(prog);
     if (!compiled) {
-        check_error(compiled.error(), prog.insns.size());
-        if (prog.jit) {
-            std::fprintf(stderr, "jit_compile failed but left code behind: %s\n", compiled.error().str().c_str());
-            std::abort();
-        }
+        check_one_line_error(compiled.error(), prog.insns.size());
+        if (prog.jit) fail("jit_compile failed but left code behind", compiled.error().str());
     } else if (!prog.jit) {
-        std::fprintf(stderr, "jit_compile succeeded without code\n");
-        std::abort();
+        fail("jit_compile succeeded without code", prog.name);
     }
 }
 
-void decode_and_compile(const uint8_t* data, size_t size) {
+bool calls_varying_helper(const Program& prog) {
+    for (const Insn& in : prog.insns) {
+        if (in.op != Op::Call) continue;
+        if (const HelperSpec* h = helper_spec(in.imm); h && h->varies) return true;
+    }
+    return false;
+}
+
+struct RawRun {
+    uint64_t r0;
+    std::vector<uint8_t> mem;
+    std::string fault;
+};
+
+RawRun run_raw_once(const Program& prog) {
+    RawRun run{0, std::vector<uint8_t>(kRawMemBytes), ""};
+    for (size_t i = 0; i < run.mem.size(); ++i) run.mem[i] = static_cast<uint8_t>(i * 7 + 3);
+    ExecContext ex;
+    run.r0 = run_raw(prog, run.mem.data(), run.mem.size(), ex);
+    run.fault = ex.fault ? ex.fault : "";
+    return run;
+}
+
+std::string describe(const RawRun& r) { return "r0=" + std::to_string(r.r0) + " fault=" + (r.fault.empty() ? "-" : r.fault); }
+
+void decode_verify_run(const uint8_t* data, size_t size) {
     std::vector<RawInsn> insns(size / sizeof(RawInsn));
     if (!insns.empty()) std::memcpy(insns.data(), data, insns.size() * sizeof(RawInsn));
     const size_t count = insns.size();
     auto prog = make_program("prog 'fuzz'", std::move(insns));
-    if (!prog) return check_error(prog.error(), count);
+    if (!prog) return check_one_line_error(prog.error(), count);
     VerifyEnv env;
     env.type = ProgType::Raw;
-    env.mem_size = 64;
+    env.mem_size = kRawMemBytes;
     auto verified = verify(**prog, env);
-    if (!verified) return check_error(verified.error(), count);
+    if (!verified) return check_one_line_error(verified.error(), count);
+    env.strict = true;
+    const bool comparable = static_cast<bool>(verify(**prog, env)) && !calls_varying_helper(**prog);
+    // Without machine code run_raw interprets; then the same Program compiled.
+    RawRun interpreted;
+    if (comparable) interpreted = run_raw_once(**prog);
     compile(**prog);
+    if (!comparable || !(*prog)->jit) return;
+    const RawRun jited = run_raw_once(**prog);
+    if (interpreted.r0 != jited.r0 || interpreted.fault != jited.fault)
+        fail("the engines disagree", "interpreter " + describe(interpreted) + ", jit " + describe(jited));
+    if (interpreted.mem != jited.mem) fail("the engines leave different memory", describe(jited));
 }
 
-void load_and_compile(const uint8_t* data, size_t size) {
-    auto obj = Object::open_memory(std::span(data, size), "fuzz.o");
-    if (!obj) return check_error(obj.error(), SIZE_MAX);
-    if (Status loaded = (*obj)->load(); !loaded) {
-        // Load errors may name an instruction of any program in the object.
-        return check_error(loaded.error(), SIZE_MAX);
-    }
+void load_compile_run(const uint8_t* data, size_t size) {
+    const std::span<const uint8_t> elf(data, size);
+    auto obj = Object::open_memory(elf, "fuzz.o");
+    if (!obj) return check_one_line_error(obj.error());
+    // Load errors may name an instruction of any program in the object.
+    if (Status loaded = (*obj)->load(); !loaded) return check_one_line_error(loaded.error());
     for (const auto& prog : (*obj)->programs())
-        if (!prog->insns.empty()) compile(*prog);
+        if (!prog->insns.empty() && !prog->jit) compile(*prog);
+    ObjectOptions strict;
+    strict.strict_verifier = true;
+    fuzz::check_engines_agree(elf, strict, "fuzz.o");
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size >= sizeof kElfMagic && std::memcmp(data, kElfMagic, sizeof kElfMagic) == 0)
-        load_and_compile(data, size);
+        load_compile_run(data, size);
     else
-        decode_and_compile(data, size);
+        decode_verify_run(data, size);
     return 0;
 }
