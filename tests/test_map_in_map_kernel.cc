@@ -233,7 +233,7 @@ TEST(MapInMapPrograms, DeclaredInnerMapsAndInitialSlotsMatchTheKernel) {
 // ---------------------------------------------------------------------------
 // The Katran-shaped balancer (katran_shaped.bpf.c).
 
-constexpr uint32_t kMaxVips = 16, kRingSize = 64, kLruSize = 1000, kFlowKeySize = 40, kRealPosSize = 8;
+constexpr uint32_t kRingSize = 64, kLruSize = 1000, kFlowKeySize = 40, kRealPosSize = 8;
 
 struct VipKey {
     uint32_t addr[4];

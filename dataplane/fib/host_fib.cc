@@ -21,6 +21,13 @@
 namespace xdpdk::fib {
 namespace {
 
+// NLMSG_OK with its comparisons spelled out: the macro compares the u32
+// nlmsg_len with an int, which clang's -Wsign-compare refuses.
+bool message_fits(const nlmsghdr* h, int len) {
+    return len >= static_cast<int>(sizeof(nlmsghdr)) && h->nlmsg_len >= sizeof(nlmsghdr) &&
+           h->nlmsg_len <= static_cast<unsigned>(len);
+}
+
 Error sys_error(const std::string& what, int e) { return make_error("--fib host", what + ": " + std::strerror(e)); }
 
 // include/net/neighbour.h's NUD_VALID (not in the uapi header).
@@ -71,7 +78,7 @@ public:
                 return sys_error("rtnetlink receive", errno);
             }
             int len = static_cast<int>(n);
-            for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+            for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); message_fits(h, len); h = NLMSG_NEXT(h, len)) {
                 if (h->nlmsg_seq != seq_) continue;
                 if (h->nlmsg_type == NLMSG_DONE) return {};
                 if (h->nlmsg_type == NLMSG_ERROR) {
