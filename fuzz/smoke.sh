@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every fuzz target of a -Dfuzz=true build for a short budget on its seed
-# corpus (and dictionary), as CI does through test.sh:
+# corpus and its regression inputs (tests/fuzz_regress/<target>/, here under
+# the sanitizers too), with its dictionary, as CI does through test.sh:
 #
 #   fuzz/smoke.sh [BUILD_DIR] [SECONDS_PER_TARGET]     (defaults: build-fuzz, 30)
 #
@@ -37,7 +38,7 @@ while IFS=$'\t' read -r name dict seeds; do
     status=1
     continue
   fi
-  "$exe" "${args[@]}" "$corpus" "$seeds" < /dev/null > "$log" 2>&1
+  "$exe" "${args[@]}" "$corpus" "$seeds" "tests/fuzz_regress/$name" < /dev/null > "$log" 2>&1
   rc=$?
   runs=$(grep -oE 'stat::number_of_executed_units: [0-9]+' "$log" | awk '{print $2}')
   last=$(grep -E '^#[0-9]+' "$log" | tail -1)

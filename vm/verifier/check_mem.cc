@@ -46,8 +46,10 @@ RegState frozen_map_read(const Map& map, int64_t at, unsigned size, bool sign_ex
     // value_base() is non-const only because writable maps hand out
     // writable pointers; nothing is written here.
     const uint8_t* bytes = read_only ? const_cast<Map&>(map).value_base() : nullptr;
-    if (bytes == nullptr) return loaded_scalar(size, sign_extend);
     uint64_t raw = 0;
+    // A helper's read of the memory (a bpf_printk format in .rodata) is wider
+    // than a register and yields no value.
+    if (bytes == nullptr || size > sizeof raw) return loaded_scalar(size, sign_extend);
     std::memcpy(&raw, bytes + at, size);
     return extract_const(raw, 0, size, sign_extend);
 }

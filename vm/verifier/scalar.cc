@@ -20,12 +20,15 @@ struct Span {
 
 Span span_add(Span a, Span b) { return {a.lo + b.lo, a.hi + b.hi}; }
 Span span_sub(Span a, Span b) { return {a.lo - b.hi, a.hi - b.lo}; }
-// Inputs are at most 64 bits wide, so the corner products fit in 128 bits
-// unless both are near 2^64; those are given up on.
+// Inputs are at most 64 bits wide (magnitudes up to 2^64). A corner product
+// fits in 128 signed bits when one side stays below 2^63; when both reach it,
+// some corner is at least 2^126, so no 64- or 32-bit view could hold the
+// result anyway, and it is given up on.
 bool span_mul(Span a, Span b, Span* out) {
-    const i128 lim = i128{1} << 64;
-    if (a.hi > lim || b.hi > lim || a.lo < -lim || b.lo < -lim) return false;
-    if ((a.hi == lim || a.lo == -lim) && (b.hi == lim || b.lo == -lim)) return false;
+    const i128 lim = i128{1} << 64, half = i128{1} << 63;
+    const auto magnitude = [](Span s) { return std::max(s.lo < 0 ? -s.lo : s.lo, s.hi < 0 ? -s.hi : s.hi); };
+    const i128 ma = magnitude(a), mb = magnitude(b);
+    if (ma > lim || mb > lim || (ma >= half && mb >= half)) return false;
     const i128 c[4] = {a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi};
     *out = {*std::min_element(c, c + 4), *std::max_element(c, c + 4)};
     return true;
