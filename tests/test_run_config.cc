@@ -307,5 +307,16 @@ TEST(RunConfigToml, BadEngineEalAndSetEntriesAreRefused) {
     EXPECT_EQ(parse_error("set = [\"a=1\", \"b\"]\n"), "t.toml:1:15: 'set[1]': expected NAME=VALUE, got 'b'");
 }
 
+// The file's text that a refusal quotes (a value, the character the TOML
+// parser stopped at) keeps the error on one line (found by fuzz_run_config).
+TEST(RunConfigToml, RefusalsQuotingControlCharactersStayOneLine) {
+    EXPECT_EQ(parse_error("duration = n\n"),
+              "t.toml:1:13: error while parsing floating-point: expected 'nan', saw 'n\\n'");
+    EXPECT_EQ(parse_error("engine = \"a\\nb\"\n"),
+              "t.toml:1:10: 'engine': unknown engine 'a\\nb' (choose interp or jit)");
+    EXPECT_EQ(parse_error("[[route]]\nprefix = \"10.0.0.0/8\\r\"\n"),
+              "t.toml: route 1: bad prefix '10.0.0.0/8\\r': bad prefix length");
+}
+
 }  // namespace
 }  // namespace xdpdk::cli

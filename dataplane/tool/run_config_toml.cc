@@ -327,9 +327,11 @@ Result<RunConfig> parse_run_config_toml(std::string_view text, const std::string
     } catch (const toml::parse_error& e) {
         std::string reason(e.description());
         if (!reason.empty()) reason[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(reason[0])));
-        return make_error(toml_location(file, e.source()), reason);
+        return one_line(make_error(toml_location(file, e.source()), reason));
     }
-    return read_run_config(table, file);
+    auto config = read_run_config(table, file);
+    if (!config) return one_line(config.error());
+    return config;
 }
 
 Result<RunConfig> load_run_config_toml(const std::string& path) {
