@@ -307,5 +307,23 @@ TEST(RunConfigToml, BadEngineEalAndSetEntriesAreRefused) {
     EXPECT_EQ(parse_error("set = [\"a=1\", \"b\"]\n"), "t.toml:1:15: 'set[1]': expected NAME=VALUE, got 'b'");
 }
 
+// Table keys become the NAME of NAME=VALUE, split at the first '=' (found
+// by fuzz_run_config).
+TEST(RunConfigToml, SetAndMapSizeKeysAreNames) {
+    EXPECT_EQ(parse_error("[set]\n\"a=b\" = 1\n"), "t.toml:2:9: 'set.a=b': a global's name is not empty and has no '='");
+    EXPECT_EQ(parse_error("map-size = { \"\" = 8 }\n"), "t.toml:1:19: 'map-size.': a map's name is not empty and has no '='");
+}
+
+// The file's text that a refusal quotes (a value, the character the TOML
+// parser stopped at) keeps the error on one line (found by fuzz_run_config).
+TEST(RunConfigToml, RefusalsQuotingControlCharactersStayOneLine) {
+    EXPECT_EQ(parse_error("duration = n\n"),
+              "t.toml:1:13: error while parsing floating-point: expected 'nan', saw 'n\\n'");
+    EXPECT_EQ(parse_error("engine = \"a\\nb\"\n"),
+              "t.toml:1:10: 'engine': unknown engine 'a\\nb' (choose interp or jit)");
+    EXPECT_EQ(parse_error("[[route]]\nprefix = \"10.0.0.0/8\\r\"\n"),
+              "t.toml: route 1: bad prefix '10.0.0.0/8\\r': bad prefix length");
+}
+
 }  // namespace
 }  // namespace xdpdk::cli

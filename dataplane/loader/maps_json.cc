@@ -358,8 +358,9 @@ Result<MapsInput> parse_maps_json(const vm::Object& obj, std::string_view text, 
     json doc;
     try {
         doc = json::parse(text);
-    } catch (const json::parse_error& e) {
-        // "[json.exception.parse_error.101] parse error at line 1, ..." -> from "parse error".
+    } catch (const json::exception& e) {
+        // "[json.exception.parse_error.101] parse error at line 1, ..." -> from "parse error";
+        // a number too large for a double is out_of_range.406, not a parse_error.
         std::string what = e.what();
         const size_t at = what.find("] ");
         return make_error(source, "not valid JSON: " + (at == std::string::npos ? what : what.substr(at + 2)));

@@ -171,12 +171,12 @@ Result<FibConfig> parse_fib_config(std::string_view text, const std::string& fil
     try {
         table = toml::parse(text, file);
     } catch (const toml::parse_error& e) {
-        return make_error(toml_location(file, e.source()), std::string(e.description()));
+        return one_line(make_error(toml_location(file, e.source()), std::string(e.description())));
     }
     const TomlFields root(table, file, "");
-    XDPDK_RETURN_IF_ERROR(root.check_keys({"interface", "route", "neighbor"}));
+    if (Status st = root.check_keys({"interface", "route", "neighbor"}); !st) return one_line(st.error());
     FibConfig config;
-    XDPDK_RETURN_IF_ERROR(read_fib_tables(table, file, config));
+    if (Status st = read_fib_tables(table, file, config); !st) return one_line(st.error());
     return config;
 }
 

@@ -63,6 +63,16 @@ Status check_assignment(const TomlFields& root, const toml::node& node, const st
     return {};
 }
 
+// A [set] or [map-size] key becomes the NAME of "NAME=VALUE", which is split
+// at its first '=': a quoted key that is empty or holds '=' would name
+// something else.
+Status check_table_name(const TomlFields& root, const toml::node& value, const std::string& key,
+                        const std::string& name, const char* what) {
+    if (name.empty() || name.find('=') != std::string::npos)
+        return root.error_at(value, key, std::string(what) + "'s name is not empty and has no '='");
+    return {};
+}
+
 // `set = ["NAME=VALUE", ...]` as on the command line, or a table whose
 // values are integers or strings (`"0x10"`, `"hex:0a0b"`).
 Status read_sets(const TomlFields& root, RunConfig& config) {
@@ -83,6 +93,7 @@ Status read_sets(const TomlFields& root, RunConfig& config) {
                                      std::string(toml_type_name(node->type())));
     for (auto&& [key, value] : *table) {
         const std::string name(key.str());
+        XDPDK_RETURN_IF_ERROR(check_table_name(root, value, "set." + name, name, "a global"));
         if (const auto* i = value.as_integer()) {
             config.sets.push_back(name + "=" + std::to_string(i->get()));
         } else if (const auto* s = value.as_string()) {
@@ -106,6 +117,7 @@ Status read_map_sizes(const TomlFields& root, RunConfig& config) {
                                           std::string(toml_type_name(node->type())));
     for (auto&& [key, value] : *table) {
         const std::string name(key.str());
+        XDPDK_RETURN_IF_ERROR(check_table_name(root, value, "map-size." + name, name, "a map"));
         const auto* i = value.as_integer();
         if (i == nullptr || i->get() < 1 || i->get() > int64_t{UINT32_MAX})
             return root.error_at(value, "map-size." + name, "expected a number of entries from 1 to 4294967295");
@@ -327,9 +339,11 @@ Result<RunConfig> parse_run_config_toml(std::string_view text, const std::string
     } catch (const toml::parse_error& e) {
         std::string reason(e.description());
         if (!reason.empty()) reason[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(reason[0])));
-        return make_error(toml_location(file, e.source()), reason);
+        return one_line(make_error(toml_location(file, e.source()), reason));
     }
-    return read_run_config(table, file);
+    auto config = read_run_config(table, file);
+    if (!config) return one_line(config.error());
+    return config;
 }
 
 Result<RunConfig> load_run_config_toml(const std::string& path) {

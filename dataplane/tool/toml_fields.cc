@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "vm/printable.h"
+
 namespace xdpdk::cli {
 namespace {
 
@@ -176,6 +178,12 @@ Status TomlFields::read_string_array(std::string_view key, std::vector<std::stri
     }
     out = std::move(values);
     return {};
+}
+
+Error one_line(Error e) {
+    e.subject = vm::printable(e.subject);
+    e.reason = vm::printable(e.reason);
+    return e;
 }
 
 }  // namespace xdpdk::cli

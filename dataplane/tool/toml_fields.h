@@ -70,6 +70,11 @@ private:
     std::string path_;
 };
 
+// A refusal as it leaves a config reader: the file's text that went into it
+// (a string value, a quoted key, the character toml++ stopped at) with
+// control characters escaped, so that the error stays one line.
+Error one_line(Error e);
+
 // "a string", "an integer", ... as a message says what it found.
 std::string_view toml_type_name(toml::node_type type);
 
