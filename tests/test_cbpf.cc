@@ -583,6 +583,11 @@ const std::vector<BadProgram> kBadPrograms = {
      {{c::LD | c::IMM, 0, 0, 1}, {c::JMP | c::JEQ | c::K, 0, 1, 1}, {c::ST, 0, 0, 3}, {c::LD | c::MEM, 0, 0, 3},
       {c::RET | c::A, 0, 0, 0}},
      3, "ld M[3] reads a word not written on every path here"},
+    // Dead code after a ret: Linux's check_load_and_stores carries what was
+    // written before the ret into it, so the read is refused there too.
+    {"M[] read after a ret, written nowhere",
+     {{c::RET | c::K, 0, 0, 0}, {c::LD | c::MEM, 0, 0, 0}, {c::RET | c::A, 0, 0, 0}},
+     1, "ld M[0] reads a word not written on every path here"},
     {"ancillary protocol", {{c::LD | c::H | c::ABS, 0, 0, c::kAdOff + 0}, {c::RET | c::A, 0, 0, 0}}, 0,
      "SKF_AD_PROTOCOL: skb->protocol has no XDP counterpart"},
     {"ancillary vlan tag present", {{c::LD | c::B | c::ABS, 0, 0, c::kAdOff + 48}, {c::RET | c::A, 0, 0, 0}}, 0,

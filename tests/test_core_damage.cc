@@ -16,6 +16,7 @@
 
 #include "kernel_oracle.h"
 #include "test_support.h"
+#include "tests/tools/elf_sections.h"
 #include "vm/object.h"
 
 namespace xdpdk::test {
@@ -38,30 +39,6 @@ uint32_t get32(const Bytes& b, size_t at) {
     return v;
 }
 void set32(Bytes& b, size_t at, uint32_t v) { std::memcpy(b.data() + at, &v, 4); }
-
-struct SectionPlace {
-    size_t offset = 0;
-    size_t size = 0;
-    size_t shdr = 0;  // file offset of its Elf64_Shdr
-};
-
-SectionPlace find_section(const Bytes& elf, const char* name) {
-    SectionPlace p;
-    Elf64_Ehdr eh;
-    std::memcpy(&eh, elf.data(), sizeof eh);
-    Elf64_Shdr strtab;
-    std::memcpy(&strtab, elf.data() + eh.e_shoff + size_t(eh.e_shstrndx) * eh.e_shentsize, sizeof strtab);
-    for (size_t i = 0; i < eh.e_shnum; ++i) {
-        const size_t at = eh.e_shoff + i * eh.e_shentsize;
-        Elf64_Shdr sh;
-        std::memcpy(&sh, elf.data() + at, sizeof sh);
-        if (std::strcmp(reinterpret_cast<const char*>(elf.data() + strtab.sh_offset + sh.sh_name), name) != 0) continue;
-        p.offset = sh.sh_offset;
-        p.size = sh.sh_size;
-        p.shdr = at;
-    }
-    return p;
-}
 
 // The first instruction of `xdp` that `pred(code, index)` picks, as a byte
 // offset in the section (what core_relo's insn_off holds).

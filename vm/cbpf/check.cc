@@ -76,9 +76,11 @@ std::string check_memory(std::span<const Insn> filter, size_t& bad_pc) {
                        "] reads a word not written on every path here";
             }
         }
-        if (class_of(in.code) == RET) {
-            valid = kAll;  // what follows is reached only by jumps
-        } else if (class_of(in.code) == JMP) {
+        // A ret passes `valid` on to the next instruction as Linux's
+        // check does: its reads need the words written before the ret as
+        // well as on every jump to it, even where only jumps reach it, so
+        // that a filter taken here is one Linux attaches (fuzz_cbpf).
+        if (class_of(in.code) == JMP) {
             if (op_of(in.code) == JA) {
                 valid_at[pc + 1 + in.k] &= valid;
             } else {
