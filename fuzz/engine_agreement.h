@@ -2,8 +2,10 @@
 // the interpreter and in the JIT, each in its own copy of the object, on the
 // same frames, and both must give the same verdict, frame (bytes, head, tail
 // and metadata), redirect and fault, and leave the same map contents.
-// Programs calling a helper whose result varies from run to run (time,
-// randomness: HelperSpec::varies) are not run.
+// Objects where a program calls a helper whose result varies from run to run
+// (time, randomness: HelperSpec::varies; any program, as tail calls reach
+// them all) or walks a hash map (bpf_for_each_map_elem: each copy seeds its
+// hashes, so their orders differ) are loaded but not run.
 #pragma once
 
 #include <cstdint>
@@ -18,5 +20,14 @@ namespace xdpdk::fuzz {
 // must both succeed or both fail, a failure being one clear line; then the
 // programs run as above, each mismatch a fuzz::fail naming the program.
 void check_engines_agree(std::span<const uint8_t> elf, const vm::ObjectOptions& opts, const std::string& name);
+
+// Options that keep one input short and small, so that libFuzzer's -timeout
+// and -rss_limit_mb catch real blow-ups only: a verifier budget of 100,000
+// instructions (1,000,000 takes over 10 s under the sanitizers) and maps of
+// at most 64 MiB each (an array map may take 4 GiB, zeroed at open).
+vm::ObjectOptions bounded_object_options();
+
+// Whether `prog` calls a helper whose HelperSpec says it varies.
+bool calls_varying_helper(const vm::Program& prog);
 
 }  // namespace xdpdk::fuzz

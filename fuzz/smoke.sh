@@ -20,7 +20,12 @@ if [ ! -f "$manifest" ]; then
   echo "xdpdk: fuzz smoke: $manifest: not found (configure with -Dfuzz=true and build first)" >&2
   exit 1
 fi
-case $seconds in '' | *[!0-9]*) echo "xdpdk: fuzz smoke: seconds '$seconds': not a number" >&2; exit 2 ;; esac
+# 0 would be no limit at all to libFuzzer.
+case $seconds in '' | *[!0-9]* | 0*) echo "xdpdk: fuzz smoke: seconds '$seconds': not a whole number above 0" >&2; exit 2 ;; esac
+if ! grep -q . "$manifest"; then
+  echo "xdpdk: fuzz smoke: $manifest: lists no target" >&2
+  exit 1
+fi
 
 status=0
 mkdir -p "$build/fuzz/artifacts"

@@ -7,5 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -f build-fuzz/build.ninja ]; then
   CC=clang CXX=clang++ meson setup build-fuzz -Dwerror=true -Dfuzz=true -Doptimization=0 -Ddebug=false
+else
+  # A tree set up by hand keeps its compiler; these options it must have.
+  meson configure build-fuzz -Dwerror=true -Dfuzz=true
 fi
 ninja -C build-fuzz

@@ -74,7 +74,7 @@ uint64_t run_interp(const Program& prog, std::vector<uint8_t>& mem, ExecContext&
 uint64_t expect_engines_agree(Program& prog, std::vector<uint8_t> mem, const std::string& what,
                               const JitOptions& opts = {}, uint32_t cpu = 0) {
     const std::vector<uint8_t> initial = mem;
-    prog.jit.reset();
+    prog.set_jit(nullptr);
     ExecContext ex_interp;
     ex_interp.cpu = cpu;
     const uint64_t r0_interp = run_interp(prog, mem, ex_interp);
@@ -87,7 +87,7 @@ uint64_t expect_engines_agree(Program& prog, std::vector<uint8_t> mem, const std
     ExecContext ex_jit;
     ex_jit.cpu = cpu;
     const uint64_t r0_jit = run_raw(prog, mem.empty() ? nullptr : mem.data(), mem.size(), ex_jit);
-    prog.jit.reset();
+    prog.set_jit(nullptr);
     EXPECT_EQ(r0_jit, r0_interp) << what;
     EXPECT_EQ(mem, mem_interp) << what;
     EXPECT_EQ(ex_jit.fault == nullptr, ex_interp.fault == nullptr) << what;
@@ -296,7 +296,7 @@ TEST(JitCalls, TailCallsStopAtTheKernelsChainLimitInBothEngines) {
     ASSERT_TRUE(prog);
     ASSERT_EQ(f.progs->set_program(0, prog.get()), 0);
     for (bool jit : {false, true}) {
-        prog->jit.reset();
+        prog->set_jit(nullptr);
         if (jit) {
             ASSERT_TRUE(jit_compile(*prog).ok());
         }
@@ -798,7 +798,7 @@ TEST(JitInline, AdjustHeadMatchesTheHelperOnAndAroundItsBounds) {
                 bool operator==(const Outcome&) const = default;
             };
             auto run_with = [&](const JitOptions* opts) {
-                prog->jit.reset();
+                prog->set_jit(nullptr);
                 if (opts) {
                     EXPECT_TRUE(jit_compile(*prog, *opts).ok());
                 }
@@ -1006,7 +1006,7 @@ TEST(JitMemory, CompilingAndDestroying10000TimesKeepsRssFlat) {
     auto cycle = [&] {
         ASSERT_TRUE(jit_compile(*prog).ok());
         ASSERT_NE(prog->jit, nullptr);
-        prog->jit.reset();
+        prog->set_jit(nullptr);
     };
     for (int i = 0; i < 500; ++i) cycle();  // allocator warm-up
     const long before = resident_pages();

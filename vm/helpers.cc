@@ -129,13 +129,13 @@ constexpr HelperSpec kHelpers[] = {
     // struct iphdr (20 bytes) or ipv6hdr (40), then the TCP header and its
     // length; the check reads a fixed struct tcphdr (20).
     {.id = helper_id::TcpRawGenSyncookieIpv4, .fn = helper_tcp_raw_gen_syncookie_ipv4,
-     .args = {A::PtrToFixedSizeMem, A::PtrToMem, A::ConstSize}, .arg_size = {20}},
+     .args = {A::PtrToFixedSizeMem, A::PtrToMem, A::ConstSize}, .varies = true, .arg_size = {20}},
     {.id = helper_id::TcpRawGenSyncookieIpv6, .fn = helper_tcp_raw_gen_syncookie_ipv6,
-     .args = {A::PtrToFixedSizeMem, A::PtrToMem, A::ConstSize}, .arg_size = {40}},
+     .args = {A::PtrToFixedSizeMem, A::PtrToMem, A::ConstSize}, .varies = true, .arg_size = {40}},
     {.id = helper_id::TcpRawCheckSyncookieIpv4, .fn = helper_tcp_raw_check_syncookie_ipv4,
-     .args = {A::PtrToFixedSizeMem, A::PtrToFixedSizeMem}, .arg_size = {20, 20}},
+     .args = {A::PtrToFixedSizeMem, A::PtrToFixedSizeMem}, .varies = true, .arg_size = {20, 20}},
     {.id = helper_id::TcpRawCheckSyncookieIpv6, .fn = helper_tcp_raw_check_syncookie_ipv6,
-     .args = {A::PtrToFixedSizeMem, A::PtrToFixedSizeMem}, .arg_size = {40, 20}},
+     .args = {A::PtrToFixedSizeMem, A::PtrToFixedSizeMem}, .varies = true, .arg_size = {40, 20}},
     // params is read and written back (helpers_fib.cc); plen, then flags.
     {.id = helper_id::FibLookup, .fn = helper_fib_lookup,
      .args = {A::PtrToCtx, A::PtrToMemReadWrite, A::ConstSize, A::Anything}},

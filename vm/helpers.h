@@ -111,7 +111,7 @@ struct HelperSpec {
     // redirect target, the tail-call count).
     bool leaves_run_state = false;
     // Its result is not a function of its arguments, the context and the
-    // maps (time, randomness): two runs of one program on one frame may
+    // maps (time, randomness, syncookies of the current minute): two runs of one program on one frame may
     // differ, so engine comparisons (fuzz/engine_agreement) skip programs
     // calling it.
     bool varies = false;

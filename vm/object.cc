@@ -604,6 +604,7 @@ Status Object::Impl::load() {
         env.log = opts.verifier_log;
         env.log_insns = opts.verifier_log_insns;
         env.strict = opts.strict_verifier;
+        env.insn_budget = opts.insn_budget;
         // Linux knows a global function by its BTF linkage (func_info); without
         // BTF every function is verified as static.
         for (const auto& [fname, start] : linked.funcs) {

@@ -65,6 +65,9 @@ struct ObjectOptions {
     // With verified_forms: the verifier's settings for each form, in the same
     // order (log cleared), so a tool re-runs exactly what the loader ran.
     std::vector<VerifyEnv>* verified_envs = nullptr;
+    // Processed instructions before the verifier refuses a program
+    // (VerifyEnv::insn_budget); fuzzing lowers it to keep each input short.
+    uint64_t insn_budget = 1'000'000;  // VerifyEnv's default, Linux's
     // Called for each declared map (not global-data maps), its size already
     // applied: a map to use instead of creating one (a pinned map, or the
     // map of the program a hot swap replaces), nullptr to create it, or an

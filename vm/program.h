@@ -108,7 +108,9 @@ struct Program {
     std::vector<LddwOrigin> lddw_origins;
     std::vector<DynamicMapCall> dynamic_map_calls;  // sorted by insn
     uint32_t frame_stack_size = 512;
-    std::unique_ptr<JitCode> jit;  // machine code when compiled (set_jit), else run by the interpreter
+    // Machine code when compiled, else run by the interpreter. Set and reset
+    // only through set_jit, which keeps jit_tail (inlined tail calls) in step.
+    std::unique_ptr<JitCode> jit;
     JitTailEntry jit_tail;         // jit->tail_entry(), kept by set_jit
     std::vector<std::unique_ptr<Callback>> callbacks;  // one per lddw of a subprogram, in program order
     // Sorted by insn, kept aligned with xlated through every load-time

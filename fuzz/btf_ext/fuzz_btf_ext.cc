@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "fuzz/btf_ext/core_objects.h"
+#include "fuzz/engine_agreement.h"
 #include "fuzz/fuzz_check.h"
 #include "tests/tools/elf_sections.h"
 #include "vm/engine.h"
@@ -94,7 +95,7 @@ void check_refusal(const Error& e) {
 // Opened and loaded, or the refusal (checked) and nullptr.
 std::unique_ptr<vm::Object> open_and_load(std::span<const uint8_t> elf, const std::string& target,
                                           vm::EngineKind engine, Error* refusal) {
-    vm::ObjectOptions opts;
+    vm::ObjectOptions opts = fuzz::bounded_object_options();
     opts.engine = engine;
     opts.target_btf = target;
     auto obj = vm::Object::open_memory(elf, "core.o", opts);

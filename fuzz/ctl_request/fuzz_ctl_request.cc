@@ -16,16 +16,14 @@
 #include <string_view>
 
 #include "dataplane/control/ctl_protocol.h"
+#include "fuzz/fuzz_check.h"
 
 using namespace xdpdk;
 using namespace xdpdk::control;
 
 namespace {
 
-[[noreturn]] void fail(const char* what, const std::string& detail) {
-    std::fprintf(stderr, "%s: %s\n", what, detail.c_str());
-    std::abort();
-}
+using fuzz::fail;
 
 void check_refusal(const Error& e) {
     if (e.subject != "request" || e.insn != -1 || e.reason.empty()) fail("malformed error", e.str());

@@ -15,10 +15,11 @@
 //     rules let a program return a map's address or read stack garbage, where
 //     two engines rightly differ.
 // The verifier's instruction budget turns pathological programs into a
-// refusal; libFuzzer's -timeout catches any that is not. Raw programs get a
-// tenth of the default budget: a 55-instruction loop nest spending all of
-// 1,000,000 instructions takes 0.9 s per verification optimised and over
-// 10 s under the sanitizers, a bounded run the timeout would call a hang.
+// refusal; libFuzzer's -timeout catches any that is not. Programs get a tenth
+// of the default budget (fuzz::bounded_object_options): a 55-instruction loop
+// nest spending all of 1,000,000 instructions takes 0.9 s per verification
+// optimised and over 10 s under the sanitizers, a bounded run the timeout
+// would call a hang.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -44,7 +45,6 @@ namespace {
 
 constexpr uint8_t kElfMagic[4] = {0x7f, 'E', 'L', 'F'};
 constexpr size_t kRawMemBytes = 64;
-constexpr uint64_t kRawInsnBudget = 100'000;
 
 void compile(Program& prog) {
     Status compiled = jit_compile(prog);
@@ -54,14 +54,6 @@ void compile(Program& prog) {
     } else if (!prog.jit) {
         fail("jit_compile succeeded without code", prog.name);
     }
-}
-
-bool calls_varying_helper(const Program& prog) {
-    for (const Insn& in : prog.insns) {
-        if (in.op != Op::Call) continue;
-        if (const HelperSpec* h = helper_spec(in.imm); h && h->varies) return true;
-    }
-    return false;
 }
 
 struct RawRun {
@@ -90,11 +82,11 @@ void decode_verify_run(const uint8_t* data, size_t size) {
     VerifyEnv env;
     env.type = ProgType::Raw;
     env.mem_size = kRawMemBytes;
-    env.insn_budget = kRawInsnBudget;
+    env.insn_budget = fuzz::bounded_object_options().insn_budget;
     auto verified = verify(**prog, env);
     if (!verified) return check_one_line_error(verified.error(), count);
     env.strict = true;
-    const bool comparable = static_cast<bool>(verify(**prog, env)) && !calls_varying_helper(**prog);
+    const bool comparable = static_cast<bool>(verify(**prog, env)) && !fuzz::calls_varying_helper(**prog);
     // Without machine code run_raw interprets; then the same Program compiled.
     RawRun interpreted;
     if (comparable) interpreted = run_raw_once(**prog);
@@ -108,13 +100,16 @@ void decode_verify_run(const uint8_t* data, size_t size) {
 
 void load_compile_run(const uint8_t* data, size_t size) {
     const std::span<const uint8_t> elf(data, size);
-    auto obj = Object::open_memory(elf, "fuzz.o");
-    if (!obj) return check_one_line_error(obj.error());
-    // Load errors may name an instruction of any program in the object.
-    if (Status loaded = (*obj)->load(); !loaded) return check_one_line_error(loaded.error());
-    for (const auto& prog : (*obj)->programs())
-        if (!prog->insns.empty() && !prog->jit) compile(*prog);
-    ObjectOptions strict;
+    const ObjectOptions opts = fuzz::bounded_object_options();
+    {
+        auto obj = Object::open_memory(elf, "fuzz.o", opts);
+        if (!obj) return check_one_line_error(obj.error());
+        // Load errors may name an instruction of any program in the object.
+        if (Status loaded = (*obj)->load(); !loaded) return check_one_line_error(loaded.error());
+        for (const auto& prog : (*obj)->programs())
+            if (!prog->insns.empty() && !prog->jit) compile(*prog);
+    }
+    ObjectOptions strict = opts;
     strict.strict_verifier = true;
     fuzz::check_engines_agree(elf, strict, "fuzz.o");
 }
