@@ -89,25 +89,39 @@ TEST_F(Reclaim, ThreadOnlineAfterRetireDoesNotDelayIt) {
 }
 
 TEST_F(Reclaim, SynchronizeWaitsForAWorkingThread) {
+    // The worker holds the published value across a "burst" (reads it, waits,
+    // reads it again) and reports a quiescent state only between bursts. If
+    // synchronize() returned early, the old value would be freed (and
+    // overwritten by poisoned_free) while the worker still reads it.
     ReclaimDomain d;
-    std::atomic<bool> stop{false}, started{false};
-    std::atomic<uint64_t> bursts{0};
+    std::atomic<int*> published{new int(1)};
+    std::atomic<bool> stop{false}, started{false}, saw_freed{false};
     std::thread worker([&] {
         ReclaimThread t(d);
         started = true;
         while (!stop) {
-            bursts.fetch_add(1);
+            const int* held = published.load(std::memory_order_acquire);
+            const int first = *held;
+            std::this_thread::sleep_for(std::chrono::microseconds(50));
+            if (first != 1 || *held != 1) saw_freed = true;
             t.quiescent();
         }
     });
     while (!started) std::this_thread::yield();
-    retire_one(d);
-    const uint64_t before = bursts.load();
-    d.synchronize();
-    EXPECT_GT(bursts.load(), before);
-    EXPECT_EQ(g_freed, 1);
+    auto poisoned_free = [](void* p) {
+        *static_cast<int*>(p) = -1;
+        count_free(p);
+    };
+    for (int swap = 0; swap < 20; ++swap) {
+        int* old = published.exchange(new int(1), std::memory_order_acq_rel);
+        d.retire(old, poisoned_free);
+        d.synchronize();
+        EXPECT_EQ(g_freed, swap + 1) << "synchronize returned before the retired value was freed";
+    }
     stop = true;
     worker.join();
+    EXPECT_FALSE(saw_freed) << "the worker read a value freed under it";
+    delete published.load();
 }
 
 TEST_F(Reclaim, DestroyingTheDomainFreesWhatIsPending) {

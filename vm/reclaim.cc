@@ -59,8 +59,10 @@ size_t ReclaimDomain::collect_locked(std::unique_lock<std::mutex>& lock) {
             retired_.pop_front();
         }
         pending_.fetch_sub(n, std::memory_order_relaxed);
+        freeing_.fetch_add(n, std::memory_order_relaxed);
         lock.unlock();
         for (size_t i = 0; i < n; ++i) batch[i].free_fn(batch[i].ptr);
+        freeing_.fetch_sub(n, std::memory_order_release);
         freed += n;
         if (n < kBatch) return freed;
         lock.lock();
@@ -105,7 +107,13 @@ void ReclaimDomain::synchronize() {
             else std::this_thread::sleep_for(std::chrono::microseconds(20));
         }
     }
-    collect();
+    // Under the lock even when nothing looks pending: a worker's quiescent()
+    // may have taken the items off the list (under this lock, counting them
+    // in freeing_) and still be freeing them; the caller is promised they are
+    // gone when this returns.
+    std::unique_lock<std::mutex> lock(retired_mutex_);
+    collect_locked(lock);
+    while (freeing_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
 }
 
 size_t ReclaimDomain::online_threads() const {

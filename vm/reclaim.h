@@ -46,7 +46,8 @@ public:
     size_t try_collect();
 
     // Blocks until every online thread has passed a quiescent state, then
-    // collects. For a control thread replacing something readers use (a
+    // collects; whatever was retired before the call is freed on return,
+    // even when another thread's collect() took it. For a control thread replacing something readers use (a
     // program in a prog array); never call it from an online thread.
     void synchronize();
 
@@ -80,6 +81,7 @@ private:
     std::atomic<uint64_t> epoch_{1};
     std::atomic<Record*> records_{nullptr};
     std::atomic<size_t> pending_{0};
+    std::atomic<size_t> freeing_{0};  // taken off retired_, free_fn not yet returned
     std::mutex retired_mutex_;
     std::deque<Retired> retired_;  // in epoch order
 };
