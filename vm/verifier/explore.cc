@@ -96,6 +96,7 @@ Result<Verifier::Visit> Verifier::visit_prune_point() {
     const bool callback_return = cur_.callback_return;
     cur_.callback_return = false;
     const Checkpoint* before = nullptr;  // this call, one callback iteration before
+    const uint64_t regs_key = live_regs_key(cur_, pc_, cfg_.live_in);
     for (size_t i = 0; i < list.size(); ++i) {
         Checkpoint* cp = list[i];
         if (cp->branches > 0 && callback_return) {
@@ -118,7 +119,7 @@ Result<Verifier::Visit> Verifier::visit_prune_point() {
         if (cp->branches > 0) {
             // An unfinished state here is an ancestor of this path: the path
             // went around a loop and came back no more precise than before.
-            if (same_live_regs(cp->state, cur_, pc_, cfg_.live_in) &&
+            if (cp->live_regs_key == regs_key && same_live_regs(cp->state, cur_, pc_, cfg_.live_in) &&
                 state_covers(cp->state, cur_, pc_, cfg_.live_in))
                 return fail(cat("infinite loop detected at insn ", std::to_string(pc_) +
                             " (the loop cannot be proven to end)"));
@@ -148,6 +149,7 @@ Result<Verifier::Visit> Verifier::visit_prune_point() {
         checkpoints_.push_back(Checkpoint{cur_, parent_, 1});
         checkpoints_.back().hist = std::move(hist_);
         checkpoints_.back().hist_lost = hist_lost_;
+        checkpoints_.back().live_regs_key = before ? live_regs_key(cur_, pc_, cfg_.live_in) : regs_key;  // cur_ widened since
         checkpoints_.back().written = std::move(written_);
         hist_.clear();
         hist_lost_ = false;

@@ -178,6 +178,32 @@ bool same_live_regs(const State& a, const State& b, uint32_t pc, const std::vect
     return true;
 }
 
+uint64_t live_regs_key(const State& st, uint32_t pc, const std::vector<uint16_t>& live_in) {
+    // FNV-1a over the fields RegState's == compares, except id.
+    uint64_t h = 0xcbf29ce484222325;
+    auto mix = [&h](uint64_t v) {
+        for (int i = 0; i < 8; ++i, v >>= 8) h = (h ^ (v & 0xff)) * 0x100000001b3;
+    };
+    const uint16_t live = live_in[pc];
+    for (int r = 0; r < 10; ++r) {
+        if (!((live >> r) & 1)) continue;
+        const RegState& x = st.cur().regs[r];
+        const Scalar& v = x.value;
+        mix(static_cast<uint64_t>(x.type) | uint64_t{x.frame} << 8 | uint64_t{static_cast<uint32_t>(x.off)} << 32);
+        mix(uint64_t{x.range} | uint64_t{x.mem_size} << 32);
+        mix(reinterpret_cast<uintptr_t>(x.map) ^ x.func_pc);
+        mix(v.bits.value);
+        mix(v.bits.mask);
+        mix(v.umin);
+        mix(v.umax);
+        mix(static_cast<uint64_t>(v.smin));
+        mix(static_cast<uint64_t>(v.smax));
+        mix(uint64_t{v.u32min} | uint64_t{v.u32max} << 32);
+        mix(uint64_t{static_cast<uint32_t>(v.s32min)} | uint64_t{static_cast<uint32_t>(v.s32max)} << 32);
+    }
+    return h;
+}
+
 void drop_single_scalar_ids(State& st) {
     std::unordered_map<uint32_t, int> count;
     auto visit = [&](auto&& fn) {

@@ -106,6 +106,11 @@ bool state_covers(const State& old, const State& cur, uint32_t pc, const std::ve
 // The registers of the running frame live at `pc` are identical in both
 // (ignoring ids): with state_covers, a sign that a loop makes no progress.
 bool same_live_regs(const State& a, const State& b, uint32_t pc, const std::vector<uint16_t>& live_in);
+// A hash of what same_live_regs compares: states it finds the same have equal
+// keys. A loop head keeps up to one checkpoint per iteration on the path, and
+// every visit checks each for no progress; comparing keys first keeps that
+// from dominating verification time (fuzzing found a loop nest where it did).
+uint64_t live_regs_key(const State& st, uint32_t pc, const std::vector<uint16_t>& live_in);
 
 // Scalar ids held by a single register or slot link nothing; dropping them
 // lets more states compare equal.

@@ -67,6 +67,7 @@ struct Checkpoint {
     std::vector<HistEntry> hist{};
     std::vector<PreciseSet> precise{};
     uint32_t hits = 0, misses = 0;  // comparisons once finished
+    uint64_t live_regs_key = 0;     // of state, at its instruction
     bool hist_lost = false;    // hist was cut short: nothing above can be followed
     bool all_precise = false;  // so is every checkpoint above it
     // Stack liveness (per frame, bit per slot): slots read below before
