@@ -129,7 +129,8 @@ vm::ObjectOptions bounded_object_options() {
     return opts;
 }
 
-void check_engines_agree(std::span<const uint8_t> elf, const vm::ObjectOptions& opts, const std::string& name) {
+void check_engines_agree(std::span<const uint8_t> elf, const vm::ObjectOptions& opts, const std::string& name,
+                         const std::function<void(vm::Object&)>& prepare) {
     vm::ObjectOptions interp_opts = opts, jit_opts = opts;
     interp_opts.engine = vm::EngineKind::Interp;
     jit_opts.engine = vm::EngineKind::Jit;
@@ -148,6 +149,10 @@ void check_engines_agree(std::span<const uint8_t> elf, const vm::ObjectOptions& 
              (interp_loaded ? std::string("interpreter loaded") : interp_loaded.error().str()) + " / " +
                  (jit_loaded ? std::string("jit loaded") : jit_loaded.error().str()));
     if (!interp_loaded || runs_differ_anyway(**interp)) return;
+    if (prepare) {
+        prepare(**interp);
+        prepare(**jit);
+    }
 
     const auto& interp_progs = (*interp)->programs();
     const auto& jit_progs = (*jit)->programs();

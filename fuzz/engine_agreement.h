@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 
@@ -19,7 +20,10 @@ namespace xdpdk::fuzz {
 // Opens `elf` twice (opts, once per engine) and loads both copies. The loads
 // must both succeed or both fail, a failure being one clear line; then the
 // programs run as above, each mismatch a fuzz::fail naming the program.
-void check_engines_agree(std::span<const uint8_t> elf, const vm::ObjectOptions& opts, const std::string& name);
+// `prepare`, when given, runs on each loaded copy before its programs do (to
+// give maps contents the programs read).
+void check_engines_agree(std::span<const uint8_t> elf, const vm::ObjectOptions& opts, const std::string& name,
+                         const std::function<void(vm::Object&)>& prepare = {});
 
 // Options that keep one input short and small, so that libFuzzer's -timeout
 // and -rss_limit_mb catch real blow-ups only: a verifier budget of 100,000
