@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "test_support.h"
+#include "xdpdk/error.h"
 #include "xdpdk/xdpdk.h"
 
 using xdpdk::test::prog_path;
@@ -46,4 +47,13 @@ TEST(PublicApi, LoadErrorsAreOneLine) {
     opts.program = "no_such_prog";
     EXPECT_FALSE(xdpdk::XdpProgram::load(prog_path("mac_swap"), opts, &error));
     EXPECT_NE(error.find("no_such_prog"), std::string::npos) << error;
+}
+
+TEST(PublicApi, ErrorsEscapeControlCharactersOfNamesFromTheInput) {
+    // A name read from an object (an ELF symbol, a BTF string) may hold any
+    // byte; its error stays one line, the verifier's path line aside.
+    const xdpdk::Error e = xdpdk::make_error("map 'rz\n\x01x'", "unknown field 'a\rb' in the map definition");
+    EXPECT_EQ(e.str(), "map 'rz\\n\\x01x': unknown field 'a\\rb' in the map definition");
+    const xdpdk::Error v = xdpdk::make_insn_error("prog 'p\tq'", 3, "R1 !read_ok\nname\npath: 0 -> 3");
+    EXPECT_EQ(v.str(), "prog 'p\\tq': insn 3: R1 !read_ok\\nname\npath: 0 -> 3");
 }
