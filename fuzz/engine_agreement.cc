@@ -66,6 +66,11 @@ bool runs_differ_anyway(const Object& obj) {
 std::string map_contents(const vm::Map& map) {
     const vm::MapSpec& spec = map.spec();
     const bool holds_ids = map.type() == vm::MapType::ArrayOfMaps || map.type() == vm::MapType::HashOfMaps;
+    if (spec.key_size == 0) {  // queues, stacks, bloom filters, ring buffers: their elements in order
+        std::vector<uint8_t> elems;
+        const long rc = map.user_elements(elems);
+        return std::to_string(rc) + " " + std::string(elems.begin(), elems.end());
+    }
     std::vector<std::string> entries;
     std::vector<uint8_t> key(spec.key_size), next(spec.key_size);
     const size_t value_bytes = size_t{(spec.value_size + 7u) & ~7u} * std::max<uint32_t>(map.ncpus(), 1);

@@ -88,11 +88,12 @@ TEST_F(Reclaim, ThreadOnlineAfterRetireDoesNotDelayIt) {
     EXPECT_EQ(d.collect(), 1u);
 }
 
-TEST_F(Reclaim, SynchronizeWaitsForAWorkingThread) {
+TEST_F(Reclaim, ReadersNeverSeeAValueFreedUnderThem) {
     // The worker holds the published value across a "burst" (reads it, waits,
-    // reads it again) and reports a quiescent state only between bursts. If
-    // synchronize() returned early, the old value would be freed (and
-    // overwritten by poisoned_free) while the worker still reads it.
+    // reads it again) and reports a quiescent state only between bursts,
+    // while the main thread swaps, retires and synchronizes. Freeing before
+    // the worker's quiescent state would overwrite the value (poisoned_free)
+    // under it; ASan builds see the use-after-free as well.
     ReclaimDomain d;
     std::atomic<int*> published{new int(1)};
     std::atomic<bool> stop{false}, started{false}, saw_freed{false};
@@ -116,12 +117,32 @@ TEST_F(Reclaim, SynchronizeWaitsForAWorkingThread) {
         int* old = published.exchange(new int(1), std::memory_order_acq_rel);
         d.retire(old, poisoned_free);
         d.synchronize();
-        EXPECT_EQ(g_freed, swap + 1) << "synchronize returned before the retired value was freed";
+        EXPECT_EQ(g_freed, swap + 1);
     }
     stop = true;
     worker.join();
     EXPECT_FALSE(saw_freed) << "the worker read a value freed under it";
     delete published.load();
+}
+
+TEST_F(Reclaim, SynchronizeWaitsForFreesAnotherThreadStarted) {
+    // Another thread's collect() has taken the item off the list and is still
+    // in its free function: synchronize() must not return before it is done.
+    ReclaimDomain d;
+    static std::atomic<bool> entered, done;
+    entered = false;
+    done = false;
+    d.retire(new int(1), [](void* p) {
+        entered = true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        count_free(p);
+        done = true;
+    });
+    std::thread collector([&] { d.collect(); });
+    while (!entered) std::this_thread::yield();
+    d.synchronize();
+    EXPECT_TRUE(done);
+    collector.join();
 }
 
 TEST_F(Reclaim, DestroyingTheDomainFreesWhatIsPending) {

@@ -59,10 +59,11 @@ size_t ReclaimDomain::collect_locked(std::unique_lock<std::mutex>& lock) {
             retired_.pop_front();
         }
         pending_.fetch_sub(n, std::memory_order_relaxed);
-        freeing_.fetch_add(n, std::memory_order_relaxed);
+        std::atomic<size_t>& freeing = freeing_[phase_];
+        freeing.fetch_add(n, std::memory_order_relaxed);
         lock.unlock();
         for (size_t i = 0; i < n; ++i) batch[i].free_fn(batch[i].ptr);
-        freeing_.fetch_sub(n, std::memory_order_release);
+        freeing.fetch_sub(n, std::memory_order_release);
         freed += n;
         if (n < kBatch) return freed;
         lock.lock();
@@ -93,6 +94,7 @@ void cpu_relax() {
 }  // namespace
 
 void ReclaimDomain::synchronize() {
+    std::lock_guard<std::mutex> one_at_a_time(sync_mutex_);
     const uint64_t target = epoch_.fetch_add(1, std::memory_order_seq_cst) + 1;
     for (const Record* rec = records_.load(std::memory_order_acquire); rec != nullptr; rec = rec->next) {
         // Workers pass a quiescent state every few microseconds: spin for a
@@ -110,10 +112,12 @@ void ReclaimDomain::synchronize() {
     // Under the lock even when nothing looks pending: a worker's quiescent()
     // may have taken the items off the list (under this lock, counting them
     // in freeing_) and still be freeing them; the caller is promised they are
-    // gone when this returns.
+    // gone when this returns. Batches taken from now on count in the new phase.
     std::unique_lock<std::mutex> lock(retired_mutex_);
+    const unsigned old_phase = phase_;
+    phase_ ^= 1;
     collect_locked(lock);
-    while (freeing_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+    while (freeing_[old_phase].load(std::memory_order_acquire) != 0) std::this_thread::yield();
 }
 
 size_t ReclaimDomain::online_threads() const {

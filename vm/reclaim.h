@@ -47,7 +47,8 @@ public:
 
     // Blocks until every online thread has passed a quiescent state, then
     // collects; whatever was retired before the call is freed on return,
-    // even when another thread's collect() took it. For a control thread replacing something readers use (a
+    // even when another thread's collect() took it. A free_fn must not call
+    // it (it would wait for its own batch). For a control thread replacing something readers use (a
     // program in a prog array); never call it from an online thread.
     void synchronize();
 
@@ -81,7 +82,12 @@ private:
     std::atomic<uint64_t> epoch_{1};
     std::atomic<Record*> records_{nullptr};
     std::atomic<size_t> pending_{0};
-    std::atomic<size_t> freeing_{0};  // taken off retired_, free_fn not yet returned
+    // Items taken off retired_ whose free_fn has not returned, counted in the
+    // phase current when they were taken: synchronize() flips the phase and
+    // waits for the old one only, so later batches cannot keep it waiting.
+    std::atomic<size_t> freeing_[2] = {0, 0};
+    unsigned phase_ = 0;     // under retired_mutex_
+    std::mutex sync_mutex_;  // one synchronize() at a time, so phases alternate
     std::mutex retired_mutex_;
     std::deque<Retired> retired_;  // in epoch order
 };

@@ -23,6 +23,7 @@
 #include "run_fib.h"
 #include "run_objects.h"
 #include "dataplane/control/ctl_commands.h"
+#include "vm/printable.h"
 #include "xdpdk/dataplane.h"
 
 namespace xdpdk::cli {
@@ -123,8 +124,8 @@ Status attach_programs(Dataplane& dp, const std::vector<PlannedObject>& objects)
             if (!shared) {
                 Error e = shared.error();
                 if (e.subject.rfind("port ", 0) == 0)
-                    e.subject = "--attach " + std::to_string(p.ports[i]) + "=" + p.label +
-                                (p.programs[i].empty() ? "" : "@" + p.programs[i]);
+                    e.subject = vm::printable("--attach " + std::to_string(p.ports[i]) + "=" + p.label +
+                                              (p.programs[i].empty() ? "" : "@" + p.programs[i]));
                 return e;
             }
         }
@@ -138,7 +139,7 @@ Status bind_xsk_slots(Dataplane& dp, const RunConfig& config) {
         Status st = dp.bind_xsk(x.map, x.slot, x.port);
         if (!st) {
             Error e = st.error();
-            e.subject = "--xsk '" + x.text + "': " + e.subject;
+            e.subject = "--xsk '" + vm::printable(x.text) + "': " + e.subject;
             return e;
         }
     }

@@ -11,6 +11,7 @@
 //   - a refusal, listing the relocations (`prog show --relocs`) or loading
 //     under root's rules as Linux loads XDP, is not one line with subject and
 //     reason (a verifier refusal may go on with its path, as load prints it);
+//   - the interpreter loads the object under root's rules and the JIT does not;
 //   - fuzz::check_engines_agree finds the engines differ on the object under
 //     the strict rules (under root's a program may return a pointer, where
 //     the engines rightly differ), its arrays first filled with a pattern
@@ -123,6 +124,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
     vm::ObjectOptions opts = fuzz::bounded_object_options();
     opts.target_btf = target;
+    opts.engine = vm::EngineKind::Interp;
     auto obj = vm::Object::open_memory(elf, "core.o", opts);
     if (!obj) {
         check_refusal(obj.error());
@@ -133,6 +135,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         check_refusal(st.error());
         return 0;
     }
+    // What the interpreter loads under root's rules, the JIT loads too.
+    opts.engine = vm::EngineKind::Jit;
+    auto jit = vm::Object::open_memory(elf, "core.o", opts);
+    if (!jit) fuzz::fail("the JIT engine cannot open what the interpreter loaded", jit.error().str());
+    if (Status st = (*jit)->load(); !st) fuzz::fail("the JIT engine refuses what the interpreter loaded", st.error().str());
     opts.strict_verifier = true;
     fuzz::check_engines_agree(elf, opts, "core.o", fill_arrays);
     return 0;

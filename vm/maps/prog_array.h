@@ -4,10 +4,11 @@
 // elsewhere; whoever replaces one waits for readers (ReclaimDomain::synchronize)
 // before destroying it.
 //
-// Writers are serialised by their callers, not here: the loader before any
-// worker runs, then the dataplane's control thread under its mutex. So the two
-// arrays are stored without a lock, and user_delete's check-then-empty is not
-// atomic against a second writer; readers only ever see whole pointers.
+// Writers are serialised by their callers, not here: the loader, on a new map
+// no program runs with yet, then Dataplane's calls under its mutex (attach,
+// swap, map delete). So the two arrays are stored without a lock, and
+// user_delete's check-then-empty is not atomic against a second writer;
+// readers only ever see whole pointers.
 //
 // Where the kernel takes program fds, this map takes pointers:
 //  - user_update() is refused with -EINVAL (use set_program());

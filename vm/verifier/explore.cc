@@ -59,9 +59,12 @@ Verifier::Verifier(const Program& prog, const VerifyEnv& env, Cfg cfg)
 }
 
 Error Verifier::fail(std::string reason) const {
-    reason += "\npath: ";
-    reason += paths_.str(path_);
-    return make_insn_error(prog_.name, pc_, std::move(reason));
+    // The path goes on a second line, added after make_insn_error has
+    // escaped what came from the input.
+    Error e = make_insn_error(prog_.name, pc_, std::move(reason));
+    e.reason += "\npath: ";
+    e.reason += paths_.str(path_);
+    return e;
 }
 
 Status Verifier::check_readable(int r) const {
