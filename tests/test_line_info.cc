@@ -436,6 +436,10 @@ TEST(LineInfoRefusal, SourceTextStaysOnOneLine) {
     Error err = vm::with_source_line(make_insn_error("prog 'p'", 3, "bad"), lines);
     EXPECT_EQ(err.str(), "prog 'p': insn 3 (fw.bpf.c:88 '\tif (x)\\n{ y; }\\r'): bad");
     EXPECT_EQ(err.str().find('\n'), std::string::npos);
+    // The file name is the object's too (fuzzing found a carriage return).
+    const std::vector<vm::LineInfo> odd_file = {{0, "/src/\rfw\n.c", "x", 88, 2}};
+    EXPECT_EQ(vm::with_source_line(make_insn_error("prog 'p'", 3, "bad"), odd_file).str(),
+              "prog 'p': insn 3 (\\rfw\\n.c:88 'x'): bad");
 }
 
 }  // namespace

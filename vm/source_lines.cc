@@ -182,7 +182,7 @@ Error with_source_line(Error err, std::span<const LineInfo> lines) {
     // Line 0: code clang made for no line of the source (a spill, a merged
     // tail), about which there is nothing to quote.
     if (line.line_num == 0) return err;
-    err.source = basename_of(line.file);
+    err.source = printable(basename_of(line.file));  // a file name is input too
     err.source.append(":").append(std::to_string(line.line_num)).append(" '");
     // The line as clang recorded it, tabs kept (as the kernel's verifier log
     // and bpftool print it), other control characters escaped so that the
