@@ -123,7 +123,7 @@ bool calls_varying_helper(const Program& prog) {
 vm::ObjectOptions bounded_object_options() {
     constexpr uint64_t kMaxMapBytes = uint64_t{64} << 20;
     vm::ObjectOptions opts;
-    opts.insn_budget = 100'000;
+    opts.insn_budget = kInsnBudget;
     opts.reuse_map = [](const vm::MapSpec& spec) -> Result<std::shared_ptr<vm::Map>> {
         // +1: a ring buffer's size is max_entries itself (no key, no value).
         const uint64_t bytes = (uint64_t{spec.key_size} + spec.value_size + 1) * spec.max_entries;

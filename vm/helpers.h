@@ -111,9 +111,9 @@ struct HelperSpec {
     // redirect target, the tail-call count).
     bool leaves_run_state = false;
     // Its result is not a function of its arguments, the context and the
-    // maps (time, randomness, syncookies of the current minute): two runs of one program on one frame may
-    // differ, so engine comparisons (fuzz/engine_agreement) skip programs
-    // calling it.
+    // maps (time, randomness, syncookies of the current minute): two runs of
+    // one program on one frame may differ, so engine comparisons
+    // (fuzz/engine_agreement) skip programs calling it.
     bool varies = false;
     InlineForm inline_form = InlineForm::None;
     // Does not come back when it succeeds (bpf_tail_call): refused while the

@@ -82,7 +82,7 @@ void decode_verify_run(const uint8_t* data, size_t size) {
     VerifyEnv env;
     env.type = ProgType::Raw;
     env.mem_size = kRawMemBytes;
-    env.insn_budget = fuzz::bounded_object_options().insn_budget;
+    env.insn_budget = fuzz::kInsnBudget;
     auto verified = verify(**prog, env);
     if (!verified) return check_one_line_error(verified.error(), count);
     env.strict = true;
